@@ -1,0 +1,3 @@
+module github.com/replica-io/replica
+
+go 1.26
