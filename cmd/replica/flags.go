@@ -1,0 +1,52 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// newFlags returns a flag set that reports errors itself, as one line, so that every bad
+// flag gets the same treatment: a one-line error naming the problem, and exit status 2.
+func newFlags(name, usage string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("replica "+name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {} // the flag package calls it on every error; we print -h only
+	usages[fs] = func() {
+		fmt.Fprintf(stderr, "usage: replica %s %s\n\n", name, usage)
+		fs.SetOutput(stderr)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+	return fs
+}
+
+// usages holds each flag set's help printer.
+var usages = map[*flag.FlagSet]func(){}
+
+// parse parses args; it returns (exit status, false) when the command should stop: 0 after
+// -h, 2 after a bad flag.
+func parse(fs *flag.FlagSet, args []string, stderr io.Writer) (int, bool) {
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		usages[fs]()
+		return 0, false
+	}
+	if err != nil {
+		return usageError(stderr, fs.Name(), "%s", firstLine(err.Error())), false
+	}
+	return 0, true
+}
+
+// usageError prints a one-line error and returns exit status 2.
+func usageError(stderr io.Writer, cmd, format string, args ...any) int {
+	fmt.Fprintf(stderr, "%s: %s\n", cmd, firstLine(fmt.Sprintf(format, args...)))
+	return 2
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
+}

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/replica-io/replica/scenarios"
+	"github.com/replica-io/replica/sim"
+	"github.com/replica-io/replica/sim/capsule"
+)
+
+func init() {
+	register(command{name: "replay", summary: "re-run a capsule's run exactly and show its violation", run: runReplay})
+}
+
+// replayReport is what `replica replay -json` prints.
+type replayReport struct {
+	Capsule           string         `json:"capsule"`
+	Protocol          string         `json:"protocol"`
+	Bug               string         `json:"bug"`
+	Scenario          string         `json:"scenario"`
+	Seed              uint64         `json:"seed"`
+	Reproduced        bool           `json:"reproduced"`
+	TraceHash         string         `json:"trace_hash"`
+	ExpectedTraceHash string         `json:"expected_trace_hash"`
+	SameTrace         bool           `json:"same_trace"`
+	Diverged          bool           `json:"diverged"`
+	ExpectedProperty  string         `json:"expected_property"`
+	Violation         *violationJSON `json:"violation"`
+	Events            int            `json:"events"`
+}
+
+type violationJSON struct {
+	Property string   `json:"property"`
+	Message  string   `json:"message"`
+	Time     float64  `json:"time"`
+	Event    int      `json:"event"`
+	Pending  []string `json:"pending,omitempty"`
+}
+
+func newViolationJSON(v *sim.Violation) *violationJSON {
+	if v == nil {
+		return nil
+	}
+	return &violationJSON{Property: v.Property, Message: v.Message, Time: v.Time.Seconds(), Event: v.Event, Pending: v.Pending}
+}
+
+func runReplay(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("replay", "[-json] [-v] CAPSULE", stderr)
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	verbose := fs.Bool("v", false, "print the whole event trace")
+	if code, ok := parse(fs, args, stderr); !ok {
+		return code
+	}
+	if fs.NArg() != 1 {
+		return usageError(stderr, "replica replay", "want exactly one capsule file, got %d arguments", fs.NArg())
+	}
+	path := fs.Arg(0)
+	c, err := capsule.Read(path)
+	if err != nil {
+		return usageError(stderr, "replica replay", "%v", err)
+	}
+	spec, err := scenarios.FromCapsule(c)
+	if err != nil {
+		return usageError(stderr, "replica replay", "capsule %s: %v", path, err)
+	}
+	r, rec := spec.Replay(c.Choices)
+	rep := replayReport{
+		Capsule: path, Protocol: c.Protocol, Bug: c.Bug, Scenario: c.Scenario, Seed: c.Seed,
+		TraceHash: fmt.Sprintf("%016x", r.TraceHash), ExpectedTraceHash: fmt.Sprintf("%016x", c.TraceHash),
+		Diverged: rec.Diverged(), ExpectedProperty: c.Property, Violation: newViolationJSON(r.Violation),
+		Events: r.Events,
+	}
+	rep.SameTrace = rep.TraceHash == rep.ExpectedTraceHash
+	rep.Reproduced = r.Violation != nil && (c.Property == "" || r.Violation.Property == c.Property)
+	if *asJSON {
+		printJSON(stdout, rep)
+	} else {
+		printReplay(stdout, spec, c, r, rep, *verbose)
+	}
+	if r.Violation != nil {
+		return 1
+	}
+	return 0
+}
+
+func printReplay(w io.Writer, spec *scenarios.Spec, c *capsule.Capsule, r sim.Result, rep replayReport, verbose bool) {
+	fmt.Fprintf(w, "replay %s: %s n=%d seed %d (%d choices, written by %s)\n",
+		rep.Capsule, spec.Name(), spec.Cluster.N, c.Seed, len(c.Choices), c.Source)
+	if verbose {
+		for _, e := range r.Trace {
+			fmt.Fprintf(w, "  %s\n", e)
+		}
+	}
+	switch {
+	case rep.SameTrace:
+		fmt.Fprintf(w, "  trace %s: identical to the recorded run (%d events)\n", rep.TraceHash, r.Events)
+	case rep.Diverged:
+		fmt.Fprintf(w, "  trace %s differs from the recorded %s, and the run asked for choices the capsule does not hold: "+
+			"the code changed since the capsule was written\n", rep.TraceHash, rep.ExpectedTraceHash)
+	default:
+		fmt.Fprintf(w, "  trace %s differs from the recorded %s: the code changed since the capsule was written\n",
+			rep.TraceHash, rep.ExpectedTraceHash)
+	}
+	v := r.Violation
+	if v == nil {
+		fmt.Fprintf(w, "  no violation: the recorded %q does not occur any more\n", c.Property)
+		return
+	}
+	fmt.Fprintf(w, "  VIOLATION %s at %.3fs (event %d): %s\n", v.Property, v.Time.Seconds(), v.Event, v.Message)
+	if c.Property != "" && v.Property != c.Property {
+		fmt.Fprintf(w, "  (the capsule recorded %s)\n", c.Property)
+	}
+	if !verbose {
+		fmt.Fprintf(w, "  the last %d events (all of them with -v):\n", len(v.Context))
+		for _, e := range v.Context {
+			fmt.Fprintf(w, "  %s\n", e)
+		}
+	}
+}

@@ -1,0 +1,99 @@
+package node
+
+import "time"
+
+// Protocol describes a protocol to the tools: the simulator, the explorer and the command line.
+type Protocol struct {
+	Name    string
+	Summary string
+
+	// New returns node id of a cluster configured by cfg, before Start. It is called at boot
+	// and again at every restart (the old state is lost with the crash).
+	New func(cfg Config, id ID) Node
+
+	// DefaultN is the cluster size when a scenario does not set one; MinN the smallest
+	// size the protocol makes sense with.
+	DefaultN, MinN int
+	// Quorum is the number of nodes that must be up and connected for the protocol to make
+	// progress in a cluster of n (a majority for crash-tolerant protocols).
+	Quorum func(n int) int
+	// MaxFaulty is the number of Byzantine nodes the protocol tolerates in a cluster of n;
+	// nil for protocols that tolerate crash faults only.
+	MaxFaulty func(n int) int
+
+	// Bugs are the seeded-bug variants, each a small named change next to the correct code.
+	Bugs []Bug
+
+	// Invariants must hold after every step; Sometimes must each happen in at least one run
+	// of a campaign; Progress says what is still pending (nothing: progress was made), and is
+	// demanded within a bound once faults heal.
+	Invariants []Invariant
+	Sometimes  []Sometimes
+	Progress   func(w World) (pending []string)
+
+	// Workload generates the clients' operations; nil for protocols without clients.
+	Workload *Workload
+
+	// Timing is the protocol's sense of time, which scenarios scale their phases by.
+	Timing Timing
+
+	// Mutators alter a Byzantine node's outgoing messages (bump a ballot, change a value);
+	// each returns the mutated message and false if it does not apply to m.
+	Mutators []Mutator
+}
+
+// Config is a cluster configuration, the same for every node of a run.
+type Config struct {
+	N   int    // number of nodes
+	F   int    // Byzantine nodes the run includes (0 for crash-only runs)
+	Bug string // the seeded-bug variant, "" for the correct protocol
+}
+
+// Bug is a seeded-bug variant: a deliberate, documented mistake that the testbed must find.
+type Bug struct {
+	Name    string
+	Summary string
+	// Scenario is the named scenario that finds the bug; `replica run -bug B` runs it
+	// when no scenario is given.
+	Scenario string
+}
+
+// Bug returns the variant called name, or false.
+func (p *Protocol) Bug(name string) (Bug, bool) {
+	for _, b := range p.Bugs {
+		if b.Name == name {
+			return b, true
+		}
+	}
+	return Bug{}, false
+}
+
+// Invariant is an "always" property: Check returns a non-nil error describing the violation.
+type Invariant struct {
+	Name  string
+	Check func(w World) error
+}
+
+// Sometimes is a property that must hold in at least one run of a campaign: a guard against
+// invariants that hold only because nothing ever happens.
+type Sometimes struct {
+	Name    string
+	Reached func(w World) bool
+}
+
+// Timing gives the protocol's time scale: the network delay it is designed for and the
+// timeouts it uses. Scenarios derive fault-phase lengths and liveness bounds from it.
+type Timing struct {
+	// Delay is a typical one-way message delay.
+	Delay time.Duration
+	// Settle is how long the protocol needs, after faults heal, to make progress: a liveness
+	// bound is a small multiple of it.
+	Settle time.Duration
+}
+
+// Mutator changes a message sent by a Byzantine node. choose resolves its randomness
+// through the driver, so mutated runs replay exactly.
+type Mutator struct {
+	Name   string
+	Mutate func(m Message, choose func(n int) int) (Message, bool)
+}

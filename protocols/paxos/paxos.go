@@ -1,0 +1,291 @@
+package paxos
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/replica-io/replica/protocols/node"
+	"github.com/replica-io/replica/protocols/quorum"
+)
+
+// Ballot numbers a proposal attempt. Ballots are totally ordered by round, then by the
+// proposer's ID, so that two proposers never use the same ballot.
+type Ballot struct {
+	Round int
+	Node  node.ID
+}
+
+// Less orders ballots.
+func (b Ballot) Less(o Ballot) bool {
+	return b.Round < o.Round || b.Round == o.Round && b.Node < o.Node
+}
+
+func (b Ballot) String() string { return fmt.Sprintf("%d.%d", b.Round, b.Node) }
+
+// Value is what the cluster agrees on; zero means none.
+type Value int
+
+// The messages of the protocol, named after the phases of the paper.
+type (
+	// Prepare (1a) asks acceptors to promise ballot B.
+	Prepare struct{ B Ballot }
+	// Promise (1b) promises B and reports the acceptor's accepted proposal (zero if none).
+	Promise struct {
+		B, Accepted Ballot
+		Value       Value
+	}
+	// Accept (2a) asks acceptors to accept Value in ballot B.
+	Accept struct {
+		B     Ballot
+		Value Value
+	}
+	// Accepted (2b) tells every learner that an acceptor accepted Value in ballot B.
+	Accepted struct {
+		B     Ballot
+		Value Value
+	}
+	// Nack refuses ballot B: the acceptor promised a higher one.
+	Nack struct{ B, Promised Ballot }
+	// Decided tells a node that missed it what was decided.
+	Decided struct{ Value Value }
+)
+
+// Decision is the output of a learner.
+type Decision struct{ Value Value }
+
+// acceptorState is what an acceptor keeps in durable storage.
+type acceptorState struct {
+	Promised, Accepted Ballot
+	Value              Value
+}
+
+// Node is one Paxos node: proposer, acceptor and learner.
+type Node struct {
+	cfg node.Config
+
+	// Acceptor (durable, but see the no-persist bug).
+	acc acceptorState
+
+	// Proposer.
+	round    int    // the highest round seen (durable, so a restarted proposer never reuses a ballot)
+	ballot   Ballot // the ballot being tried, zero if none
+	phase    int    // 1 or 2 while trying ballot
+	promises quorum.Votes
+	best     Ballot // highest accepted ballot reported by a promise
+	bestVal  Value
+	own      Value // the value this node proposes: the first client request it got
+	waiting  []node.Request
+
+	// Learner.
+	votes   map[Ballot]quorum.Votes
+	decided Value
+}
+
+const (
+	keyAcceptor = "acceptor"
+	keyRound    = "round"
+	timerRetry  = "retry"
+)
+
+// Retry timeouts: long enough for a round trip under normal delays, randomized so that
+// duelling proposers fall out of step.
+const (
+	retryMin = 60 * time.Millisecond
+	retryMax = 150 * time.Millisecond
+)
+
+// New returns node id of a cluster configured by cfg.
+func New(cfg node.Config, id node.ID) node.Node {
+	return &Node{cfg: cfg, votes: map[Ballot]quorum.Votes{}}
+}
+
+func (n *Node) quorum() int { return quorum.Majority(n.cfg.N) }
+
+// Start recovers the acceptor's promise and accepted proposal, and the proposer's round. The
+// learner forgot any decision; its timer makes it ask again.
+func (n *Node) Start(env node.Env) {
+	if v, ok := env.Load(keyAcceptor); ok {
+		n.acc = v.(acceptorState)
+	}
+	if v, ok := env.Load(keyRound); ok {
+		n.round = v.(int)
+	}
+	env.SetTimer(timerRetry, retryMin, retryMax)
+}
+
+// Request is a client asking the cluster to decide its value.
+func (n *Node) Request(env node.Env, req node.Request) {
+	if n.decided != 0 {
+		env.Reply(req, n.decided)
+		return
+	}
+	n.waiting = append(n.waiting, req)
+	if n.own == 0 {
+		n.own = req.Op.(Value)
+	}
+	if n.ballot == (Ballot{}) {
+		n.propose(env)
+	}
+}
+
+// Timer fires while the node has not decided: its last ballot did not finish in time, so it
+// tries a higher one. A node with no value of its own proposes too: phase 1 either teaches
+// it the decision or finds an accepted value to drive to a decision.
+func (n *Node) Timer(env node.Env, name string) {
+	if name != timerRetry || n.decided != 0 {
+		return
+	}
+	if n.cfg.Bug == BugNoRetry {
+		return // the seeded bug: one attempt, and never another
+	}
+	n.propose(env)
+}
+
+// Receive dispatches a message to the role it is for.
+func (n *Node) Receive(env node.Env, from node.ID, m node.Message) {
+	switch m := m.(type) {
+	case Prepare:
+		n.onPrepare(env, from, m)
+	case Promise:
+		n.onPromise(env, from, m)
+	case Accept:
+		n.onAccept(env, from, m)
+	case Accepted:
+		n.onAccepted(env, from, m)
+	case Nack:
+		n.onNack(env, m)
+	case Decided:
+		n.decide(env, m.Value)
+	}
+}
+
+// send delivers m to peer to, handling it at once when to is this node itself.
+func (n *Node) send(env node.Env, to node.ID, m node.Message) {
+	if to == env.Self() {
+		n.Receive(env, to, m)
+		return
+	}
+	env.Send(to, m)
+}
+
+// toAll sends m to every node, this one included.
+func (n *Node) toAll(env node.Env, m node.Message) {
+	env.Broadcast(m)
+	n.Receive(env, env.Self(), m)
+}
+
+// propose starts phase 1 with a ballot higher than any seen.
+func (n *Node) propose(env node.Env) {
+	n.round++
+	env.Store(keyRound, n.round)
+	env.Sync()
+	n.ballot = Ballot{Round: n.round, Node: env.Self()}
+	n.phase = 1
+	n.promises = quorum.Votes{}
+	n.best, n.bestVal = Ballot{}, 0
+	env.SetTimer(timerRetry, retryMin, retryMax)
+	n.toAll(env, Prepare{B: n.ballot})
+}
+
+// onPrepare is phase 1b: promise to ignore lower ballots, and report what was accepted.
+func (n *Node) onPrepare(env node.Env, from node.ID, m Prepare) {
+	if n.decided != 0 {
+		n.send(env, from, Decided{Value: n.decided})
+		return
+	}
+	if !n.acc.Promised.Less(m.B) {
+		n.send(env, from, Nack{B: m.B, Promised: n.acc.Promised})
+		return
+	}
+	n.acc.Promised = m.B
+	n.persist(env)
+	n.send(env, from, Promise{B: m.B, Accepted: n.acc.Accepted, Value: n.acc.Value})
+}
+
+// onPromise collects phase 1b answers; with a majority, the proposer moves to phase 2 with
+// the value of the highest accepted ballot reported, or its own.
+func (n *Node) onPromise(env node.Env, from node.ID, m Promise) {
+	if m.B != n.ballot || n.phase != 1 || !n.promises.Add(from) {
+		return
+	}
+	if m.Accepted != (Ballot{}) && n.best.Less(m.Accepted) {
+		n.best, n.bestVal = m.Accepted, m.Value
+	}
+	if n.promises.Count() < n.quorum() {
+		return
+	}
+	v := n.bestVal
+	if v == 0 {
+		v = n.own
+	}
+	if v == 0 {
+		n.phase = 0 // nothing was chosen, and there is nothing to propose
+		return
+	}
+	n.phase = 2
+	n.toAll(env, Accept{B: n.ballot, Value: v})
+}
+
+// onAccept is phase 2b: accept unless a higher ballot was promised, and tell every learner.
+func (n *Node) onAccept(env node.Env, from node.ID, m Accept) {
+	if n.decided != 0 {
+		n.send(env, from, Decided{Value: n.decided})
+		return
+	}
+	if m.B.Less(n.acc.Promised) {
+		n.send(env, from, Nack{B: m.B, Promised: n.acc.Promised})
+		return
+	}
+	n.acc = acceptorState{Promised: m.B, Accepted: m.B, Value: m.Value}
+	n.persist(env)
+	n.toAll(env, Accepted{B: m.B, Value: m.Value})
+}
+
+// persist syncs the acceptor's state before it answers: an acceptor that forgot a promise
+// after a crash could break it.
+func (n *Node) persist(env node.Env) {
+	if n.cfg.Bug == BugNoPersist {
+		// The seeded bug: only the accepted proposal reaches the disk; the promise stays in
+		// memory. After a restart, Promised falls back to the last accepted ballot.
+		env.Store(keyAcceptor, acceptorState{Promised: n.acc.Accepted, Accepted: n.acc.Accepted, Value: n.acc.Value})
+		env.Sync()
+		return
+	}
+	env.Store(keyAcceptor, n.acc)
+	env.Sync()
+}
+
+// onAccepted is the learner: a value accepted by a majority in one ballot is chosen.
+func (n *Node) onAccepted(env node.Env, from node.ID, m Accepted) {
+	if n.decided != 0 {
+		return
+	}
+	v := n.votes[m.B]
+	v.Add(from)
+	n.votes[m.B] = v
+	if v.Count() >= n.quorum() {
+		n.decide(env, m.Value)
+	}
+}
+
+// onNack learns of a higher ballot: the next attempt must go above it.
+func (n *Node) onNack(env node.Env, m Nack) {
+	if m.Promised.Round > n.round {
+		n.round = m.Promised.Round
+	}
+}
+
+// decide records the decision once, and answers the clients that were waiting.
+func (n *Node) decide(env node.Env, v Value) {
+	if n.decided != 0 {
+		return
+	}
+	n.decided = v
+	n.ballot, n.phase = Ballot{}, 0
+	env.CancelTimer(timerRetry)
+	env.Output(Decision{Value: v})
+	for _, req := range n.waiting {
+		env.Reply(req, v)
+	}
+	n.waiting = nil
+}

@@ -1,0 +1,95 @@
+package paxos
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/replica-io/replica/protocols/node"
+	"github.com/replica-io/replica/protocols/quorum"
+)
+
+// The seeded bugs.
+const (
+	BugNoPersist = "no-persist"
+	BugNoRetry   = "no-retry"
+)
+
+// Protocol describes Paxos to the tools.
+var Protocol = &node.Protocol{
+	Name:     "paxos",
+	Summary:  "single-decree Paxos: proposers, durable acceptors, learners",
+	New:      New,
+	DefaultN: 3,
+	MinN:     1,
+	Quorum:   quorum.Majority,
+	Bugs: []node.Bug{
+		{Name: BugNoPersist, Scenario: "crash-restart",
+			Summary: "acceptors keep their promise only in volatile state: after a restart they accept a lower ballot"},
+		{Name: BugNoRetry, Scenario: "default",
+			Summary: "a proposer never retries after its ballot fails: one lost message stalls it for good"},
+	},
+	Invariants: []node.Invariant{
+		{Name: "agreement", Check: agreement},
+		{Name: "validity", Check: validity},
+	},
+	Sometimes: []node.Sometimes{
+		{Name: "decided", Reached: func(w node.World) bool { return len(w.Outputs()) > 0 }},
+	},
+	Progress: progress,
+	Workload: &node.Workload{
+		Clients: 5,
+		Ops:     1,
+		Timeout: 400 * time.Millisecond,
+		Next: func(c node.ClientID, seq int, choose func(int) int) any {
+			return Value(100*int(c) + seq) // distinct per client and operation
+		},
+		Result: func(reply any) (any, bool, node.ID) { return reply, true, 0 },
+	},
+	Timing: node.Timing{Delay: 10 * time.Millisecond, Settle: 300 * time.Millisecond},
+}
+
+// agreement: no two nodes ever decide different values.
+func agreement(w node.World) error {
+	fresh := w.NewOutputs()
+	if len(fresh) == 0 {
+		return nil
+	}
+	first := w.Outputs()[0]
+	for _, o := range fresh {
+		if o.Value != first.Value {
+			return fmt.Errorf("n%d decided %v but n%d decided %v", o.Node, o.Value.(Decision).Value,
+				first.Node, first.Value.(Decision).Value)
+		}
+	}
+	return nil
+}
+
+// validity: a decided value is one a client proposed.
+func validity(w node.World) error {
+	for _, o := range w.NewOutputs() {
+		v := o.Value.(Decision).Value
+		proposed := false
+		for _, op := range w.History() {
+			if op.Input == v {
+				proposed = true
+				break
+			}
+		}
+		if !proposed {
+			return fmt.Errorf("n%d decided %v, which no client proposed", o.Node, v)
+		}
+	}
+	return nil
+}
+
+// progress: every node that is up has learned the decision.
+func progress(w node.World) []string {
+	var pending []string
+	for id := node.ID(1); int(id) <= w.Config().N; id++ {
+		st, ok := w.State(id).(*Node)
+		if ok && w.Correct(id) && st.decided == 0 {
+			pending = append(pending, fmt.Sprintf("n%d has not decided", id))
+		}
+	}
+	return pending
+}

@@ -1,0 +1,43 @@
+// Package quorum holds the quorum arithmetic that protocols share: majorities, Byzantine
+// quorums, and a vote counter that counts each voter once.
+package quorum
+
+import "github.com/replica-io/replica/protocols/node"
+
+// Majority is the smallest set of n nodes that any two such sets share a node: n/2+1.
+func Majority(n int) int { return n/2 + 1 }
+
+// Byzantine is the quorum of a cluster of n nodes that tolerates f Byzantine ones: the
+// smallest size at which any two quorums share at least f+1 nodes, so at least one correct
+// node. That is ceil((n+f+1)/2), which is the familiar 2f+1 when n = 3f+1.
+func Byzantine(n, f int) int { return (n+f)/2 + 1 }
+
+// MaxByzantine is the largest f with n >= 3f+1.
+func MaxByzantine(n int) int { return (n - 1) / 3 }
+
+// Votes counts distinct voters. A voter counted twice is the classic dup-vote bug, so Add
+// reports whether the vote was new. The zero value is an empty count; it is a plain value
+// (a bit set) that copies and hashes cheaply.
+type Votes struct{ set uint64 }
+
+// Add records id's vote; it returns false if id had already voted. IDs are 1..64.
+func (v *Votes) Add(id node.ID) bool {
+	bit := uint64(1) << (uint(id) - 1)
+	if v.set&bit != 0 {
+		return false
+	}
+	v.set |= bit
+	return true
+}
+
+// Has reports whether id has voted.
+func (v Votes) Has(id node.ID) bool { return v.set&(uint64(1)<<(uint(id)-1)) != 0 }
+
+// Count is the number of distinct voters.
+func (v Votes) Count() int {
+	c := 0
+	for s := v.set; s != 0; s &= s - 1 {
+		c++
+	}
+	return c
+}

@@ -1,0 +1,158 @@
+package campaign
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/replica-io/replica/scenarios"
+	"github.com/replica-io/replica/sim"
+	"github.com/replica-io/replica/sim/capsule"
+)
+
+// Campaign is a scenario run over a list of seeds.
+type Campaign struct {
+	Spec  *scenarios.Spec
+	Seeds []uint64
+	// Workers is the number of seeds run at once (default: the number of CPUs).
+	Workers int
+	// CheckDeterminism runs every seed twice and fails a seed whose two traces differ.
+	CheckDeterminism bool
+	// OutDir receives a capsule per failing seed; empty writes none.
+	OutDir string
+	// SeedTimeout is the wall time after which a seed that has not finished is reported as
+	// hung (a step that loops without effects cannot be stopped from inside the run).
+	SeedTimeout time.Duration
+	// OnResult is called, in the order seeds finish, with each seed's result.
+	OnResult func(Result)
+}
+
+// PropHang and PropDeterminism name the failures the campaign itself reports.
+const (
+	PropHang        = "no-hang"
+	PropDeterminism = "determinism"
+)
+
+// DefaultSeedTimeout is how long a seed may run before it counts as hung.
+const DefaultSeedTimeout = time.Minute
+
+// Head is the part of a summary that does not depend on the results.
+func (c *Campaign) Head() Summary {
+	s := Summary{Protocol: c.Spec.Protocol.Name, Bug: c.Spec.Bug, Scenario: c.Spec.Scenario.Name,
+		N: c.Spec.Cluster.N, F: c.Spec.Cluster.F, Sometimes: map[string]int{}}
+	for _, p := range c.Spec.Protocol.Sometimes {
+		s.Sometimes[p.Name] = 0
+	}
+	return s
+}
+
+// Run runs the campaign until every seed is done or ctx is cancelled; seeds under way when it
+// is cancelled finish first, and the summary says it was interrupted.
+func (c *Campaign) Run(ctx context.Context) Summary {
+	start := time.Now()
+	workers := c.Workers
+	if workers <= 0 {
+		workers = runtime.NumCPU()
+	}
+	timeout := c.SeedTimeout
+	if timeout <= 0 {
+		timeout = DefaultSeedTimeout
+	}
+	var next atomic.Int64
+	out := make(chan Result)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				i := int(next.Add(1)) - 1
+				if i >= len(c.Seeds) {
+					return
+				}
+				out <- c.runSeed(c.Seeds[i], timeout)
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(out) }()
+	var results []Result
+	for r := range out {
+		if r.Violation != nil && c.OutDir != "" && r.Violation.Property != PropHang {
+			r.Violation.Capsule = c.writeCapsule(r.Seed)
+		}
+		results = append(results, r)
+		if c.OnResult != nil {
+			c.OnResult(r)
+		}
+	}
+	s := Summarize(c.Head(), results, time.Since(start))
+	s.Interrupted = ctx.Err() != nil && len(results) < len(c.Seeds)
+	return s
+}
+
+// runSeed runs one seed under a wall-clock watchdog, twice with CheckDeterminism.
+func (c *Campaign) runSeed(seed uint64, timeout time.Duration) Result {
+	r, ok := c.runWatched(seed, timeout)
+	if !ok {
+		return Result{Seed: seed, TraceHash: "hung", Violation: &Violation{Property: PropHang, Seed: seed,
+			Message: fmt.Sprintf("the run did not finish within %v of wall time: a step loops without end", timeout)}}
+	}
+	res := newResult(seed, r, c.sometimesNames())
+	if c.CheckDeterminism && res.Violation == nil {
+		again, ok := c.runWatched(seed, timeout)
+		if !ok || again.TraceHash != r.TraceHash {
+			res.Violation = &Violation{Property: PropDeterminism, Seed: seed,
+				Message: fmt.Sprintf("two runs of seed %d gave different traces (%016x, then %016x): "+
+					"something outside the chooser (map order, wall clock, a goroutine, global state) reaches the run",
+					seed, r.TraceHash, again.TraceHash)}
+		}
+	}
+	return res
+}
+
+// runWatched runs a seed on its own goroutine so that a run stuck in an endless step cannot
+// stall the campaign; such a run is abandoned and reported.
+func (c *Campaign) runWatched(seed uint64, timeout time.Duration) (sim.Result, bool) {
+	done := make(chan sim.Result, 1)
+	go func() { done <- c.Spec.Run(seed) }()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case r := <-done:
+		return r, true
+	case <-t.C:
+		return sim.Result{}, false
+	}
+}
+
+func (c *Campaign) sometimesNames() []string {
+	var names []string
+	for _, p := range c.Spec.Protocol.Sometimes {
+		names = append(names, p.Name)
+	}
+	return names
+}
+
+// writeCapsule re-runs a failing seed to record it, and writes its capsule. Re-running keeps
+// campaigns from holding every run's choices in memory; determinism makes it exact.
+func (c *Campaign) writeCapsule(seed uint64) string {
+	r := c.Spec.Run(seed)
+	path := filepath.Join(c.OutDir, CapsuleName(c.Spec, seed))
+	if err := capsule.Write(path, c.Spec.Capsule(seed, r, "run")); err != nil {
+		return "error: " + err.Error()
+	}
+	return path
+}
+
+// CapsuleName is where a failing seed's capsule goes under the output directory.
+func CapsuleName(s *scenarios.Spec, seed uint64) string {
+	dir := s.Protocol.Name
+	if s.Bug != "" {
+		dir += "-" + s.Bug
+	}
+	return filepath.Join(dir, fmt.Sprintf("%s-seed%d.capsule", s.Scenario.Name, seed))
+}

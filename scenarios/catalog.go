@@ -1,0 +1,135 @@
+package scenarios
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/replica-io/replica/protocols/node"
+	"github.com/replica-io/replica/protocols/paxos"
+	"github.com/replica-io/replica/sim"
+)
+
+// protocols is the catalog of protocols, in the order `replica list` shows them.
+var protocols = []*node.Protocol{
+	paxos.Protocol,
+}
+
+// Protocols lists every protocol of the catalog.
+func Protocols() []*node.Protocol { return protocols }
+
+// Protocol returns the protocol called name.
+func Protocol(name string) (*node.Protocol, error) {
+	for _, p := range protocols {
+		if p.Name == name {
+			return p, nil
+		}
+	}
+	return nil, fmt.Errorf("unknown protocol %q (known: %s)", name, strings.Join(protocolNames(), ", "))
+}
+
+func protocolNames() []string {
+	var names []string
+	for _, p := range protocols {
+		names = append(names, p.Name)
+	}
+	return names
+}
+
+// Scenario is a named way to run a protocol: its fault profile and phases, scaled by the
+// protocol's timing.
+type Scenario struct {
+	Name    string
+	Summary string
+	// Profile builds the fault profile from the protocol's timing.
+	Profile func(t node.Timing) sim.Profile
+	// Swarm lets each seed draw its own profile around Profile.
+	Swarm bool
+	// Faults is the length of the fault phase, and Liveness the bound on progress after
+	// healing (zero: no liveness phase), in units of the protocol's Settle time.
+	Faults, Liveness float64
+	// N is the cluster size the scenario needs, 0 for the protocol's default.
+	N int
+	// For restricts the scenario to some protocols; empty means every protocol.
+	For []string
+}
+
+// Applies reports whether the scenario can run protocol p.
+func (s *Scenario) Applies(p *node.Protocol) bool {
+	if len(s.For) == 0 {
+		return true
+	}
+	for _, name := range s.For {
+		if name == p.Name {
+			return true
+		}
+	}
+	return false
+}
+
+// DefaultScenario is what `replica run` uses when neither a scenario nor a bug names one.
+const DefaultScenario = "default"
+
+// delays is the network every scenario starts from: mostly around the protocol's typical
+// delay, with a long tail.
+func delays(t node.Timing) sim.Delay {
+	return sim.Delay{Min: t.Delay / 5, Typical: t.Delay, Tail: 20 * t.Delay}
+}
+
+// mixed is the everyday profile: every fault kind on, at moderate rates, within the
+// protocol's assumptions (no more nodes down at once than it tolerates).
+func mixed(t node.Timing) sim.Profile {
+	d := delays(t)
+	d.TailProb = 0.02
+	return sim.Profile{
+		Delay: d, Drop: 0.03, Duplicate: 0.03, Reorder: true,
+		FaultEvery: t.Settle / 2, Down: t.Settle,
+		Crash: 2, Pause: 1, Split: 1, Isolate: 1, OneWay: 1, Partial: 1,
+		MaxDown: -1, Skew: 0.2,
+	}
+}
+
+var scenarios = []*Scenario{
+	{Name: "default", Summary: "every fault kind at moderate rates, then healing and a liveness check",
+		Profile: mixed, Faults: 6, Liveness: 10},
+	{Name: "crash-restart", Summary: "frequent crashes and restarts from durable state, lossy network",
+		Profile: func(t node.Timing) sim.Profile {
+			// Quick reboots, often: a node that crashes between two messages of one
+			// exchange and is back before the next is what exposes state that should
+			// have been durable.
+			d := delays(t)
+			d.TailProb = 0.1
+			return sim.Profile{Delay: d, Drop: 0.05, Duplicate: 0.2, Reorder: true,
+				FaultEvery: t.Settle / 15, Down: t.Settle / 60, Crash: 1, MaxDown: -1}
+		},
+		Faults: 6, Liveness: 10},
+	{Name: "swarm", Summary: "each seed draws which faults are on and how often (swarm testing)",
+		Profile: mixed, Swarm: true, Faults: 6, Liveness: 10},
+	{Name: "calm", Summary: "a perfect network and no faults: the protocol's happy path",
+		Profile: func(t node.Timing) sim.Profile { return sim.Profile{Delay: delays(t)} },
+		Faults:  2, Liveness: 5},
+}
+
+// Scenarios lists the named scenarios.
+func Scenarios() []*Scenario { return scenarios }
+
+// Lookup returns the scenario called name.
+func Lookup(name string) (*Scenario, error) {
+	for _, s := range scenarios {
+		if s.Name == name {
+			return s, nil
+		}
+	}
+	var names []string
+	for _, s := range scenarios {
+		names = append(names, s.Name)
+	}
+	sort.Strings(names)
+	return nil, fmt.Errorf("unknown scenario %q (known: %s)", name, strings.Join(names, ", "))
+}
+
+// scale turns a multiple of the protocol's settle time into a duration.
+func scale(t node.Timing, x float64) time.Duration {
+	return time.Duration(x * float64(t.Settle))
+}

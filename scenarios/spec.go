@@ -1,0 +1,160 @@
+package scenarios
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/replica-io/replica/protocols/node"
+	"github.com/replica-io/replica/sim"
+	"github.com/replica-io/replica/sim/capsule"
+)
+
+// Spec is a resolved scenario: a protocol, its bug variant, the scenario and the cluster, all
+// that a run needs besides its seed.
+type Spec struct {
+	Protocol *node.Protocol
+	Bug      string
+	Scenario *Scenario
+	Cluster  node.Config
+	// Faults overrides the scenario's fault-phase length when positive.
+	Faults time.Duration
+}
+
+// Resolve checks a command line's choices and builds their Spec. An empty scenario means the
+// one that finds bug, or the default; n and f at zero mean the scenario's or protocol's.
+func Resolve(protocol, bug, scenario string, n, f int) (*Spec, error) {
+	p, err := Protocol(protocol)
+	if err != nil {
+		return nil, err
+	}
+	if bug != "" {
+		b, ok := p.Bug(bug)
+		if !ok {
+			return nil, fmt.Errorf("unknown bug %q for protocol %s (known: %s)", bug, p.Name, bugNames(p))
+		}
+		if scenario == "" {
+			scenario = b.Scenario
+		}
+	}
+	if scenario == "" {
+		scenario = DefaultScenario
+	}
+	s, err := Lookup(scenario)
+	if err != nil {
+		return nil, err
+	}
+	if !s.Applies(p) {
+		return nil, fmt.Errorf("scenario %s does not apply to protocol %s", s.Name, p.Name)
+	}
+	if n == 0 {
+		n = s.N
+	}
+	if n == 0 {
+		n = p.DefaultN
+	}
+	if n < p.MinN || n > 64 {
+		return nil, fmt.Errorf("-n %d: protocol %s needs between %d and 64 nodes", n, p.Name, p.MinN)
+	}
+	if f < 0 {
+		return nil, fmt.Errorf("-f %d: the number of Byzantine nodes cannot be negative", f)
+	}
+	if f > 0 {
+		if p.MaxFaulty == nil {
+			return nil, fmt.Errorf("-f %d: protocol %s tolerates crash faults only, not Byzantine nodes", f, p.Name)
+		}
+		if max := p.MaxFaulty(n); f > max {
+			return nil, fmt.Errorf("-f %d: protocol %s with n=%d tolerates at most %d Byzantine nodes", f, p.Name, n, max)
+		}
+	}
+	return &Spec{Protocol: p, Bug: bug, Scenario: s, Cluster: node.Config{N: n, F: f, Bug: bug}}, nil
+}
+
+func bugNames(p *node.Protocol) string {
+	if len(p.Bugs) == 0 {
+		return "none"
+	}
+	s := ""
+	for i, b := range p.Bugs {
+		if i > 0 {
+			s += ", "
+		}
+		s += b.Name
+	}
+	return s
+}
+
+// Config is the simulator configuration of the spec.
+func (s *Spec) Config() sim.Config {
+	t := s.Protocol.Timing
+	cfg := sim.Config{
+		Protocol: s.Protocol,
+		Cluster:  s.Cluster,
+		Profile:  s.Scenario.Profile(t),
+		Swarm:    s.Scenario.Swarm,
+		Faults:   scale(t, s.Scenario.Faults),
+		Liveness: scale(t, s.Scenario.Liveness),
+	}
+	if s.Faults > 0 {
+		cfg.Faults = s.Faults
+	}
+	return cfg
+}
+
+// Run simulates the spec's run of seed.
+func (s *Spec) Run(seed uint64) sim.Result {
+	return sim.Run(s.Config(), sim.NewSeeded(seed))
+}
+
+// Name is a short name of the spec for reports: protocol, bug and scenario.
+func (s *Spec) Name() string {
+	name := s.Protocol.Name
+	if s.Bug != "" {
+		name += "/" + s.Bug
+	}
+	return name + "@" + s.Scenario.Name
+}
+
+// Capsule records run r of seed as a replay capsule; source says which tool made it.
+func (s *Spec) Capsule(seed uint64, r sim.Result, source string) *capsule.Capsule {
+	c := &capsule.Capsule{
+		Source: source, Protocol: s.Protocol.Name, Bug: s.Bug, Scenario: s.Scenario.Name,
+		N: s.Cluster.N, F: s.Cluster.F, Seed: seed, Profile: r.Profile.String(),
+		TraceHash: r.TraceHash, Choices: r.Choices,
+	}
+	if s.Faults > 0 {
+		c.Options = map[string]string{"faults": s.Faults.String()}
+	}
+	if v := r.Violation; v != nil {
+		c.Property, c.Message, c.Event = v.Property, v.Message, v.Event
+	}
+	return c
+}
+
+// FromCapsule rebuilds the spec a capsule was recorded with.
+func FromCapsule(c *capsule.Capsule) (*Spec, error) {
+	s, err := Resolve(c.Protocol, c.Bug, c.Scenario, c.N, c.F)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range c.Options {
+		switch k {
+		case "faults":
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return nil, fmt.Errorf("bad option faults=%s", v)
+			}
+			s.Faults = d
+		default:
+			return nil, fmt.Errorf("unknown option %q", k)
+		}
+	}
+	return s, nil
+}
+
+// Replay re-runs a recorded choice sequence with a full trace.
+func (s *Spec) Replay(choices []int32) (sim.Result, *sim.Recorded) {
+	cfg := s.Config()
+	cfg.Trace = sim.TraceFull
+	rec := sim.NewRecorded(choices)
+	return sim.Run(cfg, rec), rec
+}

@@ -1,0 +1,129 @@
+package sim
+
+import (
+	"time"
+
+	"github.com/replica-io/replica/protocols/node"
+)
+
+// delay draws a one-way message delay from the profile's distribution. A choice of zero is
+// the minimum delay, so shrinking a run makes its network faster, not slower.
+func (w *World) delay() time.Duration {
+	d := w.profile.Delay
+	if d.Typical <= 0 {
+		return d.Min
+	}
+	if !w.live && d.TailProb > 0 && d.Tail > 2*d.Typical && w.choose.Flip(Network, d.TailProb) {
+		w.fault(KindDelayTail)
+		return 2*d.Typical + w.pick(Network, d.Tail-2*d.Typical)
+	}
+	return d.Min + w.pick(Network, 2*d.Typical-d.Min)
+}
+
+// pick draws a duration in [0, span] in steps of 100µs.
+func (w *World) pick(p Purpose, span time.Duration) time.Duration {
+	const step = 100 * time.Microsecond
+	if span < step {
+		return 0
+	}
+	return time.Duration(w.choose.Choose(p, int(span/step)+1)) * step
+}
+
+// send puts m on the network from node from to node to: the network may drop or duplicate it,
+// and delays each copy.
+func (w *World) send(from, to node.ID, m node.Message) {
+	m = cloneAny(m)
+	w.record(Send, from, to, 0, m)
+	if to == from { // loopback never fails
+		w.enqueue(from, to, m, w.profile.Delay.Min)
+		return
+	}
+	if !w.live && w.profile.Drop > 0 && w.choose.Flip(Network, w.profile.Drop) {
+		w.fault(KindDrop)
+		w.record(Dropped, to, from, 0, m)
+		return
+	}
+	copies := 1
+	if !w.live && w.profile.Duplicate > 0 && w.choose.Flip(Network, w.profile.Duplicate) {
+		w.fault(KindDuplicate)
+		w.record(Dup, to, from, 0, m)
+		copies = 2
+	}
+	for range copies {
+		w.enqueue(from, to, m, w.delay())
+	}
+}
+
+// enqueue schedules the arrival of m after d, keeping each link in order unless the profile
+// lets it reorder.
+func (w *World) enqueue(from, to node.ID, m node.Message, d time.Duration) {
+	at := w.now + d
+	last := w.lastArrival[from][to]
+	if at < last {
+		if w.profile.Reorder {
+			w.fault(KindReorder)
+		} else {
+			at = last
+		}
+	}
+	w.lastArrival[from][to] = max(last, at)
+	w.inFlight[to]++
+	w.schedule(event{at: at, kind: evDeliver, node: to, from: from, msg: m})
+}
+
+// deliver hands a message that arrived to its node, unless a partition or a crash is in
+// the way.
+func (w *World) deliver(e event) {
+	w.inFlight[e.node]--
+	s := w.slot(e.node)
+	switch {
+	case w.cut[e.from][e.node]:
+		w.fault(KindBlocked)
+		w.record(Blocked, e.node, e.from, 0, e.msg)
+	case !s.up:
+		w.record(Lost, e.node, e.from, 0, e.msg)
+	default:
+		w.record(Deliver, e.node, e.from, 0, e.msg)
+		w.step(s, func(n node.Node, env node.Env) { n.Receive(env, e.from, e.msg) })
+	}
+}
+
+// connected reports whether messages from a reach b.
+func (w *World) connected(a, b node.ID) bool { return !w.cut[a][b] }
+
+// partition cuts the links for which cut(from, to) is true.
+func (w *World) partition(k Kind, desc string, cut func(from, to node.ID) bool) {
+	for _, a := range w.ids {
+		for _, b := range w.ids {
+			w.cut[a][b] = a != b && cut(a, b)
+		}
+	}
+	w.fault(k)
+	w.partitionInc++
+	w.record(Partition, 0, 0, 0, desc)
+	w.schedule(event{at: w.now + 1 + w.pick(Faults, w.profile.Down), kind: evHealPartition, inc: w.partitionInc})
+}
+
+// partitioned reports whether any link is cut.
+func (w *World) partitioned() bool {
+	for _, row := range w.cut {
+		for _, c := range row {
+			if c {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// heal reconnects every link.
+func (w *World) heal() {
+	if !w.partitioned() {
+		return
+	}
+	for _, row := range w.cut {
+		clear(row)
+	}
+	w.fault(KindHeal)
+	w.record(Heal, 0, 0, 0, nil)
+}

@@ -1,0 +1,192 @@
+package sim
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Delay is a message delay distribution: most messages take between Min and Typical*2; a
+// fraction TailProb of them take up to Tail instead.
+type Delay struct {
+	Min, Typical, Tail time.Duration
+	TailProb           float64
+}
+
+// Profile is a fault profile: every knob of the simulated network and nodes. The zero Profile
+// is a perfect network with no faults. Rates are per message (Drop, Duplicate) or weights of
+// the fault drawn at each fault tick (Crash, Pause, the partition kinds).
+type Profile struct {
+	Delay Delay
+	// Drop and Duplicate are per-message probabilities. Reorder lets a link deliver out of
+	// order; without it each link is FIFO.
+	Drop, Duplicate float64
+	Reorder         bool
+
+	// FaultEvery is the mean gap between fault ticks, at which one fault is drawn among the
+	// enabled kinds by weight. Zero disables node and partition faults.
+	FaultEvery time.Duration
+	// Weights of the node faults: Crash (the node restarts from durable storage after a
+	// downtime) and Pause (it stops for a while, then resumes with its state).
+	Crash, Pause int
+	// Weights of the partition kinds; each heals after a while.
+	Split, Isolate, OneWay, Partial int
+	// Down is the longest a crashed node stays down, a paused node stays paused, or a
+	// partition lasts.
+	Down time.Duration
+	// MaxDown is how many nodes may be down (crashed or paused) at once; -1 means as many as
+	// the protocol tolerates (n minus its quorum).
+	MaxDown int
+	// Skew is the largest timer clock skew: each node's timers run at a rate drawn in
+	// [1-Skew, 1+Skew].
+	Skew float64
+}
+
+// Kind is a fault kind, counted every time it fires.
+type Kind int
+
+const (
+	KindDrop Kind = iota
+	KindDuplicate
+	KindReorder
+	KindDelayTail
+	KindPartitionSplit
+	KindPartitionIsolate
+	KindPartitionOneWay
+	KindPartitionPartial
+	KindHeal
+	KindBlocked
+	KindCrash
+	KindRestart
+	KindPause
+	KindResume
+	KindSkew
+	NumKinds
+)
+
+var kindNames = [NumKinds]string{
+	"drop", "duplicate", "reorder", "delay_tail",
+	"partition_split", "partition_isolate", "partition_oneway", "partition_partial",
+	"heal", "blocked", "crash", "restart", "pause", "resume", "skew",
+}
+
+func (k Kind) String() string { return kindNames[k] }
+
+// KindByName returns the fault kind called name.
+func KindByName(name string) (Kind, bool) {
+	for k, n := range kindNames {
+		if n == name {
+			return Kind(k), true
+		}
+	}
+	return 0, false
+}
+
+// Counts is how many times each fault kind fired.
+type Counts [NumKinds]int
+
+// Add adds o to c.
+func (c *Counts) Add(o Counts) {
+	for k := range c {
+		c[k] += o[k]
+	}
+}
+
+// Total is the number of faults of every kind but the derived ones (blocked messages are the
+// consequence of a partition, heals and resumes the end of a fault).
+func (c Counts) Total() int {
+	t := 0
+	for k, n := range c {
+		switch Kind(k) {
+		case KindBlocked, KindHeal, KindResume, KindRestart:
+		default:
+			t += n
+		}
+	}
+	return t
+}
+
+// Enabled lists the fault kinds the profile can fire, so that a campaign can tell a kind
+// that never fired from one that was off.
+func (p Profile) Enabled() []Kind {
+	var ks []Kind
+	add := func(on bool, k ...Kind) {
+		if on {
+			ks = append(ks, k...)
+		}
+	}
+	faults := p.FaultEvery > 0
+	add(p.Drop > 0, KindDrop)
+	add(p.Duplicate > 0, KindDuplicate)
+	add(p.Reorder, KindReorder)
+	add(p.Delay.TailProb > 0, KindDelayTail)
+	add(faults && p.Split > 0, KindPartitionSplit, KindHeal)
+	add(faults && p.Isolate > 0, KindPartitionIsolate, KindHeal)
+	add(faults && p.OneWay > 0, KindPartitionOneWay, KindHeal)
+	add(faults && p.Partial > 0, KindPartitionPartial, KindHeal)
+	add(faults && p.Crash > 0, KindCrash, KindRestart)
+	add(faults && p.Pause > 0, KindPause, KindResume)
+	add(p.Skew > 0, KindSkew)
+	// Deduplicate (KindHeal may appear several times), keeping the order.
+	out := ks[:0]
+	seen := map[Kind]bool{}
+	for _, k := range ks {
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// String prints the profile on one line, for -v and capsules.
+func (p Profile) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "delay=%v/%v/%v tail=%.3g drop=%.3g dup=%.3g reorder=%v",
+		p.Delay.Min, p.Delay.Typical, p.Delay.Tail, p.Delay.TailProb, p.Drop, p.Duplicate, p.Reorder)
+	if p.FaultEvery > 0 {
+		fmt.Fprintf(&b, " faults-every=%v crash=%d pause=%d split=%d isolate=%d oneway=%d partial=%d down=%v max-down=%d",
+			p.FaultEvery, p.Crash, p.Pause, p.Split, p.Isolate, p.OneWay, p.Partial, p.Down, p.MaxDown)
+	}
+	if p.Skew > 0 {
+		fmt.Fprintf(&b, " skew=%.3g", p.Skew)
+	}
+	return b.String()
+}
+
+// Swarm draws a profile from the chooser: which faults are on and at what rates, around the
+// base profile's time scale. Swarm testing finds more bugs than one fixed profile because
+// some bugs need a fault to be frequent and others need it absent.
+func Swarm(c Chooser, base Profile) Profile {
+	p := base
+	on := func() bool { return c.Choose(Faults, 4) != 0 } // each kind on with odds 3:1
+	rate := func(levels ...float64) float64 { return levels[c.Choose(Faults, len(levels))] }
+	weight := func() int {
+		if !on() {
+			return 0
+		}
+		return 1 + c.Choose(Faults, 3)
+	}
+	p.Drop, p.Duplicate = 0, 0
+	if on() {
+		p.Drop = rate(0.01, 0.05, 0.15)
+	}
+	if on() {
+		p.Duplicate = rate(0.01, 0.05, 0.15)
+	}
+	p.Reorder = on()
+	p.Delay.TailProb = 0
+	if on() {
+		p.Delay.TailProb = rate(0.01, 0.05, 0.2)
+	}
+	p.Crash, p.Pause = weight(), weight()
+	p.Split, p.Isolate, p.OneWay, p.Partial = weight(), weight(), weight(), weight()
+	p.Skew = 0
+	if on() {
+		p.Skew = rate(0.05, 0.2, 0.5)
+	}
+	if base.FaultEvery > 0 {
+		p.FaultEvery = base.FaultEvery * time.Duration(1+c.Choose(Faults, 4)) / 2
+	}
+	return p
+}

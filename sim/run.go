@@ -1,0 +1,380 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/replica-io/replica/protocols/node"
+)
+
+// Monitor checks a run beside the protocol's invariants (memory bounds, the history, a
+// watchdog). A Config holds monitor factories, so that every run gets fresh monitors.
+type Monitor interface {
+	// Step is called after every step; a non-nil violation stops the run.
+	Step(w *World) *Violation
+	// End is called once when the run ends without a violation.
+	End(w *World) *Violation
+}
+
+// Violation is a property that failed: which, when, why, and the events leading to it.
+type Violation struct {
+	Property string
+	Message  string
+	Time     time.Duration
+	Event    int
+	// Pending is what was still missing when a progress property failed.
+	Pending []string
+	// Context is the last trace entries before the violation; Nodes the state of every node.
+	Context []Entry
+	Nodes   []string
+}
+
+func (v *Violation) Error() string {
+	return fmt.Sprintf("%s violated at %s (event %d): %s", v.Property, fmtTime(v.Time), v.Event, v.Message)
+}
+
+// Property names of the failures the simulator itself reports.
+const (
+	PropPanic       = "no-panic"
+	PropStepBudget  = "step-budget"
+	PropEventBudget = "event-budget"
+	PropProgress    = "progress-after-healing"
+)
+
+// Result is what a run leaves behind.
+type Result struct {
+	TraceHash uint64
+	Events    int
+	Virtual   time.Duration
+	Faults    Counts
+	Profile   Profile
+	Violation *Violation
+	// Choices is the run's choice sequence, with the purpose of each: replaying Choices
+	// reproduces the run.
+	Choices  []int32
+	Purposes []Purpose
+	// Reached lists, per Sometimes property of the protocol, whether this run reached it.
+	Reached []bool
+	// Ops and Unknown count the clients' operations and those with an unknown outcome.
+	Ops, Unknown int
+	// Trace holds every entry when the Config asked for a full trace.
+	Trace []Entry
+	// Progress is how long after healing the protocol made progress (liveness runs).
+	Progress time.Duration
+}
+
+// Run simulates one run of cfg, every decision made by c.
+func Run(cfg Config, c Chooser) Result {
+	w := newWorld(cfg, c)
+	w.runGuarded()
+	return w.result()
+}
+
+// Simulate returns the world after a run, for tests and checkers that inspect it.
+func Simulate(cfg Config, c Chooser) (*World, Result) {
+	w := newWorld(cfg, c)
+	w.runGuarded()
+	return w, w.result()
+}
+
+// runGuarded runs the world, turning a protocol panic or an exceeded step budget into a
+// violation of the run: one bad seed must never crash a campaign.
+func (w *World) runGuarded() {
+	defer func() {
+		r := recover()
+		if r == nil {
+			return
+		}
+		if b, ok := r.(budgetExceeded); ok {
+			w.violate(PropStepBudget, fmt.Sprintf("a single step made more than %d effects (an endless loop?)", b.limit))
+			return
+		}
+		w.violate(PropPanic, fmt.Sprintf("panic: %v%s", r, panicSite()))
+	}()
+	w.run()
+}
+
+// panicSite finds the first stack frame outside the runtime and this package: where the
+// protocol panicked.
+func panicSite() string {
+	for _, line := range strings.Split(string(debug.Stack()), "\n") {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "/") && !strings.Contains(line, "/runtime/") && !strings.Contains(line, "/replica/sim/") {
+			if i := strings.LastIndex(line, " +0x"); i > 0 {
+				line = line[:i]
+			}
+			if i := strings.Index(line, "/replica/"); i >= 0 {
+				line = line[i+len("/replica/"):]
+			}
+			return " (at " + line + ")"
+		}
+	}
+	return ""
+}
+
+func (w *World) run() {
+	w.profile = w.cfg.Profile
+	if w.cfg.Swarm {
+		w.profile = Swarm(w.choose, w.cfg.Profile)
+	}
+	if w.profile.Skew > 0 {
+		w.skewClocks()
+	}
+	for _, s := range w.nodes {
+		w.record(Boot, s.id, 0, 0, nil)
+		w.boot(s)
+	}
+	w.startClients()
+	w.nextFaultTick()
+	end := w.cfg.Faults
+	if w.cfg.Liveness > 0 {
+		w.schedule(event{at: w.cfg.Faults, kind: evLiveness})
+		end += w.cfg.Liveness
+	}
+	w.check()
+	for w.violation == nil && !w.stopped {
+		if len(w.queue) == 0 {
+			break
+		}
+		if w.queue[0].at > end {
+			w.now = end
+			break
+		}
+		e := w.queue.pop()
+		w.now = e.at
+		w.newOut = len(w.outputs)
+		if !w.dispatch(e) {
+			continue
+		}
+		w.events++
+		w.check()
+		if w.events >= w.cfg.MaxEvents && w.violation == nil && !w.stopped {
+			w.violate(PropEventBudget, fmt.Sprintf("the run took more than %d events", w.cfg.MaxEvents))
+		}
+	}
+	if w.violation == nil && w.live && !w.stopped {
+		w.violateProgress()
+	}
+	if w.violation == nil {
+		for _, m := range w.monitors() {
+			if v := m.End(w); v != nil {
+				w.setViolation(v)
+				return
+			}
+		}
+	}
+}
+
+// dispatch applies one event; it returns false for an event that turned out to be stale
+// (a cancelled timer, a wait that already ended), which is not a step.
+func (w *World) dispatch(e event) bool {
+	switch e.kind {
+	case evDeliver, evRequest:
+		if s := w.slot(e.node); s.up && s.paused {
+			w.defer_(e, s)
+			return false
+		}
+		if e.kind == evDeliver {
+			w.deliver(e)
+		} else {
+			w.request(e)
+		}
+	case evTimer:
+		s := w.slot(e.node)
+		if !s.up || e.inc != s.inc || s.timers[e.name] != e.gen {
+			return false
+		}
+		if s.paused {
+			w.defer_(e, s)
+			return false
+		}
+		delete(s.timers, e.name)
+		w.record(Timer, e.node, 0, 0, e.name)
+		w.step(s, func(n node.Node, env node.Env) { n.Timer(env, e.name) })
+	case evReply:
+		w.answer(e)
+	case evClientNext:
+		w.clientNext(e.cl)
+	case evClientTimeout:
+		w.clientTimeout(e)
+	case evClientRetry:
+		w.clientRetry(e)
+	case evFaultTick:
+		w.faultTick()
+	case evRestart:
+		w.restart(e)
+	case evResume:
+		if e.inc != w.slot(e.node).inc || w.slot(e.node).resumeAt != e.at {
+			return false
+		}
+		w.resume(e.node)
+	case evHealPartition:
+		if e.inc != w.partitionInc {
+			return false
+		}
+		w.heal()
+	case evLiveness:
+		w.startLiveness()
+	}
+	return true
+}
+
+// defer_ postpones an event for a paused node until it resumes.
+func (w *World) defer_(e event, s *slot) {
+	e.at = s.resumeAt
+	w.schedule(e)
+}
+
+// step runs one input of node s's protocol logic.
+func (w *World) step(s *slot, f func(n node.Node, env node.Env)) {
+	w.env.s = s
+	w.env.effects = 0
+	f(s.state, &w.env)
+}
+
+// check evaluates the invariants, monitors, sometimes-properties and, once faults have
+// healed, the progress predicate, after a step.
+func (w *World) check() {
+	for _, inv := range w.proto.Invariants {
+		if err := inv.Check(w); err != nil {
+			w.violate(inv.Name, err.Error())
+			return
+		}
+	}
+	for _, m := range w.monitors() {
+		if v := m.Step(w); v != nil {
+			w.setViolation(v)
+			return
+		}
+	}
+	for i, s := range w.proto.Sometimes {
+		if !w.reached[i] && s.Reached(w) {
+			w.reached[i] = true
+		}
+	}
+	if w.live && len(w.pending()) == 0 {
+		w.stopped = true
+	}
+}
+
+// pending lists what the run still waits for before it counts as progress: the protocol's
+// own pending items, and every client that has not had an operation answered since healing.
+func (w *World) pending() []string {
+	var out []string
+	if w.proto.Progress != nil {
+		out = w.proto.Progress(w)
+	}
+	_, ops := w.workload()
+	for _, c := range w.clients {
+		if c.done >= ops && c.op < 0 {
+			continue
+		}
+		if w.answeredSinceHeal(c) {
+			continue
+		}
+		if c.op >= 0 {
+			op := w.history[c.op]
+			out = append(out, fmt.Sprintf("client c%d: operation %s (seq %d) invoked at %s not answered",
+				c.id, Summary(op.Input), op.Seq, fmtTime(op.Call)))
+		} else {
+			out = append(out, fmt.Sprintf("client c%d: no operation answered since healing", c.id))
+		}
+	}
+	return out
+}
+
+func (w *World) answeredSinceHeal(c *client) bool {
+	for i := len(w.history) - 1; i >= 0 && w.history[i].Call >= w.healAt; i-- {
+		op := w.history[i]
+		if op.Done && w.byID[op.Client-1] == c.index {
+			return true
+		}
+	}
+	return false
+}
+
+func (w *World) violateProgress() {
+	v := w.newViolation(PropProgress, fmt.Sprintf("no progress within %v after healing at %s",
+		w.cfg.Liveness, fmtTime(w.healAt)))
+	v.Pending = w.pending()
+	if len(v.Pending) > 0 {
+		v.Message += "; pending: " + strings.Join(v.Pending, "; ")
+	}
+	w.setViolation(v)
+}
+
+func (w *World) violate(property, msg string) { w.setViolation(w.newViolation(property, msg)) }
+
+func (w *World) newViolation(property, msg string) *Violation {
+	return &Violation{Property: property, Message: msg, Time: w.now, Event: w.events}
+}
+
+func (w *World) setViolation(v *Violation) {
+	if w.violation != nil {
+		return
+	}
+	v.Context = w.trace.last()
+	for _, s := range w.nodes {
+		v.Nodes = append(v.Nodes, w.describe(s))
+	}
+	w.violation = v
+}
+
+// describe summarizes a node's state for a violation report.
+func (w *World) describe(s *slot) string {
+	if !s.up {
+		return fmt.Sprintf("n%d: down", s.id)
+	}
+	st := fmt.Sprintf("%+v", s.state)
+	if len(st) > 400 {
+		st = st[:400] + "..."
+	}
+	paused := ""
+	if s.paused {
+		paused = " (paused)"
+	}
+	return fmt.Sprintf("n%d%s: %s", s.id, paused, st)
+}
+
+// monitors instantiates the configured monitors once per run.
+func (w *World) monitors() []Monitor {
+	if w.mons == nil {
+		w.mons = make([]Monitor, 0, len(w.cfg.Monitors))
+		for _, f := range w.cfg.Monitors {
+			w.mons = append(w.mons, f())
+		}
+	}
+	return w.mons
+}
+
+func (w *World) result() Result {
+	r := Result{
+		TraceHash: w.trace.hash.Sum(),
+		Events:    w.events,
+		Virtual:   w.now,
+		Faults:    w.faults,
+		Profile:   w.profile,
+		Violation: w.violation,
+		Choices:   w.choose.choices,
+		Purposes:  w.choose.purposes,
+		Reached:   w.reached,
+		Trace:     w.trace.full,
+		Ops:       len(w.history),
+	}
+	for _, op := range w.history {
+		if !op.Done {
+			r.Unknown++
+		}
+	}
+	if w.live && w.stopped {
+		r.Progress = w.now - w.healAt
+	}
+	return r
+}
+
+// ErrDiverged is returned by Replay when the run asked for choices the capsule does not hold
+// as recorded: the code changed since it was written.
+var ErrDiverged = errors.New("the run diverged from the recorded choices")

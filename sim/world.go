@@ -1,0 +1,197 @@
+package sim
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/replica-io/replica/protocols/node"
+)
+
+// Config is everything a run is made of besides its choices.
+type Config struct {
+	Protocol *node.Protocol
+	Cluster  node.Config
+	Profile  Profile
+	// Swarm draws the profile from the run's own choices (see Swarm), with Profile as base.
+	Swarm bool
+
+	// Clients and Ops override the protocol's workload size when positive.
+	Clients, Ops int
+
+	// Faults is the length of the fault phase. With a Liveness bound, the run then heals every
+	// fault, keeps a core of at least a quorum of nodes up, and demands progress within
+	// Liveness; without one, the run ends with the fault phase.
+	Faults   time.Duration
+	Liveness time.Duration
+
+	// MaxEvents bounds the steps of a run, StepBudget the effects (sends, timers, writes,
+	// outputs, choices) of a single step. Exceeding either is a failure of the run.
+	MaxEvents  int
+	StepBudget int
+
+	// Trace says whether to keep every trace entry (replays, timelines); Context is how many
+	// of the last entries a violation report shows.
+	Trace   TraceMode
+	Context int
+
+	// Monitors check the run beside the protocol's own invariants (see Monitor).
+	Monitors []func() Monitor
+}
+
+// Defaults for the limits a Config leaves at zero.
+const (
+	DefaultMaxEvents  = 200_000
+	DefaultStepBudget = 100_000
+	DefaultContext    = 50
+)
+
+// slot is one node of the world: its protocol state (nil while down) and everything the
+// world keeps for it.
+type slot struct {
+	id        node.ID
+	state     node.Node
+	up        bool
+	paused    bool
+	resumeAt  time.Duration
+	permanent bool   // crashed for good: outside the core once faults heal
+	inc       uint64 // incarnation: bumped by every crash, so old timers are ignored
+	timers    map[string]uint64
+	durable   map[string]any
+	pending   map[string]any
+	rate      float64 // timer clock rate (skew)
+	restartAt time.Duration
+}
+
+// World is a simulated cluster: nodes, durable storage, messages in flight, timers,
+// partitions, clients and their history, driven by one chooser.
+type World struct {
+	cfg     Config
+	proto   *node.Protocol
+	profile Profile
+	ids     []node.ID
+	nodes   []*slot // nodes[id-1]
+	choose  *recorder
+
+	now     time.Duration
+	queue   queue
+	seq     uint64
+	events  int
+	gen     uint64
+	env     env
+	live    bool // the liveness phase: no new faults, a healed network
+	healAt  time.Duration
+	core    []bool // core[id-1]: kept up during the liveness phase
+	stopped bool
+
+	cut          [][]bool // cut[from][to]: the link drops everything
+	partitionInc uint64   // numbers partitions, so that a stale heal is ignored
+	lastArrival  [][]time.Duration
+	inFlight     []int // inFlight[to]: messages scheduled for delivery to a node
+
+	outputs []node.Output
+	newOut  int
+	history []node.Op
+	clients []*client
+	byID    []int // client index of each logical client ID
+
+	faults    Counts
+	trace     tracer
+	violation *Violation
+	reached   []bool // the protocol's Sometimes properties reached in this run
+	mons      []Monitor
+}
+
+// newWorld builds the world of cfg driven by chooser; Run starts it.
+func newWorld(cfg Config, c Chooser) *World {
+	if cfg.MaxEvents <= 0 {
+		cfg.MaxEvents = DefaultMaxEvents
+	}
+	if cfg.StepBudget <= 0 {
+		cfg.StepBudget = DefaultStepBudget
+	}
+	if cfg.Context <= 0 {
+		cfg.Context = DefaultContext
+	}
+	n := cfg.Cluster.N
+	w := &World{
+		cfg:     cfg,
+		proto:   cfg.Protocol,
+		choose:  &recorder{inner: c},
+		trace:   newTracer(cfg.Trace, cfg.Context),
+		reached: make([]bool, len(cfg.Protocol.Sometimes)),
+	}
+	w.env.w = w
+	for i := 1; i <= n; i++ {
+		w.ids = append(w.ids, node.ID(i))
+		w.nodes = append(w.nodes, &slot{id: node.ID(i), rate: 1, timers: map[string]uint64{},
+			durable: map[string]any{}, pending: map[string]any{}})
+	}
+	w.cut = make([][]bool, n+1)
+	w.lastArrival = make([][]time.Duration, n+1)
+	for i := range w.cut {
+		w.cut[i] = make([]bool, n+1)
+		w.lastArrival[i] = make([]time.Duration, n+1)
+	}
+	w.inFlight = make([]int, n+1)
+	return w
+}
+
+func (w *World) slot(id node.ID) *slot { return w.nodes[id-1] }
+
+// schedule queues an event at time at.
+func (w *World) schedule(e event) {
+	w.seq++
+	e.seq = w.seq
+	w.queue.push(e)
+}
+
+// record adds an entry to the trace at the current step and time.
+func (w *World) record(what What, id, peer node.ID, c node.ClientID, data any) {
+	w.trace.add(Entry{Event: w.events, Time: w.now, What: what, Node: id, Peer: peer, Client: c, Data: data})
+}
+
+// fault counts a fault of kind k.
+func (w *World) fault(k Kind) { w.faults[k]++ }
+
+// The node.World view that properties read.
+
+func (w *World) Config() node.Config        { return w.cfg.Cluster }
+func (w *World) Now() time.Duration         { return w.now }
+func (w *World) Correct(id node.ID) bool    { return true }
+func (w *World) Outputs() []node.Output     { return w.outputs }
+func (w *World) NewOutputs() []node.Output  { return w.outputs[w.newOut:] }
+func (w *World) History() []node.Op         { return w.history }
+func (w *World) Protocol() *node.Protocol   { return w.proto }
+func (w *World) Profile() Profile           { return w.profile }
+func (w *World) Events() int                { return w.events }
+func (w *World) Faults() Counts             { return w.faults }
+func (w *World) InFlight(id node.ID) int    { return w.inFlight[id] }
+func (w *World) ArmedTimers(id node.ID) int { return len(w.slot(id).timers) }
+
+// State returns node id's state, or nil while it is down.
+func (w *World) State(id node.ID) node.Node {
+	s := w.slot(id)
+	if !s.up {
+		return nil
+	}
+	return s.state
+}
+
+// Up reports whether node id is running (not crashed; it may be paused).
+func (w *World) Up(id node.ID) bool { return w.slot(id).up }
+
+// Healed reports whether the run is in its liveness phase, and since when.
+func (w *World) Healed() (bool, time.Duration) { return w.live, w.healAt }
+
+// InCore reports whether node id belongs to the core kept up once faults heal.
+func (w *World) InCore(id node.ID) bool { return w.core != nil && w.core[id-1] }
+
+// Durable returns what node id has synced under key (for checkers and tests).
+func (w *World) Durable(id node.ID, key string) (any, bool) {
+	v, ok := w.slot(id).durable[key]
+	return v, ok
+}
+
+func (w *World) String() string {
+	return fmt.Sprintf("world(%s n=%d t=%v events=%d)", w.proto.Name, len(w.ids), w.now, w.events)
+}
