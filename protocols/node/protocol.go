@@ -40,6 +40,17 @@ type Protocol struct {
 	// Mutators alter a Byzantine node's outgoing messages (bump a ballot, change a value);
 	// each returns the mutated message and false if it does not apply to m.
 	Mutators []Mutator
+
+	// MaxSize bounds the Size of every node's state (see Sizer) in a cluster of cfg; nil for
+	// no bound. A node that outgrows it has a memory leak: a table that is never pruned,
+	// a log that is never compacted.
+	MaxSize func(cfg Config) int
+}
+
+// Sizer is implemented by node states that can report their size, in a protocol-defined
+// measure (log entries, table rows, bytes), for memory bounds.
+type Sizer interface {
+	Size() int
 }
 
 // Config is a cluster configuration, the same for every node of a run.
@@ -47,6 +58,18 @@ type Config struct {
 	N   int    // number of nodes
 	F   int    // Byzantine nodes the run includes (0 for crash-only runs)
 	Bug string // the seeded-bug variant, "" for the correct protocol
+	// Params are protocol-specific knobs a scenario or the explorer sets (a bound on ballots
+	// for exhaustive exploration, a snapshot threshold); absent keys take the protocol's
+	// defaults.
+	Params map[string]int
+}
+
+// Param returns the parameter called name, or def when it is not set.
+func (c Config) Param(name string, def int) int {
+	if v, ok := c.Params[name]; ok {
+		return v
+	}
+	return def
 }
 
 // Bug is a seeded-bug variant: a deliberate, documented mistake that the testbed must find.
@@ -79,6 +102,8 @@ type Invariant struct {
 type Sometimes struct {
 	Name    string
 	Reached func(w World) bool
+	// Required fails a campaign in which no run reached it; otherwise it is coverage only.
+	Required bool
 }
 
 // Timing gives the protocol's time scale: the network delay it is designed for and the

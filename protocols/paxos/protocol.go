@@ -33,7 +33,7 @@ var Protocol = &node.Protocol{
 		{Name: "validity", Check: validity},
 	},
 	Sometimes: []node.Sometimes{
-		{Name: "decided", Reached: func(w node.World) bool { return len(w.Outputs()) > 0 }},
+		{Name: "decided", Required: true, Reached: func(w node.World) bool { return len(w.Outputs()) > 0 }},
 	},
 	Progress: progress,
 	Workload: &node.Workload{
