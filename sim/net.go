@@ -91,39 +91,45 @@ func (w *World) deliver(e event) {
 // connected reports whether messages from a reach b.
 func (w *World) connected(a, b node.ID) bool { return !w.cut[a][b] }
 
-// partition cuts the links for which cut(from, to) is true.
+// partition cuts the links for which cut(from, to) is true, on top of the profile's fixed
+// cut links.
 func (w *World) partition(k Kind, desc string, cut func(from, to node.ID) bool) {
 	for _, a := range w.ids {
 		for _, b := range w.ids {
 			w.cut[a][b] = a != b && cut(a, b)
 		}
 	}
+	w.cutFixed()
 	w.fault(k)
+	w.partitionOn = true
 	w.partitionInc++
 	w.record(Partition, 0, 0, 0, desc)
 	w.schedule(event{at: w.now + 1 + w.pick(Faults, w.profile.Down), kind: evHealPartition, inc: w.partitionInc})
 }
 
-// partitioned reports whether any link is cut.
-func (w *World) partitioned() bool {
-	for _, row := range w.cut {
-		for _, c := range row {
-			if c {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// heal reconnects every link.
-func (w *World) heal() {
-	if !w.partitioned() {
+// cutFixed cuts the profile's fixed links, which stay cut until the fault phase ends.
+func (w *World) cutFixed() {
+	if w.live {
 		return
 	}
+	for _, l := range w.profile.Cut {
+		w.cut[l.From][l.To] = true
+	}
+}
+
+// partitioned reports whether a drawn partition is in place (beyond the fixed cut links).
+func (w *World) partitioned() bool { return w.partitionOn }
+
+// heal ends the drawn partition, back to the fixed cut links (none once faults heal).
+func (w *World) heal() {
+	if !w.partitionOn && (!w.live || len(w.profile.Cut) == 0) {
+		return
+	}
+	w.partitionOn = false
 	for _, row := range w.cut {
 		clear(row)
 	}
+	w.cutFixed()
 	w.fault(KindHeal)
 	w.record(Heal, 0, 0, 0, nil)
 }

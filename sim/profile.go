@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/replica-io/replica/protocols/node"
 )
 
 // Delay is a message delay distribution: most messages take between Min and Typical*2; a
@@ -40,7 +42,14 @@ type Profile struct {
 	// Skew is the largest timer clock skew: each node's timers run at a rate drawn in
 	// [1-Skew, 1+Skew].
 	Skew float64
+	// Cut lists links that are down for the whole fault phase, each one way (From cannot
+	// reach To): a fixed network shape such as partial connectivity, rather than drawn
+	// partitions. Drawn partitions come and go on top of it; healing restores it all.
+	Cut []Link
 }
+
+// Link is a one-way network link.
+type Link struct{ From, To node.ID }
 
 // Kind is a fault kind, counted every time it fires.
 type Kind int
@@ -129,7 +138,7 @@ func (p Profile) Enabled() []Kind {
 	add(p.Skew > 0, KindSkew)
 	// Deduplicate (KindHeal may appear several times), keeping the order.
 	out := ks[:0]
-	seen := map[Kind]bool{}
+	var seen [NumKinds]bool
 	for _, k := range ks {
 		if !seen[k] {
 			seen[k] = true
@@ -150,6 +159,15 @@ func (p Profile) String() string {
 	}
 	if p.Skew > 0 {
 		fmt.Fprintf(&b, " skew=%.3g", p.Skew)
+	}
+	if len(p.Cut) > 0 {
+		b.WriteString(" cut=")
+		for i, l := range p.Cut {
+			if i > 0 {
+				b.WriteString(",")
+			}
+			fmt.Fprintf(&b, "%d>%d", l.From, l.To)
+		}
 	}
 	return b.String()
 }

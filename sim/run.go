@@ -123,6 +123,10 @@ func (w *World) run() {
 	if w.profile.Skew > 0 {
 		w.skewClocks()
 	}
+	if len(w.profile.Cut) > 0 {
+		w.cutFixed()
+		w.record(Partition, 0, 0, 0, "fixed cut links: "+w.profile.String()[strings.Index(w.profile.String(), "cut=")+4:])
+	}
 	for _, s := range w.nodes {
 		w.record(Boot, s.id, 0, 0, nil)
 		w.boot(s)

@@ -85,6 +85,7 @@ type World struct {
 
 	cut          [][]bool // cut[from][to]: the link drops everything
 	partitionInc uint64   // numbers partitions, so that a stale heal is ignored
+	partitionOn  bool     // a drawn partition is in place
 	lastArrival  [][]time.Duration
 	inFlight     []int // inFlight[to]: messages scheduled for delivery to a node
 
