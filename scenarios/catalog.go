@@ -8,12 +8,14 @@ import (
 
 	"github.com/replica-io/replica/protocols/node"
 	"github.com/replica-io/replica/protocols/paxos"
+	"github.com/replica-io/replica/protocols/raft"
 	"github.com/replica-io/replica/sim"
 )
 
 // protocols is the catalog of protocols, in the order `replica list` shows them.
 var protocols = []*node.Protocol{
 	paxos.Protocol,
+	raft.Protocol,
 }
 
 // Protocols lists every protocol of the catalog.
@@ -53,6 +55,11 @@ type Scenario struct {
 	N int
 	// For restricts the scenario to some protocols; empty means every protocol.
 	For []string
+	// Params are protocol knobs the scenario sets (node.Config.Params), such as membership
+	// churn for Raft; a protocol ignores knobs it does not know.
+	Params map[string]int
+	// MaxEvents raises the simulator's event budget for long scenarios (0: the default).
+	MaxEvents int
 }
 
 // Applies reports whether the scenario can run protocol p.

@@ -66,7 +66,7 @@ func Resolve(protocol, bug, scenario string, n, f int) (*Spec, error) {
 			return nil, fmt.Errorf("-f %d: protocol %s with n=%d tolerates at most %d Byzantine nodes", f, p.Name, n, max)
 		}
 	}
-	return &Spec{Protocol: p, Bug: bug, Scenario: s, Cluster: node.Config{N: n, F: f, Bug: bug}}, nil
+	return &Spec{Protocol: p, Bug: bug, Scenario: s, Cluster: node.Config{N: n, F: f, Bug: bug, Params: s.Params}}, nil
 }
 
 func bugNames(p *node.Protocol) string {
@@ -87,12 +87,13 @@ func bugNames(p *node.Protocol) string {
 func (s *Spec) Config() sim.Config {
 	t := s.Protocol.Timing
 	cfg := sim.Config{
-		Protocol: s.Protocol,
-		Cluster:  s.Cluster,
-		Profile:  s.Scenario.Profile(t),
-		Swarm:    s.Scenario.Swarm,
-		Faults:   scale(t, s.Scenario.Faults),
-		Liveness: scale(t, s.Scenario.Liveness),
+		Protocol:  s.Protocol,
+		Cluster:   s.Cluster,
+		Profile:   s.Scenario.Profile(t),
+		Swarm:     s.Scenario.Swarm,
+		Faults:    scale(t, s.Scenario.Faults),
+		Liveness:  scale(t, s.Scenario.Liveness),
+		MaxEvents: s.Scenario.MaxEvents,
 	}
 	if s.Faults > 0 {
 		cfg.Faults = s.Faults

@@ -52,6 +52,7 @@ func computeRefs(t reflect.Type, seen map[reflect.Type]bool) bool {
 		return true // a recursive type must go through a pointer, slice or map
 	}
 	seen[t] = true
+	defer delete(seen, t) // seen is the path from the root: siblings of one type are not a cycle
 	switch t.Kind() {
 	case reflect.Slice, reflect.Map, reflect.Pointer, reflect.Interface:
 		return true

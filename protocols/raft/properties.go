@@ -1,0 +1,268 @@
+package raft
+
+import (
+	"fmt"
+
+	"github.com/replica-io/replica/protocols/node"
+)
+
+// The properties of Figure 3 of the Raft paper, checked after every step of a run.
+
+// electionSafety: at most one leader is elected in a term. It reads the Elected outputs, so
+// that two leaders of one term are caught even when they never coexist.
+func electionSafety(w node.World) error {
+	all := w.Outputs()
+	for k := len(all) - len(w.NewOutputs()); k < len(all); k++ {
+		e, ok := all[k].Value.(Elected)
+		if !ok {
+			continue
+		}
+		for _, o := range all[:k] {
+			if p, ok := o.Value.(Elected); ok && p.Term == e.Term && o.Node != all[k].Node {
+				return fmt.Errorf("n%d and n%d were both elected leader of term %d", o.Node, all[k].Node, e.Term)
+			}
+		}
+	}
+	return nil
+}
+
+// stateMachineSafety: no two applications of one log index differ, whichever nodes made them
+// and whenever (a node that crashed and recovered applies its log again). Each new Applied
+// output is compared with the latest earlier application of its index; as those were checked
+// the same way when they happened, they all agree.
+func stateMachineSafety(w node.World) error {
+	all := w.Outputs()
+	for k := len(all) - len(w.NewOutputs()); k < len(all); k++ {
+		a, ok := all[k].Value.(Applied)
+		if !ok {
+			continue
+		}
+		for j := k - 1; j >= 0; j-- {
+			b, ok := all[j].Value.(Applied)
+			if !ok || b.Index != a.Index {
+				continue
+			}
+			if b != a {
+				return fmt.Errorf("n%d %s, but n%d had %s",
+					all[k].Node, a, all[j].Node, b)
+			}
+			break
+		}
+	}
+	return nil
+}
+
+// logMatching: if two logs hold an entry with the same index and term, the logs are identical
+// up to that index (§5.3). Compacted prefixes are not compared (only the snapshot's last term).
+// Entries are compared by term: two different entries with one index and term can only come
+// from two leaders of one term, which election safety reports.
+func logMatching(w node.World) error {
+	var nodes [64]*Node
+	up := upNodes(w, &nodes)
+	for i, a := range up {
+		for _, b := range up[i+1:] {
+			if err := matchLogs(a, b); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func matchLogs(a, b *Node) error {
+	lo := max(a.log.Base, b.log.Base)
+	i := min(a.log.Last(), b.log.Last())
+	for ; i >= lo; i-- { // the highest index where both hold the same term
+		if termAt(a, i) == termAt(b, i) {
+			break
+		}
+	}
+	if i <= lo {
+		return nil
+	}
+	// Entries lo+1..i of both logs, side by side.
+	ea, eb := a.log.Entries[lo-a.log.Base:i-a.log.Base], b.log.Entries[lo-b.log.Base:i-b.log.Base]
+	for k := range ea {
+		if ea[k].Term != eb[k].Term {
+			j := lo + 1 + k
+			return fmt.Errorf("n%d and n%d hold the same entry (term %d) at index %d, but differ at index %d: %s",
+				a.id, b.id, termAt(a, i), i, j, describeAt(a, b, j))
+		}
+	}
+	if termAt(a, lo) != termAt(b, lo) {
+		return fmt.Errorf("n%d and n%d hold the same entry (term %d) at index %d, but differ at index %d: %s",
+			a.id, b.id, termAt(a, i), i, lo, describeAt(a, b, lo))
+	}
+	return nil
+}
+
+// termAt is the term of entry i, which must be in [Base, Last].
+func termAt(n *Node, i int) int {
+	if i == n.log.Base {
+		return n.log.BaseTerm
+	}
+	return n.log.Entries[i-n.log.Base-1].Term
+}
+
+func describeAt(a, b *Node, j int) string {
+	show := func(n *Node) string {
+		if j > n.log.Base {
+			return n.log.At(j).String()
+		}
+		return fmt.Sprintf("snapshot t%d", n.log.BaseTerm)
+	}
+	return fmt.Sprintf("n%d has %s, n%d has %s", a.id, show(a), b.id, show(b))
+}
+
+// leaderCompleteness: an entry committed in a term is in the log of every leader of a later
+// term (§5.4). A node's commit index was learned in its current term or before, so whatever a
+// node with a lower term than a leader's knows to be committed must be in that leader's log.
+func leaderCompleteness(w node.World) error {
+	var buf [64]*Node
+	nodes := upNodes(w, &buf)
+	if err := electable(w, nodes); err != nil {
+		return err
+	}
+	for _, l := range nodes {
+		if l.role != Leader {
+			continue
+		}
+		for _, a := range nodes {
+			if a.term >= l.term {
+				continue
+			}
+			for i := max(a.log.Base+1, l.log.Base+1); i <= a.commit; i++ {
+				if i > l.log.Last() {
+					return fmt.Errorf("leader n%d of term %d lacks entry %d (%s), which n%d knows committed",
+						l.id, l.term, i, a.log.At(i), a.id)
+				}
+				if l.log.At(i) != a.log.At(i) {
+					return fmt.Errorf("leader n%d of term %d has %s at index %d, where n%d knows %s committed",
+						l.id, l.term, l.log.At(i), i, a.id, a.log.At(i))
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// electable is leader completeness in its strong form, the heart of its proof (§5.4.3): a
+// server whose log lacks an entry some server knows committed cannot win an election, because
+// a majority of its configuration holds logs more up-to-date than its own and would refuse
+// it. A violation is reported as soon as such a leader becomes possible, without waiting for
+// the run to elect it. Servers that are down are left out: they vote for no one.
+func electable(w node.World, nodes []*Node) error {
+	for _, a := range nodes {
+		k := a.commit
+		for _, c := range nodes {
+			if c == a || !c.members.Has(c.id) || k <= c.log.Base || k <= a.log.Base && k <= c.log.Last() {
+				continue // c cannot campaign, or holds k in its snapshot, or a holds it only in its own
+			}
+			if k <= c.log.Last() && termAt(c, k) == termAt(a, k) {
+				continue // c holds the committed entry (and so, by log matching, all before it)
+			}
+			votes := 0
+			for _, v := range nodes {
+				if c.members.Has(v.id) && (v == c || v.log.UpToDate(c.log.Last(), c.log.LastTerm())) {
+					votes++
+				}
+			}
+			if votes >= c.members.Majority() {
+				return fmt.Errorf("n%d lacks entry %d (t%d), which n%d knows committed, yet %d servers of its configuration %s would vote for it",
+					c.id, k, termAt(a, k), a.id, votes, c.members)
+			}
+		}
+	}
+	return nil
+}
+
+// upNodes collects the states of the nodes that are up into buf, without allocating.
+func upNodes(w node.World, buf *[64]*Node) []*Node {
+	out := buf[:0]
+	for id := node.ID(1); int(id) <= w.Config().N; id++ {
+		if n, ok := w.State(id).(*Node); ok {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// progress, demanded once faults heal: a leader is in office, has committed an entry of its
+// own term, and a majority of its configuration follows it. (The simulator adds that every
+// client has had an operation answered.)
+func progress(w node.World) []string {
+	var buf [64]*Node
+	nodes := upNodes(w, &buf)
+	for _, l := range nodes {
+		if l.role != Leader || l.commit < l.termStart || !l.members.Has(l.id) {
+			continue
+		}
+		following := 0
+		for _, a := range nodes {
+			if l.members.Has(a.id) && a.term == l.term && a.leader == l.id {
+				following++
+			}
+		}
+		if following >= l.members.Majority() {
+			return nil
+		}
+	}
+	return []string{"no leader with an entry of its term committed and a majority of its configuration following"}
+}
+
+// coverage records notable events in a node's state, for the sometimes-properties.
+type coverage uint16
+
+const (
+	seenCompact     coverage = 1 << iota // the node compacted its log into a snapshot
+	seenInstall                          // a follower installed the leader's snapshot
+	seenReadIndex                        // a read was served by ReadIndex
+	seenDedup                            // a retried request was answered from its session
+	seenBacktrack                        // a leader skipped a whole term when a follower refused
+	seenTransfer                         // a leadership transfer started an election
+	seenCheckQuorum                      // a leader stepped down for want of a majority
+	seenLeaseKept                        // a server ignored a vote request within a leader's lease
+)
+
+// sometimes are the coverage properties: the first two must happen in every campaign; the
+// others say which parts of the protocol a campaign exercised.
+var sometimes = []node.Sometimes{
+	{Name: "leader-elected", Required: true, Reached: func(w node.World) bool {
+		return anyOutput(w, func(v any) bool { _, ok := v.(Elected); return ok })
+	}},
+	{Name: "command-applied", Required: true, Reached: func(w node.World) bool {
+		return anyOutput(w, func(v any) bool { a, ok := v.(Applied); return ok && a.Type == Command })
+	}},
+	{Name: "configuration-changed", Reached: func(w node.World) bool {
+		return anyOutput(w, func(v any) bool { a, ok := v.(Applied); return ok && a.Type == Config })
+	}},
+	seen("log-compacted", seenCompact),
+	seen("snapshot-installed", seenInstall),
+	seen("read-index", seenReadIndex),
+	seen("retry-deduplicated", seenDedup),
+	seen("fast-backtrack", seenBacktrack),
+	seen("leadership-transferred", seenTransfer),
+	seen("check-quorum-step-down", seenCheckQuorum),
+	seen("lease-kept-leader", seenLeaseKept),
+}
+
+func anyOutput(w node.World, f func(v any) bool) bool {
+	for _, o := range w.NewOutputs() {
+		if f(o.Value) {
+			return true
+		}
+	}
+	return false
+}
+
+func seen(name string, c coverage) node.Sometimes {
+	return node.Sometimes{Name: name, Reached: func(w node.World) bool {
+		var buf [64]*Node
+		for _, n := range upNodes(w, &buf) {
+			if n.seen&c != 0 {
+				return true
+			}
+		}
+		return false
+	}}
+}

@@ -1,0 +1,64 @@
+package scenarios
+
+import (
+	"github.com/replica-io/replica/protocols/node"
+	"github.com/replica-io/replica/sim"
+)
+
+// The scenarios written for Raft: each is the natural habitat of some of its seeded bugs.
+func init() { scenarios = append(scenarios, raftScenarios...) }
+
+var raftOnly = []string{"raft"}
+
+var raftScenarios = []*Scenario{
+	{Name: "partial-connectivity", For: raftOnly, N: 5,
+		Summary: "{1,2,3} fully connected, 4 reaches only 2, 5 reaches only 3 (the 2020 etcd outage); a leader must stay elected",
+		Profile: partialConnectivity, Faults: 10, Liveness: 10},
+	{Name: "leader-isolation", For: raftOnly,
+		Summary: "one node at a time cut off from all others, the leader among them, while clients read and write",
+		Profile: func(t node.Timing) sim.Profile {
+			d := delays(t)
+			d.TailProb = 0.02
+			return sim.Profile{Delay: d, Drop: 0.01, FaultEvery: t.Settle, Down: t.Settle, Isolate: 1}
+		},
+		Faults: 10, Liveness: 10},
+	{Name: "crash-restart-storm", For: raftOnly,
+		Summary: "a crash every few heartbeats with quick restarts, brief isolations and one-way cuts, on a lossy network",
+		Params:  map[string]int{"batch": 1},
+		Profile: func(t node.Timing) sim.Profile {
+			// Leaders come and go faster than they can replicate: what an unsafe commit rule
+			// needs (Figure 8: an entry stranded on a leader that crashed or was cut off just
+			// after its election, an older entry carried one message at a time to a majority).
+			// A server that crashes between two messages of an election and is back before the
+			// next exposes state that should have been durable.
+			d := delays(t)
+			d.TailProb = 0.05
+			return sim.Profile{Delay: d, Drop: 0.1, Duplicate: 0.1, Reorder: true,
+				FaultEvery: t.Settle / 20, Down: t.Settle / 10, Crash: 2, Isolate: 1, OneWay: 1, MaxDown: -1}
+		},
+		Faults: 10, Liveness: 10},
+	{Name: "membership-churn", For: raftOnly,
+		Summary: "the leader adds and removes servers one at a time and transfers leadership, under partitions and pauses",
+		Params:  map[string]int{"voters": 3, "churn": 300, "transfer": 2000},
+		Profile: func(t node.Timing) sim.Profile {
+			// No crashes: once faults heal, a node down for good could be a member the
+			// configuration cannot do without.
+			d := delays(t)
+			d.TailProb = 0.02
+			return sim.Profile{Delay: d, Drop: 0.02, Duplicate: 0.02, Reorder: true,
+				FaultEvery: t.Settle / 2, Down: t.Settle, Pause: 1, Split: 1, Isolate: 1, OneWay: 1, MaxDown: -1}
+		},
+		Faults: 10, Liveness: 10},
+}
+
+// partialConnectivity is the network of the 2020 etcd outage, on five nodes: 1, 2 and 3 reach
+// one another; 4 reaches only 2, and 5 reaches only 3. A correct Raft (with Pre-Vote or
+// CheckQuorum) keeps one leader in office; plain Raft lets 4 and 5 depose every leader they
+// cannot hear.
+func partialConnectivity(t node.Timing) sim.Profile {
+	var cut []sim.Link
+	for _, pair := range [][2]node.ID{{4, 1}, {4, 3}, {4, 5}, {5, 1}, {5, 2}} {
+		cut = append(cut, sim.Link{From: pair[0], To: pair[1]}, sim.Link{From: pair[1], To: pair[0]})
+	}
+	return sim.Profile{Delay: delays(t), Cut: cut}
+}
