@@ -116,6 +116,29 @@ func panicSite() string {
 }
 
 func (w *World) run() {
+	w.start()
+	end := w.cfg.Faults
+	if w.cfg.Liveness > 0 {
+		w.schedule(event{at: w.cfg.Faults, kind: evLiveness})
+		end += w.cfg.Liveness
+	}
+	w.loop(end)
+	if w.violation == nil && w.live && !w.stopped {
+		w.violateProgress()
+	}
+	if w.violation == nil {
+		for _, m := range w.monitors() {
+			if v := m.End(w); v != nil {
+				w.setViolation(v)
+				return
+			}
+		}
+	}
+}
+
+// start draws the run's profile and clock skew, boots every node and starts the clients and
+// the fault scheduler.
+func (w *World) start() {
 	w.profile = w.cfg.Profile
 	if w.cfg.Swarm {
 		w.profile = Swarm(w.choose, w.cfg.Profile)
@@ -125,7 +148,7 @@ func (w *World) run() {
 	}
 	if len(w.profile.Cut) > 0 {
 		w.cutFixed()
-		w.record(Partition, 0, 0, 0, "fixed cut links: "+w.profile.String()[strings.Index(w.profile.String(), "cut=")+4:])
+		w.record(Partition, 0, 0, 0, "fixed cut links")
 	}
 	for _, s := range w.nodes {
 		w.record(Boot, s.id, 0, 0, nil)
@@ -133,12 +156,12 @@ func (w *World) run() {
 	}
 	w.startClients()
 	w.nextFaultTick()
-	end := w.cfg.Faults
-	if w.cfg.Liveness > 0 {
-		w.schedule(event{at: w.cfg.Faults, kind: evLiveness})
-		end += w.cfg.Liveness
-	}
 	w.check()
+}
+
+// loop steps through events in time order until virtual time end, a violation, or the end
+// of progress checking.
+func (w *World) loop(end time.Duration) {
 	for w.violation == nil && !w.stopped {
 		if len(w.queue) == 0 {
 			break
@@ -157,17 +180,6 @@ func (w *World) run() {
 		w.check()
 		if w.events >= w.cfg.MaxEvents && w.violation == nil && !w.stopped {
 			w.violate(PropEventBudget, fmt.Sprintf("the run took more than %d events", w.cfg.MaxEvents))
-		}
-	}
-	if w.violation == nil && w.live && !w.stopped {
-		w.violateProgress()
-	}
-	if w.violation == nil {
-		for _, m := range w.monitors() {
-			if v := m.End(w); v != nil {
-				w.setViolation(v)
-				return
-			}
 		}
 	}
 }
