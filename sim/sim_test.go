@@ -291,4 +291,3 @@ func TestLivenessFailureListsWhatIsPending(t *testing.T) {
 		t.Errorf("pending %v", r.Violation.Pending)
 	}
 }
-
