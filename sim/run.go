@@ -3,7 +3,9 @@ package sim
 import (
 	"errors"
 	"fmt"
-	"runtime/debug"
+	"path/filepath"
+	"reflect"
+	"runtime"
 	"strings"
 	"time"
 
@@ -100,20 +102,22 @@ func (w *World) runGuarded() {
 // panicSite finds the first stack frame outside the runtime and this package: where the
 // protocol panicked.
 func panicSite() string {
-	for _, line := range strings.Split(string(debug.Stack()), "\n") {
-		line = strings.TrimSpace(line)
-		if strings.HasPrefix(line, "/") && !strings.Contains(line, "/runtime/") && !strings.Contains(line, "/replica/sim/") {
-			if i := strings.LastIndex(line, " +0x"); i > 0 {
-				line = line[:i]
-			}
-			if i := strings.Index(line, "/replica/"); i >= 0 {
-				line = line[i+len("/replica/"):]
-			}
-			return " (at " + line + ")"
+	pcs := make([]uintptr, 64)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(2, pcs)])
+	for {
+		f, more := frames.Next()
+		ours := strings.HasPrefix(f.Function, simPackage+".") && !strings.HasSuffix(f.File, "_test.go")
+		if !strings.HasPrefix(f.Function, "runtime.") && !ours {
+			return fmt.Sprintf(" (at %s, %s:%d)", f.Function, filepath.Base(f.File), f.Line)
+		}
+		if !more {
+			return ""
 		}
 	}
-	return ""
 }
+
+// simPackage is this package's import path, to tell its frames from the protocol's.
+var simPackage = reflect.TypeOf(World{}).PkgPath()
 
 func (w *World) run() {
 	w.start()

@@ -271,6 +271,9 @@ func TestBadProtocolsFailTheirRun(t *testing.T) {
 		if r.Violation == nil || r.Violation.Property != tt.prop {
 			t.Errorf("%s: violation %v, want %s", tt.name, r.Violation, tt.prop)
 		}
+		if tt.prop == PropPanic && !strings.Contains(r.Violation.Message, "(*panicky).Receive") {
+			t.Errorf("the panic report does not name where the protocol panicked: %s", r.Violation.Message)
+		}
 	}
 }
 
