@@ -338,13 +338,13 @@ func (w *World) setViolation(v *Violation) {
 	}
 	v.Context = w.trace.last()
 	for _, s := range w.nodes {
-		v.Nodes = append(v.Nodes, w.describe(s))
+		v.Nodes = append(v.Nodes, describeSlot(s))
 	}
 	w.violation = v
 }
 
-// describe summarizes a node's state for a violation report.
-func (w *World) describe(s *slot) string {
+// describeSlot summarizes a node's state for a violation report.
+func describeSlot(s *slot) string {
 	if !s.up {
 		return fmt.Sprintf("n%d: down", s.id)
 	}

@@ -41,10 +41,24 @@ type Protocol struct {
 	// each returns the mutated message and false if it does not apply to m.
 	Mutators []Mutator
 
+	// Explore bounds the protocol for exhaustive exploration: the parameters that make its
+	// state space finite (a bound on ballots, say) and the default budgets of crashes and
+	// client requests.
+	Explore Explore
+
 	// MaxSize bounds the Size of every node's state (see Sizer) in a cluster of cfg; nil for
 	// no bound. A node that outgrows it has a memory leak: a table that is never pruned,
 	// a log that is never compacted.
 	MaxSize func(cfg Config) int
+}
+
+// Explore is how the explorer bounds a protocol by default.
+type Explore struct {
+	Params            map[string]int
+	Crashes, Requests int
+	// Symmetric says that nodes are interchangeable (no node ID orders anything), so that
+	// states may be reduced under permutations of the nodes.
+	Symmetric bool
 }
 
 // Sizer is implemented by node states that can report their size, in a protocol-defined
