@@ -197,13 +197,30 @@ func (l *Linearizability) Step(w *sim.World) *sim.Violation { return nil }
 
 // End checks the history.
 func (l *Linearizability) End(w *sim.World) *sim.Violation {
+	f := l.judge(w.History())
+	if f == nil {
+		return nil
+	}
+	v := violation(w, PropLinearizable, f.message)
+	v.Details = f.details
+	return v
+}
+
+// finding is why a history fails.
+type finding struct {
+	message string
+	details []string
+}
+
+// judge checks a history, sets the outcome, and explains a failure.
+func (l *Linearizability) judge(history []node.Op) *finding {
 	model, err := Model(l.model)
 	if err == nil {
-		l.ops, err = Operations(l.model, w.History())
+		l.ops, err = Operations(l.model, history)
 	}
 	if err != nil {
 		l.outcome = Fail
-		return violation(w, PropLinearizable, err.Error())
+		return &finding{message: err.Error()}
 	}
 	unknown := 0
 	for _, op := range l.ops {
@@ -222,15 +239,15 @@ func (l *Linearizability) End(w *sim.World) *sim.Violation {
 		return nil
 	}
 	l.outcome = Fail
-	v := violation(w, PropLinearizable, fmt.Sprintf("the history of %d client operations (%d with unknown outcome, %d of them unobservable and left out) is not linearizable as a %s",
-		total, unknown, total-len(l.ops), l.model))
+	f := &finding{message: fmt.Sprintf("the history of %d client operations (%d with unknown outcome, %d of them unobservable and left out) is not linearizable as a %s",
+		total, unknown, total-len(l.ops), l.model)}
 	// Search again, keeping the partial linearizations that explain the failure.
 	var res porcupine.CheckResult
 	res, l.info = porcupine.CheckOperationsVerbose(model, l.ops, 4*l.limit)
 	if res == porcupine.Illegal {
-		v.Details = explain(l.info, byKey(l.ops))
+		f.details = explain(l.info, byKey(l.ops))
 	}
-	return v
+	return f
 }
 
 // Verdict is the outcome of the check.

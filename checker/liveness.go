@@ -69,6 +69,7 @@ type Watchdog struct {
 
 	last  int
 	since time.Duration
+	done  bool // faults have healed: Liveness takes over
 
 	// The default measure counts answered operations without rescanning the history.
 	seen, answered int
@@ -87,18 +88,24 @@ func NewWatchdog(bound time.Duration, advance func(w node.World) int) func() sim
 	}
 }
 
-// Step measures progress and fails the run once it has stood still too long with work pending.
+// Step measures progress and fails the run once it has stood still too long with work
+// pending. It judges at steps: a stall shows at the first step past the bound, or at the
+// step that ends the fault phase.
 func (d *Watchdog) Step(w *sim.World) *sim.Violation {
-	if healed, _ := w.Healed(); healed {
+	if d.done {
 		return nil
+	}
+	now := w.Now()
+	if healed, at := w.Healed(); healed {
+		d.done, now = true, at // the last look at the fault phase
 	}
 	m := d.advance(w)
 	pending := d.pending(w)
 	if m != d.last || len(pending) == 0 {
-		d.last, d.since = m, w.Now()
+		d.last, d.since = m, now
 		return nil
 	}
-	if w.Now()-d.since <= d.bound {
+	if now-d.since <= d.bound {
 		return nil
 	}
 	v := violation(w, PropWatchdog, fmt.Sprintf("no progress for %v during the fault phase (nothing advanced since %s); pending: %s",
