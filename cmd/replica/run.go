@@ -97,6 +97,7 @@ func runCampaign(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	sum := c.Run(ctx)
+	c.Detail(&sum, campaign.DetailLimit)
 	prog.clear()
 	if rf.json {
 		printJSON(stdout, sum)

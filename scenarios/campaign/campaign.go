@@ -106,6 +106,29 @@ func (c *Campaign) Run(ctx context.Context) Summary {
 	return s
 }
 
+// DetailLimit is how many of a summary's violations `replica run` details.
+const DetailLimit = 10
+
+// Detail completes the reports of the first limit violations of a summary of this campaign:
+// it re-runs their seeds, and adds the checkers' details (a growth curve, why a history is
+// not linearizable), the events leading to each violation and the state of the nodes.
+// Results keep only each violation's headline, so that a long campaign's memory and results
+// files do not grow with its traces; determinism makes the re-run exact.
+func (c *Campaign) Detail(s *Summary, limit int) {
+	for i := range s.Violations[:min(limit, len(s.Violations))] {
+		v := &s.Violations[i]
+		if v.Property == PropHang || v.Property == PropDeterminism {
+			continue
+		}
+		r := c.Spec.Run(v.Seed)
+		if r.Violation == nil || r.Violation.Property != v.Property {
+			continue
+		}
+		full := checker.NewReport(v.Seed, r.Violation)
+		v.Details, v.Context, v.Nodes = full.Details, full.Context, full.Nodes
+	}
+}
+
 // runSeed runs one seed under a wall-clock watchdog, twice with CheckDeterminism.
 func (c *Campaign) runSeed(seed uint64, timeout time.Duration) Result {
 	r, ok := c.runWatched(seed, timeout)

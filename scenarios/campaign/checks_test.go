@@ -91,10 +91,15 @@ func TestLinearizabilityIsCountedAndExplained(t *testing.T) {
 		t.Fatal(err)
 	}
 	spec.Context = 7
-	s := run(t, &Campaign{Spec: spec, Seeds: seeds(150), OutDir: dir})
+	c := &Campaign{Spec: spec, Seeds: seeds(150), OutDir: dir}
+	s := run(t, c)
 	if s.Linearizability == nil || s.Linearizability.Failed == 0 {
 		t.Fatalf("no-writeback: linearizability %+v in 150 seeds", s.Linearizability)
 	}
+	if v := s.Violations[0]; len(v.Context)+len(v.Nodes)+len(v.Details) != 0 {
+		t.Errorf("a result keeps more than the violation's headline: %+v", v)
+	}
+	c.Detail(&s, 1)
 	v := s.Violations[0]
 	if v.Property != checker.PropLinearizable || len(v.Context) != 7 || len(v.Nodes) != 3 || len(v.Details) == 0 {
 		t.Errorf("report: property %s, %d context events (want 7), %d nodes, details %q", v.Property, len(v.Context), len(v.Nodes), v.Details)
