@@ -325,10 +325,14 @@ func longest(part [][]porcupine.Operation) []porcupine.Operation {
 	return best
 }
 
+// before orders sequences of operations by their calls (time, then client).
 func before(a, b []porcupine.Operation) bool {
 	for i := range a {
 		if a[i].Call != b[i].Call {
 			return a[i].Call < b[i].Call
+		}
+		if a[i].ClientId != b[i].ClientId {
+			return a[i].ClientId < b[i].ClientId
 		}
 	}
 	return false

@@ -49,8 +49,8 @@ type (
 	Ack struct{ Op OpID }
 )
 
-// copy is a node's durable copy of the register.
-type copy struct {
+// register is a node's copy of the register (durable).
+type register struct {
 	Tag   Tag
 	Value int
 }
@@ -71,7 +71,7 @@ type operation struct {
 // Node is one ABD node: a copy of the register and a coordinator of clients' operations.
 type Node struct {
 	cfg node.Config
-	reg copy // the register's copy (durable)
+	reg register
 
 	// Coordinator. lastTS is the highest timestamp this node gave a write (durable): a node
 	// coordinates several writes at once, and across restarts, and must never give two of
@@ -79,7 +79,9 @@ type Node struct {
 	lastTS int
 	epoch  int
 	next   int
-	ops    map[OpID]*operation
+	ops    map[OpID]operation
+	// resending says the resend timer is armed: while an operation is unfinished.
+	resending bool
 
 	// writebacks counts reads whose query saw different copies, so the write-back mattered:
 	// the situation the no-writeback bug gets wrong (a sometimes-property).
@@ -101,7 +103,7 @@ const (
 
 // New returns node id of a cluster configured by cfg.
 func New(cfg node.Config, id node.ID) node.Node {
-	return &Node{cfg: cfg, ops: map[OpID]*operation{}}
+	return &Node{cfg: cfg, ops: map[OpID]operation{}}
 }
 
 func (n *Node) quorum() int { return quorum.Majority(n.cfg.N) }
@@ -109,7 +111,7 @@ func (n *Node) quorum() int { return quorum.Majority(n.cfg.N) }
 // Start recovers the copy and begins a new epoch of operation IDs.
 func (n *Node) Start(env node.Env) {
 	if v, ok := env.Load(keyCopy); ok {
-		n.reg = v.(copy)
+		n.reg = v.(register)
 	}
 	if v, ok := env.Load(keyTS); ok {
 		n.lastTS = v.(int)
@@ -130,8 +132,9 @@ func (n *Node) Request(env node.Env, req node.Request) {
 	}
 	n.next++
 	id := OpID{Epoch: n.epoch, N: n.next}
-	n.ops[id] = &operation{req: req, op: op, phase: 1}
-	if len(n.unfinished()) == 1 {
+	n.ops[id] = operation{req: req, op: op, phase: 1}
+	if !n.resending {
+		n.resending = true
 		env.SetTimer(timerResend, resendMin, resendMax)
 	}
 	n.toAll(env, Query{Op: id})
@@ -154,7 +157,7 @@ func (n *Node) Receive(env node.Env, from node.ID, m node.Message) {
 // onUpdate keeps a newer copy, durably, before acknowledging it.
 func (n *Node) onUpdate(env node.Env, from node.ID, m Update) {
 	if n.reg.Tag.Less(m.Tag) {
-		n.reg = copy{Tag: m.Tag, Value: m.Value}
+		n.reg = register{Tag: m.Tag, Value: m.Value}
 		env.Store(keyCopy, n.reg)
 		env.Sync()
 	}
@@ -164,8 +167,8 @@ func (n *Node) onUpdate(env node.Env, from node.ID, m Update) {
 // onReport collects the query phase; with a majority of reports, a write picks its tag and a
 // read its value, and the update phase begins.
 func (n *Node) onReport(env node.Env, from node.ID, m Report) {
-	o := n.ops[m.Op]
-	if o == nil || o.phase != 1 || !o.votes.Add(from) {
+	o, ok := n.ops[m.Op]
+	if !ok || o.phase != 1 || !o.votes.Add(from) {
 		return
 	}
 	if o.votes.Count() > 1 && m.Tag != o.tag {
@@ -175,6 +178,7 @@ func (n *Node) onReport(env node.Env, from node.ID, m Report) {
 		o.tag, o.value = m.Tag, m.Value
 	}
 	if o.votes.Count() < n.quorum() {
+		n.ops[m.Op] = o
 		return
 	}
 	if o.op.Kind == kv.Put {
@@ -194,21 +198,25 @@ func (n *Node) onReport(env node.Env, from node.ID, m Report) {
 		}
 	}
 	o.phase, o.votes = 2, quorum.Votes{}
+	n.ops[m.Op] = o
 	n.toAll(env, Update{Op: m.Op, Tag: o.tag, Value: o.value})
 }
 
 // onAck collects the update phase; with a majority, the operation is done.
 func (n *Node) onAck(env node.Env, from node.ID, m Ack) {
-	o := n.ops[m.Op]
-	if o == nil || o.phase != 2 || !o.votes.Add(from) || o.votes.Count() < n.quorum() {
+	o, ok := n.ops[m.Op]
+	if !ok || o.phase != 2 || !o.votes.Add(from) {
 		return
 	}
-	n.finish(env, m.Op, o)
+	n.ops[m.Op] = o
+	if o.votes.Count() >= n.quorum() {
+		n.finish(env, m.Op, o)
+	}
 }
 
 // finish answers the client: a write with what it wrote, a read with the value of the copy
 // it settled on (unset while the register was never written), as kv.Apply would.
-func (n *Node) finish(env node.Env, id OpID, o *operation) {
+func (n *Node) finish(env node.Env, id OpID, o operation) {
 	res := kv.Result{Value: o.op.Value, OK: true}
 	if o.op.Kind == kv.Get {
 		res = kv.Result{Value: o.value, OK: o.tag != Tag{}}
@@ -218,6 +226,7 @@ func (n *Node) finish(env node.Env, id OpID, o *operation) {
 		// The seeded bug: keep the finished operation so that late acknowledgements find
 		// it, and never forget it. Late answers are ignored just as well when it is gone.
 		o.phase = 0
+		n.ops[id] = o
 		return
 	}
 	delete(n.ops, id)
@@ -242,7 +251,8 @@ func (n *Node) Timer(env node.Env, name string) {
 			}
 		}
 	}
-	if len(n.unfinished()) > 0 {
+	n.resending = len(ids) > 0
+	if n.resending {
 		env.SetTimer(timerResend, resendMin, resendMax)
 	}
 }
