@@ -6,9 +6,10 @@
 //   - always: an invariant of the protocol (node.Invariant), checked by the simulator after
 //     every step; a violation stops the run there.
 //   - sometimes: a condition that must hold in at least one run of a campaign
-//     (node.Sometimes). It guards against invariants that hold only vacuously: "agreement"
-//     is no comfort if nothing is ever decided. A Required one that no run reached fails
-//     the campaign (Unreached); the others are coverage.
+//     (node.Sometimes), declared by the protocol or by a scenario (Sometimes). It guards
+//     against invariants that hold only vacuously: "agreement" is no comfort if nothing is
+//     ever decided. A Required one that no run reached fails the campaign (Unreached); the
+//     others are coverage.
 //   - liveness after healing (Liveness): the run's fault phase ends, the simulator heals the
 //     network and keeps a core of at least a quorum of nodes up, and the protocol's progress
 //     predicate must then hold within a bound of virtual time. A failure reads "no progress

@@ -14,7 +14,8 @@ import (
 //   - memory bounds: the protocol's MaxSize (or the scenario's), and bounds on the messages
 //     in flight to a node and on its armed timers;
 //   - liveness after healing, when the scenario has a liveness phase;
-//   - the fault-phase watchdog, when the scenario promises progress under its faults.
+//   - the fault-phase watchdog, when the scenario promises progress under its faults;
+//   - the scenario's own sometimes-properties, beside the protocol's.
 type Checks struct {
 	// Watchdog, in units of the protocol's Settle time, is how long the protocol may make no
 	// progress during the fault phase while work is pending; zero for scenarios whose faults
@@ -24,6 +25,10 @@ type Checks struct {
 	// MaxTimers bound the messages in flight to a node and its armed timers. nil means the
 	// protocol's MaxSize and the defaults below.
 	MaxSize, MaxInFlight, MaxTimers func(cfg node.Config) int
+	// Sometimes are the scenario's sometimes-properties (what its faults must make happen
+	// at least once in a campaign, a leader elected while links are cut, say), counted
+	// beside the protocol's.
+	Sometimes []node.Sometimes
 }
 
 // Default bounds on the messages in flight to a node (per peer: n times this in all) and on
@@ -45,6 +50,9 @@ func (s *Spec) monitors() []func() sim.Monitor {
 	ms = append(ms, checker.NewMemory(s.Bounds()))
 	if c.Watchdog > 0 {
 		ms = append(ms, checker.NewWatchdog(scale(p.Timing, c.Watchdog), p.Advance))
+	}
+	if len(c.Sometimes) > 0 {
+		ms = append(ms, checker.NewSometimes(c.Sometimes))
 	}
 	if s.Scenario.Liveness > 0 {
 		ms = append(ms, checker.NewLiveness)
@@ -69,6 +77,12 @@ func (s *Spec) Bounds() checker.Bounds {
 		b.Timers = c.MaxTimers(cfg)
 	}
 	return b
+}
+
+// Sometimes lists the sometimes-properties of the spec's runs: the protocol's, then the
+// scenario's.
+func (s *Spec) Sometimes() []node.Sometimes {
+	return append(append([]node.Sometimes(nil), s.Protocol.Sometimes...), s.Scenario.Checks.Sometimes...)
 }
 
 // EnabledFaults lists the fault kinds the spec's profile can fire. Under swarm, where each

@@ -47,7 +47,7 @@ const DefaultSeedTimeout = time.Minute
 func (c *Campaign) Head() Summary {
 	s := Summary{Protocol: c.Spec.Protocol.Name, Bug: c.Spec.Bug, Scenario: c.Spec.Scenario.Name,
 		N: c.Spec.Cluster.N, F: c.Spec.Cluster.F, Sometimes: map[string]int{}}
-	for _, p := range c.Spec.Protocol.Sometimes {
+	for _, p := range c.Spec.Sometimes() {
 		s.Sometimes[p.Name] = 0
 	}
 	if wl := c.Spec.Protocol.Workload; wl != nil && wl.Model != "" {
@@ -58,7 +58,7 @@ func (c *Campaign) Head() Summary {
 		s.EnabledFaults = append(s.EnabledFaults, k.String())
 	}
 	s.RequireFaults = c.RequireFaults
-	s.Required = checker.Required(c.Spec.Protocol.Sometimes)
+	s.Required = checker.Required(c.Spec.Sometimes())
 	return s
 }
 

@@ -120,3 +120,26 @@ func mustScenario(t *testing.T, name string) *scenarios.Scenario {
 	}
 	return sc
 }
+
+func TestAScenarioDeclaresSometimesPropertiesToo(t *testing.T) {
+	sc := *mustScenario(t, "default")
+	crashedThenDecided := func(w node.World) bool { // a decision by a node that is down now
+		for _, o := range w.Outputs() {
+			if w.State(o.Node) == nil {
+				return true
+			}
+		}
+		return false
+	}
+	sc.Checks.Sometimes = []node.Sometimes{
+		{Name: "decider-down", Required: true, Reached: crashedThenDecided},
+		{Name: "never", Required: true, Reached: func(node.World) bool { return false }},
+	}
+	s := run(t, &Campaign{Spec: custom(t, "paxos", "", &sc), Seeds: seeds(100)})
+	if s.Sometimes["decider-down"] == 0 || s.Sometimes["decided"] != 100 {
+		t.Errorf("sometimes %v: want the scenario's property counted beside the protocol's", s.Sometimes)
+	}
+	if !s.Failed() || len(s.CoverageFailures) != 1 || !strings.Contains(s.CoverageFailures[0], `"never"`) {
+		t.Errorf("coverage failures %q: want the scenario's unreached required property", s.CoverageFailures)
+	}
+}

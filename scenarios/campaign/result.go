@@ -97,6 +97,9 @@ func newResult(seed uint64, r sim.Result, sometimes []string) Result {
 		}
 	}
 	for _, m := range r.Monitors {
+		if s, ok := m.(*checker.Sometimes); ok {
+			out.Reached = append(out.Reached, s.Reached()...)
+		}
 		if j, ok := m.(checker.Judge); ok {
 			if check, o := j.Verdict(); check == checker.PropLinearizable && o != checker.Unchecked {
 				out.Linearizability = o.String()
