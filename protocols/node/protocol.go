@@ -30,6 +30,12 @@ type Protocol struct {
 	Invariants []Invariant
 	Sometimes  []Sometimes
 	Progress   func(w World) (pending []string)
+	// Advance measures progress while faults persist, for scenarios that promise it (a
+	// quorum stays connected): a count that changes whenever the protocol gets something done
+	// (entries committed, a heartbeat round a quorum acknowledged). A scenario's watchdog
+	// fails a run in which it stands still too long while work is pending. nil counts the
+	// answered client operations and the outputs.
+	Advance func(w World) int
 
 	// Workload generates the clients' operations; nil for protocols without clients.
 	Workload *Workload
