@@ -18,6 +18,11 @@ type Spec struct {
 	Cluster  node.Config
 	// Faults overrides the scenario's fault-phase length when positive.
 	Faults time.Duration
+	// Context is how many trace entries lead up to a violation in its report (zero: the
+	// simulator's default); LinLimit the time limit of one linearizability check (zero:
+	// the checker's default).
+	Context  int
+	LinLimit time.Duration
 }
 
 // Resolve checks a command line's choices and builds their Spec. An empty scenario means the
@@ -98,6 +103,8 @@ func (s *Spec) Config() sim.Config {
 	if s.Faults > 0 {
 		cfg.Faults = s.Faults
 	}
+	cfg.Context = s.Context
+	cfg.Monitors = s.monitors()
 	return cfg
 }
 

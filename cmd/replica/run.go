@@ -32,6 +32,7 @@ type runFlags struct {
 	json, verbose           bool
 	checkDeterminism        bool
 	seedTimeout             time.Duration
+	checks                  *checkFlags
 }
 
 func runCampaign(args []string, stdout, stderr io.Writer) int {
@@ -51,6 +52,7 @@ func runCampaign(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&rf.verbose, "v", false, "print every seed's outcome and fault profile")
 	fs.BoolVar(&rf.checkDeterminism, "check-determinism", false, "run every seed twice and fail seeds whose traces differ")
 	fs.DurationVar(&rf.seedTimeout, "seed-timeout", campaign.DefaultSeedTimeout, "wall time after which a seed counts as hung")
+	rf.checks = addCheckFlags(fs)
 	if code, ok := parse(fs, args, stderr); !ok {
 		return code
 	}
@@ -81,6 +83,9 @@ func runCampaign(args []string, stdout, stderr io.Writer) int {
 	}
 	c := &campaign.Campaign{Spec: spec, Seeds: seeds, Workers: rf.workers, OutDir: rf.out,
 		CheckDeterminism: rf.checkDeterminism, SeedTimeout: rf.seedTimeout}
+	if err := rf.checks.apply(spec, c); err != nil {
+		return usageError(stderr, "replica run", "%v", err)
+	}
 	prog := newProgress(stderr, len(seeds))
 	c.OnResult = func(r campaign.Result) {
 		prog.add(r.Violation != nil)
@@ -92,13 +97,14 @@ func runCampaign(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	sum := c.Run(ctx)
+	c.Detail(&sum, campaign.DetailLimit)
 	prog.clear()
 	if rf.json {
 		printJSON(stdout, sum)
 	} else {
 		printSummary(stdout, spec, seeds, sum)
 	}
-	if sum.Failures > 0 {
+	if sum.Failed() {
 		return 1
 	}
 	return 0
@@ -144,6 +150,7 @@ func printSummary(w io.Writer, spec *scenarios.Spec, seeds []uint64, s campaign.
 	if s.Ops > 0 {
 		fmt.Fprintf(w, "  client operations: %d (%d with unknown outcome)\n", s.Ops, s.Unknown)
 	}
+	printChecks(w, s)
 	fmt.Fprintf(w, "  campaign hash %s\n", s.CampaignHash)
 	for i, v := range s.Violations {
 		if i == 10 {
@@ -156,23 +163,7 @@ func printSummary(w io.Writer, spec *scenarios.Spec, seeds []uint64, s campaign.
 		}
 	}
 	if len(s.Violations) > 0 {
-		printContext(w, spec, s.Violations[0].Seed)
-	}
-}
-
-// printContext re-runs a failing seed to show the events that led to its violation.
-func printContext(w io.Writer, spec *scenarios.Spec, seed uint64) {
-	r := spec.Run(seed)
-	if r.Violation == nil {
-		return
-	}
-	fmt.Fprintf(w, "\nseed %d: the last %d events before the violation:\n", seed, len(r.Violation.Context))
-	for _, e := range r.Violation.Context {
-		fmt.Fprintf(w, "  %s\n", e)
-	}
-	fmt.Fprintf(w, "nodes at the violation:\n")
-	for _, n := range r.Violation.Nodes {
-		fmt.Fprintf(w, "  %s\n", n)
+		printReport(w, s.Violations[0])
 	}
 }
 
