@@ -96,6 +96,7 @@ type World struct {
 	clients []*client
 	byID    []int // client index of each logical client ID
 
+	memo      map[string]any // what properties remember of the run (see Memo)
 	faults    Counts
 	trace     tracer
 	violation *Violation

@@ -30,7 +30,7 @@ func (n *Node) preVote(env node.Env) {
 	n.role = PreCandidate
 	n.votes, n.answered, n.granted = quorum.Votes{}, quorum.Votes{}, 0
 	n.armElection(env)
-	n.askVotes(env, false)
+	n.toMembers(env, RequestVote{Term: n.term + 1, LastIndex: n.log.Last(), LastTerm: n.log.LastTerm(), PreVote: true})
 	n.countVote(env, n.id)
 }
 
@@ -52,12 +52,9 @@ func (n *Node) startElection(env node.Env, transfer bool) {
 
 // askVotes sends RequestVote to every member that has not answered yet, and arms a retry: RPCs
 // that get no answer are retried (§5.5), so that a voter that was down hears the candidate
-// once it is back.
+// once it is back. (A pre-candidate does not retry: its next election timeout asks again.)
 func (n *Node) askVotes(env node.Env, transfer bool) {
 	m := RequestVote{Term: n.term, LastIndex: n.log.Last(), LastTerm: n.log.LastTerm(), Transfer: transfer}
-	if n.role == PreCandidate {
-		m.Term, m.PreVote = n.term+1, true
-	}
 	for _, id := range n.members.IDs() {
 		if id != n.id && !n.answered.Has(id) {
 			n.send(env, id, m)
@@ -66,9 +63,9 @@ func (n *Node) askVotes(env node.Env, transfer bool) {
 	env.SetTimer(timerVoteRetry, heartbeatInterval, heartbeatInterval)
 }
 
-// retryVotes asks again the members that have not answered the (pre-)candidacy under way.
+// retryVotes asks again the members that have not answered the candidacy under way.
 func (n *Node) retryVotes(env node.Env) {
-	if n.role == PreCandidate || n.role == Candidate {
+	if n.role == Candidate {
 		n.askVotes(env, n.transferVote)
 	}
 }
@@ -84,7 +81,11 @@ func (n *Node) retryVotes(env node.Env) {
 func (n *Node) onRequestVote(env node.Env, from node.ID, m RequestVote) {
 	inLease := n.leader != 0 && !m.Transfer
 	if m.PreVote {
-		grant := m.Term > n.term && n.log.UpToDate(m.LastIndex, m.LastTerm) && !(n.opt.preVote && inLease)
+		grant := m.Term > n.term && n.log.UpToDate(m.LastIndex, m.LastTerm)
+		if grant && n.opt.preVote && inLease {
+			grant = false
+			n.note(env, seenLeaseKept)
+		}
 		term := n.term
 		if grant {
 			term = m.Term
@@ -93,7 +94,7 @@ func (n *Node) onRequestVote(env node.Env, from node.ID, m RequestVote) {
 		return
 	}
 	if m.Term > n.term && inLease && n.opt.checkQuorum {
-		n.seen |= seenLeaseKept
+		n.note(env, seenLeaseKept)
 		return
 	}
 	if m.Term > n.term {
@@ -111,8 +112,8 @@ func (n *Node) onRequestVote(env node.Env, from node.ID, m RequestVote) {
 
 // onVote counts a vote. A reply from a higher term makes the node a follower of that term.
 func (n *Node) onVote(env node.Env, from node.ID, m Vote) {
-	if m.PreVote && n.role == PreCandidate || !m.PreVote && n.role == Candidate && m.Term == n.term {
-		n.answered.Add(from) // an answer to the campaign under way: no need to ask again
+	if !m.PreVote && n.role == Candidate && m.Term == n.term {
+		n.answered.Add(from) // an answer to the election under way: no need to ask again
 	}
 	if m.PreVote && m.Granted {
 		if n.role == PreCandidate && m.Term == n.term+1 {
@@ -156,7 +157,7 @@ func (n *Node) onTimeoutNow(env node.Env, m TimeoutNow) {
 	if m.Term != n.term || n.role == Leader || !n.members.Has(n.id) {
 		return
 	}
-	n.seen |= seenTransfer
+	n.note(env, seenTransfer)
 	n.startElection(env, true)
 }
 
@@ -224,7 +225,7 @@ func (n *Node) checkQuorum(env node.Env) {
 	}
 	n.active = quorum.Votes{}
 	if heard < n.members.Majority() {
-		n.seen |= seenCheckQuorum
+		n.note(env, seenCheckQuorum)
 		n.becomeFollower(env, n.term, 0)
 		return
 	}

@@ -11,42 +11,74 @@ import (
 // electionSafety: at most one leader is elected in a term. It reads the Elected outputs, so
 // that two leaders of one term are caught even when they never coexist.
 func electionSafety(w node.World) error {
-	all := w.Outputs()
-	for k := len(all) - len(w.NewOutputs()); k < len(all); k++ {
-		e, ok := all[k].Value.(Elected)
+	return pastOutputs(w, "raft/election-safety", func(past *history, o node.Output) error {
+		e, ok := o.Value.(Elected)
 		if !ok {
-			continue
+			return nil
 		}
-		for _, o := range all[:k] {
-			if p, ok := o.Value.(Elected); ok && p.Term == e.Term && o.Node != all[k].Node {
-				return fmt.Errorf("n%d and n%d were both elected leader of term %d", o.Node, all[k].Node, e.Term)
-			}
+		if first, ok := past.leaders[e.Term]; ok && first != o.Node {
+			return fmt.Errorf("n%d and n%d were both elected leader of term %d", first, o.Node, e.Term)
 		}
-	}
-	return nil
+		past.leaders[e.Term] = o.Node
+		return nil
+	})
 }
 
 // stateMachineSafety: no two applications of one log index differ, whichever nodes made them
-// and whenever (a node that crashed and recovered applies its log again). Each new Applied
-// output is compared with the latest earlier application of its index; as those were checked
-// the same way when they happened, they all agree.
+// and whenever (a node that crashed and recovered applies its log again).
 func stateMachineSafety(w node.World) error {
-	all := w.Outputs()
-	for k := len(all) - len(w.NewOutputs()); k < len(all); k++ {
-		a, ok := all[k].Value.(Applied)
+	return pastOutputs(w, "raft/state-machine-safety", func(past *history, o node.Output) error {
+		a, ok := o.Value.(Applied)
 		if !ok {
-			continue
+			return nil
 		}
-		for j := k - 1; j >= 0; j-- {
-			b, ok := all[j].Value.(Applied)
-			if !ok || b.Index != a.Index {
-				continue
-			}
-			if b != a {
-				return fmt.Errorf("n%d %s, but n%d had %s",
-					all[k].Node, a, all[j].Node, b)
-			}
-			break
+		if b, ok := past.applied[a.Index]; ok && b.Applied != a {
+			return fmt.Errorf("n%d %s, but n%d had %s", o.Node, a, b.node, b.Applied)
+		}
+		past.applied[a.Index] = appliedBy{a, o.Node}
+		return nil
+	})
+}
+
+// history is what the safety properties remember of a run's outputs: the leader of each term,
+// and the first application of each index.
+type history struct {
+	seen    int // outputs looked at so far
+	leaders map[int]node.ID
+	applied map[int]appliedBy
+}
+
+type appliedBy struct {
+	Applied
+	node node.ID
+}
+
+// memo is how a world offers per-run memory to properties (the simulator's does).
+type memo interface {
+	Memo(key string, init func() any) any
+}
+
+// pastOutputs runs check on every output not looked at yet, with what the property remembers
+// of the earlier ones. Where the world keeps no memory for properties, it rebuilds it from all
+// the outputs, and checks only the latest step's.
+func pastOutputs(w node.World, key string, check func(past *history, o node.Output) error) error {
+	all := w.Outputs()
+	past := &history{}
+	if m, ok := w.(memo); ok {
+		past = m.Memo(key, func() any { return &history{} }).(*history)
+	} else {
+		past.seen = len(all) - len(w.NewOutputs())
+	}
+	if past.leaders == nil {
+		past.leaders, past.applied = map[int]node.ID{}, map[int]appliedBy{}
+		for _, o := range all[:past.seen] {
+			_ = check(past, o) // earlier steps were checked when they happened
+		}
+	}
+	for ; past.seen < len(all); past.seen++ {
+		if err := check(past, all[past.seen]); err != nil {
+			past.seen++
+			return err
 		}
 	}
 	return nil
@@ -57,16 +89,49 @@ func stateMachineSafety(w node.World) error {
 // Entries are compared by term: two different entries with one index and term can only come
 // from two leaders of one term, which election safety reports.
 func logMatching(w node.World) error {
-	var nodes [64]*Node
-	up := upNodes(w, &nodes)
+	var buf [64]*Node
+	up := upNodes(w, &buf)
+	// Where the world remembers the logs it last compared, only pairs with a log that changed
+	// since need comparing again: a step changes one node's log at most.
+	var changed [64]bool
+	seen := (*[64]logVersion)(nil)
+	if m, ok := w.(memo); ok {
+		seen = m.Memo("raft/log-matching", func() any { return new([64]logVersion) }).(*[64]logVersion)
+	}
+	for _, n := range up {
+		v := versionOf(n)
+		changed[n.id-1] = seen == nil || seen[n.id-1] != v
+		if seen != nil {
+			seen[n.id-1] = v
+		}
+	}
 	for i, a := range up {
 		for _, b := range up[i+1:] {
+			if !changed[a.id-1] && !changed[b.id-1] {
+				continue
+			}
 			if err := matchLogs(a, b); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// logVersion identifies a log's contents: entries are never changed in place, and a log that
+// loses entries gets fresh memory for the next ones (Log.TruncateAfter, Log.Compact), so the
+// same first entry's address, base and length mean the same entries.
+type logVersion struct {
+	base, last int
+	first      *Entry
+}
+
+func versionOf(n *Node) logVersion {
+	v := logVersion{base: n.log.Base, last: n.log.Last()}
+	if len(n.log.Entries) > 0 {
+		v.first = &n.log.Entries[0]
+	}
+	return v
 }
 
 func matchLogs(a, b *Node) error {
@@ -179,7 +244,7 @@ func electable(w node.World, nodes []*Node) error {
 // upNodes collects the states of the nodes that are up into buf, without allocating.
 func upNodes(w node.World, buf *[64]*Node) []*Node {
 	out := buf[:0]
-	for id := node.ID(1); int(id) <= w.Config().N; id++ {
+	for id, n := node.ID(1), w.Config().N; int(id) <= n; id++ {
 		if n, ok := w.State(id).(*Node); ok {
 			out = append(out, n)
 		}
@@ -210,7 +275,26 @@ func progress(w node.World) []string {
 	return []string{"no leader with an entry of its term committed and a majority of its configuration following"}
 }
 
-// coverage records notable events in a node's state, for the sometimes-properties.
+// advance measures progress for the fault-phase watchdog of scenarios that promise it:
+// client operations completed (a client invokes its next operation only once the last one is
+// done, so the history grows exactly then). Until the cluster has committed anything, its
+// election rounds count too: electing a first leader is all a new cluster can do. Later
+// elections do not: a cluster that keeps electing leaders without serving its clients is
+// stuck, which is what partial connectivity does to Raft without Pre-Vote and CheckQuorum.
+func advance(w node.World) int {
+	var buf [64]*Node
+	commit, term := 0, 0
+	for _, n := range upNodes(w, &buf) {
+		commit, term = max(commit, n.commit), max(term, n.term)
+	}
+	if commit == 0 {
+		return len(w.History()) + term
+	}
+	return len(w.History())
+}
+
+// coverage records notable events in a node's state, each noted once per incarnation as a
+// Noted output, for the sometimes-properties.
 type coverage uint16
 
 const (
@@ -221,30 +305,52 @@ const (
 	seenBacktrack                        // a leader skipped a whole term when a follower refused
 	seenTransfer                         // a leadership transfer started an election
 	seenCheckQuorum                      // a leader stepped down for want of a majority
-	seenLeaseKept                        // a server ignored a vote request within a leader's lease
+	seenLeaseKept                        // a server refused a (pre-)vote within a leader's lease
 )
+
+var coverageNames = [...]string{"log-compacted", "snapshot-installed", "read-index", "retry-deduplicated",
+	"fast-backtrack", "leadership-transferred", "check-quorum-step-down", "lease-kept-leader"}
+
+// Noted is an output saying that something notable happened at a node for the first time in
+// its incarnation: what coverage (sometimes-properties) counts.
+type Noted struct{ What string }
+
+func (o Noted) String() string { return "noted " + o.What }
+
+// note records c, with an output the first time.
+func (n *Node) note(env node.Env, c coverage) {
+	if n.seen&c != 0 {
+		return
+	}
+	n.seen |= c
+	for i := range coverageNames {
+		if c == 1<<i {
+			env.Output(Noted{What: coverageNames[i]})
+		}
+	}
+}
 
 // sometimes are the coverage properties: the first two must happen in every campaign; the
 // others say which parts of the protocol a campaign exercised.
-var sometimes = []node.Sometimes{
-	{Name: "leader-elected", Required: true, Reached: func(w node.World) bool {
-		return anyOutput(w, func(v any) bool { _, ok := v.(Elected); return ok })
-	}},
-	{Name: "command-applied", Required: true, Reached: func(w node.World) bool {
-		return anyOutput(w, func(v any) bool { a, ok := v.(Applied); return ok && a.Type == Command })
-	}},
-	{Name: "configuration-changed", Reached: func(w node.World) bool {
-		return anyOutput(w, func(v any) bool { a, ok := v.(Applied); return ok && a.Type == Config })
-	}},
-	seen("log-compacted", seenCompact),
-	seen("snapshot-installed", seenInstall),
-	seen("read-index", seenReadIndex),
-	seen("retry-deduplicated", seenDedup),
-	seen("fast-backtrack", seenBacktrack),
-	seen("leadership-transferred", seenTransfer),
-	seen("check-quorum-step-down", seenCheckQuorum),
-	seen("lease-kept-leader", seenLeaseKept),
-}
+var sometimes = func() []node.Sometimes {
+	s := []node.Sometimes{
+		{Name: "leader-elected", Required: true, Reached: func(w node.World) bool {
+			return anyOutput(w, func(v any) bool { _, ok := v.(Elected); return ok })
+		}},
+		{Name: "command-applied", Required: true, Reached: func(w node.World) bool {
+			return anyOutput(w, func(v any) bool { a, ok := v.(Applied); return ok && a.Type == Command })
+		}},
+		{Name: "configuration-changed", Reached: func(w node.World) bool {
+			return anyOutput(w, func(v any) bool { a, ok := v.(Applied); return ok && a.Type == Config })
+		}},
+	}
+	for _, name := range coverageNames {
+		s = append(s, node.Sometimes{Name: name, Reached: func(w node.World) bool {
+			return anyOutput(w, func(v any) bool { n, ok := v.(Noted); return ok && n.What == name })
+		}})
+	}
+	return s
+}()
 
 func anyOutput(w node.World, f func(v any) bool) bool {
 	for _, o := range w.NewOutputs() {
@@ -253,16 +359,4 @@ func anyOutput(w node.World, f func(v any) bool) bool {
 		}
 	}
 	return false
-}
-
-func seen(name string, c coverage) node.Sometimes {
-	return node.Sometimes{Name: name, Reached: func(w node.World) bool {
-		var buf [64]*Node
-		for _, n := range upNodes(w, &buf) {
-			if n.seen&c != 0 {
-				return true
-			}
-		}
-		return false
-	}}
 }

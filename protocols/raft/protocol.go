@@ -17,9 +17,9 @@ const (
 	BugMembershipNoFix  = "membership-no-fix"
 	BugNoCompaction     = "no-compaction"
 	BugPlain            = "plain"
-	maxUncommitted      = 32 // entries a leader appends beyond its commit index before it refuses requests
-	maxReads            = 32 // reads a leader holds while it confirms its leadership
-	logWindow           = maxUncommitted + 32
+	maxUncommitted      = 16 // entries a leader appends beyond its commit index before it refuses requests
+	maxReads            = 16 // reads a leader holds while it confirms its leadership
+	logWindow           = maxUncommitted + 16
 	defaultSnapshotSize = 64
 )
 
@@ -31,7 +31,7 @@ const (
 //	batch                 most entries in one AppendEntries (8)
 //	voters                the initial configuration is nodes 1..voters (all)
 //	minvoters             the smallest configuration membership changes leave (3)
-//	sessions              client sessions kept before the least recently active expires (32)
+//	sessions              client sessions kept before the least recently active expires (16)
 //	churn                 ms between the leader's membership changes (0: none)
 //	transfer              ms between the leader's leadership transfers (0: none)
 type options struct {
@@ -51,7 +51,7 @@ func optionsOf(cfg node.Config) options {
 		batch:         max(1, cfg.Param("batch", 8)),
 		voters:        min(max(1, cfg.Param("voters", cfg.N)), max(1, cfg.N)),
 		minVoters:     max(1, cfg.Param("minvoters", 3)),
-		maxSessions:   max(1, cfg.Param("sessions", 32)),
+		maxSessions:   max(1, cfg.Param("sessions", 16)),
 		churn:         ms("churn"),
 		transfer:      ms("transfer"),
 	}
@@ -83,7 +83,7 @@ var Protocol = &node.Protocol{
 			Summary: "a leader serves reads without confirming it is still leader"},
 		{Name: BugMembershipNoFix, Scenario: "membership-churn",
 			Summary: "single-server membership change without Ongaro's fix (a leader reconfigures before committing an entry of its term)"},
-		{Name: BugNoCompaction, Scenario: "swarm",
+		{Name: BugNoCompaction, Scenario: "long-haul",
 			Summary: "the log is never compacted: memory grows without bound"},
 		{Name: BugPlain, Scenario: "partial-connectivity",
 			Summary: "neither Pre-Vote nor CheckQuorum: under partial connectivity no leader stays elected"},
@@ -96,6 +96,7 @@ var Protocol = &node.Protocol{
 	},
 	Sometimes: sometimes,
 	Progress:  progress,
+	Advance:   advance,
 	Workload: &node.Workload{
 		Clients: 4,
 		Ops:     1 << 30, // closed-loop clients that keep going for the whole run

@@ -154,7 +154,7 @@ func (n *Node) onAppendReply(env node.Env, from node.ID, m AppendReply) {
 	}
 	n.next[p] = max(n.match[p]+1, min(next, n.next[p]-1), 1)
 	if n.next[p]-1 > m.ConflictIndex {
-		n.seen |= seenBacktrack
+		n.note(env, seenBacktrack)
 	}
 	n.sendAppend(env, from)
 }
@@ -215,7 +215,7 @@ func (n *Node) onInstallSnapshot(env node.Env, from node.ID, m InstallSnapshot) 
 		env.Store(keySnapshot, n.snap)
 		n.saveLog(env)
 		env.Sync()
-		n.seen |= seenInstall
+		n.note(env, seenInstall)
 	}
 	n.send(env, from, AppendReply{Term: n.term, Success: true, Match: s.Index, Round: m.Round})
 }
@@ -236,5 +236,5 @@ func (n *Node) compact(env node.Env) {
 	env.Store(keySnapshot, n.snap)
 	n.saveLog(env)
 	env.Sync()
-	n.seen |= seenCompact
+	n.note(env, seenCompact)
 }

@@ -114,7 +114,7 @@ func (n *Node) Request(env node.Env, req node.Request) {
 	}
 	if s, ok := n.sm.Sessions[req.Client]; ok && req.Seq <= s.Seq {
 		if req.Seq == s.Seq {
-			n.seen |= seenDedup
+			n.note(env, seenDedup)
 			env.Reply(req, Reply{OK: true, Leader: n.id, Result: s.Result})
 		}
 		return
@@ -139,10 +139,14 @@ func (n *Node) Request(env node.Env, req node.Request) {
 	n.advanceCommit(env) // a configuration of one commits at once
 }
 
-// hint is the leader a client should try instead of this node.
+// hint is the leader a client should try instead of this node: the one it follows, or else
+// the candidate it voted for in this term, the likeliest to win.
 func (n *Node) hint() node.ID {
-	if n.role == Leader {
+	switch {
+	case n.role == Leader:
 		return n.transferee
+	case n.role == Follower && n.leader == 0:
+		return n.votedFor
 	}
 	return n.leader
 }
@@ -206,7 +210,7 @@ func (n *Node) serveReads(env node.Env) {
 	kept := n.reads[:0]
 	for _, r := range n.reads {
 		if r.Round <= n.confirmed && r.Index <= n.applied {
-			n.seen |= seenReadIndex
+			n.note(env, seenReadIndex)
 			env.Reply(r.Req, Reply{OK: true, Leader: n.id, Result: n.sm.read(r.Req.Op.(kv.Op))})
 			continue
 		}
