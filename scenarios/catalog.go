@@ -53,6 +53,12 @@ type Scenario struct {
 	N int
 	// For restricts the scenario to some protocols; empty means every protocol.
 	For []string
+	// F is the number of Byzantine nodes when the command line does not set one: AllF for
+	// as many as the protocol tolerates. ExceedF says the scenario means to break the
+	// protocol's fault threshold (to show what the threshold protects): it runs one Byzantine
+	// node more than tolerated, and -f may go beyond the threshold too.
+	F       int
+	ExceedF bool
 }
 
 // Applies reports whether the scenario can run protocol p.

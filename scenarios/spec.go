@@ -58,12 +58,18 @@ func Resolve(protocol, bug, scenario string, n, f int) (*Spec, error) {
 	if f < 0 {
 		return nil, fmt.Errorf("-f %d: the number of Byzantine nodes cannot be negative", f)
 	}
+	if f == 0 {
+		f = s.byzantine(p, n)
+	}
 	if f > 0 {
 		if p.MaxFaulty == nil {
 			return nil, fmt.Errorf("-f %d: protocol %s tolerates crash faults only, not Byzantine nodes", f, p.Name)
 		}
-		if max := p.MaxFaulty(n); f > max {
+		if max := p.MaxFaulty(n); f > max && !s.ExceedF {
 			return nil, fmt.Errorf("-f %d: protocol %s with n=%d tolerates at most %d Byzantine nodes", f, p.Name, n, max)
+		}
+		if f >= n {
+			return nil, fmt.Errorf("-f %d: a cluster of n=%d needs at least one correct node", f, n)
 		}
 	}
 	return &Spec{Protocol: p, Bug: bug, Scenario: s, Cluster: node.Config{N: n, F: f, Bug: bug}}, nil

@@ -46,6 +46,9 @@ type Profile struct {
 	// reach To): a fixed network shape such as partial connectivity, rather than drawn
 	// partitions. Drawn partitions come and go on top of it; healing restores it all.
 	Cut []Link
+	// Byzantine says what the run's Byzantine nodes do (see Byzantine); the cluster
+	// configuration's F says how many there are.
+	Byzantine Byzantine
 }
 
 // Link is a one-way network link.
@@ -70,6 +73,13 @@ const (
 	KindPause
 	KindResume
 	KindSkew
+	// The adversary's strategies, counted each time a Byzantine node uses one (see Byzantine).
+	KindSilent
+	KindEquivocate
+	KindMutate
+	KindReplay
+	KindSelective
+	KindTwins
 	NumKinds
 )
 
@@ -77,6 +87,7 @@ var kindNames = [NumKinds]string{
 	"drop", "duplicate", "reorder", "delay_tail",
 	"partition_split", "partition_isolate", "partition_oneway", "partition_partial",
 	"heal", "blocked", "crash", "restart", "pause", "resume", "skew",
+	"silent", "equivocate", "mutate", "replay", "selective", "twins",
 }
 
 func (k Kind) String() string { return kindNames[k] }
@@ -136,6 +147,7 @@ func (p Profile) Enabled() []Kind {
 	add(faults && p.Crash > 0, KindCrash, KindRestart)
 	add(faults && p.Pause > 0, KindPause, KindResume)
 	add(p.Skew > 0, KindSkew)
+	ks = append(ks, p.Byzantine.kinds()...)
 	// Deduplicate (KindHeal may appear several times), keeping the order.
 	out := ks[:0]
 	var seen [NumKinds]bool
@@ -168,6 +180,9 @@ func (p Profile) String() string {
 			}
 			fmt.Fprintf(&b, "%d>%d", l.From, l.To)
 		}
+	}
+	if d := p.Byzantine.String(); d != "" {
+		b.WriteString(" byzantine=" + d)
 	}
 	return b.String()
 }

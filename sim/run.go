@@ -127,6 +127,7 @@ func (w *World) run() {
 		w.cutFixed()
 		w.record(Partition, 0, 0, 0, "fixed cut links: "+w.profile.String()[strings.Index(w.profile.String(), "cut=")+4:])
 	}
+	w.startAdversary()
 	for _, s := range w.nodes {
 		w.record(Boot, s.id, 0, 0, nil)
 		w.boot(s)

@@ -96,6 +96,7 @@ type World struct {
 	byID    []int // client index of each logical client ID
 
 	faults    Counts
+	byz       []*traitor // byz[id-1]: the adversary's state for a Byzantine node, nil for a correct one
 	trace     tracer
 	violation *Violation
 	reached   []bool // the protocol's Sometimes properties reached in this run
@@ -158,7 +159,7 @@ func (w *World) fault(k Kind) { w.faults[k]++ }
 
 func (w *World) Config() node.Config        { return w.cfg.Cluster }
 func (w *World) Now() time.Duration         { return w.now }
-func (w *World) Correct(id node.ID) bool    { return true }
+func (w *World) Correct(id node.ID) bool    { return w.traitor(id) == nil }
 func (w *World) Outputs() []node.Output     { return w.outputs }
 func (w *World) NewOutputs() []node.Output  { return w.outputs[w.newOut:] }
 func (w *World) History() []node.Op         { return w.history }
