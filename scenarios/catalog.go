@@ -6,14 +6,18 @@ import (
 	"strings"
 	"time"
 
+	"github.com/replica-io/replica/protocols/bracha"
 	"github.com/replica-io/replica/protocols/node"
 	"github.com/replica-io/replica/protocols/paxos"
+	"github.com/replica-io/replica/protocols/pbft"
 	"github.com/replica-io/replica/sim"
 )
 
 // protocols is the catalog of protocols, in the order `replica list` shows them.
 var protocols = []*node.Protocol{
 	paxos.Protocol,
+	bracha.Protocol,
+	pbft.Protocol,
 }
 
 // Protocols lists every protocol of the catalog.

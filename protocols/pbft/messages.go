@@ -1,0 +1,225 @@
+package pbft
+
+import (
+	"fmt"
+	"hash/fnv"
+	"sort"
+	"strconv"
+
+	"github.com/replica-io/replica/protocols/kv"
+	"github.com/replica-io/replica/protocols/node"
+	"github.com/replica-io/replica/protocols/quorum"
+)
+
+// Digest is a collision-resistant hash in the paper; here, FNV-1a over the hashed fields,
+// which is all the simulated adversary needs (it never searches for collisions).
+type Digest uint64
+
+func (d Digest) String() string { return fmt.Sprintf("%04x", uint64(d)&0xffff) }
+
+// The messages of the protocol. The sender of a message is the authenticated channel's; the
+// messages that are forwarded inside others (VIEW-CHANGE inside NEW-VIEW) name their signer,
+// and a certificate names the replicas whose signed messages it gathers.
+type (
+	// PrePrepare assigns request Req, of digest Digest, sequence number Seq in View.
+	PrePrepare struct {
+		View, Seq int
+		Digest    Digest
+		Req       node.Request
+	}
+	// Prepare and Commit vote for (View, Seq, Digest).
+	Prepare struct {
+		View, Seq int
+		Digest    Digest
+	}
+	Commit struct {
+		View, Seq int
+		Digest    Digest
+	}
+	// Checkpoint says the sender's service state after executing Seq has digest State.
+	Checkpoint struct {
+		Seq   int
+		State Digest
+	}
+	// ViewChange moves its signer Replica to View, with its stable checkpoint and a
+	// certificate for each request it prepared above it.
+	ViewChange struct {
+		View     int
+		Stable   Stable
+		Prepared []Certificate
+		Replica  node.ID
+	}
+	// NewView starts View: the VIEW-CHANGEs it is made of determine its pre-prepares.
+	NewView struct {
+		View        int
+		ViewChanges []ViewChange
+	}
+	// Forward passes a client's request from a backup to the primary.
+	Forward struct{ Req node.Request }
+	// Status tells peers where the sender stands, so that they send it what it lacks.
+	Status struct {
+		View          int
+		Changing      bool
+		Executed, Low int
+	}
+	// Transfer brings a replica that fell behind the stable checkpoint up to it.
+	Transfer struct {
+		Stable Stable
+		App    App
+	}
+)
+
+// Stable is a stable checkpoint with its proof: the replicas whose matching CHECKPOINTs
+// made it stable.
+type Stable struct {
+	Seq   int
+	State Digest
+	Proof quorum.Votes
+}
+
+// Certificate proves that Req was prepared at Seq in View: the primary's pre-prepare and
+// PREPAREs from the backups in Prepares.
+type Certificate struct {
+	View, Seq int
+	Digest    Digest
+	Req       node.Request
+	Prepares  quorum.Votes
+}
+
+// Reply is a replica's answer to a client: the result, and the view, which tells the
+// client who the primary is.
+type Reply struct {
+	View   int
+	Result kv.Result
+}
+
+func (m PrePrepare) String() string {
+	return fmt.Sprintf("PRE-PREPARE(v%d #%d %s %s)", m.View, m.Seq, m.Digest, reqString(m.Req))
+}
+func (m Prepare) String() string { return fmt.Sprintf("PREPARE(v%d #%d %s)", m.View, m.Seq, m.Digest) }
+func (m Commit) String() string  { return fmt.Sprintf("COMMIT(v%d #%d %s)", m.View, m.Seq, m.Digest) }
+func (m Checkpoint) String() string {
+	return fmt.Sprintf("CHECKPOINT(#%d %s)", m.Seq, m.State)
+}
+func (m ViewChange) String() string {
+	s := fmt.Sprintf("VIEW-CHANGE(v%d n%d stable #%d, prepared", m.View, m.Replica, m.Stable.Seq)
+	for _, c := range m.Prepared {
+		s += fmt.Sprintf(" #%d:v%d:%s", c.Seq, c.View, c.Digest)
+	}
+	return s + ")"
+}
+func (m NewView) String() string {
+	s := fmt.Sprintf("NEW-VIEW(v%d from", m.View)
+	for _, vc := range m.ViewChanges {
+		s += fmt.Sprintf(" n%d", vc.Replica)
+	}
+	return s + ")"
+}
+func (m Forward) String() string { return "FORWARD(" + reqString(m.Req) + ")" }
+func (m Status) String() string {
+	return fmt.Sprintf("STATUS(v%d changing=%v executed #%d low #%d)", m.View, m.Changing, m.Executed, m.Low)
+}
+func (m Transfer) String() string {
+	return fmt.Sprintf("TRANSFER(#%d %s)", m.Stable.Seq, m.Stable.State)
+}
+func (r Reply) String() string { return fmt.Sprintf("REPLY(v%d %v)", r.View, r.Result) }
+
+func reqString(r node.Request) string {
+	if r.Client == 0 {
+		return "null"
+	}
+	return fmt.Sprintf("c%d.%d:%v", r.Client, r.Seq, r.Op)
+}
+
+// digestOf is the digest of a request; the null request (client 0) has its own.
+func digestOf(r node.Request) Digest {
+	h := fnv.New64a()
+	put := func(x int) { h.Write(strconv.AppendInt(nil, int64(x), 10)); h.Write([]byte{0}) }
+	put(int(r.Client))
+	put(r.Seq)
+	if op, ok := r.Op.(kv.Op); ok {
+		put(int(op.Kind))
+		h.Write([]byte(op.Key))
+		h.Write([]byte{0})
+		put(op.Value)
+		put(op.Expect)
+	}
+	return Digest(h.Sum64())
+}
+
+// App is the replicated service: a key-value store, and the last request executed for each
+// client with its result, so that a retried request is answered, not executed again.
+type App struct {
+	Store map[string]int
+	Last  map[node.ClientID]LastReply
+}
+
+// LastReply is the last request a client had executed, and its result.
+type LastReply struct {
+	Seq    int
+	Result kv.Result
+}
+
+func newApp() App {
+	return App{Store: map[string]int{}, Last: map[node.ClientID]LastReply{}}
+}
+
+// digest is the state digest of checkpoints: over the store and the replies, in key order.
+func (a App) digest() Digest {
+	h := fnv.New64a()
+	put := func(x int) { h.Write(strconv.AppendInt(nil, int64(x), 10)); h.Write([]byte{0}) }
+	keys := make([]string, 0, len(a.Store))
+	for k := range a.Store {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		h.Write([]byte(k))
+		h.Write([]byte{0})
+		put(a.Store[k])
+	}
+	clients := make([]int, 0, len(a.Last))
+	for c := range a.Last {
+		clients = append(clients, int(c))
+	}
+	sort.Ints(clients)
+	for _, c := range clients {
+		l := a.Last[node.ClientID(c)]
+		put(c)
+		put(l.Seq)
+		put(l.Result.Value)
+		if l.Result.OK {
+			put(1)
+		} else {
+			put(0)
+		}
+	}
+	return Digest(h.Sum64())
+}
+
+// clone returns a copy of the app that shares no maps with it.
+func (a App) clone() App {
+	c := App{Store: make(map[string]int, len(a.Store)), Last: make(map[node.ClientID]LastReply, len(a.Last))}
+	for k, v := range a.Store {
+		c.Store[k] = v
+	}
+	for k, v := range a.Last {
+		c.Last[k] = v
+	}
+	return c
+}
+
+// execute applies request r: a null request does nothing, and a request its client already
+// had executed is not executed again.
+func (a App) execute(r node.Request) (kv.Result, bool) {
+	op, ok := r.Op.(kv.Op)
+	if r.Client == 0 || !ok {
+		return kv.Result{}, false
+	}
+	if last, ok := a.Last[r.Client]; ok && last.Seq >= r.Seq {
+		return last.Result, last.Seq == r.Seq
+	}
+	res := kv.Apply(a.Store, op)
+	a.Last[r.Client] = LastReply{Seq: r.Seq, Result: res}
+	return res, true
+}
