@@ -46,6 +46,13 @@ func init() {
 					Byzantine: sim.Byzantine{Twins: true, TwinsEvery: t.Settle / 2}}
 			},
 			F: 1, N: 4, Faults: 4, Liveness: 10, For: bft},
+		&Scenario{Name: "byzantine-primary",
+			Summary: "the first primary is Byzantine: it bumps sequence numbers and swaps requests for null ones (ByzzFuzz's small-scope mutations)",
+			Profile: func(t node.Timing) sim.Profile {
+				return sim.Profile{Delay: delays(t), Reorder: true,
+					Byzantine: sim.Byzantine{Nodes: []node.ID{1}, Mutate: 0.5, Mutators: []string{"seq", "null-request"}}}
+			},
+			F: 1, Faults: 3, Liveness: 5, For: []string{"pbft"}},
 		&Scenario{Name: "beyond-threshold",
 			Summary: "one Byzantine node more than the protocol tolerates: shows what its fault threshold protects",
 			Profile: func(t node.Timing) sim.Profile {

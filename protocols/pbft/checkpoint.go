@@ -1,8 +1,6 @@
 package pbft
 
 import (
-	"fmt"
-
 	"github.com/replica-io/replica/protocols/node"
 	"github.com/replica-io/replica/protocols/quorum"
 )
@@ -148,7 +146,7 @@ type (
 
 // slotKey is the storage key of sequence number s: the window's slots are reused, so that
 // storage stays bounded too.
-func (r *Replica) slotKey(s int) string { return fmt.Sprintf("log/%d", s%r.window) }
+func (r *Replica) slotKey(s int) string { return r.slots[s%r.window] }
 
 // persist syncs an entry before the replica acts on it: a replica that forgot a pre-prepare
 // it accepted, or a certificate it prepared, could contradict itself after a restart.
@@ -183,7 +181,7 @@ func (r *Replica) recover(env node.Env) {
 	}
 	r.next = r.low.Seq
 	for i := 0; i < r.window; i++ {
-		v, ok := env.Load(fmt.Sprintf("log/%d", i))
+		v, ok := env.Load(r.slots[i])
 		if !ok {
 			continue
 		}

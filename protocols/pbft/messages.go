@@ -2,17 +2,15 @@ package pbft
 
 import (
 	"fmt"
-	"hash/fnv"
 	"sort"
-	"strconv"
 
 	"github.com/replica-io/replica/protocols/kv"
 	"github.com/replica-io/replica/protocols/node"
 	"github.com/replica-io/replica/protocols/quorum"
 )
 
-// Digest is a collision-resistant hash in the paper; here, FNV-1a over the hashed fields,
-// which is all the simulated adversary needs (it never searches for collisions).
+// Digest is a collision-resistant hash in the paper; here, FNV-1a over the fields of what
+// it digests, which is all the simulated adversary needs (it never searches for collisions).
 type Digest uint64
 
 func (d Digest) String() string { return fmt.Sprintf("%04x", uint64(d)&0xffff) }
@@ -25,7 +23,7 @@ type (
 	PrePrepare struct {
 		View, Seq int
 		Digest    Digest
-		Req       node.Request
+		Req       Request
 	}
 	// Prepare and Commit vote for (View, Seq, Digest).
 	Prepare struct {
@@ -55,7 +53,7 @@ type (
 		ViewChanges []ViewChange
 	}
 	// Forward passes a client's request from a backup to the primary.
-	Forward struct{ Req node.Request }
+	Forward struct{ Req Request }
 	// Status tells peers where the sender stands, so that they send it what it lacks.
 	Status struct {
 		View          int
@@ -82,7 +80,7 @@ type Stable struct {
 type Certificate struct {
 	View, Seq int
 	Digest    Digest
-	Req       node.Request
+	Req       Request
 	Prepares  quorum.Votes
 }
 
@@ -124,27 +122,63 @@ func (m Transfer) String() string {
 }
 func (r Reply) String() string { return fmt.Sprintf("REPLY(v%d %v)", r.View, r.Result) }
 
-func reqString(r node.Request) string {
+func reqString(r Request) string {
 	if r.Client == 0 {
 		return "null"
 	}
 	return fmt.Sprintf("c%d.%d:%v", r.Client, r.Seq, r.Op)
 }
 
-// digestOf is the digest of a request; the null request (client 0) has its own.
-func digestOf(r node.Request) Digest {
-	h := fnv.New64a()
-	put := func(x int) { h.Write(strconv.AppendInt(nil, int64(x), 10)); h.Write([]byte{0}) }
-	put(int(r.Client))
-	put(r.Seq)
-	if op, ok := r.Op.(kv.Op); ok {
-		put(int(op.Kind))
-		h.Write([]byte(op.Key))
-		h.Write([]byte{0})
-		put(op.Value)
-		put(op.Expect)
+// Request is a client's request as replicas order it: node.Request with its operation
+// typed, so that messages are plain values. The null request, which fills gaps in a new
+// view, has client 0.
+type Request struct {
+	Client node.ClientID
+	Seq    int
+	Op     kv.Op
+}
+
+// clientRequest converts what a client submitted; ok is false for anything but a
+// key-value operation of a real client.
+func clientRequest(r node.Request) (Request, bool) {
+	op, ok := r.Op.(kv.Op)
+	return Request{Client: r.Client, Seq: r.Seq, Op: op}, ok && r.Client > 0
+}
+
+// toClient is the request as its client knows it, for replies.
+func (r Request) toClient() node.Request {
+	return node.Request{Client: r.Client, Seq: r.Seq, Op: r.Op}
+}
+
+// fnv is FNV-1a over 64-bit words and strings: the digests of requests and states.
+type fnv uint64
+
+func newFNV() fnv { return 14695981039346656037 }
+
+func (h *fnv) word(x uint64) {
+	for range 8 {
+		*h = (*h ^ fnv(x&0xff)) * 1099511628211
+		x >>= 8
 	}
-	return Digest(h.Sum64())
+}
+
+func (h *fnv) str(s string) {
+	h.word(uint64(len(s)))
+	for i := 0; i < len(s); i++ {
+		*h = (*h ^ fnv(s[i])) * 1099511628211
+	}
+}
+
+// digestOf is the digest of a request.
+func digestOf(r Request) Digest {
+	h := newFNV()
+	h.word(uint64(r.Client))
+	h.word(uint64(r.Seq))
+	h.word(uint64(r.Op.Kind))
+	h.str(r.Op.Key)
+	h.word(uint64(r.Op.Value))
+	h.word(uint64(r.Op.Expect))
+	return Digest(h)
 }
 
 // App is the replicated service: a key-value store, and the last request executed for each
@@ -166,17 +200,15 @@ func newApp() App {
 
 // digest is the state digest of checkpoints: over the store and the replies, in key order.
 func (a App) digest() Digest {
-	h := fnv.New64a()
-	put := func(x int) { h.Write(strconv.AppendInt(nil, int64(x), 10)); h.Write([]byte{0}) }
+	h := newFNV()
 	keys := make([]string, 0, len(a.Store))
 	for k := range a.Store {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		h.Write([]byte(k))
-		h.Write([]byte{0})
-		put(a.Store[k])
+		h.str(k)
+		h.word(uint64(a.Store[k]))
 	}
 	clients := make([]int, 0, len(a.Last))
 	for c := range a.Last {
@@ -185,16 +217,16 @@ func (a App) digest() Digest {
 	sort.Ints(clients)
 	for _, c := range clients {
 		l := a.Last[node.ClientID(c)]
-		put(c)
-		put(l.Seq)
-		put(l.Result.Value)
+		h.word(uint64(c))
+		h.word(uint64(l.Seq))
+		h.word(uint64(l.Result.Value))
 		if l.Result.OK {
-			put(1)
+			h.word(1)
 		} else {
-			put(0)
+			h.word(0)
 		}
 	}
-	return Digest(h.Sum64())
+	return Digest(h)
 }
 
 // clone returns a copy of the app that shares no maps with it.
@@ -211,15 +243,14 @@ func (a App) clone() App {
 
 // execute applies request r: a null request does nothing, and a request its client already
 // had executed is not executed again.
-func (a App) execute(r node.Request) (kv.Result, bool) {
-	op, ok := r.Op.(kv.Op)
-	if r.Client == 0 || !ok {
+func (a App) execute(r Request) (kv.Result, bool) {
+	if r.Client == 0 {
 		return kv.Result{}, false
 	}
 	if last, ok := a.Last[r.Client]; ok && last.Seq >= r.Seq {
 		return last.Result, last.Seq == r.Seq
 	}
-	res := kv.Apply(a.Store, op)
+	res := kv.Apply(a.Store, r.Op)
 	a.Last[r.Client] = LastReply{Seq: r.Seq, Result: res}
 	return res, true
 }

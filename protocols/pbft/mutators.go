@@ -66,7 +66,7 @@ func mutateNullRequest(m node.Message, choose func(int) int) (node.Message, bool
 	if !ok || pp.Req.Client == 0 {
 		return nil, false
 	}
-	pp.Req = node.Request{}
+	pp.Req = Request{}
 	pp.Digest = digestOf(pp.Req)
 	return pp, true
 }
@@ -74,7 +74,7 @@ func mutateNullRequest(m node.Message, choose func(int) int) (node.Message, bool
 // mutateDigest makes a vote for another digest: the null request's, or one nobody has.
 func mutateDigest(m node.Message, choose func(int) int) (node.Message, bool) {
 	other := func(d Digest) Digest {
-		if null := digestOf(node.Request{}); choose(2) == 0 && d != null {
+		if null := digestOf(Request{}); choose(2) == 0 && d != null {
 			return null
 		}
 		return d + 1

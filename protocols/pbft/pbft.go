@@ -3,6 +3,7 @@ package pbft
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/replica-io/replica/protocols/kv"
@@ -15,7 +16,7 @@ import (
 type Executed struct {
 	Seq    int
 	Digest Digest
-	Req    node.Request
+	Req    Request
 }
 
 func (e Executed) String() string {
@@ -28,7 +29,7 @@ type record struct {
 	Seq       int
 	View      int    // the view of the accepted pre-prepare
 	Digest    Digest // and its request
-	Req       node.Request
+	Req       Request
 	Accepted  bool // a pre-prepare is accepted for (View, Seq)
 	Committed bool // this replica sent COMMIT for it
 	Cert      Certificate
@@ -52,7 +53,8 @@ type Replica struct {
 	cfg       node.Config
 	id        node.ID
 	f, quorum int
-	k, window int // checkpoint interval, log window
+	k, window int      // checkpoint interval, log window
+	slots     []string // the storage keys of the window's slots
 
 	view     int
 	changing bool // moving to view: waiting for its NEW-VIEW
@@ -71,8 +73,10 @@ type Replica struct {
 	snapshots   map[int]App                   // own state at checkpoints above low
 	viewChanges map[node.ID]ViewChange        // the latest VIEW-CHANGE of each replica
 	newView     NewView                       // how the current view began (view 0: none)
-	pending     map[reqKey]node.Request       // client requests seen, not executed yet
+	pending     map[reqKey]Request            // client requests seen, not executed yet
 	transfers   int                           // state transfers received (for coverage)
+	lastStatus  int                           // executed at the last status period
+	idle        int                           // status periods since the last STATUS sent
 }
 
 // Storage keys and timers.
@@ -84,11 +88,13 @@ const (
 	timerState = "status"
 )
 
-// Timing: the status period, a few round trips; the view-change timeout, long enough for a
-// request to commit under normal delays.
+// Timing: the status period, a few round trips while the replica is stalled and a slow
+// heartbeat otherwise; the view-change timeout, long enough for a request to commit under
+// normal delays.
 const (
 	statusMin   = 60 * time.Millisecond
 	statusMax   = 100 * time.Millisecond
+	heartbeat   = 5 // the idle status period, in status periods
 	viewTimeout = 100 * time.Millisecond
 	maxBackoff  = 3 // the view-change timeout stops doubling after this many failed attempts
 )
@@ -97,11 +103,15 @@ const (
 func New(cfg node.Config, id node.ID) node.Node {
 	f := quorum.MaxByzantine(cfg.N)
 	k := cfg.Param("checkpoint", 4)
+	slots := make([]string, 2*k)
+	for i := range slots {
+		slots[i] = "log/" + strconv.Itoa(i)
+	}
 	return &Replica{
-		cfg: cfg, id: id, f: f, quorum: quorum.Byzantine(cfg.N, f), k: k, window: 2 * k,
+		cfg: cfg, id: id, f: f, quorum: quorum.Byzantine(cfg.N, f), k: k, window: 2 * k, slots: slots,
 		log: map[int]*entry{}, app: newApp(), lowApp: newApp(),
 		checkpoints: map[int]*quorum.Tally[Digest]{}, snapshots: map[int]App{},
-		viewChanges: map[node.ID]ViewChange{}, pending: map[reqKey]node.Request{},
+		viewChanges: map[node.ID]ViewChange{}, pending: map[reqKey]Request{},
 	}
 }
 
@@ -122,8 +132,9 @@ func (r *Replica) Start(env node.Env) {
 
 // Request is a client's request: the primary orders it; a backup passes it on and starts
 // watching the primary.
-func (r *Replica) Request(env node.Env, req node.Request) {
-	if r.answered(env, req) {
+func (r *Replica) Request(env node.Env, nreq node.Request) {
+	req, ok := clientRequest(nreq)
+	if !ok || r.answered(env, req) {
 		return
 	}
 	r.watch(env, req)
@@ -136,19 +147,19 @@ func (r *Replica) Request(env node.Env, req node.Request) {
 
 // answered replies to a request that was already executed, from the last reply kept for its
 // client, and reports whether the request is done.
-func (r *Replica) answered(env node.Env, req node.Request) bool {
+func (r *Replica) answered(env node.Env, req Request) bool {
 	last, ok := r.app.Last[req.Client]
 	if !ok || last.Seq < req.Seq {
 		return false
 	}
 	if last.Seq == req.Seq {
-		env.Reply(req, Reply{View: r.view, Result: last.Result})
+		env.Reply(req.toClient(), Reply{View: r.view, Result: last.Result})
 	}
 	return true
 }
 
 // watch remembers a request until it executes; while one waits, the view-change timer runs.
-func (r *Replica) watch(env node.Env, req node.Request) {
+func (r *Replica) watch(env node.Env, req Request) {
 	r.pending[reqKey{req.Client, req.Seq}] = req
 	if len(r.pending) == 1 && !r.changing {
 		env.SetTimer(timerView, r.timeout(), r.timeout())
@@ -189,14 +200,47 @@ func (r *Replica) Receive(env node.Env, from node.ID, m node.Message) {
 func (r *Replica) Timer(env node.Env, name string) {
 	switch name {
 	case timerState:
-		env.Broadcast(Status{View: r.view, Changing: r.changing, Executed: r.executed, Low: r.low.Seq})
-		env.SetTimer(timerState, statusMin, statusMax)
+		r.status(env)
 	case timerView:
 		if r.changing || len(r.pending) > 0 {
 			r.attempt++
 			r.startViewChange(env, r.view+1)
 		}
 	}
+}
+
+// status tells the peers where the replica stands, so that they send what it lacks (see
+// onStatus): every period while it is stalled (it waits for something and executed nothing
+// since the last period), and as a heartbeat otherwise, so that a replica that missed
+// everything learns that it did.
+func (r *Replica) status(env node.Env) {
+	stalled := r.executed == r.lastStatus && r.waiting()
+	r.idle++
+	if stalled || r.idle >= heartbeat {
+		r.idle = 0
+		env.Broadcast(Status{View: r.view, Changing: r.changing, Executed: r.executed, Low: r.low.Seq})
+	}
+	r.lastStatus = r.executed
+	env.SetTimer(timerState, statusMin, statusMax)
+}
+
+// waiting reports whether the replica waits for something: a view to begin, a request to
+// execute, log entries or a stable checkpoint beyond what it executed.
+func (r *Replica) waiting() bool {
+	if r.changing || len(r.pending) > 0 || r.executed < r.low.Seq {
+		return true
+	}
+	for s := range r.log {
+		if s > r.executed {
+			return true
+		}
+	}
+	for s := range r.checkpoints {
+		if s > r.executed {
+			return true
+		}
+	}
+	return false
 }
 
 // onForward is a backup passing on a client's request: the primary orders it, and every
@@ -213,7 +257,7 @@ func (r *Replica) onForward(env node.Env, m Forward) {
 
 // propose assigns req the next sequence number, if the log window has room; otherwise it
 // waits in pending until a checkpoint makes room.
-func (r *Replica) propose(env node.Env, req node.Request) {
+func (r *Replica) propose(env node.Env, req Request) {
 	d := digestOf(req)
 	for s := r.executed + 1; s <= r.next; s++ {
 		if e := r.log[s]; e != nil && e.Accepted && e.View == r.view && e.Digest == d {
@@ -354,7 +398,7 @@ func (r *Replica) execute(env node.Env, e *entry) {
 	r.persistExec(env)
 	env.Output(Executed{Seq: e.Seq, Digest: e.Digest, Req: e.Req})
 	if ok {
-		env.Reply(e.Req, Reply{View: r.view, Result: res})
+		env.Reply(e.Req.toClient(), Reply{View: r.view, Result: res})
 	}
 	r.progress(env)
 	if r.executed%r.k == 0 {
@@ -388,12 +432,12 @@ func Result(reply any) (any, bool, node.ID) {
 }
 
 // pendingRequests lists the requests waiting to execute, by client and number.
-func (r *Replica) pendingRequests() []node.Request {
-	reqs := make([]node.Request, 0, len(r.pending))
+func (r *Replica) pendingRequests() []Request {
+	reqs := make([]Request, 0, len(r.pending))
 	for _, req := range r.pending {
 		reqs = append(reqs, req)
 	}
-	slices.SortFunc(reqs, func(a, b node.Request) int {
+	slices.SortFunc(reqs, func(a, b Request) int {
 		if a.Client != b.Client {
 			return int(a.Client) - int(b.Client)
 		}

@@ -25,9 +25,9 @@ var Protocol = &node.Protocol{
 	Quorum:    func(n int) int { return quorum.Byzantine(n, quorum.MaxByzantine(n)) },
 	MaxFaulty: quorum.MaxByzantine,
 	Bugs: []node.Bug{
-		{Name: BugNoDigestCheck, Scenario: "byzantine-swarm",
+		{Name: BugNoDigestCheck, Scenario: "byzantine-primary",
 			Summary: "a backup accepts a second pre-prepare for the same view and number: a primary that bumps a sequence number splits the replicas"},
-		{Name: BugViewChangeQuorum, Scenario: "byzantine-swarm",
+		{Name: BugViewChangeQuorum, Scenario: "twins",
 			Summary: "NEW-VIEW is formed from 2f view-changes instead of 2f+1: a committed request can be lost in a view change"},
 	},
 	Invariants: []node.Invariant{
