@@ -8,8 +8,11 @@ import (
 // checkpoint sends the replica's CHECKPOINT for the sequence number it just executed, and
 // keeps its state there until the checkpoint is stable (for replicas that fall behind).
 func (r *Replica) checkpoint(env node.Env) {
-	r.snapshots[r.executed] = r.app.clone()
-	cp := Checkpoint{Seq: r.executed, State: r.app.digest()}
+	app := r.app.clone()
+	r.snapshots[r.executed] = app
+	env.Store(keyCheckpoint, execRecord{Executed: r.executed, App: app})
+	env.Sync()
+	cp := Checkpoint{Seq: r.executed, State: app.digest()}
 	env.Broadcast(cp)
 	r.onCheckpoint(env, r.id, cp)
 }
@@ -66,11 +69,8 @@ func (r *Replica) adoptStable(env node.Env, st Stable) {
 // it is behind it, how this replica's view began or its VIEW-CHANGE if the peer is behind in
 // views, else this replica's messages for the sequence numbers the peer has not executed.
 func (r *Replica) onStatus(env node.Env, from node.ID, m Status) {
-	if m.Executed < r.low.Seq && r.lowApp.Store != nil {
+	if m.Low < r.low.Seq || m.Executed < r.low.Seq && r.lowApp.Store != nil {
 		env.Send(from, Transfer{Stable: r.low, App: r.lowApp})
-	}
-	if m.Low < r.low.Seq && m.Executed >= r.low.Seq {
-		env.Send(from, Checkpoint{Seq: r.low.Seq, State: r.low.State})
 	}
 	switch {
 	case m.View > r.view || m.View == r.view && r.changing && !m.Changing:
@@ -108,21 +108,28 @@ func (r *Replica) onStatus(env node.Env, from node.ID, m Status) {
 	}
 }
 
-// onTransfer brings a replica that is behind up to a stable checkpoint: the state is
-// accepted only if 2f+1 replicas vouched for its digest.
+// onTransfer brings a replica up to a stable checkpoint it has not reached: it adopts the
+// checkpoint on the strength of its proof (2f+1 signers), and the state if it had not
+// executed that far and the state matches the checkpoint's digest.
 func (r *Replica) onTransfer(env node.Env, m Transfer) {
 	st := m.Stable
-	if st.Seq <= r.executed || st.Seq%r.k != 0 || st.Proof.Count() < r.quorum || m.App.digest() != st.State {
+	if st.Seq <= r.low.Seq && st.Seq <= r.executed || st.Seq%r.k != 0 || st.Proof.Count() < r.quorum {
 		return
 	}
-	r.executed, r.app = st.Seq, m.App.clone()
-	r.persistExec(env)
-	r.transfers++
-	if st.Seq > r.low.Seq {
-		r.adoptStable(env, st)
+	state := m.App.digest() == st.State
+	if st.Seq > r.executed {
+		if !state {
+			return
+		}
+		r.executed, r.app = st.Seq, m.App.clone()
+		r.persistExec(env)
+		r.transfers++
 	}
-	if st.Seq == r.low.Seq && r.lowApp.Store == nil {
+	r.adoptStable(env, st)
+	if st.Seq == r.low.Seq && r.lowApp.Store == nil && state {
 		r.lowApp = m.App.clone()
+		env.Store(keyStable, stableRecord{Stable: r.low, App: r.lowApp})
+		env.Sync()
 	}
 	r.progress(env)
 	r.executeReady(env)
@@ -178,6 +185,14 @@ func (r *Replica) recover(env node.Env) {
 	if v, ok := env.Load(keyView); ok {
 		vr := v.(viewRecord)
 		r.view, r.changing = vr.View, vr.Changing
+	}
+	if v, ok := env.Load(keyCheckpoint); ok { // its last checkpoint, which may not be stable yet
+		cp := v.(execRecord)
+		if cp.Executed > r.low.Seq {
+			r.snapshots[cp.Executed] = cp.App
+			r.checkpoints[cp.Executed] = &quorum.Tally[Digest]{}
+			r.checkpoints[cp.Executed].Add(r.id, cp.App.digest())
+		}
 	}
 	r.next = r.low.Seq
 	for i := 0; i < r.window; i++ {

@@ -81,11 +81,12 @@ type Replica struct {
 
 // Storage keys and timers.
 const (
-	keyView    = "view"
-	keyExec    = "exec"
-	keyStable  = "stable"
-	timerView  = "view-change"
-	timerState = "status"
+	keyView       = "view"
+	keyExec       = "exec"
+	keyStable     = "stable"
+	keyCheckpoint = "checkpoint"
+	timerView     = "view-change"
+	timerState    = "status"
 )
 
 // Timing: the status period, a few round trips while the replica is stalled and a slow
@@ -333,8 +334,10 @@ func (r *Replica) accept(env node.Env, m PrePrepare) {
 }
 
 // onPrepare counts a backup's PREPARE; the primary's own pre-prepare stands for its vote.
+// Votes of the view the replica is changing to count already: the replicas that started it
+// first vote before this replica gets its NEW-VIEW.
 func (r *Replica) onPrepare(env node.Env, from node.ID, m Prepare) {
-	if m.View != r.view || r.changing || from == r.primary(m.View) {
+	if m.View != r.view || from == r.primary(m.View) {
 		return
 	}
 	if e := r.entry(m.Seq); e != nil && e.prepares.Add(from, m.Digest) {
@@ -343,7 +346,7 @@ func (r *Replica) onPrepare(env node.Env, from node.ID, m Prepare) {
 }
 
 func (r *Replica) onCommit(env node.Env, from node.ID, m Commit) {
-	if m.View != r.view || r.changing {
+	if m.View != r.view {
 		return
 	}
 	if e := r.entry(m.Seq); e != nil && e.commits.Add(from, m.Digest) {
@@ -353,7 +356,18 @@ func (r *Replica) onCommit(env node.Env, from node.ID, m Commit) {
 
 // prepared: the pre-prepare and 2f matching PREPAREs from backups.
 func (r *Replica) prepared(e *entry) bool {
-	return e.Accepted && e.View == r.view && e.prepares.Count(e.Digest) >= 2*r.f
+	return e.Accepted && e.View == r.view && !r.changing && e.prepares.Count(e.Digest) >= 2*r.f
+}
+
+// setView moves the replica to view v; the votes it counted belong to the old view.
+func (r *Replica) setView(v int) {
+	if v == r.view {
+		return
+	}
+	r.view = v
+	for _, e := range r.log {
+		e.prepares, e.commits = quorum.Tally[Digest]{}, quorum.Tally[Digest]{}
+	}
 }
 
 // advance moves entry e on: once prepared, the replica keeps its certificate and commits;

@@ -4,7 +4,6 @@ import (
 	"slices"
 
 	"github.com/replica-io/replica/protocols/node"
-	"github.com/replica-io/replica/protocols/quorum"
 )
 
 // startViewChange moves the replica to view v (section 4.4): it stops taking part in the
@@ -13,7 +12,8 @@ func (r *Replica) startViewChange(env node.Env, v int) {
 	if v < r.view || v == r.view && r.changing {
 		return
 	}
-	r.view, r.changing = v, true
+	r.setView(v)
+	r.changing = true
 	r.persistView(env)
 	env.CancelTimer(timerView)
 	r.sendViewChange(env)
@@ -150,11 +150,9 @@ func (r *Replica) validViewChange(m ViewChange) bool {
 // the highest stable checkpoint among them, each sequence number up to the highest prepared
 // one gets the request of its highest-view certificate, or a null request.
 func (r *Replica) enterView(env node.Env, m NewView) {
-	r.view, r.changing, r.newView = m.View, false, m
+	r.setView(m.View)
+	r.changing, r.newView = false, m
 	r.persistView(env)
-	for _, e := range r.log { // the old view's votes mean nothing in the new one
-		e.prepares, e.commits = quorum.Tally[Digest]{}, quorum.Tally[Digest]{}
-	}
 	stable, top := r.low, 0
 	for _, vc := range m.ViewChanges {
 		if vc.Stable.Seq > stable.Seq {
@@ -166,6 +164,7 @@ func (r *Replica) enterView(env node.Env, m NewView) {
 	}
 	r.adoptStable(env, stable)
 	r.next = max(top, r.low.Seq)
+	var o []PrePrepare
 	for s := r.low.Seq + 1; s <= r.low.Seq+r.window; s++ {
 		if s > top {
 			delete(r.log, s) // never prepared anywhere: the new primary numbers it afresh
@@ -176,11 +175,19 @@ func (r *Replica) enterView(env node.Env, m NewView) {
 			pp.Req = c.Req
 		}
 		pp.Digest = digestOf(pp.Req)
+		o = append(o, pp)
+	}
+	for _, pp := range o {
 		r.accept(env, pp)
 		if r.primary(m.View) != r.id {
-			p := Prepare{View: m.View, Seq: s, Digest: pp.Digest}
+			p := Prepare{View: m.View, Seq: pp.Seq, Digest: pp.Digest}
 			env.Broadcast(p)
 			r.onPrepare(env, r.id, p)
+		}
+	}
+	for _, pp := range o { // with the votes that came before the NEW-VIEW
+		if e := r.log[pp.Seq]; e != nil {
+			r.advance(env, e)
 		}
 	}
 	env.CancelTimer(timerView)
