@@ -3,7 +3,9 @@ package sim
 import (
 	"errors"
 	"fmt"
-	"runtime/debug"
+	"path/filepath"
+	"reflect"
+	"runtime"
 	"strings"
 	"time"
 
@@ -100,22 +102,47 @@ func (w *World) runGuarded() {
 // panicSite finds the first stack frame outside the runtime and this package: where the
 // protocol panicked.
 func panicSite() string {
-	for _, line := range strings.Split(string(debug.Stack()), "\n") {
-		line = strings.TrimSpace(line)
-		if strings.HasPrefix(line, "/") && !strings.Contains(line, "/runtime/") && !strings.Contains(line, "/replica/sim/") {
-			if i := strings.LastIndex(line, " +0x"); i > 0 {
-				line = line[:i]
-			}
-			if i := strings.Index(line, "/replica/"); i >= 0 {
-				line = line[i+len("/replica/"):]
-			}
-			return " (at " + line + ")"
+	pcs := make([]uintptr, 64)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(2, pcs)])
+	for {
+		f, more := frames.Next()
+		ours := strings.HasPrefix(f.Function, simPackage+".") && !strings.HasSuffix(f.File, "_test.go")
+		if !strings.HasPrefix(f.Function, "runtime.") && !ours {
+			return fmt.Sprintf(" (at %s, %s:%d)", f.Function, filepath.Base(f.File), f.Line)
+		}
+		if !more {
+			return ""
 		}
 	}
-	return ""
 }
 
+// simPackage is this package's import path, to tell its frames from the protocol's.
+var simPackage = reflect.TypeOf(World{}).PkgPath()
+
 func (w *World) run() {
+	w.start()
+	end := w.cfg.Faults
+	if w.cfg.Liveness > 0 {
+		w.schedule(event{at: w.cfg.Faults, kind: evLiveness})
+		end += w.cfg.Liveness
+	}
+	w.loop(end)
+	if w.violation == nil && w.live && !w.stopped {
+		w.violateProgress()
+	}
+	if w.violation == nil {
+		for _, m := range w.monitors() {
+			if v := m.End(w); v != nil {
+				w.setViolation(v)
+				return
+			}
+		}
+	}
+}
+
+// start draws the run's profile and clock skew, boots every node and starts the clients and
+// the fault scheduler.
+func (w *World) start() {
 	w.profile = w.cfg.Profile
 	if w.cfg.Swarm {
 		w.profile = Swarm(w.choose, w.cfg.Profile)
@@ -125,7 +152,7 @@ func (w *World) run() {
 	}
 	if len(w.profile.Cut) > 0 {
 		w.cutFixed()
-		w.record(Partition, 0, 0, 0, "fixed cut links: "+w.profile.String()[strings.Index(w.profile.String(), "cut=")+4:])
+		w.record(Partition, 0, 0, 0, "fixed cut links")
 	}
 	w.startAdversary()
 	for _, s := range w.nodes {
@@ -134,12 +161,12 @@ func (w *World) run() {
 	}
 	w.startClients()
 	w.nextFaultTick()
-	end := w.cfg.Faults
-	if w.cfg.Liveness > 0 {
-		w.schedule(event{at: w.cfg.Faults, kind: evLiveness})
-		end += w.cfg.Liveness
-	}
 	w.check()
+}
+
+// loop steps through events in time order until virtual time end, a violation, or the end
+// of progress checking.
+func (w *World) loop(end time.Duration) {
 	for w.violation == nil && !w.stopped {
 		if len(w.queue) == 0 {
 			break
@@ -158,17 +185,6 @@ func (w *World) run() {
 		w.check()
 		if w.events >= w.cfg.MaxEvents && w.violation == nil && !w.stopped {
 			w.violate(PropEventBudget, fmt.Sprintf("the run took more than %d events", w.cfg.MaxEvents))
-		}
-	}
-	if w.violation == nil && w.live && !w.stopped {
-		w.violateProgress()
-	}
-	if w.violation == nil {
-		for _, m := range w.monitors() {
-			if v := m.End(w); v != nil {
-				w.setViolation(v)
-				return
-			}
 		}
 	}
 }

@@ -112,7 +112,10 @@ func Summary(v any) string {
 	if i := strings.LastIndex(t, "."); i >= 0 {
 		t = t[i+1:]
 	}
-	return t + s
+	if strings.HasPrefix(s, "{") {
+		return t + s
+	}
+	return t + "(" + s + ")"
 }
 
 func fmtTime(d time.Duration) string {
