@@ -33,6 +33,7 @@ var Protocol = &node.Protocol{
 	Invariants: []node.Invariant{
 		{Name: "agreement", Check: agreement},
 		{Name: "validity", Check: validity},
+		{Name: "log-window", Check: logWindow},
 	},
 	Sometimes: []node.Sometimes{
 		{Name: "executed", Required: true, Reached: func(w node.World) bool { return len(executions(w, w.Outputs())) > 0 }},
@@ -53,12 +54,15 @@ var Protocol = &node.Protocol{
 	},
 	Timing:   node.Timing{Delay: 10 * time.Millisecond, Settle: 400 * time.Millisecond},
 	Mutators: mutators,
-	MaxSize: func(cfg node.Config) int {
-		// The log window, the checkpoints above the stable one (votes and snapshots), and a
-		// VIEW-CHANGE per replica.
-		window := 2 * cfg.Param("checkpoint", 4)
-		return window + 2*window/cfg.Param("checkpoint", 4) + cfg.N
-	},
+	MaxSize:  maxSize,
+}
+
+// maxSize bounds a replica's Size: the log window, the checkpoints above the stable one (votes
+// and snapshots), and a VIEW-CHANGE per replica.
+func maxSize(cfg node.Config) int {
+	k := cfg.Param("checkpoint", 4)
+	window := 2 * k
+	return window + 2*(window/k) + cfg.N
 }
 
 // nextOp draws a client's operation on a small key space, so that operations conflict.
@@ -131,6 +135,28 @@ func validity(w node.World) error {
 		}
 	}
 	return nil
+}
+
+// logWindow: a correct replica logs only the window above its stable checkpoint, and its
+// state stays within the bound: the memory that garbage collection promises.
+func logWindow(w node.World) error {
+	var err error
+	forEachReplica(w, func(id node.ID, r *Replica) {
+		outside := 0
+		for s := range r.log {
+			if (s <= r.low.Seq || s > r.low.Seq+r.window) && (outside == 0 || s < outside) {
+				outside = s
+			}
+		}
+		switch {
+		case err != nil:
+		case outside != 0:
+			err = fmt.Errorf("n%d logs #%d, outside its window (#%d, #%d]", id, outside, r.low.Seq, r.low.Seq+r.window)
+		case r.Size() > maxSize(w.Config()):
+			err = fmt.Errorf("n%d holds %d entries, more than the bound %d", id, r.Size(), maxSize(w.Config()))
+		}
+	})
+	return err
 }
 
 // progress, after healing, besides the clients' requests (which the simulator demands): every
