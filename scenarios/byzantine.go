@@ -47,10 +47,10 @@ func init() {
 			},
 			F: 1, N: 4, Faults: 4, Liveness: 10, For: bft},
 		&Scenario{Name: "byzantine-primary",
-			Summary: "the first primary is Byzantine: it bumps sequence numbers and swaps requests for null ones (ByzzFuzz's small-scope mutations)",
+			Summary: "the first primary is Byzantine: it bumps sequence numbers (ByzzFuzz's small-scope mutation) and replays what it sent",
 			Profile: func(t node.Timing) sim.Profile {
 				return sim.Profile{Delay: delays(t), Reorder: true,
-					Byzantine: sim.Byzantine{Nodes: []node.ID{1}, Mutate: 0.5, Mutators: []string{"seq", "null-request"}}}
+					Byzantine: sim.Byzantine{Nodes: []node.ID{1}, Mutate: 0.3, Replay: 0.5, Mutators: []string{"seq"}}}
 			},
 			F: 1, Faults: 3, Liveness: 5, For: []string{"pbft"}},
 		&Scenario{Name: "beyond-threshold",

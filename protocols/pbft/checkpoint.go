@@ -40,9 +40,9 @@ func (r *Replica) adoptStable(env node.Env, st Stable) {
 		return
 	}
 	r.low = st
-	r.lowApp = App{}
+	r.lowApp, r.lowKnown = App{}, false
 	if app, ok := r.snapshots[st.Seq]; ok && app.digest() == st.State {
-		r.lowApp = app
+		r.lowApp, r.lowKnown = app, true
 	}
 	for s := range r.log { // deleting while ranging is safe, and the order does not matter
 		if s <= st.Seq {
@@ -59,7 +59,7 @@ func (r *Replica) adoptStable(env node.Env, st Stable) {
 			delete(r.snapshots, s)
 		}
 	}
-	env.Store(keyStable, stableRecord{Stable: r.low, App: r.lowApp})
+	env.Store(keyStable, stableRecord{Stable: r.low, App: r.lowApp, Known: r.lowKnown})
 	env.Sync()
 	r.next = max(r.next, r.low.Seq)
 	r.proposePending(env) // the window moved: there may be room for waiting requests
@@ -69,7 +69,7 @@ func (r *Replica) adoptStable(env node.Env, st Stable) {
 // it is behind it, how this replica's view began or its VIEW-CHANGE if the peer is behind in
 // views, else this replica's messages for the sequence numbers the peer has not executed.
 func (r *Replica) onStatus(env node.Env, from node.ID, m Status) {
-	if m.Low < r.low.Seq || m.Executed < r.low.Seq && r.lowApp.Store != nil {
+	if m.Low < r.low.Seq || m.Executed < r.low.Seq && r.lowKnown {
 		env.Send(from, Transfer{Stable: r.low, App: r.lowApp})
 	}
 	switch {
@@ -126,9 +126,9 @@ func (r *Replica) onTransfer(env node.Env, m Transfer) {
 		r.transfers++
 	}
 	r.adoptStable(env, st)
-	if st.Seq == r.low.Seq && r.lowApp.Store == nil && state {
-		r.lowApp = m.App.clone()
-		env.Store(keyStable, stableRecord{Stable: r.low, App: r.lowApp})
+	if st.Seq == r.low.Seq && !r.lowKnown && state {
+		r.lowApp, r.lowKnown = m.App.clone(), true
+		env.Store(keyStable, stableRecord{Stable: r.low, App: r.lowApp, Known: true})
 		env.Sync()
 	}
 	r.progress(env)
@@ -148,6 +148,7 @@ type (
 	stableRecord struct {
 		Stable Stable
 		App    App
+		Known  bool
 	}
 )
 
@@ -176,7 +177,7 @@ func (r *Replica) persistExec(env node.Env) {
 func (r *Replica) recover(env node.Env) {
 	if v, ok := env.Load(keyStable); ok {
 		sr := v.(stableRecord)
-		r.low, r.lowApp = sr.Stable, sr.App
+		r.low, r.lowApp, r.lowKnown = sr.Stable, sr.App, sr.Known
 	}
 	if v, ok := env.Load(keyExec); ok {
 		er := v.(execRecord)

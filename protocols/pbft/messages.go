@@ -2,7 +2,8 @@ package pbft
 
 import (
 	"fmt"
-	"sort"
+	"slices"
+	"strings"
 
 	"github.com/replica-io/replica/protocols/kv"
 	"github.com/replica-io/replica/protocols/node"
@@ -181,43 +182,73 @@ func digestOf(r Request) Digest {
 	return Digest(h)
 }
 
-// App is the replicated service: a key-value store, and the last request executed for each
-// client with its result, so that a retried request is answered, not executed again.
+// App is the replicated service: a key-value store, and the last request each client had
+// executed with its result, so that a retried request is answered, not executed again. Both
+// are kept sorted (by key, by client): the service is small, is copied whole at every
+// checkpoint, and is digested in a fixed order.
 type App struct {
-	Store map[string]int
-	Last  map[node.ClientID]LastReply
+	Store []Cell
+	Last  []LastReply
+}
+
+// Cell is one key of the store.
+type Cell struct {
+	Key   string
+	Value int
 }
 
 // LastReply is the last request a client had executed, and its result.
 type LastReply struct {
+	Client node.ClientID
 	Seq    int
 	Result kv.Result
 }
 
-func newApp() App {
-	return App{Store: map[string]int{}, Last: map[node.ClientID]LastReply{}}
+// get returns the value of key.
+func (a *App) get(key string) (int, bool) {
+	i, ok := slices.BinarySearchFunc(a.Store, key, func(c Cell, k string) int { return strings.Compare(c.Key, k) })
+	if !ok {
+		return 0, false
+	}
+	return a.Store[i].Value, true
 }
 
-// digest is the state digest of checkpoints: over the store and the replies, in key order.
-func (a App) digest() Digest {
+func (a *App) set(key string, v int) {
+	i, ok := slices.BinarySearchFunc(a.Store, key, func(c Cell, k string) int { return strings.Compare(c.Key, k) })
+	if ok {
+		a.Store[i].Value = v
+		return
+	}
+	a.Store = slices.Insert(a.Store, i, Cell{Key: key, Value: v})
+}
+
+// last returns client c's last executed request.
+func (a *App) last(c node.ClientID) (LastReply, bool) {
+	i, ok := slices.BinarySearchFunc(a.Last, c, func(l LastReply, c node.ClientID) int { return int(l.Client) - int(c) })
+	if !ok {
+		return LastReply{}, false
+	}
+	return a.Last[i], true
+}
+
+func (a *App) setLast(l LastReply) {
+	i, ok := slices.BinarySearchFunc(a.Last, l.Client, func(x LastReply, c node.ClientID) int { return int(x.Client) - int(c) })
+	if ok {
+		a.Last[i] = l
+		return
+	}
+	a.Last = slices.Insert(a.Last, i, l)
+}
+
+// digest is the state digest of checkpoints.
+func (a *App) digest() Digest {
 	h := newFNV()
-	keys := make([]string, 0, len(a.Store))
-	for k := range a.Store {
-		keys = append(keys, k)
+	for _, c := range a.Store {
+		h.str(c.Key)
+		h.word(uint64(c.Value))
 	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		h.str(k)
-		h.word(uint64(a.Store[k]))
-	}
-	clients := make([]int, 0, len(a.Last))
-	for c := range a.Last {
-		clients = append(clients, int(c))
-	}
-	sort.Ints(clients)
-	for _, c := range clients {
-		l := a.Last[node.ClientID(c)]
-		h.word(uint64(c))
+	for _, l := range a.Last {
+		h.word(uint64(l.Client))
 		h.word(uint64(l.Seq))
 		h.word(uint64(l.Result.Value))
 		if l.Result.OK {
@@ -229,28 +260,29 @@ func (a App) digest() Digest {
 	return Digest(h)
 }
 
-// clone returns a copy of the app that shares no maps with it.
-func (a App) clone() App {
-	c := App{Store: make(map[string]int, len(a.Store)), Last: make(map[node.ClientID]LastReply, len(a.Last))}
-	for k, v := range a.Store {
-		c.Store[k] = v
-	}
-	for k, v := range a.Last {
-		c.Last[k] = v
-	}
-	return c
+// clone returns a copy of the app that shares nothing with it.
+func (a *App) clone() App {
+	return App{Store: slices.Clone(a.Store), Last: slices.Clone(a.Last)}
 }
 
 // execute applies request r: a null request does nothing, and a request its client already
-// had executed is not executed again.
-func (a App) execute(r Request) (kv.Result, bool) {
+// had executed is not executed again. reply says whether the client gets an answer (the
+// result of r, or of its earlier execution).
+func (a *App) execute(r Request) (res kv.Result, reply bool) {
 	if r.Client == 0 {
 		return kv.Result{}, false
 	}
-	if last, ok := a.Last[r.Client]; ok && last.Seq >= r.Seq {
+	if last, ok := a.last(r.Client); ok && last.Seq >= r.Seq {
 		return last.Result, last.Seq == r.Seq
 	}
-	res := kv.Apply(a.Store, r.Op)
-	a.Last[r.Client] = LastReply{Seq: r.Seq, Result: res}
+	cell := map[string]int{} // kv.Apply's store: the one key the operation touches
+	if v, ok := a.get(r.Op.Key); ok {
+		cell[r.Op.Key] = v
+	}
+	res = kv.Apply(cell, r.Op)
+	if v, ok := cell[r.Op.Key]; ok {
+		a.set(r.Op.Key, v)
+	}
+	a.setLast(LastReply{Client: r.Client, Seq: r.Seq, Result: res})
 	return res, true
 }

@@ -68,7 +68,8 @@ type Replica struct {
 	app      App
 
 	low         Stable                        // the last stable checkpoint
-	lowApp      App                           // the service state at it, for state transfer
+	lowApp      App                           // the service state at it, for state transfer,
+	lowKnown    bool                          // if known (a checkpoint adopted on proof alone has none)
 	checkpoints map[int]*quorum.Tally[Digest] // CHECKPOINT votes above low
 	snapshots   map[int]App                   // own state at checkpoints above low
 	viewChanges map[node.ID]ViewChange        // the latest VIEW-CHANGE of each replica
@@ -110,7 +111,7 @@ func New(cfg node.Config, id node.ID) node.Node {
 	}
 	return &Replica{
 		cfg: cfg, id: id, f: f, quorum: quorum.Byzantine(cfg.N, f), k: k, window: 2 * k, slots: slots,
-		log: map[int]*entry{}, app: newApp(), lowApp: newApp(),
+		log: map[int]*entry{}, lowKnown: true,
 		checkpoints: map[int]*quorum.Tally[Digest]{}, snapshots: map[int]App{},
 		viewChanges: map[node.ID]ViewChange{}, pending: map[reqKey]Request{},
 	}
@@ -149,7 +150,7 @@ func (r *Replica) Request(env node.Env, nreq node.Request) {
 // answered replies to a request that was already executed, from the last reply kept for its
 // client, and reports whether the request is done.
 func (r *Replica) answered(env node.Env, req Request) bool {
-	last, ok := r.app.Last[req.Client]
+	last, ok := r.app.last(req.Client)
 	if !ok || last.Seq < req.Seq {
 		return false
 	}
@@ -424,7 +425,7 @@ func (r *Replica) execute(env node.Env, e *entry) {
 // timer and its backoff.
 func (r *Replica) progress(env node.Env) {
 	for k := range r.pending { // deleting while ranging is safe, and the order does not matter
-		if last, ok := r.app.Last[k.Client]; ok && last.Seq >= k.Seq {
+		if last, ok := r.app.last(k.Client); ok && last.Seq >= k.Seq {
 			delete(r.pending, k)
 		}
 	}

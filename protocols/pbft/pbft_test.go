@@ -168,8 +168,8 @@ func TestReplicasConverge(t *testing.T) {
 		}
 		first := c.replicas[0]
 		for i, r := range c.replicas {
-			if r.executed != first.executed || r.app.digest() != first.app.digest() || r.app.Store["x"] != 20 {
-				t.Errorf("seed %d: n%d executed #%d with x=%d, n1 #%d", seed, i+1, r.executed, r.app.Store["x"], first.executed)
+			if x, _ := r.app.get("x"); r.executed != first.executed || r.app.digest() != first.app.digest() || x != 20 {
+				t.Errorf("seed %d: n%d executed #%d with x=%d, n1 #%d", seed, i+1, r.executed, x, first.executed)
 			}
 			if max := Protocol.MaxSize(node.Config{N: 4}); r.Size() > max {
 				t.Errorf("seed %d: n%d holds %d entries, more than the bound %d", seed, i+1, r.Size(), max)
@@ -252,7 +252,7 @@ func TestDigests(t *testing.T) {
 }
 
 func TestAppExecutesEachRequestOnce(t *testing.T) {
-	a := newApp()
+	var a App
 	put := Request{Client: 1, Seq: 1, Op: kv.Op{Kind: kv.Put, Key: "x", Value: 7}}
 	cas := Request{Client: 1, Seq: 2, Op: kv.Op{Kind: kv.CAS, Key: "x", Expect: 7, Value: 8}}
 	steps := []struct {
@@ -269,13 +269,13 @@ func TestAppExecutesEachRequestOnce(t *testing.T) {
 	}
 	for i, s := range steps {
 		res, reply := a.execute(s.req)
-		if res != s.result || reply != s.reply || a.Store["x"] != s.x {
-			t.Errorf("step %d: %v -> %v reply %v, x=%d; want %v %v x=%d", i, s.req, res, reply, a.Store["x"], s.result, s.reply, s.x)
+		if x, _ := a.get("x"); res != s.result || reply != s.reply || x != s.x {
+			t.Errorf("step %d: %v -> %v reply %v, x=%d; want %v %v x=%d", i, s.req, res, reply, x, s.result, s.reply, s.x)
 		}
 	}
 	b := a.clone()
-	b.Store["x"] = 9
-	if a.Store["x"] != 8 || a.digest() == b.digest() {
+	b.set("x", 9)
+	if x, _ := a.get("x"); x != 8 || a.digest() == b.digest() {
 		t.Error("clone shares the store, or the digest ignores it")
 	}
 }
