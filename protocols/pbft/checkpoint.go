@@ -29,12 +29,15 @@ func (r *Replica) onCheckpoint(env node.Env, from node.ID, m Checkpoint) {
 	}
 	if t.Add(from, m.State) && t.Count(m.State) >= r.quorum {
 		r.adoptStable(env, Stable{Seq: m.Seq, State: m.State, Proof: t.Voters(m.State)})
+		r.proposePending(env) // the window moved: there may be room for waiting requests
 	}
 }
 
 // adoptStable makes st the stable checkpoint and collects the garbage below it (section
 // 4.3): log entries, checkpoint votes and snapshots. A replica that has not executed up to st
-// gets the state from a peer (see onStatus).
+// gets the state from a peer (see onStatus). It proposes nothing: a primary that adopts a
+// checkpoint in the middle of starting a view must not number requests before the view's
+// own pre-prepares are in place.
 func (r *Replica) adoptStable(env node.Env, st Stable) {
 	if st.Seq <= r.low.Seq {
 		return
@@ -62,7 +65,6 @@ func (r *Replica) adoptStable(env node.Env, st Stable) {
 	env.Store(keyStable, stableRecord{Stable: r.low, App: r.lowApp, Known: r.lowKnown})
 	env.Sync()
 	r.next = max(r.next, r.low.Seq)
-	r.proposePending(env) // the window moved: there may be room for waiting requests
 }
 
 // onStatus answers a peer's STATUS with what it lacks: the state of the stable checkpoint if
@@ -133,6 +135,7 @@ func (r *Replica) onTransfer(env node.Env, m Transfer) {
 	}
 	r.progress(env)
 	r.executeReady(env)
+	r.proposePending(env)
 }
 
 // What a replica keeps in durable storage, besides one record per log slot.

@@ -327,6 +327,10 @@ func (r *Replica) onPrePrepare(env node.Env, from node.ID, m PrePrepare) {
 // accept logs pre-prepare m durably.
 func (r *Replica) accept(env node.Env, m PrePrepare) {
 	e := r.entry(m.Seq)
+	if r.primary(m.View) == r.id && e.Accepted && e.View == m.View && e.Digest != m.Digest {
+		// A correct primary never numbers two requests alike: that is what a faulty one does.
+		panic(fmt.Sprintf("primary n%d numbered #%d twice in view %d (%s, then %s)", r.id, m.Seq, m.View, e.Digest, m.Digest))
+	}
 	e.View, e.Digest, e.Req, e.Accepted, e.Committed = m.View, m.Digest, m.Req, true, false
 	r.persist(env, e)
 	if r.primary(m.View) == r.id {
