@@ -1,6 +1,8 @@
 package scenarios
 
 import (
+	"fmt"
+
 	"github.com/replica-io/replica/protocols/node"
 	"github.com/replica-io/replica/sim"
 )
@@ -22,6 +24,23 @@ func (s *Scenario) byzantine(p *node.Protocol, n int) int {
 		f++
 	}
 	return f
+}
+
+// enoughNodes says how many nodes f Byzantine ones need, for an error message.
+func enoughNodes(p *node.Protocol, f int) string {
+	for n := p.MinN; n <= 64; n++ {
+		if p.MaxFaulty(n) >= f {
+			return fmt.Sprintf(" (f=%d needs n >= %d)", f, n)
+		}
+	}
+	return ""
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // bft lists the Byzantine fault-tolerant protocols the Byzantine scenarios apply to.

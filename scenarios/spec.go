@@ -66,7 +66,8 @@ func Resolve(protocol, bug, scenario string, n, f int) (*Spec, error) {
 			return nil, fmt.Errorf("-f %d: protocol %s tolerates crash faults only, not Byzantine nodes", f, p.Name)
 		}
 		if max := p.MaxFaulty(n); f > max && !s.ExceedF {
-			return nil, fmt.Errorf("-f %d: protocol %s with n=%d tolerates at most %d Byzantine nodes", f, p.Name, n, max)
+			return nil, fmt.Errorf("-f %d: protocol %s with n=%d tolerates at most %d Byzantine %s%s", f, p.Name, n, max,
+				plural(max, "node", "nodes"), enoughNodes(p, f))
 		}
 		if f >= n {
 			return nil, fmt.Errorf("-f %d: a cluster of n=%d needs at least one correct node", f, n)
