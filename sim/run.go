@@ -150,6 +150,7 @@ func (w *World) run() {
 		e := w.queue.pop()
 		w.now = e.at
 		w.newOut = len(w.outputs)
+		w.choose.announce(e)
 		if !w.dispatch(e) {
 			continue
 		}
