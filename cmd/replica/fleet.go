@@ -339,7 +339,7 @@ func (fl *fleet) run(ctx context.Context, c *campaign.Campaign, stderr io.Writer
 	}
 	sum := campaign.Summarize(c.Head(), fl.results, time.Since(fl.start))
 	sum.Interrupted = interrupted
-	if fl.count == 0 || interrupted {
+	if fl.count == 0 { // the seeds are those the budget allowed
 		fl.seeds = fl.seeds[:0]
 		for _, r := range fl.results {
 			fl.seeds = append(fl.seeds, r.Seed)

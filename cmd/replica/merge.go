@@ -80,4 +80,3 @@ func runMerge(args []string, stdout, stderr io.Writer) int {
 	}
 	return 0
 }
-
