@@ -324,15 +324,7 @@ func (fl *fleet) run(ctx context.Context, c *campaign.Campaign, stderr io.Writer
 		}
 		fl.corpus = res
 	}
-	interrupted := false
-	if fl.count > 0 && fl.ff.timeBudget == 0 {
-		c.Seeds = fl.todo(fl.seeds)
-		fl.prog = newProgress(stderr, len(c.Seeds))
-		s := c.Run(ctx)
-		interrupted = s.Interrupted
-	} else {
-		interrupted = fl.runBudget(ctx, c, stderr)
-	}
+	interrupted := fl.runBatches(ctx, c, stderr)
 	fl.clearProgress()
 	if fl.writeErr != nil {
 		return campaign.Summary{}, fmt.Errorf("-results %s: %v", fl.ff.results, fl.writeErr)
@@ -351,30 +343,43 @@ func (fl *fleet) run(ctx context.Context, c *campaign.Campaign, stderr io.Writer
 
 func sortSeeds(s []uint64) { slices.Sort(s) }
 
-// runBudget runs batches of seeds until the time budget is spent, the campaign's seeds run
-// out, or ctx is cancelled (which it reports).
-func (fl *fleet) runBudget(ctx context.Context, c *campaign.Campaign, stderr io.Writer) bool {
-	fl.budgetEnd = fl.start.Add(fl.ff.timeBudget)
-	fl.status = newStatusLine(stderr)
-	bctx, cancel := context.WithDeadline(ctx, fl.budgetEnd)
-	defer cancel()
-	size := 64 * max(c.Workers, runtime.NumCPU())
-	for next := 0; bctx.Err() == nil; {
+// runBatches runs the seeds not yet done in batches, until they run out, the time budget
+// (if any) is spent, or ctx is cancelled, which it reports. Batches keep the campaign's own
+// memory small; under a budget they start small and grow, so that a short budget still runs
+// on every worker.
+func (fl *fleet) runBatches(ctx context.Context, c *campaign.Campaign, stderr io.Writer) (interrupted bool) {
+	bctx := ctx
+	size := 1 << 16
+	if fl.ff.timeBudget > 0 {
+		fl.budgetEnd = fl.start.Add(fl.ff.timeBudget)
+		fl.status = newStatusLine(stderr)
+		var cancel context.CancelFunc
+		bctx, cancel = context.WithDeadline(ctx, fl.budgetEnd)
+		defer cancel()
+		size = 64 * max(c.Workers, runtime.NumCPU())
+	} else {
+		fl.prog = newProgress(stderr, len(fl.todo(fl.seeds)))
+	}
+	for next := 0; ; {
+		if bctx.Err() != nil {
+			return ctx.Err() != nil
+		}
 		to := next + size*fl.shards
 		if fl.count > 0 {
 			to = min(to, int(fl.count))
 		}
 		if to <= next {
-			break
+			return false // every seed ran
 		}
 		c.Seeds = fl.todo(fl.batch(next, to))
 		next = to
 		if len(c.Seeds) > 0 {
 			c.Run(bctx)
 		}
-		size = min(2*size, 1<<16)
+		if fl.ff.timeBudget > 0 {
+			size = min(2*size, 1<<16)
+		}
 	}
-	return ctx.Err() != nil
 }
 
 // todo drops the seeds already done.
