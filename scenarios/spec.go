@@ -22,6 +22,11 @@ type Spec struct {
 	// Clients and Ops override the protocol's workload size when positive (a shrunk
 	// failure needs fewer clients).
 	Clients, Ops int
+	// Context is how many trace entries lead up to a violation in its report (zero: the
+	// simulator's default); LinLimit the time limit of one linearizability check (zero:
+	// the checker's default).
+	Context  int
+	LinLimit time.Duration
 }
 
 // Resolve checks a command line's choices and builds their Spec. An empty scenario means the
@@ -103,6 +108,8 @@ func (s *Spec) Config() sim.Config {
 	if s.Faults > 0 {
 		cfg.Faults = s.Faults
 	}
+	cfg.Context = s.Context
+	cfg.Monitors = s.monitors()
 	return cfg
 }
 

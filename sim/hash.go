@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/bits"
 	"reflect"
+	"sync"
 )
 
 // Hasher folds values into a 64-bit hash deterministically: the same value gives the same
@@ -67,7 +68,7 @@ func (h *Hasher) Value(v any) {
 
 func (h *Hasher) value(v reflect.Value) {
 	t := v.Type()
-	h.String(t.String())
+	h.Uint64(typeHash(t))
 	switch v.Kind() {
 	case reflect.Bool:
 		if v.Bool() {
@@ -122,6 +123,21 @@ func (h *Hasher) value(v reflect.Value) {
 	default:
 		panic(fmt.Sprintf("sim: cannot hash a value of type %s (kind %s)", t, v.Kind()))
 	}
+}
+
+// typeHashes caches the hash of each type's name: types are hashed with every value, and
+// formatting a type's name is slow.
+var typeHashes sync.Map // reflect.Type -> uint64
+
+func typeHash(t reflect.Type) uint64 {
+	if h, ok := typeHashes.Load(t); ok {
+		return h.(uint64)
+	}
+	th := NewHasher()
+	th.String(t.String())
+	h := th.Sum()
+	typeHashes.Store(t, h)
+	return h
 }
 
 // mix is a final avalanche so that nearby inputs give unrelated hashes.

@@ -3,7 +3,9 @@ package sim
 import (
 	"errors"
 	"fmt"
-	"runtime/debug"
+	"path/filepath"
+	"reflect"
+	"runtime"
 	"strings"
 	"time"
 
@@ -27,6 +29,9 @@ type Violation struct {
 	Event    int
 	// Pending is what was still missing when a progress property failed.
 	Pending []string
+	// Details are further lines a checker attaches: a growth curve, the operations of a
+	// history that is not linearizable.
+	Details []string
 	// Context is the last trace entries before the violation; Nodes the state of every node.
 	Context []Entry
 	Nodes   []string
@@ -41,7 +46,6 @@ const (
 	PropPanic       = "no-panic"
 	PropStepBudget  = "step-budget"
 	PropEventBudget = "event-budget"
-	PropProgress    = "progress-after-healing"
 )
 
 // Result is what a run leaves behind.
@@ -64,6 +68,8 @@ type Result struct {
 	Trace []Entry
 	// Progress is how long after healing the protocol made progress (liveness runs).
 	Progress time.Duration
+	// Monitors are the run's monitors, for the verdicts and artifacts they keep.
+	Monitors []Monitor
 }
 
 // Run simulates one run of cfg, every decision made by c.
@@ -100,22 +106,44 @@ func (w *World) runGuarded() {
 // panicSite finds the first stack frame outside the runtime and this package: where the
 // protocol panicked.
 func panicSite() string {
-	for _, line := range strings.Split(string(debug.Stack()), "\n") {
-		line = strings.TrimSpace(line)
-		if strings.HasPrefix(line, "/") && !strings.Contains(line, "/runtime/") && !strings.Contains(line, "/replica/sim/") {
-			if i := strings.LastIndex(line, " +0x"); i > 0 {
-				line = line[:i]
-			}
-			if i := strings.Index(line, "/replica/"); i >= 0 {
-				line = line[i+len("/replica/"):]
-			}
-			return " (at " + line + ")"
+	pcs := make([]uintptr, 64)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(2, pcs)])
+	for {
+		f, more := frames.Next()
+		ours := strings.HasPrefix(f.Function, simPackage+".") && !strings.HasSuffix(f.File, "_test.go")
+		if !strings.HasPrefix(f.Function, "runtime.") && !ours {
+			return fmt.Sprintf(" (at %s, %s:%d)", f.Function, filepath.Base(f.File), f.Line)
+		}
+		if !more {
+			return ""
 		}
 	}
-	return ""
 }
 
+// simPackage is this package's import path, to tell its frames from the protocol's.
+var simPackage = reflect.TypeOf(World{}).PkgPath()
+
 func (w *World) run() {
+	w.start()
+	end := w.cfg.Faults
+	if w.cfg.Liveness > 0 {
+		w.schedule(event{at: w.cfg.Faults, kind: evLiveness})
+		end += w.cfg.Liveness
+	}
+	w.loop(end)
+	if w.violation == nil {
+		for _, m := range w.monitors() {
+			if v := m.End(w); v != nil {
+				w.setViolation(v)
+				return
+			}
+		}
+	}
+}
+
+// start draws the run's profile and clock skew, boots every node and starts the clients and
+// the fault scheduler.
+func (w *World) start() {
 	w.profile = w.cfg.Profile
 	if w.cfg.Swarm {
 		w.profile = Swarm(w.choose, w.cfg.Profile)
@@ -125,7 +153,7 @@ func (w *World) run() {
 	}
 	if len(w.profile.Cut) > 0 {
 		w.cutFixed()
-		w.record(Partition, 0, 0, 0, "fixed cut links: "+w.profile.String()[strings.Index(w.profile.String(), "cut=")+4:])
+		w.record(Partition, 0, 0, 0, "fixed cut links")
 	}
 	for _, s := range w.nodes {
 		w.record(Boot, s.id, 0, 0, nil)
@@ -133,12 +161,12 @@ func (w *World) run() {
 	}
 	w.startClients()
 	w.nextFaultTick()
-	end := w.cfg.Faults
-	if w.cfg.Liveness > 0 {
-		w.schedule(event{at: w.cfg.Faults, kind: evLiveness})
-		end += w.cfg.Liveness
-	}
 	w.check()
+}
+
+// loop steps through events in time order until virtual time end, a violation, or the end
+// of progress checking.
+func (w *World) loop(end time.Duration) {
 	for w.violation == nil && !w.stopped {
 		if len(w.queue) == 0 {
 			break
@@ -158,17 +186,6 @@ func (w *World) run() {
 		w.check()
 		if w.events >= w.cfg.MaxEvents && w.violation == nil && !w.stopped {
 			w.violate(PropEventBudget, fmt.Sprintf("the run took more than %d events", w.cfg.MaxEvents))
-		}
-	}
-	if w.violation == nil && w.live && !w.stopped {
-		w.violateProgress()
-	}
-	if w.violation == nil {
-		for _, m := range w.monitors() {
-			if v := m.End(w); v != nil {
-				w.setViolation(v)
-				return
-			}
 		}
 	}
 }
@@ -240,8 +257,8 @@ func (w *World) step(s *slot, f func(n node.Node, env node.Env)) {
 	f(s.state, &w.env)
 }
 
-// check evaluates the invariants, monitors, sometimes-properties and, once faults have
-// healed, the progress predicate, after a step.
+// check evaluates the invariants, monitors and sometimes-properties after a step. Progress
+// after healing is a monitor's business (package checker), which ends the run with Stop.
 func (w *World) check() {
 	for _, inv := range w.proto.Invariants {
 		if err := inv.Check(w); err != nil {
@@ -259,9 +276,6 @@ func (w *World) check() {
 		if !w.reached[i] && s.Reached(w) {
 			w.reached[i] = true
 		}
-	}
-	if w.live && len(w.pending()) == 0 {
-		w.stopped = true
 	}
 }
 
@@ -301,16 +315,6 @@ func (w *World) answeredSinceHeal(c *client) bool {
 	return false
 }
 
-func (w *World) violateProgress() {
-	v := w.newViolation(PropProgress, fmt.Sprintf("no progress within %v after healing at %s",
-		w.cfg.Liveness, fmtTime(w.healAt)))
-	v.Pending = w.pending()
-	if len(v.Pending) > 0 {
-		v.Message += "; pending: " + strings.Join(v.Pending, "; ")
-	}
-	w.setViolation(v)
-}
-
 func (w *World) violate(property, msg string) { w.setViolation(w.newViolation(property, msg)) }
 
 func (w *World) newViolation(property, msg string) *Violation {
@@ -323,13 +327,13 @@ func (w *World) setViolation(v *Violation) {
 	}
 	v.Context = w.trace.last()
 	for _, s := range w.nodes {
-		v.Nodes = append(v.Nodes, w.describe(s))
+		v.Nodes = append(v.Nodes, describeSlot(s))
 	}
 	w.violation = v
 }
 
-// describe summarizes a node's state for a violation report.
-func (w *World) describe(s *slot) string {
+// describeSlot summarizes a node's state for a violation report.
+func describeSlot(s *slot) string {
 	if !s.up {
 		return fmt.Sprintf("n%d: down", s.id)
 	}
@@ -368,6 +372,7 @@ func (w *World) result() Result {
 		Reached:   w.reached,
 		Trace:     w.trace.full,
 		Ops:       len(w.history),
+		Monitors:  w.mons,
 	}
 	for _, op := range w.history {
 		if !op.Done {

@@ -112,7 +112,10 @@ func Summary(v any) string {
 	if i := strings.LastIndex(t, "."); i >= 0 {
 		t = t[i+1:]
 	}
-	return t + s
+	if strings.HasPrefix(s, "{") {
+		return t + s
+	}
+	return t + "(" + s + ")"
 }
 
 func fmtTime(d time.Duration) string {
@@ -136,6 +139,7 @@ type tracer struct {
 	ring    []Entry // the last len(ring) entries, for the context of a violation
 	ringPos int
 	count   int
+	step    int // the step entries belong to, for drivers without a World (untimed replays)
 }
 
 func newTracer(mode TraceMode, context int) tracer {

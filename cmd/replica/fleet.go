@@ -69,19 +69,21 @@ type fleet struct {
 }
 
 // campaignID identifies the campaign a results line belongs to, so that `replica merge`
-// and -resume refuse to mix campaigns.
+// and -resume refuse to mix campaigns, and merge can rebuild the campaign's summary head.
 type campaignID struct {
-	Protocol string            `json:"protocol"`
-	Bug      string            `json:"bug,omitempty"`
-	Scenario string            `json:"scenario"`
-	N        int               `json:"n"`
-	F        int               `json:"f"`
-	Options  map[string]string `json:"options,omitempty"`
+	Protocol      string            `json:"protocol"`
+	Bug           string            `json:"bug,omitempty"`
+	Scenario      string            `json:"scenario"`
+	N             int               `json:"n"`
+	F             int               `json:"f"`
+	Options       map[string]string `json:"options,omitempty"`
+	RequireFaults bool              `json:"require_faults,omitempty"`
 }
 
-func idOf(s *scenarios.Spec) campaignID {
+func idOf(c *campaign.Campaign) campaignID {
+	s := c.Spec
 	return campaignID{Protocol: s.Protocol.Name, Bug: s.Bug, Scenario: s.Scenario.Name, N: s.Cluster.N,
-		F: s.Cluster.F, Options: s.Options()}
+		F: s.Cluster.F, Options: s.Options(), RequireFaults: c.RequireFaults}
 }
 
 func (id campaignID) String() string {
@@ -93,10 +95,22 @@ func (id campaignID) String() string {
 	if len(id.Options) > 0 {
 		s += " " + optionsLine(id.Options)
 	}
+	if id.RequireFaults {
+		s += " -require-faults"
+	}
 	return s
 }
 
 func (id campaignID) equal(o campaignID) bool { return id.String() == o.String() }
+
+// campaign rebuilds the campaign (without its seeds) the results belong to.
+func (id campaignID) campaign() (*campaign.Campaign, error) {
+	s, err := id.spec()
+	if err != nil {
+		return nil, err
+	}
+	return &campaign.Campaign{Spec: s, RequireFaults: id.RequireFaults}, nil
+}
 
 // spec rebuilds the spec the campaign ran.
 func (id campaignID) spec() (*scenarios.Spec, error) {
@@ -130,10 +144,10 @@ type resultLine struct {
 }
 
 // plan checks the fleet flags and works out the seeds to run.
-func (ff *fleetFlags) plan(fs *flag.FlagSet, spec *scenarios.Spec, seeds int, seedStart uint64) (*fleet, error) {
+func (ff *fleetFlags) plan(fs *flag.FlagSet, c *campaign.Campaign, seeds int, seedStart uint64) (*fleet, error) {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	fl := &fleet{ff: ff, spec: spec, id: idOf(spec), first: seedStart, count: uint64(seeds), shards: 1,
+	fl := &fleet{ff: ff, spec: c.Spec, id: idOf(c), first: seedStart, count: uint64(seeds), shards: 1,
 		done: map[uint64]bool{}}
 	if ff.timeBudget < 0 {
 		return nil, fmt.Errorf("-time-budget %v: must be positive", ff.timeBudget)

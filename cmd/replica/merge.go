@@ -57,13 +57,14 @@ func runMerge(args []string, stdout, stderr io.Writer) int {
 	if len(results) == 0 {
 		return usageError(stderr, "replica merge", "no results in %d files", len(files))
 	}
-	spec, err := id.spec()
+	c, err := id.campaign()
 	if err != nil {
 		return usageError(stderr, "replica merge", "results of %s: %v", id, err)
 	}
-	c := &campaign.Campaign{Spec: spec}
+	spec := c.Spec
 	sum := campaign.Summarize(c.Head(), results, 0)
 	sum.Wall = 0 // unknown: the shards ran apart
+	c.Detail(&sum, campaign.DetailLimit)
 	if *asJSON {
 		printJSON(stdout, sum)
 	} else {
@@ -75,7 +76,7 @@ func runMerge(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "merged %d files: %d distinct seeds\n", len(files), len(seeds))
 		printSummary(stdout, spec, seeds, sum)
 	}
-	if sum.Failures > 0 {
+	if sum.Failed() {
 		return 1
 	}
 	return 0

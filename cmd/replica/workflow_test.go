@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,23 +21,47 @@ import (
 	"github.com/replica-io/replica/scenarios/campaign"
 )
 
-// replica runs the command line in-process and returns its exit status, stdout and stderr.
-func replica(args ...string) (int, string, string) {
+// cli runs the command line in-process and returns its exit status, stdout and stderr.
+func cli(args ...string) (int, string, string) {
 	var out, errb bytes.Buffer
 	code := dispatch(args, &out, &errb)
 	return code, out.String(), errb.String()
 }
 
-// noPersistCapsule runs a small no-persist campaign and returns its first capsule.
+// noPersist is the campaign of the acceptance check, run once: no-persist Paxos over 2000
+// seeds, with its capsules and its JUnit report.
+var noPersist = sync.OnceValues(func() (dir string, err error) {
+	dir, err = os.MkdirTemp("", "replica-workflow-test")
+	if err != nil {
+		return "", err
+	}
+	code, out, errs := cli("run", "-protocol", "paxos", "-bug", "no-persist", "-seeds", "2000", "-json",
+		"-out", dir, "-junit", filepath.Join(dir, "junit.xml"),
+		"-corpus", filepath.Join("..", "..", "testdata", "regressions"))
+	if code != 1 {
+		return "", fmt.Errorf("the no-persist campaign exited %d: %s", code, errs)
+	}
+	return dir, os.WriteFile(filepath.Join(dir, "summary.json"), []byte(out), 0o644)
+})
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if dir, err := noPersist(); err == nil {
+		os.RemoveAll(dir)
+	}
+	os.Exit(code)
+}
+
+// noPersistCapsule returns the first capsule of the no-persist campaign.
 func noPersistCapsule(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
-	code, out, errs := replica("run", "-protocol", "paxos", "-bug", "no-persist", "-seeds", "400", "-json", "-out", dir)
-	if code != 1 {
-		t.Fatalf("no-persist campaign exited %d: %s", code, errs)
+	dir, err := noPersist()
+	if err != nil {
+		t.Fatal(err)
 	}
+	out, _ := os.ReadFile(filepath.Join(dir, "summary.json"))
 	var s campaign.Summary
-	if err := json.Unmarshal([]byte(out), &s); err != nil || len(s.Capsules) == 0 {
+	if err := json.Unmarshal(out, &s); err != nil || len(s.Capsules) == 0 {
 		t.Fatalf("no capsule from the campaign (%v): %s", err, out)
 	}
 	return s.Capsules[0]
@@ -45,7 +70,7 @@ func noPersistCapsule(t *testing.T) string {
 func TestShrinkCommand(t *testing.T) {
 	cap := noPersistCapsule(t)
 	min := filepath.Join(t.TempDir(), "min.capsule")
-	code, out, errs := replica("shrink", cap, "-o", min, "-json")
+	code, out, errs := cli("shrink", cap, "-o", min, "-json")
 	if code != 0 {
 		t.Fatalf("shrink exited %d: %s", code, errs)
 	}
@@ -61,16 +86,16 @@ func TestShrinkCommand(t *testing.T) {
 	if rep["events_after"].(float64) > 60 || rep["faults_after"].(float64) > 3 {
 		t.Errorf("shrunk to %v events, %v faults", rep["events_after"], rep["faults_after"])
 	}
-	code, out, _ = replica("replay", "-json", min)
+	code, out, _ = cli("replay", "-json", min)
 	if code != 1 || !strings.Contains(out, `"reproduced": true`) || !strings.Contains(out, `"same_trace": true`) {
 		t.Fatalf("the shrunk capsule does not replay to its violation (exit %d): %s", code, out)
 	}
 	// show: a timeline with the faults marked and the violation last.
-	code, out, _ = replica("show", min)
+	code, out, _ = cli("show", min)
 	if code != 1 || !strings.Contains(out, " ! ") || !strings.Contains(out, "VIOLATION agreement") {
 		t.Fatalf("show exited %d:\n%s", code, out)
 	}
-	code, out, _ = replica("show", min, "-format", "jsonl")
+	code, out, _ = cli("show", min, "-format", "jsonl")
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if code != 1 || len(lines) < 10 {
 		t.Fatalf("show -format jsonl exited %d with %d lines", code, len(lines))
@@ -123,7 +148,7 @@ func TestBadCapsules(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, cmd := range []string{"replay", "show", "shrink"} {
-			code, _, errs := replica(cmd, path)
+			code, _, errs := cli(cmd, path)
 			if code != 2 || strings.Count(errs, "\n") != 1 {
 				t.Errorf("%s of a %s capsule: exit %d, stderr %q; want 2 and one line", cmd, name, code, errs)
 			}
@@ -145,8 +170,8 @@ func resign(t *testing.T, data []byte) []byte {
 func TestShardsCoverTheCampaign(t *testing.T) {
 	dir := t.TempDir()
 	args := []string{"run", "-protocol", "paxos", "-bug", "no-persist", "-seeds", "400", "-out", dir}
-	code, out, _ := replica(append(args, "-json")...)
-	if code != 1 {
+	code, out, _ := cli(append(args, "-json")...)
+	if code > 1 {
 		t.Fatalf("unsharded run exited %d", code)
 	}
 	var all campaign.Summary
@@ -156,7 +181,7 @@ func TestShardsCoverTheCampaign(t *testing.T) {
 	for i := range 4 {
 		f := filepath.Join(dir, fmt.Sprintf("r%d.jsonl", i))
 		files = append(files, f)
-		replica(append(args, "-shard", fmt.Sprintf("%d/4", i), "-results", f)...)
+		cli(append(args, "-shard", fmt.Sprintf("%d/4", i), "-results", f)...)
 		for _, l := range readLines(t, f) {
 			seen[l.Seed]++
 		}
@@ -169,8 +194,8 @@ func TestShardsCoverTheCampaign(t *testing.T) {
 			t.Errorf("seed %d ran %d times across the shards", s, seen[s])
 		}
 	}
-	code, out, errs := replica(append([]string{"merge", "-json"}, files...)...)
-	if code != 1 {
+	code, out, errs := cli(append([]string{"merge", "-json"}, files...)...)
+	if code > 1 {
 		t.Fatalf("merge exited %d: %s", code, errs)
 	}
 	var merged campaign.Summary
@@ -184,8 +209,8 @@ func TestShardsCoverTheCampaign(t *testing.T) {
 	}
 	// Results of another campaign do not merge.
 	other := filepath.Join(dir, "other.jsonl")
-	replica("run", "-protocol", "paxos", "-seeds", "10", "-results", other, "-out", dir)
-	if code, _, errs := replica("merge", files[0], other); code != 2 || strings.Count(errs, "\n") != 1 {
+	cli("run", "-protocol", "paxos", "-seeds", "10", "-results", other, "-out", dir)
+	if code, _, errs := cli("merge", files[0], other); code != 2 || strings.Count(errs, "\n") != 1 {
 		t.Errorf("merging two campaigns: exit %d, %q", code, errs)
 	}
 }
@@ -216,7 +241,7 @@ func TestInterruptKeepsResults(t *testing.T) {
 	const total = 6000
 	done := make(chan int)
 	go func() {
-		code, _, _ := replica("run", "-protocol", "paxos", "-seeds", strconv.Itoa(total), "-results", res, "-out", dir)
+		code, _, _ := cli("run", "-protocol", "paxos", "-seeds", strconv.Itoa(total), "-results", res, "-out", dir)
 		done <- code
 	}()
 	// Interrupt once the first results are in: the campaign is under way and listening.
@@ -244,7 +269,7 @@ func TestInterruptKeepsResults(t *testing.T) {
 	// Cut the last line short, as a kill in mid-write would: -resume drops it.
 	data, _ := os.ReadFile(res)
 	os.WriteFile(res, data[:len(data)-10], 0o644)
-	code, out, errs := replica("run", "-protocol", "paxos", "-seeds", strconv.Itoa(total), "-resume", res, "-out", dir, "-json")
+	code, out, errs := cli("run", "-protocol", "paxos", "-seeds", strconv.Itoa(total), "-resume", res, "-out", dir, "-json")
 	if code != 0 {
 		t.Fatalf("-resume exited %d: %s", code, errs)
 	}
@@ -257,7 +282,7 @@ func TestInterruptKeepsResults(t *testing.T) {
 	}
 	var s campaign.Summary
 	json.Unmarshal([]byte(out), &s)
-	_, full, _ := replica("run", "-protocol", "paxos", "-seeds", strconv.Itoa(total), "-out", dir, "-json")
+	_, full, _ := cli("run", "-protocol", "paxos", "-seeds", strconv.Itoa(total), "-out", dir, "-json")
 	var want campaign.Summary
 	json.Unmarshal([]byte(full), &want)
 	if s.SeedsRun != total || s.CampaignHash != want.CampaignHash {
@@ -268,14 +293,11 @@ func TestInterruptKeepsResults(t *testing.T) {
 // TestJUnit: -junit writes JUnit XML that parses, one test case for the scenario and one per
 // corpus capsule, and a failure that names the seed, the property and the capsule.
 func TestJUnit(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "junit.xml")
-	code, _, errs := replica("run", "-protocol", "paxos", "-bug", "no-persist", "-seeds", "400", "-out", dir,
-		"-junit", path, "-corpus", filepath.Join("..", "..", "testdata", "regressions"))
-	if code != 1 {
-		t.Fatalf("exit %d: %s", code, errs)
+	dir, err := noPersist()
+	if err != nil {
+		t.Fatal(err)
 	}
-	data, err := os.ReadFile(path)
+	data, err := os.ReadFile(filepath.Join(dir, "junit.xml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,7 +341,7 @@ func TestJUnit(t *testing.T) {
 func TestCorpus(t *testing.T) {
 	dir := t.TempDir()
 	corpus := filepath.Join("..", "..", "testdata", "regressions")
-	code, out, errs := replica("run", "-protocol", "paxos", "-seeds", "20", "-corpus", corpus, "-out", dir, "-json")
+	code, out, errs := cli("run", "-protocol", "paxos", "-seeds", "20", "-corpus", corpus, "-out", dir, "-json")
 	if code != 0 {
 		t.Fatalf("the correct protocol against the corpus: exit %d: %s %s", code, out, errs)
 	}
@@ -328,7 +350,7 @@ func TestCorpus(t *testing.T) {
 	if len(rep.Corpus) < 2 {
 		t.Fatalf("the corpus ran %d capsules", len(rep.Corpus))
 	}
-	code, out, _ = replica("run", "-protocol", "paxos", "-bug", "no-persist", "-seeds", "20", "-corpus", corpus, "-out", dir, "-json")
+	code, out, _ = cli("run", "-protocol", "paxos", "-bug", "no-persist", "-seeds", "20", "-corpus", corpus, "-out", dir, "-json")
 	json.Unmarshal([]byte(out), &rep)
 	if code != 1 || rep.Failures != 0 {
 		t.Fatalf("want exit 1 from the corpus alone (20 fresh seeds pass): exit %d, %d seed failures", code, rep.Failures)
@@ -350,7 +372,7 @@ func TestCorpus(t *testing.T) {
 func TestTimeBudgetAndCommitSeed(t *testing.T) {
 	dir := t.TempDir()
 	start := time.Now()
-	code, out, errs := replica("run", "-protocol", "paxos", "-time-budget", "500ms", "-out", dir, "-json")
+	code, out, errs := cli("run", "-protocol", "paxos", "-time-budget", "500ms", "-out", dir, "-json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -363,7 +385,7 @@ func TestTimeBudgetAndCommitSeed(t *testing.T) {
 	if err != nil {
 		t.Skip("not in a git checkout")
 	}
-	code, out, errs = replica("run", "-protocol", "paxos", "-seeds", "5", "-seed-from-commit", "-out", dir, "-json")
+	code, out, errs = cli("run", "-protocol", "paxos", "-seeds", "5", "-seed-from-commit", "-out", dir, "-json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -389,7 +411,7 @@ func TestFleetFlagErrors(t *testing.T) {
 		{"show", "-format", "xml", "a"},
 		{"shrink", "-timeout", "0s", "a"},
 	} {
-		code, _, errs := replica(args...)
+		code, _, errs := cli(args...)
 		if code != 2 || strings.Count(errs, "\n") != 1 {
 			t.Errorf("%v: exit %d, stderr %q; want 2 and one line", args, code, errs)
 		}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/replica-io/replica/checker"
 	"github.com/replica-io/replica/scenarios"
 	"github.com/replica-io/replica/sim"
 	"github.com/replica-io/replica/sim/capsule"
@@ -55,8 +56,8 @@ func TestShrinkNoPersist(t *testing.T) {
 // TestShrinkNoRetry: a liveness failure shrinks too, by its fault phase and its clients.
 func TestShrinkNoRetry(t *testing.T) {
 	spec := resolve(t, "no-retry")
-	seed, r := failing(t, spec, sim.PropProgress, 200)
-	res, err := Run(context.Background(), spec, r.Choices, sim.PropProgress, Options{})
+	seed, r := failing(t, spec, checker.PropProgress, 200)
+	res, err := Run(context.Background(), spec, r.Choices, checker.PropProgress, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +65,7 @@ func TestShrinkNoRetry(t *testing.T) {
 	if res.After.Faults > 2 || res.After.Events >= res.Before.Events || res.After.Clients >= res.Before.Clients {
 		t.Errorf("shrunk %s to only %s", res.Before, res.After)
 	}
-	assertReplays(t, res.Capsule(seed), sim.PropProgress)
+	assertReplays(t, res.Capsule(seed), checker.PropProgress)
 }
 
 // assertReplays writes and reads c back, replays it from its choices alone, and checks it

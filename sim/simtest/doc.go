@@ -15,7 +15,7 @@
 // shortest delay, the first option), so rapid's shrinking removes faults and events from a
 // failing schedule by itself, and keeps it in its fail file (testdata/rapid/<Test>/...),
 // which the next `go test` replays first. Fuzz lets Go's fuzzer choose: each input is a seed
-// and a prefix of choices, answered before the seed's own.
+// and a prefix of choices that overrides the first choices of the seed's run.
 //
 // A scenario is anything with a Config() sim.Config method: a resolved scenarios.Spec, or a
 // hand-built configuration wrapped by Of. A Spec also knows how to write its failures as

@@ -238,9 +238,9 @@ func coins(prob float64) int {
 }
 
 // Fuzz is a Go fuzz test of the scenario: each input is a seed and a prefix of choices (a
-// sequence of uvarints, each folded into its choice's range), answered before the seed's
-// own chooser takes over. No run may violate a property. seeds are the seed corpus (default
-// 0..7), beside the fuzzer's own testdata/fuzz files.
+// sequence of uvarints, each folded into its choice's range) that overrides the first
+// choices of the seed's run. No run may violate a property. seeds are the seed corpus
+// (default 0..7), beside the fuzzer's own testdata/fuzz files.
 func Fuzz(f *testing.F, s Scenario, seeds ...uint64) {
 	if len(seeds) == 0 {
 		seeds = []uint64{0, 1, 2, 3, 4, 5, 6, 7}
@@ -257,8 +257,8 @@ func Fuzz(f *testing.F, s Scenario, seeds ...uint64) {
 	})
 }
 
-// Prefixed returns a chooser that answers from prefix, a sequence of uvarints, then from
-// rest: the fuzzer mutates the first choices of a run and the seed draws the others.
+// Prefixed returns a chooser that answers the first choices from prefix, a sequence of
+// uvarints, and the others from rest: the fuzzer mutates the first choices of a seed's run.
 func Prefixed(prefix []byte, rest sim.Chooser) sim.Chooser {
 	var vals []int32
 	for len(prefix) > 0 {
@@ -278,16 +278,21 @@ type prefixed struct {
 	rest sim.Chooser
 }
 
+// The rest chooser answers every choice, the prefix overriding the first ones, so that the
+// seed's later choices stay what they were: a prefix edits the seed's run rather than
+// starting another.
 func (c *prefixed) Choose(p sim.Purpose, n int) int {
+	v := c.rest.Choose(p, n)
 	if c.head.Used() < c.n {
 		return c.head.Choose(p, n)
 	}
-	return c.rest.Choose(p, n)
+	return v
 }
 
 func (c *prefixed) Flip(p sim.Purpose, prob float64) bool {
+	v := c.rest.Flip(p, prob)
 	if c.head.Used() < c.n {
 		return c.head.Flip(p, prob)
 	}
-	return c.rest.Flip(p, prob)
+	return v
 }

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// replica runs the command line in-process and returns its exit status and output.
+func replica(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := dispatch(args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestBadInputIsOneLineAndExitTwo(t *testing.T) {
+	dir := t.TempDir()
+	capsulePath := findCapsule(t, dir)
+	data, _ := os.ReadFile(capsulePath)
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, b, 0o644)
+		return p
+	}
+	edited := append([]byte(nil), data...)
+	for i := len(edited) / 2; i < len(edited); i++ {
+		if edited[i] >= '0' && edited[i] <= '9' {
+			edited[i] = '0' + (edited[i]-'0'+1)%10
+			break
+		}
+	}
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "-protocol", "no-such-protocol"}, `unknown protocol "no-such-protocol"`},
+		{[]string{"run", "-protocol", "paxos", "-bug", "no-such-bug"}, `unknown bug "no-such-bug"`},
+		{[]string{"run", "-seeds", "-1"}, "-seeds -1"},
+		{[]string{"run", "-seeds", "many"}, `invalid value "many" for flag -seeds`},
+		{[]string{"run", "-scenario", "nowhere"}, `unknown scenario "nowhere"`},
+		{[]string{"run", "-n", "0", "-workers", "-3"}, "-workers -3"},
+		{[]string{"run", "-f", "1"}, "tolerates crash faults only"},
+		{[]string{"run", "stray"}, `unexpected argument "stray"`},
+		{[]string{"nonsense"}, `unknown command "nonsense"`},
+		{[]string{"replay"}, "want exactly one capsule"},
+		{[]string{"replay", filepath.Join(dir, "missing.capsule")}, "no such file"},
+		{[]string{"replay", write("trunc", data[:40])}, "truncated"},
+		{[]string{"replay", write("edited", edited)}, "checksum mismatch"},
+		{[]string{"replay", write("foreign", bytes.Replace(data, []byte("replica-capsule 1"), []byte("replica-capsule 2"), 1))}, "version 2 is not supported"},
+		{[]string{"replay", write("garbage", []byte("not a capsule\n"))}, "not a replica capsule"},
+	}
+	for _, tt := range tests {
+		code, _, stderr := replica(t, tt.args...)
+		if code != 2 {
+			t.Errorf("replica %s: exit %d, want 2", strings.Join(tt.args, " "), code)
+		}
+		if strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, tt.want) {
+			t.Errorf("replica %s: stderr %q, want one line containing %q", strings.Join(tt.args, " "), stderr, tt.want)
+		}
+	}
+}
+
+// findCapsule runs a no-persist campaign and returns the first capsule it wrote.
+func findCapsule(t *testing.T, dir string) string {
+	t.Helper()
+	code, out, stderr := replica(t, "run", "-protocol", "paxos", "-bug", "no-persist", "-seeds", "2000", "-json", "-out", dir)
+	if code != 1 {
+		t.Fatalf("no-persist campaign exited %d: %s", code, stderr)
+	}
+	var s struct {
+		Failures int
+		Capsules []string
+		Faults   map[string]int
+	}
+	if err := json.Unmarshal([]byte(out), &s); err != nil {
+		t.Fatalf("run -json printed something else than one JSON object: %v\n%s", err, out)
+	}
+	if s.Failures == 0 || len(s.Capsules) == 0 {
+		t.Fatalf("no capsule written: %+v", s)
+	}
+	return s.Capsules[0]
+}
+
+func TestReplayReproducesTheRecordedRun(t *testing.T) {
+	path := findCapsule(t, t.TempDir())
+	code, out, _ := replica(t, "replay", "-json", path)
+	var rep replayReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if code != 1 || !rep.Reproduced || rep.TraceHash != rep.ExpectedTraceHash || rep.Diverged {
+		t.Errorf("replay: exit %d, %+v", code, rep)
+	}
+	code, out, _ = replica(t, "replay", "-v", path)
+	if code != 1 || !strings.Contains(out, "identical to the recorded run") || !strings.Contains(out, "VIOLATION agreement") {
+		t.Errorf("replay -v: exit %d\n%s", code, out)
+	}
+}
+
+func TestDefaultCampaignPasses(t *testing.T) {
+	code, out, stderr := replica(t, "run", "-seeds", "200", "-json")
+	if code != 0 {
+		t.Fatalf("replica run exited %d: %s%s", code, out, stderr)
+	}
+	var s map[string]any
+	if err := json.Unmarshal([]byte(out), &s); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"protocol", "bug", "scenario", "seeds_run", "failures", "failing_seeds",
+		"capsules", "events", "virtual_seconds", "wall_seconds", "faults", "campaign_hash"} {
+		if _, ok := s[key]; !ok {
+			t.Errorf("run -json lacks %q", key)
+		}
+	}
+	faults := s["faults"].(map[string]any)
+	for _, k := range []string{"drop", "duplicate", "partition_split", "crash", "restart"} {
+		if faults[k] == nil {
+			t.Errorf("fault kind %s never fired in the default campaign: %v", k, faults)
+		}
+	}
+}
+
+func TestListShowsProtocolsBugsAndScenarios(t *testing.T) {
+	code, out, _ := replica(t, "list")
+	for _, want := range []string{"paxos", "no-persist", "no-retry", "crash-restart", "swarm"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("replica list (exit %d) lacks %q", code, want)
+		}
+	}
+}

@@ -1,0 +1,132 @@
+package campaign
+
+import (
+	"context"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/replica-io/replica/protocols/node"
+	"github.com/replica-io/replica/protocols/paxos"
+	"github.com/replica-io/replica/scenarios"
+)
+
+func seeds(n int) []uint64 {
+	s := make([]uint64, n)
+	for i := range s {
+		s[i] = uint64(i)
+	}
+	return s
+}
+
+func run(t *testing.T, c *Campaign) Summary {
+	t.Helper()
+	return c.Run(context.Background())
+}
+
+func paxosSpec(t *testing.T, bug string) *scenarios.Spec {
+	s, err := scenarios.Resolve("paxos", bug, "", 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+var ignoreWall = cmpopts.IgnoreFields(Summary{}, "Wall")
+
+func TestSummaryDoesNotDependOnWorkersOrGOMAXPROCS(t *testing.T) {
+	spec := paxosSpec(t, paxos.BugNoPersist)
+	base := run(t, &Campaign{Spec: spec, Seeds: seeds(300), Workers: 1})
+	if base.SeedsRun != 300 || base.Failures == 0 && base.Events == 0 {
+		t.Fatalf("implausible summary: %+v", base)
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, procs := range []int{1, 2} {
+		runtime.GOMAXPROCS(procs)
+		for _, workers := range []int{1, 2, 7} {
+			got := run(t, &Campaign{Spec: spec, Seeds: seeds(300), Workers: workers})
+			if diff := cmp.Diff(base, got, ignoreWall); diff != "" {
+				t.Errorf("GOMAXPROCS=%d workers=%d: summary differs (-1 worker +these):\n%s", procs, workers, diff)
+			}
+		}
+	}
+}
+
+func TestCheckDeterminismPasses(t *testing.T) {
+	s := run(t, &Campaign{Spec: paxosSpec(t, ""), Seeds: seeds(500), CheckDeterminism: true})
+	if s.Failures != 0 {
+		t.Fatalf("-check-determinism failed on correct paxos: %+v", s.Violations)
+	}
+}
+
+// leaky is a protocol that lets something outside the chooser reach its run: a shared
+// random number generator, as a careless protocol might use math/rand.
+type leaky struct{}
+
+var shared = rand.New(rand.NewPCG(1, 2))
+
+func (l *leaky) Start(env node.Env)                      { env.Output(shared.IntN(1000)) }
+func (l *leaky) Receive(node.Env, node.ID, node.Message) {}
+func (l *leaky) Timer(node.Env, string)                  {}
+func (l *leaky) Request(env node.Env, req node.Request)  { env.Reply(req, paxos.Value(1)) }
+
+func TestCheckDeterminismCatchesALeak(t *testing.T) {
+	p := *paxos.Protocol
+	p.Invariants, p.Progress, p.Sometimes = nil, nil, nil
+	p.New = func(cfg node.Config, id node.ID) node.Node { return &leaky{} }
+	spec := paxosSpec(t, "")
+	spec.Protocol = &p
+	s := run(t, &Campaign{Spec: spec, Seeds: seeds(20), Workers: 1, CheckDeterminism: true})
+	if s.Failures == 0 || s.Violations[0].Property != PropDeterminism {
+		t.Fatalf("a protocol using a shared random generator passed -check-determinism: %+v", s)
+	}
+}
+
+func TestSummarizeIgnoresResultOrder(t *testing.T) {
+	spec := paxosSpec(t, paxos.BugNoPersist)
+	var rs []Result
+	c := &Campaign{Spec: spec, Seeds: seeds(200), Workers: 2, OnResult: func(r Result) { rs = append(rs, r) }}
+	want := run(t, c)
+	rand.New(rand.NewPCG(3, 4)).Shuffle(len(rs), func(i, j int) { rs[i], rs[j] = rs[j], rs[i] })
+	got := Summarize(c.Head(), rs, 0)
+	if diff := cmp.Diff(want, got, ignoreWall); diff != "" {
+		t.Errorf("summary of shuffled results differs:\n%s", diff)
+	}
+}
+
+// hang loops forever inside a step without any effect: only the watchdog can catch it.
+type hang struct{ leaky }
+
+func (h *hang) Start(env node.Env) {
+	for {
+		runtime.Gosched()
+	}
+}
+
+func TestAHungSeedIsAFailureNotAHungCampaign(t *testing.T) {
+	p := *paxos.Protocol
+	p.New = func(cfg node.Config, id node.ID) node.Node { return &hang{} }
+	spec := paxosSpec(t, "")
+	spec.Protocol = &p
+	s := run(t, &Campaign{Spec: spec, Seeds: seeds(2), Workers: 2, SeedTimeout: 100 * time.Millisecond})
+	if s.Failures != 2 || s.Violations[0].Property != PropHang {
+		t.Fatalf("hung seeds: %+v", s)
+	}
+}
+
+func TestCancelledCampaignIsInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	n := 0
+	c := &Campaign{Spec: paxosSpec(t, ""), Seeds: seeds(100000), Workers: 1, OnResult: func(Result) {
+		if n++; n == 10 {
+			cancel()
+		}
+	}}
+	s := c.Run(ctx)
+	if !s.Interrupted || s.SeedsRun < 10 || s.SeedsRun > 20 {
+		t.Errorf("cancelled after 10 seeds: interrupted=%v seeds_run=%d", s.Interrupted, s.SeedsRun)
+	}
+}

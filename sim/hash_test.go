@@ -1,0 +1,78 @@
+package sim
+
+import (
+	"testing"
+
+	"github.com/replica-io/replica/protocols/node"
+)
+
+type inner struct {
+	A int
+	b []string
+}
+
+type outer struct {
+	M   map[string]int
+	In  inner
+	P   *inner
+	Any any
+}
+
+func TestHashIgnoresMapOrderAndAddresses(t *testing.T) {
+	a := outer{M: map[string]int{}, In: inner{1, []string{"x"}}, P: &inner{2, nil}, Any: node.Envelope{Path: "p", Msg: 3}}
+	b := outer{M: map[string]int{}, In: inner{1, []string{"x"}}, P: &inner{2, nil}, Any: node.Envelope{Path: "p", Msg: 3}}
+	for i := 0; i < 100; i++ { // insert in opposite orders
+		a.M[string(rune('a'+i%26))+string(rune('a'+i/26))] = i
+	}
+	for i := 99; i >= 0; i-- {
+		b.M[string(rune('a'+i%26))+string(rune('a'+i/26))] = i
+	}
+	if HashOf(a) != HashOf(b) {
+		t.Fatal("equal values hash differently")
+	}
+}
+
+func TestHashTellsValuesApart(t *testing.T) {
+	values := []any{
+		nil, 0, 1, -1, "", "a", "ab", []string{"a", "b"}, []string{"ab"}, []string{"a", "", "b"},
+		inner{1, nil}, inner{1, []string{""}}, inner{2, nil}, // nil and empty slices are alike on purpose int32(1), uint(1), true, false, 1.5,
+		map[int]int{1: 2}, map[int]int{2: 1}, map[int]int{1: 2, 2: 1}, [2]int{1, 2}, [2]int{2, 1},
+		node.Envelope{Path: "a", Msg: 1}, node.Envelope{Path: "b", Msg: 1}, &inner{1, nil},
+	}
+	seen := map[uint64]int{}
+	for i, v := range values {
+		h := HashOf(v)
+		if j, dup := seen[h]; dup {
+			t.Errorf("values %d (%#v) and %d (%#v) hash alike", i, v, j, values[j])
+		}
+		seen[h] = i
+	}
+}
+
+func TestCloneSharesNothing(t *testing.T) {
+	orig := outer{M: map[string]int{"k": 1}, In: inner{1, []string{"x"}}, P: &inner{2, []string{"y"}}, Any: []int{1}}
+	c := Clone(orig)
+	if HashOf(c) != HashOf(orig) {
+		t.Fatal("a clone differs from its original")
+	}
+	c.M["k"] = 2
+	c.In.b[0] = "changed"
+	c.P.b[0] = "changed"
+	c.Any.([]int)[0] = 9
+	if orig.M["k"] != 1 || orig.In.b[0] != "x" || orig.P.b[0] != "y" || orig.Any.([]int)[0] != 1 {
+		t.Errorf("changing the clone changed the original: %+v %+v", orig, *orig.P)
+	}
+	if got := cloneAny(orig.In); HashOf(got) != HashOf(orig.In) {
+		t.Error("cloneAny of a struct with unexported fields lost them")
+	}
+}
+
+func BenchmarkHashMessage(b *testing.B) {
+	m := struct {
+		Term, Index int
+		Entries     []inner
+	}{3, 7, []inner{{1, nil}, {2, nil}}}
+	for b.Loop() {
+		HashOf(m)
+	}
+}
