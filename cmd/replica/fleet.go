@@ -270,9 +270,7 @@ func readResults(name string, r io.Reader) ([]resultLine, error) {
 			continue
 		}
 		var l resultLine
-		dec := json.NewDecoder(bytes.NewReader(sc.Bytes()))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&l); err != nil || l.Campaign.Protocol == "" || l.TraceHash == "" {
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil || l.Campaign.Protocol == "" || l.TraceHash == "" {
 			return nil, fmt.Errorf("%s line %d: not a result line of replica run -results", name, n)
 		}
 		out = append(out, l)
@@ -280,8 +278,7 @@ func readResults(name string, r io.Reader) ([]resultLine, error) {
 	return out, sc.Err()
 }
 
-// batch returns the seeds of this shard among campaign seed numbers [from, to), without
-// those already done.
+// batch returns the seeds of this shard among campaign seed numbers [from, to).
 func (fl *fleet) batch(from, to int) []uint64 {
 	var out []uint64
 	for k := from; k < to; k++ {
@@ -327,8 +324,8 @@ func (fl *fleet) clearProgress() {
 	}
 }
 
-// run re-runs the corpus, then the seeds not yet done: all at once, or in growing batches
-// until the time budget is spent. The summary covers resumed and new results alike.
+// run re-runs the corpus, then the seeds not yet done (see runBatches). The summary covers
+// resumed and new results alike.
 func (fl *fleet) run(ctx context.Context, c *campaign.Campaign, stderr io.Writer) (campaign.Summary, error) {
 	fl.start = time.Now()
 	if fl.ff.corpus != "" {
