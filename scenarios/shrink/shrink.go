@@ -71,6 +71,11 @@ func Capsule(ctx context.Context, c *capsule.Capsule, opt Options) (*Result, err
 	if c.Property == "" {
 		return nil, ErrNoViolation
 	}
+	if c.Source == "explore" {
+		// The explorer's counterexamples are untimed paths, found breadth-first: already
+		// the shortest, and not a timed run's choices.
+		return nil, errors.New("capsules of replica explore are shortest paths already; shrink takes capsules of timed runs")
+	}
 	spec, err := scenarios.FromCapsule(c)
 	if err != nil {
 		return nil, err
