@@ -178,6 +178,7 @@ func (w *World) loop(end time.Duration) {
 		e := w.queue.pop()
 		w.now = e.at
 		w.newOut = len(w.outputs)
+		w.choose.announce(e)
 		if !w.dispatch(e) {
 			continue
 		}
