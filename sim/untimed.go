@@ -230,12 +230,18 @@ func (u *Untimed) actions(s *UState) []uaction {
 	}
 	if w := u.proto.Workload; w != nil && len(s.history) < u.opts.Requests {
 		for _, sl := range s.nodes {
-			if sl.up {
+			if sl.up && u.target(sl.id) {
 				as = append(as, uaction{kind: uRequest, node: sl.id, client: len(s.history) + 1})
 			}
 		}
 	}
 	return as
+}
+
+// target reports whether clients send requests to node id.
+func (u *Untimed) target(id node.ID) bool {
+	t := u.proto.Explore.Targets
+	return len(t) == 0 || slices.Contains(t, id)
 }
 
 func sameMsg(a, b umsg) bool { return a.from == b.from && a.to == b.to && a.h == b.h }

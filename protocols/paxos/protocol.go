@@ -56,7 +56,7 @@ var Protocol = &node.Protocol{
 	// requests.
 	Explore: node.Explore{
 		Params:  map[string]int{ParamProposers: 2, ParamMaxRound: 2},
-		Crashes: 1, Requests: 2,
+		Crashes: 1, Requests: 2, Targets: []node.ID{1, 2},
 	},
 }
 
