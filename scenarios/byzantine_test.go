@@ -2,6 +2,7 @@ package scenarios_test
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 
@@ -45,6 +46,28 @@ func TestResolveByzantineNodes(t *testing.T) {
 			t.Errorf("%s %s n=%d f=%d: cluster n=%d f=%d, want n=%d f=%d", tt.protocol, tt.scenario, tt.n, tt.f,
 				s.Cluster.N, s.Cluster.F, tt.wantN, tt.wantF)
 		}
+	}
+}
+
+// TestByzantineSwarmEnablesEveryStrategy: the strategies count as enabled where a seed may
+// draw them, so that a campaign can tell one that never fired.
+func TestByzantineSwarmEnablesEveryStrategy(t *testing.T) {
+	spec, err := scenarios.Resolve("pbft", "", "byzantine-swarm", 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := spec.EnabledFaults()
+	for k := sim.Kind(0); k < sim.NumKinds; k++ {
+		if k.Byzantine() && !slices.Contains(got, k) {
+			t.Errorf("byzantine-swarm's enabled faults %v lack %s", got, k)
+		}
+	}
+	twins, err := scenarios.Resolve("bracha", "", "twins", 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := twins.EnabledFaults(); !slices.Contains(got, sim.KindTwins) || slices.Contains(got, sim.KindMutate) {
+		t.Errorf("twins enables %v, want twins and no other strategy", got)
 	}
 }
 

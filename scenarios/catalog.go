@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/replica-io/replica/protocols/abd"
 	"github.com/replica-io/replica/protocols/bracha"
 	"github.com/replica-io/replica/protocols/node"
 	"github.com/replica-io/replica/protocols/paxos"
@@ -16,6 +17,7 @@ import (
 // protocols is the catalog of protocols, in the order `replica list` shows them.
 var protocols = []*node.Protocol{
 	paxos.Protocol,
+	abd.Protocol,
 	bracha.Protocol,
 	pbft.Protocol,
 }
@@ -57,6 +59,8 @@ type Scenario struct {
 	N int
 	// For restricts the scenario to some protocols; empty means every protocol.
 	For []string
+	// Checks are what the scenario demands beyond the protocol's own properties (see Checks).
+	Checks Checks
 	// F is the number of Byzantine nodes when the command line does not set one: AllF for
 	// as many as the protocol tolerates. ExceedF says the scenario means to break the
 	// protocol's fault threshold (to show what the threshold protects): it runs one Byzantine
@@ -116,6 +120,12 @@ var scenarios = []*Scenario{
 		Faults: 6, Liveness: 10},
 	{Name: "swarm", Summary: "each seed draws which faults are on and how often (swarm testing)",
 		Profile: mixed, Swarm: true, Faults: 6, Liveness: 10},
+	{Name: "lossy-crash", Summary: "a very lossy network and frequent short crashes: operations left half done",
+		Profile: func(t node.Timing) sim.Profile {
+			return sim.Profile{Delay: delays(t), Drop: 0.4, Reorder: true,
+				FaultEvery: t.Settle / 20, Down: t.Settle / 30, Crash: 1, MaxDown: -1}
+		},
+		Faults: 6, Liveness: 10},
 	{Name: "calm", Summary: "a perfect network and no faults: the protocol's happy path",
 		Profile: func(t node.Timing) sim.Profile { return sim.Profile{Delay: delays(t)} },
 		Faults:  2, Liveness: 5},

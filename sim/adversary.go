@@ -47,6 +47,10 @@ type Byzantine struct {
 	Mutators []string
 }
 
+// Byzantine reports whether k is one of the adversary's strategies: kinds that fire only in
+// runs with Byzantine nodes.
+func (k Kind) Byzantine() bool { return k >= KindSilent && k <= KindTwins }
+
 // on reports whether any strategy is on.
 func (b Byzantine) on() bool {
 	return b.Silent || b.Twins || b.Equivocate > 0 || b.Mutate > 0 || b.Replay > 0 || b.Selective > 0

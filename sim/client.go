@@ -2,8 +2,8 @@ package sim
 
 import "github.com/replica-io/replica/protocols/node"
 
-// Client retry policy: a client tries an operation this many times before it gives up
-// and records the outcome as unknown.
+// Client retry policy: unless its protocol's workload says otherwise, a client tries an
+// operation this many times before it gives up and records the outcome as unknown.
 const maxAttempts = 8
 
 // client is one closed-loop client: it submits an operation, waits for the answer (retrying
@@ -146,7 +146,7 @@ func (w *World) clientTimeout(e event) {
 	if c.op < 0 || e.gen != c.wait {
 		return
 	}
-	if c.attempts >= maxAttempts {
+	if c.attempts >= w.attempts() {
 		w.record(GiveUp, 0, 0, c.id, "outcome unknown")
 		w.finishOp(c)
 		w.newClientID(c) // the old client may still have an operation in flight
@@ -155,6 +155,14 @@ func (w *World) clientTimeout(e event) {
 	w.record(GiveUp, 0, 0, c.id, "retry")
 	c.target = w.ids[w.choose.Choose(Workload, len(w.ids))]
 	w.submit(c)
+}
+
+// attempts is how many times a client sends an operation before giving up on it.
+func (w *World) attempts() int {
+	if a := w.proto.Workload.Attempts; a > 0 {
+		return a
+	}
+	return maxAttempts
 }
 
 // clientRetry resubmits the current operation after a node declined it.

@@ -64,22 +64,30 @@ func (e *env) CancelTimer(name string) { delete(e.s.timers, name) }
 
 func (e *env) Store(key string, v any) {
 	e.effect()
-	e.s.pending[key] = cloneAny(v)
+	e.s.store(key, v)
 }
 
-func (e *env) Load(key string) (any, bool) {
-	if v, ok := e.s.pending[key]; ok {
+func (e *env) Load(key string) (any, bool) { return e.s.load(key) }
+func (e *env) Sync()                       { e.s.sync() }
+
+// Storage, the same in every driver: writes are copied in, reads copied out, and a write is
+// durable only once synced.
+
+func (s *slot) store(key string, v any) { s.pending[key] = cloneAny(v) }
+
+func (s *slot) load(key string) (any, bool) {
+	if v, ok := s.pending[key]; ok {
 		return cloneAny(v), true
 	}
-	v, ok := e.s.durable[key]
+	v, ok := s.durable[key]
 	return cloneAny(v), ok
 }
 
-func (e *env) Sync() {
-	for k, v := range e.s.pending { // each key on its own: the order does not matter
-		e.s.durable[k] = v
+func (s *slot) sync() {
+	for k, v := range s.pending { // each key on its own: the order does not matter
+		s.durable[k] = v
 	}
-	clear(e.s.pending)
+	clear(s.pending)
 }
 
 func (e *env) Output(v any) {

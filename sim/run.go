@@ -29,6 +29,9 @@ type Violation struct {
 	Event    int
 	// Pending is what was still missing when a progress property failed.
 	Pending []string
+	// Details are further lines a checker attaches: a growth curve, the operations of a
+	// history that is not linearizable.
+	Details []string
 	// Context is the last trace entries before the violation; Nodes the state of every node.
 	Context []Entry
 	Nodes   []string
@@ -43,7 +46,6 @@ const (
 	PropPanic       = "no-panic"
 	PropStepBudget  = "step-budget"
 	PropEventBudget = "event-budget"
-	PropProgress    = "progress-after-healing"
 )
 
 // Result is what a run leaves behind.
@@ -66,6 +68,8 @@ type Result struct {
 	Trace []Entry
 	// Progress is how long after healing the protocol made progress (liveness runs).
 	Progress time.Duration
+	// Monitors are the run's monitors, for the verdicts and artifacts they keep.
+	Monitors []Monitor
 }
 
 // Run simulates one run of cfg, every decision made by c.
@@ -127,9 +131,6 @@ func (w *World) run() {
 		end += w.cfg.Liveness
 	}
 	w.loop(end)
-	if w.violation == nil && w.live && !w.stopped {
-		w.violateProgress()
-	}
 	if w.violation == nil {
 		for _, m := range w.monitors() {
 			if v := m.End(w); v != nil {
@@ -178,6 +179,7 @@ func (w *World) loop(end time.Duration) {
 		e := w.queue.pop()
 		w.now = e.at
 		w.newOut = len(w.outputs)
+		w.choose.announce(e)
 		if !w.dispatch(e) {
 			continue
 		}
@@ -256,8 +258,8 @@ func (w *World) step(s *slot, f func(n node.Node, env node.Env)) {
 	f(s.state, &w.env)
 }
 
-// check evaluates the invariants, monitors, sometimes-properties and, once faults have
-// healed, the progress predicate, after a step.
+// check evaluates the invariants, monitors and sometimes-properties after a step. Progress
+// after healing is a monitor's business (package checker), which ends the run with Stop.
 func (w *World) check() {
 	for _, inv := range w.proto.Invariants {
 		if err := inv.Check(w); err != nil {
@@ -275,9 +277,6 @@ func (w *World) check() {
 		if !w.reached[i] && s.Reached(w) {
 			w.reached[i] = true
 		}
-	}
-	if w.live && len(w.pending()) == 0 {
-		w.stopped = true
 	}
 }
 
@@ -317,16 +316,6 @@ func (w *World) answeredSinceHeal(c *client) bool {
 	return false
 }
 
-func (w *World) violateProgress() {
-	v := w.newViolation(PropProgress, fmt.Sprintf("no progress within %v after healing at %s",
-		w.cfg.Liveness, fmtTime(w.healAt)))
-	v.Pending = w.pending()
-	if len(v.Pending) > 0 {
-		v.Message += "; pending: " + strings.Join(v.Pending, "; ")
-	}
-	w.setViolation(v)
-}
-
 func (w *World) violate(property, msg string) { w.setViolation(w.newViolation(property, msg)) }
 
 func (w *World) newViolation(property, msg string) *Violation {
@@ -339,13 +328,13 @@ func (w *World) setViolation(v *Violation) {
 	}
 	v.Context = w.trace.last()
 	for _, s := range w.nodes {
-		v.Nodes = append(v.Nodes, w.describe(s))
+		v.Nodes = append(v.Nodes, describeSlot(s))
 	}
 	w.violation = v
 }
 
-// describe summarizes a node's state for a violation report.
-func (w *World) describe(s *slot) string {
+// describeSlot summarizes a node's state for a violation report.
+func describeSlot(s *slot) string {
 	if !s.up {
 		return fmt.Sprintf("n%d: down", s.id)
 	}
@@ -384,6 +373,7 @@ func (w *World) result() Result {
 		Reached:   w.reached,
 		Trace:     w.trace.full,
 		Ops:       len(w.history),
+		Monitors:  w.mons,
 	}
 	for _, op := range w.history {
 		if !op.Done {

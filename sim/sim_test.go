@@ -276,21 +276,3 @@ func TestBadProtocolsFailTheirRun(t *testing.T) {
 		}
 	}
 }
-
-func TestLivenessFailureListsWhatIsPending(t *testing.T) {
-	p := *toyProtocol
-	p.Progress = func(w node.World) []string { return []string{"the impossible"} }
-	cfg := toyConfig(Profile{})
-	cfg.Protocol = &p
-	cfg.Liveness = 50 * time.Millisecond
-	r := Run(cfg, NewSeeded(1))
-	if r.Violation == nil || r.Violation.Property != PropProgress {
-		t.Fatalf("violation %v, want %s", r.Violation, PropProgress)
-	}
-	if want := "no progress within 50ms after healing at 100.000ms"; !strings.Contains(r.Violation.Message, want) {
-		t.Errorf("message %q lacks %q", r.Violation.Message, want)
-	}
-	if !slices.Equal(r.Violation.Pending, []string{"the impossible"}) {
-		t.Errorf("pending %v", r.Violation.Pending)
-	}
-}

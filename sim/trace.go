@@ -139,6 +139,7 @@ type tracer struct {
 	ring    []Entry // the last len(ring) entries, for the context of a violation
 	ringPos int
 	count   int
+	step    int // the step entries belong to, for drivers without a World (untimed replays)
 }
 
 func newTracer(mode TraceMode, context int) tracer {

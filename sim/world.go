@@ -19,8 +19,9 @@ type Config struct {
 	Clients, Ops int
 
 	// Faults is the length of the fault phase. With a Liveness bound, the run then heals every
-	// fault, keeps a core of at least a quorum of nodes up, and demands progress within
-	// Liveness; without one, the run ends with the fault phase.
+	// fault, keeps a core of at least a quorum of nodes up, and goes on for at most Liveness,
+	// within which a checker (package checker) demands progress and ends the run once it
+	// sees it; without one, the run ends with the fault phase.
 	Faults   time.Duration
 	Liveness time.Duration
 

@@ -5,8 +5,8 @@ import (
 	"io"
 	"strings"
 
+	"github.com/replica-io/replica/checker"
 	"github.com/replica-io/replica/scenarios"
-	"github.com/replica-io/replica/sim"
 )
 
 func init() {
@@ -28,8 +28,11 @@ func runList(args []string, stdout, stderr io.Writer) int {
 		for _, inv := range p.Invariants {
 			props = append(props, inv.Name)
 		}
+		if p.Workload != nil && p.Workload.Model != "" {
+			props = append(props, checker.PropLinearizable+" ("+p.Workload.Model+")")
+		}
 		if p.Progress != nil {
-			props = append(props, sim.PropProgress)
+			props = append(props, checker.PropProgress)
 		}
 		fmt.Fprintf(stdout, "  %-10s   checks: %s\n", "", strings.Join(props, ", "))
 		for _, b := range p.Bugs {

@@ -36,13 +36,14 @@ type violationJSON struct {
 	Time     float64  `json:"time"`
 	Event    int      `json:"event"`
 	Pending  []string `json:"pending,omitempty"`
+	Details  []string `json:"details,omitempty"`
 }
 
 func newViolationJSON(v *sim.Violation) *violationJSON {
 	if v == nil {
 		return nil
 	}
-	return &violationJSON{Property: v.Property, Message: v.Message, Time: v.Time.Seconds(), Event: v.Event, Pending: v.Pending}
+	return &violationJSON{Property: v.Property, Message: v.Message, Time: v.Time.Seconds(), Event: v.Event, Pending: v.Pending, Details: v.Details}
 }
 
 func runReplay(args []string, stdout, stderr io.Writer) int {
@@ -110,6 +111,9 @@ func printReplay(w io.Writer, spec *scenarios.Spec, c *capsule.Capsule, r sim.Re
 	fmt.Fprintf(w, "  VIOLATION %s at %.3fs (event %d): %s\n", v.Property, v.Time.Seconds(), v.Event, v.Message)
 	if c.Property != "" && v.Property != c.Property {
 		fmt.Fprintf(w, "  (the capsule recorded %s)\n", c.Property)
+	}
+	for _, d := range v.Details {
+		fmt.Fprintf(w, "    %s\n", d)
 	}
 	if !verbose {
 		fmt.Fprintf(w, "  the last %d events (all of them with -v):\n", len(v.Context))

@@ -32,6 +32,7 @@ type runFlags struct {
 	json, verbose           bool
 	checkDeterminism        bool
 	seedTimeout             time.Duration
+	checks                  *checkFlags
 }
 
 func runCampaign(args []string, stdout, stderr io.Writer) int {
@@ -51,6 +52,8 @@ func runCampaign(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&rf.verbose, "v", false, "print every seed's outcome and fault profile")
 	fs.BoolVar(&rf.checkDeterminism, "check-determinism", false, "run every seed twice and fail seeds whose traces differ")
 	fs.DurationVar(&rf.seedTimeout, "seed-timeout", campaign.DefaultSeedTimeout, "wall time after which a seed counts as hung")
+	rf.checks = addCheckFlags(fs)
+	ff := addFleetFlags(fs)
 	if code, ok := parse(fs, args, stderr); !ok {
 		return code
 	}
@@ -75,30 +78,42 @@ func runCampaign(args []string, stdout, stderr io.Writer) int {
 	}
 	spec.Faults = rf.duration
 
-	seeds := make([]uint64, rf.seeds)
-	for i := range seeds {
-		seeds[i] = rf.seedStart + uint64(i)
-	}
-	c := &campaign.Campaign{Spec: spec, Seeds: seeds, Workers: rf.workers, OutDir: rf.out,
+	c := &campaign.Campaign{Spec: spec, Workers: rf.workers, OutDir: rf.out,
 		CheckDeterminism: rf.checkDeterminism, SeedTimeout: rf.seedTimeout}
-	prog := newProgress(stderr, len(seeds))
+	if err := rf.checks.apply(spec, c); err != nil {
+		return usageError(stderr, "replica run", "%v", err)
+	}
+	fl, err := ff.plan(fs, c, rf.seeds, rf.seedStart)
+	if err != nil {
+		return usageError(stderr, "replica run", "%v", err)
+	}
+	defer fl.close()
 	c.OnResult = func(r campaign.Result) {
-		prog.add(r.Violation != nil)
+		fl.record(r)
 		if rf.verbose && !rf.json {
-			prog.clear()
+			fl.clearProgress()
 			printSeed(stdout, spec, r)
 		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	sum := c.Run(ctx)
-	prog.clear()
-	if rf.json {
-		printJSON(stdout, sum)
-	} else {
-		printSummary(stdout, spec, seeds, sum)
+	sum, err := fl.run(ctx, c, stderr)
+	if err != nil {
+		return usageError(stderr, "replica run", "%v", err)
 	}
-	if sum.Failures > 0 {
+	c.Detail(&sum, campaign.DetailLimit)
+	if ff.junit != "" {
+		if err := writeJUnit(ff.junit, spec, fl, sum); err != nil {
+			return usageError(stderr, "replica run", "-junit: %v", err)
+		}
+	}
+	if rf.json {
+		printJSON(stdout, fl.report(sum))
+	} else {
+		fl.printHead(stdout)
+		printSummary(stdout, spec, fl.seeds, sum)
+	}
+	if sum.Failed() || fl.corpusFailures() > 0 {
 		return 1
 	}
 	return 0
@@ -127,7 +142,10 @@ func printSummary(w io.Writer, spec *scenarios.Spec, seeds []uint64, s campaign.
 	if spec.Cluster.F > 0 {
 		fmt.Fprintf(w, " f=%d", spec.Cluster.F)
 	}
-	fmt.Fprintf(w, "  seeds %d..%d\n", seeds[0], seeds[len(seeds)-1])
+	if len(seeds) > 0 {
+		fmt.Fprintf(w, "  seeds %d..%d", seeds[0], seeds[len(seeds)-1])
+	}
+	fmt.Fprintln(w)
 	if !spec.Scenario.Swarm {
 		fmt.Fprintf(w, "  profile: %s\n", spec.Config().Profile)
 	}
@@ -144,6 +162,7 @@ func printSummary(w io.Writer, spec *scenarios.Spec, seeds []uint64, s campaign.
 	if s.Ops > 0 {
 		fmt.Fprintf(w, "  client operations: %d (%d with unknown outcome)\n", s.Ops, s.Unknown)
 	}
+	printChecks(w, s)
 	fmt.Fprintf(w, "  campaign hash %s\n", s.CampaignHash)
 	for i, v := range s.Violations {
 		if i == 10 {
@@ -156,23 +175,7 @@ func printSummary(w io.Writer, spec *scenarios.Spec, seeds []uint64, s campaign.
 		}
 	}
 	if len(s.Violations) > 0 {
-		printContext(w, spec, s.Violations[0].Seed)
-	}
-}
-
-// printContext re-runs a failing seed to show the events that led to its violation.
-func printContext(w io.Writer, spec *scenarios.Spec, seed uint64) {
-	r := spec.Run(seed)
-	if r.Violation == nil {
-		return
-	}
-	fmt.Fprintf(w, "\nseed %d: the last %d events before the violation:\n", seed, len(r.Violation.Context))
-	for _, e := range r.Violation.Context {
-		fmt.Fprintf(w, "  %s\n", e)
-	}
-	fmt.Fprintf(w, "nodes at the violation:\n")
-	for _, n := range r.Violation.Nodes {
-		fmt.Fprintf(w, "  %s\n", n)
+		printReport(w, s.Violations[0])
 	}
 }
 

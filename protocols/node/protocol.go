@@ -30,6 +30,12 @@ type Protocol struct {
 	Invariants []Invariant
 	Sometimes  []Sometimes
 	Progress   func(w World) (pending []string)
+	// Advance measures progress while faults persist, for scenarios that promise it (a
+	// quorum stays connected): a count that changes whenever the protocol gets something done
+	// (entries committed, a heartbeat round a quorum acknowledged). A scenario's watchdog
+	// fails a run in which it stands still too long while work is pending. nil counts the
+	// answered client operations and the outputs.
+	Advance func(w World) int
 
 	// Workload generates the clients' operations; nil for protocols without clients.
 	Workload *Workload
@@ -41,10 +47,26 @@ type Protocol struct {
 	// each returns the mutated message and false if it does not apply to m.
 	Mutators []Mutator
 
+	// Explore bounds the protocol for exhaustive exploration: the parameters that make its
+	// state space finite (a bound on ballots, say) and the default budgets of crashes and
+	// client requests.
+	Explore Explore
+
 	// MaxSize bounds the Size of every node's state (see Sizer) in a cluster of cfg; nil for
 	// no bound. A node that outgrows it has a memory leak: a table that is never pruned,
 	// a log that is never compacted.
 	MaxSize func(cfg Config) int
+}
+
+// Explore is how the explorer bounds a protocol by default.
+type Explore struct {
+	Params            map[string]int
+	Crashes, Requests int
+	// Targets are the nodes clients send requests to (empty: every node).
+	Targets []ID
+	// Symmetric says that nodes are interchangeable (no node ID orders anything), so that
+	// states may be reduced under permutations of the nodes.
+	Symmetric bool
 }
 
 // Sizer is implemented by node states that can report their size, in a protocol-defined

@@ -49,6 +49,11 @@ type Workload struct {
 	Clients, Ops int
 	// Timeout is how long a client waits for a reply before it retries elsewhere.
 	Timeout time.Duration
+	// Attempts is how many times a client sends an operation before it gives up and its
+	// outcome is unknown; zero means the simulator's default. A protocol that cannot tell a
+	// retry from a new operation (it keeps no table of answered requests) sets 1: its retry
+	// at another node would perform the operation twice.
+	Attempts int
 	// Next draws client c's operation number seq; choose resolves its randomness.
 	Next func(c ClientID, seq int, choose func(n int) int) any
 	// Result reads a reply. ok false means the node declined (it is not the leader, say):

@@ -11,6 +11,8 @@
 //     and accepts a proposal unless it has promised a higher ballot (phase 2b). Its promise
 //     and its accepted proposal are durable: synced to storage before it answers;
 //   - a learner decides a value once a majority of acceptors accepted it in the same ballot.
+//     The proposer of the ballot learns it from its acceptors' answers and tells the other
+//     nodes (the paper's distinguished learner, section 2.3).
 //
 // A proposer that does not see its ballot succeed retries with a higher one after a
 // randomized timeout, so that competing proposers eventually let one of them finish. A node

@@ -39,14 +39,14 @@ type (
 		B     Ballot
 		Value Value
 	}
-	// Accepted (2b) tells every learner that an acceptor accepted Value in ballot B.
+	// Accepted (2b) tells the proposer of ballot B that an acceptor accepted Value.
 	Accepted struct {
 		B     Ballot
 		Value Value
 	}
 	// Nack refuses ballot B: the acceptor promised a higher one.
 	Nack struct{ B, Promised Ballot }
-	// Decided tells a node that missed it what was decided.
+	// Decided tells the other nodes what was decided.
 	Decided struct{ Value Value }
 )
 
@@ -76,8 +76,8 @@ type Node struct {
 	own      Value // the value this node proposes: the first client request it got
 	waiting  []node.Request
 
-	// Learner.
-	votes   map[Ballot]quorum.Votes
+	// Learner: the proposer learns from its acceptors' answers, and tells the others.
+	accepts quorum.Votes // acceptors that accepted ballot, in phase 2
 	decided Value
 }
 
@@ -96,7 +96,7 @@ const (
 
 // New returns node id of a cluster configured by cfg.
 func New(cfg node.Config, id node.ID) node.Node {
-	return &Node{cfg: cfg, votes: map[Ballot]quorum.Votes{}}
+	return &Node{cfg: cfg}
 }
 
 func (n *Node) quorum() int { return quorum.Majority(n.cfg.N) }
@@ -110,7 +110,9 @@ func (n *Node) Start(env node.Env) {
 	if v, ok := env.Load(keyRound); ok {
 		n.round = v.(int)
 	}
-	env.SetTimer(timerRetry, retryMin, retryMax)
+	if n.mayPropose(env.Self()) {
+		env.SetTimer(timerRetry, retryMin, retryMax)
+	}
 }
 
 // Request is a client asking the cluster to decide its value.
@@ -176,15 +178,30 @@ func (n *Node) toAll(env node.Env, m node.Message) {
 
 // propose starts phase 1 with a ballot higher than any seen.
 func (n *Node) propose(env node.Env) {
+	if !n.mayPropose(env.Self()) {
+		return
+	}
 	n.round++
 	env.Store(keyRound, n.round)
 	env.Sync()
 	n.ballot = Ballot{Round: n.round, Node: env.Self()}
 	n.phase = 1
-	n.promises = quorum.Votes{}
+	n.promises, n.accepts = quorum.Votes{}, quorum.Votes{}
 	n.best, n.bestVal = Ballot{}, 0
-	env.SetTimer(timerRetry, retryMin, retryMax)
+	if n.mayPropose(env.Self()) {
+		env.SetTimer(timerRetry, retryMin, retryMax) // there is another ballot to try
+	}
 	n.toAll(env, Prepare{B: n.ballot})
+}
+
+// mayPropose applies the bounds that make exhaustive exploration finite: only the first
+// "proposers" nodes propose, and no ballot goes beyond round "max-round" (0: no bound).
+func (n *Node) mayPropose(self node.ID) bool {
+	if p := n.cfg.Param(ParamProposers, 0); p > 0 && int(self) > p {
+		return false
+	}
+	r := n.cfg.Param(ParamMaxRound, 0)
+	return r == 0 || n.round < r
 }
 
 // onPrepare is phase 1b: promise to ignore lower ballots, and report what was accepted.
@@ -226,7 +243,7 @@ func (n *Node) onPromise(env node.Env, from node.ID, m Promise) {
 	n.toAll(env, Accept{B: n.ballot, Value: v})
 }
 
-// onAccept is phase 2b: accept unless a higher ballot was promised, and tell every learner.
+// onAccept is phase 2b: accept unless a higher ballot was promised, and tell the proposer.
 func (n *Node) onAccept(env node.Env, from node.ID, m Accept) {
 	if n.decided != 0 {
 		n.send(env, from, Decided{Value: n.decided})
@@ -238,7 +255,7 @@ func (n *Node) onAccept(env node.Env, from node.ID, m Accept) {
 	}
 	n.acc = acceptorState{Promised: m.B, Accepted: m.B, Value: m.Value}
 	n.persist(env)
-	n.toAll(env, Accepted{B: m.B, Value: m.Value})
+	n.send(env, from, Accepted{B: m.B, Value: m.Value})
 }
 
 // persist syncs the acceptor's state before it answers: an acceptor that forgot a promise
@@ -255,15 +272,15 @@ func (n *Node) persist(env node.Env) {
 	env.Sync()
 }
 
-// onAccepted is the learner: a value accepted by a majority in one ballot is chosen.
+// onAccepted is the proposer learning: a value accepted by a majority in one ballot is
+// chosen. (Paxos Made Simple, section 2.3: the proposer acts as the distinguished learner,
+// which saves the acceptors from telling every node.)
 func (n *Node) onAccepted(env node.Env, from node.ID, m Accepted) {
-	if n.decided != 0 {
+	if m.B != n.ballot || n.phase != 2 || !n.accepts.Add(from) {
 		return
 	}
-	v := n.votes[m.B]
-	v.Add(from)
-	n.votes[m.B] = v
-	if v.Count() >= n.quorum() {
+	if n.accepts.Count() >= n.quorum() {
+		env.Broadcast(Decided{Value: m.Value})
 		n.decide(env, m.Value)
 	}
 }

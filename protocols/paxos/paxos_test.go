@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/replica-io/replica/checker"
 	"github.com/replica-io/replica/protocols/paxos"
 	"github.com/replica-io/replica/scenarios"
 	"github.com/replica-io/replica/sim"
@@ -70,7 +71,7 @@ func TestNoRetryStallsProgress(t *testing.T) {
 	if !failed {
 		t.Fatal("no-retry was not found in 100 seeds")
 	}
-	if r.Violation.Property != sim.PropProgress || !strings.Contains(r.Violation.Message, "no progress within") {
+	if r.Violation.Property != checker.PropProgress || !strings.Contains(r.Violation.Message, "no progress within") {
 		t.Errorf("seed %d: violation %v, want a no-progress report", seed, r.Violation)
 	}
 	if len(r.Violation.Pending) == 0 {

@@ -14,6 +14,12 @@ const (
 	BugNoRetry   = "no-retry"
 )
 
+// Parameters that bound the protocol for exhaustive exploration.
+const (
+	ParamProposers = "proposers" // only nodes 1..proposers propose (0: all)
+	ParamMaxRound  = "max-round" // no ballot beyond this round (0: no bound)
+)
+
 // Protocol describes Paxos to the tools.
 var Protocol = &node.Protocol{
 	Name:     "paxos",
@@ -46,6 +52,12 @@ var Protocol = &node.Protocol{
 		Result: func(reply any) (any, bool, node.ID) { return reply, true, 0 },
 	},
 	Timing: node.Timing{Delay: 10 * time.Millisecond, Settle: 300 * time.Millisecond},
+	// Explored: 3 acceptors, 2 of them proposers, two ballots each, one crash, two client
+	// requests.
+	Explore: node.Explore{
+		Params:  map[string]int{ParamProposers: 2, ParamMaxRound: 2},
+		Crashes: 1, Requests: 2, Targets: []node.ID{1, 2},
+	},
 }
 
 // agreement: no two nodes ever decide different values.

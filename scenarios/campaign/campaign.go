@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/replica-io/replica/checker"
 	"github.com/replica-io/replica/scenarios"
 	"github.com/replica-io/replica/sim"
 	"github.com/replica-io/replica/sim/capsule"
@@ -29,6 +30,8 @@ type Campaign struct {
 	SeedTimeout time.Duration
 	// OnResult is called, in the order seeds finish, with each seed's result.
 	OnResult func(Result)
+	// RequireFaults fails the campaign if a fault kind its profile enables never fired.
+	RequireFaults bool
 }
 
 // PropHang and PropDeterminism name the failures the campaign itself reports.
@@ -44,9 +47,18 @@ const DefaultSeedTimeout = time.Minute
 func (c *Campaign) Head() Summary {
 	s := Summary{Protocol: c.Spec.Protocol.Name, Bug: c.Spec.Bug, Scenario: c.Spec.Scenario.Name,
 		N: c.Spec.Cluster.N, F: c.Spec.Cluster.F, Sometimes: map[string]int{}}
-	for _, p := range c.Spec.Protocol.Sometimes {
+	for _, p := range c.Spec.Sometimes() {
 		s.Sometimes[p.Name] = 0
 	}
+	if wl := c.Spec.Protocol.Workload; wl != nil && wl.Model != "" {
+		s.Linearizability = &LinCounts{}
+	}
+	s.EnabledFaults = []string{}
+	for _, k := range c.Spec.EnabledFaults() {
+		s.EnabledFaults = append(s.EnabledFaults, k.String())
+	}
+	s.RequireFaults = c.RequireFaults
+	s.Required = checker.Required(c.Spec.Sometimes())
 	return s
 }
 
@@ -82,7 +94,7 @@ func (c *Campaign) Run(ctx context.Context) Summary {
 	var results []Result
 	for r := range out {
 		if r.Violation != nil && c.OutDir != "" && r.Violation.Property != PropHang {
-			r.Violation.Capsule = c.writeCapsule(r.Seed)
+			r.Violation.Capsule, r.Violation.Artifacts = c.writeCapsule(r.Seed)
 		}
 		results = append(results, r)
 		if c.OnResult != nil {
@@ -92,6 +104,29 @@ func (c *Campaign) Run(ctx context.Context) Summary {
 	s := Summarize(c.Head(), results, time.Since(start))
 	s.Interrupted = ctx.Err() != nil && len(results) < len(c.Seeds)
 	return s
+}
+
+// DetailLimit is how many of a summary's violations `replica run` details.
+const DetailLimit = 10
+
+// Detail completes the reports of the first limit violations of a summary of this campaign:
+// it re-runs their seeds, and adds the checkers' details (a growth curve, why a history is
+// not linearizable), the events leading to each violation and the state of the nodes.
+// Results keep only each violation's headline, so that a long campaign's memory and results
+// files do not grow with its traces; determinism makes the re-run exact.
+func (c *Campaign) Detail(s *Summary, limit int) {
+	for i := range s.Violations[:min(limit, len(s.Violations))] {
+		v := &s.Violations[i]
+		if v.Property == PropHang || v.Property == PropDeterminism {
+			continue
+		}
+		r := c.Spec.Run(v.Seed)
+		if r.Violation == nil || r.Violation.Property != v.Property {
+			continue
+		}
+		full := checker.NewReport(v.Seed, r.Violation)
+		v.Details, v.Context, v.Nodes = full.Details, full.Context, full.Nodes
+	}
 }
 
 // runSeed runs one seed under a wall-clock watchdog, twice with CheckDeterminism.
@@ -137,15 +172,26 @@ func (c *Campaign) sometimesNames() []string {
 	return names
 }
 
-// writeCapsule re-runs a failing seed to record it, and writes its capsule. Re-running keeps
-// campaigns from holding every run's choices in memory; determinism makes it exact.
-func (c *Campaign) writeCapsule(seed uint64) string {
+// writeCapsule re-runs a failing seed to record it, and writes its capsule, and beside it the
+// files in which the run's checkers explain the violation (porcupine's visualization of a
+// history that is not linearizable). Re-running keeps campaigns from holding every run's
+// choices in memory; determinism makes it exact.
+func (c *Campaign) writeCapsule(seed uint64) (path string, artifacts []string) {
 	r := c.Spec.Run(seed)
-	path := filepath.Join(c.OutDir, CapsuleName(c.Spec, seed))
+	path = filepath.Join(c.OutDir, CapsuleName(c.Spec, seed))
 	if err := capsule.Write(path, c.Spec.Capsule(seed, r, "run")); err != nil {
-		return "error: " + err.Error()
+		return "error: " + err.Error(), nil
 	}
-	return path
+	for _, m := range r.Monitors {
+		if e, ok := m.(checker.Explainer); ok {
+			paths, err := e.Explain(path)
+			if err != nil {
+				paths = append(paths, "error: "+err.Error())
+			}
+			artifacts = append(artifacts, paths...)
+		}
+	}
+	return path, artifacts
 }
 
 // CapsuleName is where a failing seed's capsule goes under the output directory.

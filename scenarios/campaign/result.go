@@ -5,6 +5,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/replica-io/replica/checker"
 	"github.com/replica-io/replica/sim"
 )
 
@@ -18,18 +19,23 @@ type Result struct {
 	Reached   []string       `json:"sometimes,omitempty"`
 	Ops       int            `json:"ops"`
 	Unknown   int            `json:"unknown_ops"`
-	Violation *Violation     `json:"violation,omitempty"`
+	// Linearizability is the outcome of the history check: pass, fail, unknown, or empty
+	// when the history was not checked.
+	Linearizability string     `json:"linearizability,omitempty"`
+	Violation       *Violation `json:"violation,omitempty"`
 }
 
-// Violation is a failed property, as reports and programs see it.
-type Violation struct {
-	Property string   `json:"property"`
-	Message  string   `json:"message"`
-	Seed     uint64   `json:"seed"`
-	Time     float64  `json:"time"`
-	Event    int      `json:"event"`
-	Pending  []string `json:"pending,omitempty"`
-	Capsule  string   `json:"capsule,omitempty"`
+// Violation is a failed property, as reports and programs see it (see checker.Report).
+type Violation = checker.Report
+
+// LinCounts counts a campaign's linearizability checks by outcome. Checked is the runs whose
+// history was judged (a run stopped earlier by another violation is not); Unknown the checks
+// that ran out of time, which are neither passed nor failed.
+type LinCounts struct {
+	Checked int `json:"checked"`
+	Passed  int `json:"passed"`
+	Failed  int `json:"failed"`
+	Unknown int `json:"unknown"`
 }
 
 // Summary is the outcome of a campaign: what `replica run -json` prints, and what `replica
@@ -54,7 +60,22 @@ type Summary struct {
 	Unknown      int            `json:"unknown_ops"`
 	CampaignHash string         `json:"campaign_hash"`
 	Interrupted  bool           `json:"interrupted,omitempty"`
+
+	// Linearizability counts the history checks, for protocols whose workload names a model.
+	Linearizability *LinCounts `json:"linearizability,omitempty"`
+	// Coverage: the fault kinds the profile enables, those of them that never fired, the
+	// required sometimes-properties, and the reasons coverage fails the campaign (a required
+	// property never reached; with RequireFaults, an enabled kind that never fired).
+	EnabledFaults    []string `json:"enabled_faults"`
+	NeverFired       []string `json:"never_fired"`
+	RequireFaults    bool     `json:"require_faults,omitempty"`
+	Required         []string `json:"required_sometimes,omitempty"`
+	CoverageFailures []string `json:"coverage_failures"`
 }
+
+// Failed reports whether the campaign fails: a run violated a property, or its coverage
+// falls short.
+func (s Summary) Failed() bool { return s.Failures > 0 || len(s.CoverageFailures) > 0 }
 
 // listLimit bounds the failing seeds, capsules and violations a summary lists.
 const listLimit = 100
@@ -75,9 +96,22 @@ func newResult(seed uint64, r sim.Result, sometimes []string) Result {
 			out.Reached = append(out.Reached, sometimes[i])
 		}
 	}
+	for _, m := range r.Monitors {
+		if s, ok := m.(*checker.Sometimes); ok {
+			out.Reached = append(out.Reached, s.Reached()...)
+		}
+		if j, ok := m.(checker.Judge); ok {
+			if check, o := j.Verdict(); check == checker.PropLinearizable && o != checker.Unchecked {
+				out.Linearizability = o.String()
+			}
+		}
+	}
 	if v := r.Violation; v != nil {
-		out.Violation = &Violation{Property: v.Property, Message: v.Message, Seed: seed,
-			Time: v.Time.Seconds(), Event: v.Event, Pending: v.Pending}
+		// The headline only: the events, node states and details of every failing seed
+		// would make a long campaign's memory and results grow with its traces (Detail
+		// fills them in for the violations a person reads).
+		out.Violation = checker.NewReport(seed, v)
+		out.Violation.Details, out.Violation.Context, out.Violation.Nodes = nil, nil, nil
 	}
 	return out
 }
@@ -99,6 +133,9 @@ func Summarize(head Summary, results []Result, wall time.Duration) Summary {
 	sort.Slice(rs, func(i, j int) bool { return rs[i].Seed < rs[j].Seed })
 	s := head
 	s.FailingSeeds, s.Capsules, s.Violations = []uint64{}, []string{}, []Violation{}
+	if head.Linearizability != nil {
+		s.Linearizability = &LinCounts{}
+	}
 	s.Faults, s.Sometimes = map[string]int{}, map[string]int{}
 	for name := range head.Sometimes { // names reached by no run stay listed, at zero
 		s.Sometimes[name] = 0
@@ -118,6 +155,17 @@ func Summarize(head Summary, results []Result, wall time.Duration) Summary {
 		for _, name := range r.Reached {
 			s.Sometimes[name]++
 		}
+		if l := s.Linearizability; l != nil && r.Linearizability != "" {
+			l.Checked++
+			switch r.Linearizability {
+			case checker.Pass.String():
+				l.Passed++
+			case checker.Fail.String():
+				l.Failed++
+			default:
+				l.Unknown++
+			}
+		}
 		h.Uint64(r.Seed)
 		h.String(r.TraceHash)
 		if v := r.Violation; v != nil {
@@ -133,5 +181,25 @@ func Summarize(head Summary, results []Result, wall time.Duration) Summary {
 	}
 	s.Virtual = virtual.Seconds()
 	s.CampaignHash = fmt.Sprintf("%016x", h.Sum())
+	s.NeverFired = checker.NeverFired(kinds(s.EnabledFaults), s.Faults)
+	if s.NeverFired == nil {
+		s.NeverFired = []string{}
+	}
+	s.CoverageFailures = checker.CoverageFailures(s.SeedsRun, checker.Unreached(s.Required, s.Sometimes),
+		s.NeverFired, s.RequireFaults)
+	if s.CoverageFailures == nil || s.SeedsRun == 0 {
+		s.CoverageFailures = []string{}
+	}
 	return s
+}
+
+// kinds turns fault kind names back into kinds.
+func kinds(names []string) []sim.Kind {
+	var ks []sim.Kind
+	for _, n := range names {
+		if k, ok := sim.KindByName(n); ok {
+			ks = append(ks, k)
+		}
+	}
+	return ks
 }

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/replica-io/replica/scenarios"
+	"github.com/replica-io/replica/scenarios/campaign"
+	"github.com/replica-io/replica/sim"
+)
+
+// checkFlags are the flags of `replica run` that tune the checkers.
+type checkFlags struct {
+	context       int
+	requireFaults bool
+}
+
+func addCheckFlags(fs *flag.FlagSet) *checkFlags {
+	cf := &checkFlags{}
+	fs.IntVar(&cf.context, "context", sim.DefaultContext, "events shown before each violation in its report")
+	fs.BoolVar(&cf.requireFaults, "require-faults", false, "fail the campaign if a fault kind its profile enables never fired")
+	return cf
+}
+
+// apply checks the flags' values and sets them on the campaign; it returns an error for a bad
+// value.
+func (cf *checkFlags) apply(spec *scenarios.Spec, c *campaign.Campaign) error {
+	if cf.context < 1 {
+		return fmt.Errorf("-context %d: must be at least 1", cf.context)
+	}
+	spec.Context = cf.context
+	c.RequireFaults = cf.requireFaults
+	return nil
+}
+
+// printChecks prints the verdicts of the checkers beyond the failing seeds: linearizability
+// checks by outcome, fault kinds that never fired, and what fails the campaign's coverage.
+func printChecks(w io.Writer, s campaign.Summary) {
+	if l := s.Linearizability; l != nil {
+		fmt.Fprintf(w, "  linearizability: %d checked, %d passed, %d failed, %d unknown (ran out of time)\n",
+			l.Checked, l.Passed, l.Failed, l.Unknown)
+	}
+	if len(s.NeverFired) > 0 {
+		fmt.Fprintf(w, "  enabled but never fired: %s\n", strings.Join(s.NeverFired, ", "))
+	}
+	for _, f := range s.CoverageFailures {
+		fmt.Fprintf(w, "FAIL coverage: %s\n", f)
+	}
+}
+
+// printReport prints a violation's whole report.
+func printReport(w io.Writer, v campaign.Violation) {
+	fmt.Fprintln(w)
+	v.Write(w)
+}
