@@ -586,10 +586,10 @@ func (e *uenv) CancelTimer(name string) {
 		delete(e.s.timers, name)
 	}
 }
-func (e *uenv) Store(key string, v any)                      { e.s.store(key, v) }
-func (e *uenv) Load(key string) (any, bool)                  { return e.s.load(key) }
-func (e *uenv) Sync()                                        { e.s.sync() }
-func (e *uenv) Reply(req node.Request, result any)           { trace(e.tr, Reply, e.s.id, 0, req.Client, result) }
+func (e *uenv) Store(key string, v any)            { e.s.store(key, v) }
+func (e *uenv) Load(key string) (any, bool)        { return e.s.load(key) }
+func (e *uenv) Sync()                              { e.s.sync() }
+func (e *uenv) Reply(req node.Request, result any) { trace(e.tr, Reply, e.s.id, 0, req.Client, result) }
 
 // Output adds v to the state's set of outputs; an output seen before adds nothing, so that
 // states do not grow with repetitions.
