@@ -109,13 +109,13 @@ var scenarios = []*Scenario{
 		Profile: mixed, Faults: 6, Liveness: 10},
 	{Name: "crash-restart", Summary: "frequent crashes and restarts from durable state, lossy network",
 		Profile: func(t node.Timing) sim.Profile {
-			// Quick reboots, often: a node that crashes between two messages of one
-			// exchange and is back before the next is what exposes state that should
-			// have been durable.
+			// Quick reboots, often, and right after steps: a node that crashes between two
+			// messages of one exchange and is back before the next is what exposes state
+			// that should have been durable.
 			d := delays(t)
 			d.TailProb = 0.1
-			return sim.Profile{Delay: d, Drop: 0.05, Duplicate: 0.2, Reorder: true,
-				FaultEvery: t.Settle / 15, Down: t.Settle / 60, Crash: 1, MaxDown: -1}
+			return sim.Profile{Delay: d, Drop: 0.05, Duplicate: 0.1, Reorder: true,
+				FaultEvery: t.Settle / 15, Down: t.Settle / 150, Crash: 1, StepCrash: 0.05, MaxDown: -1}
 		},
 		Faults: 6, Liveness: 10},
 	{Name: "swarm", Summary: "each seed draws which faults are on and how often (swarm testing)",

@@ -102,6 +102,11 @@ func (w *World) crashSome() {
 	if id == 0 {
 		return
 	}
+	w.crashFor(id)
+}
+
+// crashFor crashes node id and schedules its restart after a downtime.
+func (w *World) crashFor(id node.ID) {
 	w.crash(id)
 	s := w.slot(id)
 	s.restartAt = w.now + 1 + w.pick(Faults, w.profile.Down)

@@ -42,6 +42,10 @@ type Profile struct {
 	// Skew is the largest timer clock skew: each node's timers run at a rate drawn in
 	// [1-Skew, 1+Skew].
 	Skew float64
+	// StepCrash is the probability that a node crashes right after a step, before it
+	// does anything else: crashes placed between the messages of one exchange, where state
+	// that should have been durable is lost. The node restarts after a downtime in [0, Down].
+	StepCrash float64
 	// Cut lists links that are down for the whole fault phase, each one way (From cannot
 	// reach To): a fixed network shape such as partial connectivity, rather than drawn
 	// partitions. Drawn partitions come and go on top of it; healing restores it all.
@@ -144,7 +148,7 @@ func (p Profile) Enabled() []Kind {
 	add(faults && p.Isolate > 0, KindPartitionIsolate, KindHeal)
 	add(faults && p.OneWay > 0, KindPartitionOneWay, KindHeal)
 	add(faults && p.Partial > 0, KindPartitionPartial, KindHeal)
-	add(faults && p.Crash > 0, KindCrash, KindRestart)
+	add(faults && p.Crash > 0 || p.StepCrash > 0, KindCrash, KindRestart)
 	add(faults && p.Pause > 0, KindPause, KindResume)
 	add(p.Skew > 0, KindSkew)
 	ks = append(ks, p.Byzantine.kinds()...)
@@ -171,6 +175,12 @@ func (p Profile) String() string {
 	}
 	if p.Skew > 0 {
 		fmt.Fprintf(&b, " skew=%.3g", p.Skew)
+	}
+	if p.StepCrash > 0 {
+		fmt.Fprintf(&b, " step-crash=%.3g", p.StepCrash)
+		if p.FaultEvery <= 0 {
+			fmt.Fprintf(&b, " down=%v", p.Down)
+		}
 	}
 	if len(p.Cut) > 0 {
 		b.WriteString(" cut=")

@@ -256,6 +256,9 @@ func (w *World) step(s *slot, f func(n node.Node, env node.Env)) {
 	w.env.s = s
 	w.env.effects = 0
 	f(s.state, &w.env)
+	if p := w.profile.StepCrash; p > 0 && !w.live && w.down() < w.maxDown() && w.choose.Flip(Faults, p) {
+		w.crashFor(s.id)
+	}
 }
 
 // check evaluates the invariants, monitors and sometimes-properties after a step. Progress

@@ -61,6 +61,21 @@ type slot struct {
 	pending   map[string]any
 	rate      float64 // timer clock rate (skew)
 	restartAt time.Duration
+
+	// For exploration: the maps may be shared with the same node in another state (copy on
+	// write), and the durable storage's hash is kept until it changes.
+	shared   bool
+	durHash  uint64
+	durValid bool
+}
+
+// own gives the slot its own maps before they change, when they are shared.
+func (s *slot) own() {
+	if !s.shared {
+		return
+	}
+	s.timers, s.durable, s.pending = maps(s.timers), maps(s.durable), maps(s.pending)
+	s.shared = false
 }
 
 // World is a simulated cluster: nodes, durable storage, messages in flight, timers,

@@ -45,15 +45,15 @@ func runShow(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageError(stderr, "replica show", "%v", err)
 	}
-	spec, err := scenarios.FromCapsule(c)
+	rp, err := scenarios.ReplayCapsule(c)
 	if err != nil {
 		return usageError(stderr, "replica show", "capsule %s: %v", path, err)
 	}
-	r, rec := spec.Replay(c.Choices)
+	r := rp.Result
 	if *format == "jsonl" {
 		showJSONL(stdout, r)
 	} else {
-		showText(stdout, path, spec, c, r, rec)
+		showText(stdout, path, rp, c)
 	}
 	if r.Violation != nil {
 		return 1
@@ -61,14 +61,20 @@ func runShow(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func showText(w io.Writer, path string, spec *scenarios.Spec, c *capsule.Capsule, r sim.Result, rec *sim.Recorded) {
-	fmt.Fprintf(w, "%s: %s n=%d seed %d, written by %s\n", path, spec.Name(), spec.Cluster.N, c.Seed, c.Source)
-	if len(c.Options) > 0 {
-		fmt.Fprintf(w, "options: %s\n", optionsLine(c.Options))
+func showText(w io.Writer, path string, rp *scenarios.Replayed, c *capsule.Capsule) {
+	r := rp.Result
+	if rp.Untimed {
+		// An explorer's path: untimed, so every entry's time is zero and its event is the step.
+		fmt.Fprintf(w, "%s: %s, a path of %d steps, written by %s\n\n", path, rp.Name, len(c.Choices), c.Source)
+	} else {
+		fmt.Fprintf(w, "%s: %s n=%d seed %d, written by %s\n", path, rp.Name, rp.N, c.Seed, c.Source)
+		if len(c.Options) > 0 {
+			fmt.Fprintf(w, "options: %s\n", optionsLine(c.Options))
+		}
+		fmt.Fprintf(w, "profile: %s\n", r.Profile)
+		fmt.Fprintf(w, "%d events, %d faults (%s), %d client requests; faults are marked !\n\n",
+			r.Events, r.Faults.Total(), faultKinds(r.Faults), r.Ops)
 	}
-	fmt.Fprintf(w, "profile: %s\n", r.Profile)
-	fmt.Fprintf(w, "%d events, %d faults (%s), %d client requests; faults are marked !\n\n",
-		r.Events, r.Faults.Total(), faultKinds(r.Faults), r.Ops)
 	fmt.Fprintf(w, "%6s %12s    %-9s %s\n", "event", "time", "what", "where and what")
 	for _, e := range r.Trace {
 		fmt.Fprintln(w, e)
@@ -76,7 +82,7 @@ func showText(w io.Writer, path string, spec *scenarios.Spec, c *capsule.Capsule
 	fmt.Fprintln(w)
 	if fmt.Sprintf("%016x", r.TraceHash) != fmt.Sprintf("%016x", c.TraceHash) {
 		why := "the code changed since the capsule was written"
-		if rec.Diverged() {
+		if rp.Diverged {
 			why += " (the run asked for choices the capsule does not hold)"
 		}
 		fmt.Fprintf(w, "note: trace %016x differs from the recorded %016x: %s\n", r.TraceHash, c.TraceHash, why)

@@ -3,6 +3,7 @@ package simtest_test
 import (
 	"flag"
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -99,6 +100,7 @@ func lastRun(t *testing.T, out string) (events, faults int) {
 // bug, shrinks the failing schedule, saves it in a fail file, and replays that file first
 // on the next check.
 func TestRapidFindsNoPersist(t *testing.T) {
+	pkg, _ := os.Getwd()
 	t.Chdir(t.TempDir()) // rapid writes its fail file under testdata/rapid here
 	setFlag(t, "rapid.shrinktime", "3s")
 	// The property is simtest.Property's, keeping the first failing run it meets: rapid's
@@ -139,6 +141,10 @@ func TestRapidFindsNoPersist(t *testing.T) {
 		t.Fatalf("want one fail file, found %v", files)
 	}
 
+	if *update {
+		keepFailFile(t, files[0], filepath.Join(pkg, "testdata", "rapid", "PaxosNoPersistFailFile"))
+	}
+
 	// The next check replays the fail file before drawing anything new.
 	again := &recorder{T: t, name: "PaxosNoPersist"}
 	again.check(prop)
@@ -148,9 +154,30 @@ func TestRapidFindsNoPersist(t *testing.T) {
 	}
 }
 
+var update = flag.Bool("update", false, "re-record the fail file that TestPaxosNoPersistFailFile replays")
+
+// keepFailFile installs a fresh fail file as the one TestPaxosNoPersistFailFile replays
+// (go test -run TestRapidFindsNoPersist -update, after the simulator's choices change).
+func keepFailFile(t *testing.T, src, dir string) {
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, _ := filepath.Glob(filepath.Join(dir, "*.fail"))
+	for _, f := range old {
+		os.Remove(f)
+	}
+	name := strings.Replace(filepath.Base(src), "PaxosNoPersist-", "PaxosNoPersistFailFile-", 1)
+	os.MkdirAll(dir, 0o755)
+	if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestPaxosNoPersistFailFile replays the fail file kept under testdata/rapid: rapid reads it
 // before anything else, so the shrunk schedule it holds must still break no-persist paxos.
-// (Regenerate it with TestRapidFindsNoPersist if the simulator's choices change.)
+// (Re-record it with go test -run TestRapidFindsNoPersist -update when the simulator's
+// choices change.)
 func TestPaxosNoPersistFailFile(t *testing.T) {
 	name := "PaxosNoPersistFailFile"
 	files, _ := filepath.Glob(filepath.Join("testdata", "rapid", name, name+"-*.fail"))
