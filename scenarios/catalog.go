@@ -7,8 +7,10 @@ import (
 	"time"
 
 	"github.com/replica-io/replica/protocols/abd"
+	"github.com/replica-io/replica/protocols/bracha"
 	"github.com/replica-io/replica/protocols/node"
 	"github.com/replica-io/replica/protocols/paxos"
+	"github.com/replica-io/replica/protocols/pbft"
 	"github.com/replica-io/replica/protocols/raft"
 	"github.com/replica-io/replica/sim"
 )
@@ -17,6 +19,8 @@ import (
 var protocols = []*node.Protocol{
 	paxos.Protocol,
 	abd.Protocol,
+	bracha.Protocol,
+	pbft.Protocol,
 	raft.Protocol,
 }
 
@@ -59,6 +63,12 @@ type Scenario struct {
 	For []string
 	// Checks are what the scenario demands beyond the protocol's own properties (see Checks).
 	Checks Checks
+	// F is the number of Byzantine nodes when the command line does not set one: AllF for
+	// as many as the protocol tolerates. ExceedF says the scenario means to break the
+	// protocol's fault threshold (to show what the threshold protects): it runs one Byzantine
+	// node more than tolerated, and -f may go beyond the threshold too.
+	F       int
+	ExceedF bool
 	// Params are protocol knobs the scenario sets (node.Config.Params), such as membership
 	// churn for Raft; a protocol ignores knobs it does not know.
 	Params map[string]int
@@ -106,13 +116,13 @@ var scenarios = []*Scenario{
 		Profile: mixed, Faults: 6, Liveness: 10},
 	{Name: "crash-restart", Summary: "frequent crashes and restarts from durable state, lossy network",
 		Profile: func(t node.Timing) sim.Profile {
-			// Quick reboots, often: a node that crashes between two messages of one
-			// exchange and is back before the next is what exposes state that should
-			// have been durable.
+			// Quick reboots, often, and right after steps: a node that crashes between two
+			// messages of one exchange and is back before the next is what exposes state
+			// that should have been durable.
 			d := delays(t)
 			d.TailProb = 0.1
-			return sim.Profile{Delay: d, Drop: 0.05, Duplicate: 0.2, Reorder: true,
-				FaultEvery: t.Settle / 15, Down: t.Settle / 60, Crash: 1, MaxDown: -1}
+			return sim.Profile{Delay: d, Drop: 0.05, Duplicate: 0.1, Reorder: true,
+				FaultEvery: t.Settle / 15, Down: t.Settle / 150, Crash: 1, StepCrash: 0.05, MaxDown: -1}
 		},
 		Faults: 6, Liveness: 10},
 	{Name: "swarm", Summary: "each seed draws which faults are on and how often (swarm testing)",

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/replica-io/replica/protocols/node"
@@ -18,6 +19,9 @@ type Spec struct {
 	Cluster  node.Config
 	// Faults overrides the scenario's fault-phase length when positive.
 	Faults time.Duration
+	// Clients and Ops override the protocol's workload size when positive (a shrunk
+	// failure needs fewer clients).
+	Clients, Ops int
 	// Context is how many trace entries lead up to a violation in its report (zero: the
 	// simulator's default); LinLimit the time limit of one linearizability check (zero:
 	// the checker's default).
@@ -63,12 +67,19 @@ func Resolve(protocol, bug, scenario string, n, f int) (*Spec, error) {
 	if f < 0 {
 		return nil, fmt.Errorf("-f %d: the number of Byzantine nodes cannot be negative", f)
 	}
+	if f == 0 {
+		f = s.byzantine(p, n)
+	}
 	if f > 0 {
 		if p.MaxFaulty == nil {
 			return nil, fmt.Errorf("-f %d: protocol %s tolerates crash faults only, not Byzantine nodes", f, p.Name)
 		}
-		if max := p.MaxFaulty(n); f > max {
-			return nil, fmt.Errorf("-f %d: protocol %s with n=%d tolerates at most %d Byzantine nodes", f, p.Name, n, max)
+		if max := p.MaxFaulty(n); f > max && !s.ExceedF {
+			return nil, fmt.Errorf("-f %d: protocol %s with n=%d tolerates at most %d Byzantine %s%s", f, p.Name, n, max,
+				plural(max, "node", "nodes"), enoughNodes(p, f))
+		}
+		if f >= n {
+			return nil, fmt.Errorf("-f %d: a cluster of n=%d needs at least one correct node", f, n)
 		}
 	}
 	return &Spec{Protocol: p, Bug: bug, Scenario: s, Cluster: node.Config{N: n, F: f, Bug: bug, Params: s.Params}}, nil
@@ -98,6 +109,8 @@ func (s *Spec) Config() sim.Config {
 		Swarm:     s.Scenario.Swarm,
 		Faults:    scale(t, s.Scenario.Faults),
 		Liveness:  scale(t, s.Scenario.Liveness),
+		Clients:   s.Clients,
+		Ops:       s.Ops,
 		MaxEvents: s.Scenario.MaxEvents,
 	}
 	if s.Faults > 0 {
@@ -129,14 +142,33 @@ func (s *Spec) Capsule(seed uint64, r sim.Result, source string) *capsule.Capsul
 		N: s.Cluster.N, F: s.Cluster.F, Seed: seed, Profile: r.Profile.String(),
 		TraceHash: r.TraceHash, Choices: r.Choices,
 	}
-	if s.Faults > 0 {
-		c.Options = map[string]string{"faults": s.Faults.String()}
-	}
+	c.Options = s.Options()
 	if v := r.Violation; v != nil {
 		c.Property, c.Message, c.Event = v.Property, v.Message, v.Event
 	}
 	return c
 }
+
+// Options lists the spec's overrides of its scenario as capsule options.
+func (s *Spec) Options() map[string]string {
+	o := map[string]string{}
+	if s.Faults > 0 {
+		o["faults"] = s.Faults.String()
+	}
+	if s.Clients > 0 {
+		o["clients"] = strconv.Itoa(s.Clients)
+	}
+	if s.Ops > 0 {
+		o["ops"] = strconv.Itoa(s.Ops)
+	}
+	if len(o) == 0 {
+		return nil
+	}
+	return o
+}
+
+// maxWorkload bounds the clients and operations a capsule may ask for.
+const maxWorkload = 10_000
 
 // FromCapsule rebuilds the spec a capsule was recorded with.
 func FromCapsule(c *capsule.Capsule) (*Spec, error) {
@@ -152,6 +184,16 @@ func FromCapsule(c *capsule.Capsule) (*Spec, error) {
 				return nil, fmt.Errorf("bad option faults=%s", v)
 			}
 			s.Faults = d
+		case "clients", "ops":
+			x, err := strconv.Atoi(v)
+			if err != nil || x <= 0 || x > maxWorkload {
+				return nil, fmt.Errorf("bad option %s=%s", k, v)
+			}
+			if k == "clients" {
+				s.Clients = x
+			} else {
+				s.Ops = x
+			}
 		default:
 			return nil, fmt.Errorf("unknown option %q", k)
 		}

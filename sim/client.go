@@ -18,6 +18,8 @@ type client struct {
 	target   node.ID
 	attempts int
 	wait     uint64 // generation of the current wait, so stale timeouts are ignored
+	// replies holds, with Matching, the nodes (a bit each) that sent each result, by hash.
+	replies map[uint64]uint64
 }
 
 func (w *World) workload() (clients, ops int) {
@@ -74,7 +76,9 @@ func (w *World) submit(c *client) {
 	c.attempts++
 	w.gen++
 	c.wait = w.gen
-	w.schedule(event{at: w.now + w.delay(), kind: evRequest, node: c.target, cl: c.index, msg: c.req})
+	for _, to := range w.requestTargets(c) {
+		w.schedule(event{at: w.now + w.delay(), kind: evRequest, node: to, cl: c.index, msg: c.req})
+	}
 	w.schedule(event{at: w.now + w.proto.Workload.Timeout, kind: evClientTimeout, cl: c.index, gen: c.wait})
 }
 
@@ -126,6 +130,10 @@ func (w *World) answer(e event) {
 		w.schedule(event{at: w.now + w.proto.Timing.Delay, kind: evClientRetry, cl: c.index, gen: c.wait})
 		return
 	}
+	if !w.matched(c, e.node, res) {
+		w.record(Answer, e.node, 0, c.id, r.result)
+		return // not yet enough nodes vouch for this result
+	}
 	op := &w.history[c.op]
 	op.Output, op.Return, op.Done = res, w.now, true
 	w.record(Answer, e.node, 0, c.id, res)
@@ -171,6 +179,7 @@ func (w *World) finishOp(c *client) {
 	c.op = -1
 	c.done++
 	c.wait = 0
+	clear(c.replies)
 	w.schedule(event{at: w.now + w.pick(Workload, w.proto.Timing.Delay), kind: evClientNext, cl: c.index})
 }
 

@@ -10,15 +10,16 @@ import (
 // copy shares no memory with v. Values without such references are returned as they are, at
 // no cost. The simulator clones what crosses a node's boundary (sent messages, stored values)
 // so that a protocol that keeps mutating its own state cannot change a message in flight or
-// its durable storage behind the simulator's back.
+// its durable storage behind the simulator's back; the explorer clones the state of the node
+// that steps.
+//
+// The cluster's node.Config is shared, not copied: it is the same, unchanged, for a whole run.
 func Clone[T any](v T) T {
-	rv := reflect.ValueOf(&v).Elem()
-	if !hasRefs(rv.Type()) {
-		return v
+	fix := fixerFor(reflect.TypeOf(&v).Elem())
+	if fix != nil {
+		fix(unsafe.Pointer(&v)) // v is already a shallow copy: deepen it in place
 	}
-	out := reflect.New(rv.Type()).Elem()
-	deepCopy(out, rv) // rv is addressable: it is the local variable v
-	return out.Interface().(T)
+	return v
 }
 
 // cloneAny is Clone for dynamically typed values.
@@ -27,12 +28,138 @@ func cloneAny(v any) any {
 		return nil
 	}
 	t := reflect.TypeOf(v)
-	if !hasRefs(t) {
+	fix := fixerFor(t)
+	if fix == nil {
 		return v
 	}
-	out := reflect.New(t).Elem()
-	deepCopy(out, addressable(reflect.ValueOf(v)))
-	return out.Interface()
+	c := reflect.New(t)
+	c.Elem().Set(reflect.ValueOf(v))
+	fix(c.UnsafePointer())
+	return c.Elem().Interface()
+}
+
+// fixFunc deepens, in place, a shallow copy of a value at p: every slice, map and pointer it
+// holds is replaced by a copy. Types without references have no fixFunc (nil).
+type fixFunc func(p unsafe.Pointer)
+
+var fixFuncs sync.Map // reflect.Type -> fixFunc
+
+// fixerFor returns the compiled fixFunc of t, nil when values of t share no memory.
+func fixerFor(t reflect.Type) fixFunc {
+	if f, ok := fixFuncs.Load(t); ok {
+		return f.(fixFunc)
+	}
+	if !hasRefs(t) {
+		fixFuncs.Store(t, fixFunc(nil))
+		return nil
+	}
+	var f fixFunc // a forward reference, for recursive types
+	fixFuncs.Store(t, fixFunc(func(p unsafe.Pointer) { f(p) }))
+	f = compileFix(t)
+	fixFuncs.Store(t, f)
+	return f
+}
+
+func compileFix(t reflect.Type) fixFunc {
+	switch t.Kind() {
+	case reflect.Struct:
+		type field struct {
+			off uintptr
+			fix fixFunc
+		}
+		var fields []field
+		for i := 0; i < t.NumField(); i++ {
+			sf := t.Field(i)
+			if fix := fixerFor(sf.Type); fix != nil && sf.Type != configType {
+				fields = append(fields, field{sf.Offset, fix})
+			}
+		}
+		return func(p unsafe.Pointer) {
+			for _, f := range fields {
+				f.fix(unsafe.Add(p, f.off))
+			}
+		}
+	case reflect.Array:
+		fix, size, n := fixerFor(t.Elem()), t.Elem().Size(), t.Len()
+		return func(p unsafe.Pointer) {
+			for i := 0; i < n; i++ {
+				fix(unsafe.Add(p, uintptr(i)*size))
+			}
+		}
+	case reflect.Slice:
+		fix, size := fixerFor(t.Elem()), t.Elem().Size()
+		return func(p unsafe.Pointer) {
+			v := reflect.NewAt(t, p).Elem()
+			if v.IsNil() {
+				return
+			}
+			c := reflect.MakeSlice(t, v.Len(), v.Len())
+			reflect.Copy(c, v)
+			if fix != nil {
+				data := c.UnsafePointer()
+				for i := 0; i < v.Len(); i++ {
+					fix(unsafe.Add(data, uintptr(i)*size))
+				}
+			}
+			v.Set(c)
+		}
+	case reflect.Map:
+		kfix, vfix := fixerFor(t.Key()), fixerFor(t.Elem())
+		return func(p unsafe.Pointer) {
+			v := reflect.NewAt(t, p).Elem()
+			if v.IsNil() {
+				return
+			}
+			c := reflect.MakeMapWithSize(t, v.Len())
+			k, e := reflect.New(t.Key()).Elem(), reflect.New(t.Elem()).Elem()
+			for it := v.MapRange(); it.Next(); {
+				k.SetIterKey(it)
+				e.SetIterValue(it)
+				if kfix != nil {
+					kfix(k.Addr().UnsafePointer())
+				}
+				if vfix != nil {
+					vfix(e.Addr().UnsafePointer())
+				}
+				c.SetMapIndex(k, e)
+			}
+			v.Set(c)
+		}
+	case reflect.Pointer:
+		elem := t.Elem()
+		fix := fixerFor(elem)
+		return func(p unsafe.Pointer) {
+			q := *(*unsafe.Pointer)(p)
+			if q == nil {
+				return
+			}
+			c := reflect.New(elem)
+			c.Elem().Set(reflect.NewAt(elem, q).Elem())
+			if fix != nil {
+				fix(c.UnsafePointer())
+			}
+			reflect.NewAt(t, p).Elem().Set(c)
+		}
+	case reflect.Interface:
+		return func(p unsafe.Pointer) {
+			v := reflect.NewAt(t, p).Elem()
+			if v.IsNil() {
+				return
+			}
+			// A value boxed in an interface is never changed in place, so one without
+			// references may be shared; one with references is copied and deepened.
+			dyn := v.Elem()
+			fix := fixerFor(dyn.Type())
+			if fix == nil {
+				return
+			}
+			c := reflect.New(dyn.Type())
+			c.Elem().Set(dyn)
+			fix(c.UnsafePointer())
+			v.Set(c.Elem())
+		}
+	}
+	return nil // functions and channels are shared: they have no value to copy
 }
 
 // refsCache remembers, per type, whether values of it can share memory.
@@ -60,91 +187,10 @@ func computeRefs(t reflect.Type, seen map[reflect.Type]bool) bool {
 		return computeRefs(t.Elem(), seen)
 	case reflect.Struct:
 		for i := 0; i < t.NumField(); i++ {
-			if computeRefs(t.Field(i).Type, seen) {
+			if t.Field(i).Type != configType && computeRefs(t.Field(i).Type, seen) {
 				return true
 			}
 		}
 	}
 	return false
-}
-
-func deepCopy(dst, src reflect.Value) {
-	switch src.Kind() {
-	case reflect.Slice:
-		if src.IsNil() {
-			return
-		}
-		s := reflect.MakeSlice(src.Type(), src.Len(), src.Len())
-		if hasRefs(src.Type().Elem()) {
-			for i := 0; i < src.Len(); i++ {
-				deepCopy(s.Index(i), src.Index(i))
-			}
-		} else {
-			reflect.Copy(s, src)
-		}
-		dst.Set(s)
-	case reflect.Array:
-		for i := 0; i < src.Len(); i++ {
-			deepCopy(dst.Index(i), src.Index(i))
-		}
-	case reflect.Map:
-		if src.IsNil() {
-			return
-		}
-		m := reflect.MakeMapWithSize(src.Type(), src.Len())
-		it := src.MapRange()
-		for it.Next() {
-			k := reflect.New(src.Type().Key()).Elem()
-			deepCopy(k, addressable(it.Key()))
-			e := reflect.New(src.Type().Elem()).Elem()
-			deepCopy(e, addressable(it.Value()))
-			m.SetMapIndex(k, e)
-		}
-		dst.Set(m)
-	case reflect.Pointer:
-		if src.IsNil() {
-			return
-		}
-		p := reflect.New(src.Type().Elem())
-		deepCopy(p.Elem(), src.Elem())
-		dst.Set(p)
-	case reflect.Interface:
-		if src.IsNil() {
-			return
-		}
-		e := reflect.New(src.Elem().Type()).Elem()
-		deepCopy(e, addressable(src.Elem()))
-		dst.Set(e)
-	case reflect.Struct:
-		if !hasRefs(src.Type()) {
-			dst.Set(src)
-			return
-		}
-		for i := 0; i < src.NumField(); i++ {
-			// Unexported fields are read and written through aliases at their addresses:
-			// a protocol's state is mostly unexported, and must be copied whole.
-			deepCopy(settable(dst.Field(i)), settable(src.Field(i)))
-		}
-	default:
-		dst.Set(src)
-	}
-}
-
-// addressable returns v itself if it is addressable, else an addressable copy of it.
-func addressable(v reflect.Value) reflect.Value {
-	if v.CanAddr() {
-		return v
-	}
-	c := reflect.New(v.Type()).Elem()
-	c.Set(v)
-	return c
-}
-
-// settable returns an alias of the addressable value v that reflection lets us read and
-// write even when v is an unexported field.
-func settable(v reflect.Value) reflect.Value {
-	if v.CanSet() {
-		return v
-	}
-	return reflect.NewAt(v.Type(), unsafe.Pointer(v.UnsafeAddr())).Elem()
 }

@@ -73,7 +73,10 @@ func (e *env) Sync()                       { e.s.sync() }
 // Storage, the same in every driver: writes are copied in, reads copied out, and a write is
 // durable only once synced.
 
-func (s *slot) store(key string, v any) { s.pending[key] = cloneAny(v) }
+func (s *slot) store(key string, v any) {
+	s.own()
+	s.pending[key] = cloneAny(v)
+}
 
 func (s *slot) load(key string) (any, bool) {
 	if v, ok := s.pending[key]; ok {
@@ -84,10 +87,15 @@ func (s *slot) load(key string) (any, bool) {
 }
 
 func (s *slot) sync() {
+	if len(s.pending) == 0 {
+		return
+	}
+	s.own()
 	for k, v := range s.pending { // each key on its own: the order does not matter
 		s.durable[k] = v
 	}
 	clear(s.pending)
+	s.durValid = false
 }
 
 func (e *env) Output(v any) {

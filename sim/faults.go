@@ -102,6 +102,11 @@ func (w *World) crashSome() {
 	if id == 0 {
 		return
 	}
+	w.crashFor(id)
+}
+
+// crashFor crashes node id and schedules its restart after a downtime.
+func (w *World) crashFor(id node.ID) {
 	w.crash(id)
 	s := w.slot(id)
 	s.restartAt = w.now + 1 + w.pick(Faults, w.profile.Down)
@@ -132,7 +137,7 @@ func (w *World) restart(e event) {
 
 // boot creates node s's protocol state and starts it.
 func (w *World) boot(s *slot) {
-	s.state = w.proto.New(w.cfg.Cluster, s.id)
+	s.state = w.newState(s.id)
 	s.up = true
 	w.step(s, func(n node.Node, env node.Env) { n.Start(env) })
 }
@@ -265,6 +270,7 @@ func (w *World) startLiveness() {
 	if w.proto.Quorum != nil {
 		q = w.proto.Quorum(n)
 	}
+	q = min(n, q+len(w.profile.Byzantine.Nodes)) // a quorum of correct nodes, beside the Byzantine ones
 	size := q + w.choose.Choose(Faults, n-q+1)
 	w.core = make([]bool, n)
 	// Choose the core: the nodes that are up first, in a drawn order, then the others.

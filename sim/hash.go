@@ -2,10 +2,12 @@ package sim
 
 import (
 	"fmt"
-	"math"
 	"math/bits"
 	"reflect"
 	"sync"
+	"unsafe"
+
+	"github.com/replica-io/replica/protocols/node"
 )
 
 // Hasher folds values into a 64-bit hash deterministically: the same value gives the same
@@ -47,83 +49,179 @@ func (h *Hasher) String(s string) {
 
 // Value adds any plain Go value: numbers, strings, structs, slices, arrays, maps (in an
 // order-independent way) and interfaces (with their dynamic type). Pointers are followed,
-// never hashed as addresses. Functions and channels are refused: they have no value to hash.
+// never hashed as addresses; nil and empty slices hash alike. Functions and channels are
+// refused: they have no value to hash.
+//
+// Each type is compiled once into a function over the value's memory, so that hashing a
+// message costs a few nanoseconds per field rather than a reflective walk.
 func (h *Hasher) Value(v any) {
 	if v == nil {
 		h.Uint64(0)
 		return
 	}
-	switch x := v.(type) { // fast paths for the commonest payloads
-	case int:
-		h.Uint64(1)
-		h.Int(x)
-		return
-	case string:
-		h.Uint64(2)
-		h.String(x)
-		return
-	}
-	h.value(reflect.ValueOf(v))
+	t := reflect.TypeOf(v)
+	h.Uint64(typeHash(t))
+	hasherFor(t)(h, efaceData(&v, t))
 }
 
-func (h *Hasher) value(v reflect.Value) {
-	t := v.Type()
-	h.Uint64(typeHash(t))
-	switch v.Kind() {
-	case reflect.Bool:
-		if v.Bool() {
-			h.Uint64(1)
-		} else {
-			h.Uint64(0)
+// hashFunc adds the value of a fixed type stored at p.
+type hashFunc func(h *Hasher, p unsafe.Pointer)
+
+var hashFuncs sync.Map // reflect.Type -> hashFunc
+
+// hasherFor returns the compiled hash function of t.
+func hasherFor(t reflect.Type) hashFunc {
+	if f, ok := hashFuncs.Load(t); ok {
+		return f.(hashFunc)
+	}
+	// A recursive type refers to itself through a pointer, slice or map: store a forward
+	// reference first, so that compiling it ends.
+	var f hashFunc
+	hashFuncs.Store(t, hashFunc(func(h *Hasher, p unsafe.Pointer) { f(h, p) }))
+	f = compileHash(t)
+	hashFuncs.Store(t, f)
+	return f
+}
+
+func compileHash(t reflect.Type) hashFunc {
+	switch t.Kind() {
+	case reflect.Bool, reflect.Uint8, reflect.Int8:
+		return func(h *Hasher, p unsafe.Pointer) { h.Uint64(uint64(*(*uint8)(p))) }
+	case reflect.Int16, reflect.Uint16:
+		return func(h *Hasher, p unsafe.Pointer) { h.Uint64(uint64(*(*uint16)(p))) }
+	case reflect.Int32, reflect.Uint32, reflect.Float32:
+		return func(h *Hasher, p unsafe.Pointer) { h.Uint64(uint64(*(*uint32)(p))) }
+	case reflect.Int, reflect.Int64, reflect.Uint, reflect.Uint64, reflect.Uintptr, reflect.Float64:
+		return func(h *Hasher, p unsafe.Pointer) { h.Uint64(*(*uint64)(p)) }
+	case reflect.Complex64:
+		return func(h *Hasher, p unsafe.Pointer) { h.Uint64(*(*uint64)(p)) }
+	case reflect.Complex128:
+		return func(h *Hasher, p unsafe.Pointer) {
+			h.Uint64(*(*uint64)(p))
+			h.Uint64(*(*uint64)(unsafe.Add(p, 8)))
 		}
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		h.Uint64(uint64(v.Int()))
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		h.Uint64(v.Uint())
-	case reflect.Float32, reflect.Float64:
-		h.Uint64(math.Float64bits(v.Float()))
-	case reflect.Complex64, reflect.Complex128:
-		c := v.Complex()
-		h.Uint64(math.Float64bits(real(c)))
-		h.Uint64(math.Float64bits(imag(c)))
 	case reflect.String:
-		h.String(v.String())
+		return func(h *Hasher, p unsafe.Pointer) { h.String(*(*string)(p)) }
 	case reflect.Struct:
-		for i := 0; i < v.NumField(); i++ {
-			h.value(v.Field(i))
+		return compileStructHash(t)
+	case reflect.Array:
+		elem, size, n := hasherFor(t.Elem()), t.Elem().Size(), t.Len()
+		return func(h *Hasher, p unsafe.Pointer) {
+			for i := 0; i < n; i++ {
+				elem(h, unsafe.Add(p, uintptr(i)*size))
+			}
 		}
-	case reflect.Slice, reflect.Array:
-		if v.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8 {
-			h.String(string(v.Bytes()))
-			return
+	case reflect.Slice:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return func(h *Hasher, p unsafe.Pointer) { h.String(string(*(*[]byte)(p))) }
 		}
-		h.Uint64(uint64(v.Len()))
-		for i := 0; i < v.Len(); i++ {
-			h.value(v.Index(i))
+		elem, size := hasherFor(t.Elem()), t.Elem().Size()
+		return func(h *Hasher, p unsafe.Pointer) {
+			data, n := *(*unsafe.Pointer)(p), *(*int)(unsafe.Add(p, ptrSize))
+			h.Uint64(uint64(n))
+			for i := 0; i < n; i++ {
+				elem(h, unsafe.Add(data, uintptr(i)*size))
+			}
 		}
 	case reflect.Map:
-		// Sum the entries' hashes: addition does not care about the iteration order.
-		var sum uint64
-		it := v.MapRange()
-		for it.Next() {
-			e := NewHasher()
-			e.value(it.Key())
-			e.value(it.Value())
-			sum += e.Sum()
+		return func(h *Hasher, p unsafe.Pointer) { h.hashMap(reflect.NewAt(t, p).Elem()) }
+	case reflect.Pointer:
+		elem := hasherFor(t.Elem())
+		return func(h *Hasher, p unsafe.Pointer) {
+			q := *(*unsafe.Pointer)(p)
+			if q == nil {
+				h.Uint64(0)
+				return
+			}
+			h.Uint64(1)
+			elem(h, q)
 		}
-		h.Uint64(uint64(v.Len()))
-		h.Uint64(sum)
-	case reflect.Pointer, reflect.Interface:
-		if v.IsNil() {
-			h.Uint64(0)
-			return
+	case reflect.Interface:
+		return func(h *Hasher, p unsafe.Pointer) {
+			v := reflect.NewAt(t, p).Elem()
+			if v.IsNil() {
+				h.Uint64(0)
+				return
+			}
+			dt := v.Elem().Type()
+			h.Uint64(typeHash(dt))
+			hasherFor(dt)(h, ifaceData(p, dt))
 		}
-		h.Uint64(1)
-		h.value(v.Elem())
-	default:
-		panic(fmt.Sprintf("sim: cannot hash a value of type %s (kind %s)", t, v.Kind()))
+	}
+	return func(h *Hasher, p unsafe.Pointer) {
+		panic(fmt.Sprintf("sim: cannot hash a value of type %s (kind %s)", t, t.Kind()))
 	}
 }
+
+func compileStructHash(t reflect.Type) hashFunc {
+	type field struct {
+		off uintptr
+		f   hashFunc
+	}
+	var fields []field
+	for i := 0; i < t.NumField(); i++ {
+		sf := t.Field(i)
+		if sf.Type == configType {
+			continue // the cluster's configuration is the same in every state of a run
+		}
+		fields = append(fields, field{sf.Offset, hasherFor(sf.Type)})
+	}
+	return func(h *Hasher, p unsafe.Pointer) {
+		for _, f := range fields {
+			f.f(h, unsafe.Add(p, f.off))
+		}
+	}
+}
+
+// hashMap sums the entries' hashes: addition does not care about the iteration order.
+func (h *Hasher) hashMap(m reflect.Value) {
+	var sum uint64
+	kf, vf := hasherFor(m.Type().Key()), hasherFor(m.Type().Elem())
+	k := reflect.New(m.Type().Key()).Elem()
+	v := reflect.New(m.Type().Elem()).Elem()
+	it := m.MapRange()
+	for it.Next() {
+		k.SetIterKey(it)
+		v.SetIterValue(it)
+		e := NewHasher()
+		kf(&e, k.Addr().UnsafePointer())
+		vf(&e, v.Addr().UnsafePointer())
+		sum += e.Sum()
+	}
+	h.Uint64(uint64(m.Len()))
+	h.Uint64(sum)
+}
+
+const ptrSize = unsafe.Sizeof(uintptr(0))
+
+// configType is node.Config, which hashing and cloning leave out (hashing) or share (cloning):
+// it is fixed for a run, and its parameter map would otherwise be copied at every step.
+var configType = reflect.TypeOf(node.Config{})
+
+// directIface reports whether the Go runtime stores values of t in an interface's data word
+// itself rather than behind a pointer: pointer-shaped types.
+func directIface(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Chan, reflect.Func, reflect.UnsafePointer:
+		return true
+	case reflect.Struct:
+		return t.NumField() == 1 && directIface(t.Field(0).Type)
+	case reflect.Array:
+		return t.Len() == 1 && directIface(t.Elem())
+	}
+	return false
+}
+
+// ifaceData returns a pointer to the value held by the interface at p, whose dynamic type is t.
+func ifaceData(p unsafe.Pointer, t reflect.Type) unsafe.Pointer {
+	word := unsafe.Add(p, ptrSize) // an interface is two words: type (or itab), then data
+	if directIface(t) {
+		return word
+	}
+	return *(*unsafe.Pointer)(word)
+}
+
+func efaceData(v *any, t reflect.Type) unsafe.Pointer { return ifaceData(unsafe.Pointer(v), t) }
 
 // typeHashes caches the hash of each type's name: types are hashed with every value, and
 // formatting a type's name is slow.

@@ -42,10 +42,17 @@ type Profile struct {
 	// Skew is the largest timer clock skew: each node's timers run at a rate drawn in
 	// [1-Skew, 1+Skew].
 	Skew float64
+	// StepCrash is the probability that a node crashes right after a step, before it
+	// does anything else: crashes placed between the messages of one exchange, where state
+	// that should have been durable is lost. The node restarts after a downtime in [0, Down].
+	StepCrash float64
 	// Cut lists links that are down for the whole fault phase, each one way (From cannot
 	// reach To): a fixed network shape such as partial connectivity, rather than drawn
 	// partitions. Drawn partitions come and go on top of it; healing restores it all.
 	Cut []Link
+	// Byzantine says what the run's Byzantine nodes do (see Byzantine); the cluster
+	// configuration's F says how many there are.
+	Byzantine Byzantine
 }
 
 // Link is a one-way network link.
@@ -70,6 +77,13 @@ const (
 	KindPause
 	KindResume
 	KindSkew
+	// The adversary's strategies, counted each time a Byzantine node uses one (see Byzantine).
+	KindSilent
+	KindEquivocate
+	KindMutate
+	KindReplay
+	KindSelective
+	KindTwins
 	NumKinds
 )
 
@@ -77,6 +91,7 @@ var kindNames = [NumKinds]string{
 	"drop", "duplicate", "reorder", "delay_tail",
 	"partition_split", "partition_isolate", "partition_oneway", "partition_partial",
 	"heal", "blocked", "crash", "restart", "pause", "resume", "skew",
+	"silent", "equivocate", "mutate", "replay", "selective", "twins",
 }
 
 func (k Kind) String() string { return kindNames[k] }
@@ -133,9 +148,10 @@ func (p Profile) Enabled() []Kind {
 	add(faults && p.Isolate > 0, KindPartitionIsolate, KindHeal)
 	add(faults && p.OneWay > 0, KindPartitionOneWay, KindHeal)
 	add(faults && p.Partial > 0, KindPartitionPartial, KindHeal)
-	add(faults && p.Crash > 0, KindCrash, KindRestart)
+	add(faults && p.Crash > 0 || p.StepCrash > 0, KindCrash, KindRestart)
 	add(faults && p.Pause > 0, KindPause, KindResume)
 	add(p.Skew > 0, KindSkew)
+	ks = append(ks, p.Byzantine.kinds()...)
 	// Deduplicate (KindHeal may appear several times), keeping the order.
 	out := ks[:0]
 	var seen [NumKinds]bool
@@ -160,6 +176,12 @@ func (p Profile) String() string {
 	if p.Skew > 0 {
 		fmt.Fprintf(&b, " skew=%.3g", p.Skew)
 	}
+	if p.StepCrash > 0 {
+		fmt.Fprintf(&b, " step-crash=%.3g", p.StepCrash)
+		if p.FaultEvery <= 0 {
+			fmt.Fprintf(&b, " down=%v", p.Down)
+		}
+	}
 	if len(p.Cut) > 0 {
 		b.WriteString(" cut=")
 		for i, l := range p.Cut {
@@ -168,6 +190,9 @@ func (p Profile) String() string {
 			}
 			fmt.Fprintf(&b, "%d>%d", l.From, l.To)
 		}
+	}
+	if d := p.Byzantine.String(); d != "" {
+		b.WriteString(" byzantine=" + d)
 	}
 	return b.String()
 }

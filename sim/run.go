@@ -155,6 +155,7 @@ func (w *World) start() {
 		w.cutFixed()
 		w.record(Partition, 0, 0, 0, "fixed cut links")
 	}
+	w.startAdversary()
 	for _, s := range w.nodes {
 		w.record(Boot, s.id, 0, 0, nil)
 		w.boot(s)
@@ -178,6 +179,7 @@ func (w *World) loop(end time.Duration) {
 		e := w.queue.pop()
 		w.now = e.at
 		w.newOut = len(w.outputs)
+		w.choose.announce(e)
 		if !w.dispatch(e) {
 			continue
 		}
@@ -254,6 +256,9 @@ func (w *World) step(s *slot, f func(n node.Node, env node.Env)) {
 	w.env.s = s
 	w.env.effects = 0
 	f(s.state, &w.env)
+	if p := w.profile.StepCrash; p > 0 && !w.live && w.down() < w.maxDown() && w.choose.Flip(Faults, p) {
+		w.crashFor(s.id)
+	}
 }
 
 // check evaluates the invariants, monitors and sometimes-properties after a step. Progress

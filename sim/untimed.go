@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"sort"
@@ -230,12 +231,18 @@ func (u *Untimed) actions(s *UState) []uaction {
 	}
 	if w := u.proto.Workload; w != nil && len(s.history) < u.opts.Requests {
 		for _, sl := range s.nodes {
-			if sl.up {
+			if sl.up && u.target(sl.id) {
 				as = append(as, uaction{kind: uRequest, node: sl.id, client: len(s.history) + 1})
 			}
 		}
 	}
 	return as
+}
+
+// target reports whether clients send requests to node id.
+func (u *Untimed) target(id node.ID) bool {
+	t := u.proto.Explore.Targets
+	return len(t) == 0 || slices.Contains(t, id)
 }
 
 func sameMsg(a, b umsg) bool { return a.from == b.from && a.to == b.to && a.h == b.h }
@@ -304,7 +311,9 @@ func (u *Untimed) apply(s *UState, a uaction, tr *tracer) (*UState, []int) {
 	case uTimer:
 		trace(tr, Timer, a.node, 0, 0, a.timer)
 		asked = u.step(next, i, a.choices, tr, func(n node.Node, env node.Env) {
-			delete(env.(*uenv).s.timers, a.timer)
+			sl := env.(*uenv).s
+			sl.own()
+			delete(sl.timers, a.timer)
 			n.Timer(env, a.timer)
 		})
 	case uCrash:
@@ -336,8 +345,8 @@ func (u *Untimed) apply(s *UState, a uaction, tr *tracer) (*UState, []int) {
 // step runs one input of node i in state s, on a private copy of the node.
 func (u *Untimed) step(s *UState, i int, choices []int, tr *tracer, f func(n node.Node, env node.Env)) []int {
 	old := s.nodes[i]
-	sl := &slot{id: old.id, up: old.up, rate: 1, state: cloneNode(old.state),
-		timers: maps(old.timers), durable: maps(old.durable), pending: maps(old.pending)}
+	sl := &slot{id: old.id, up: old.up, rate: 1, state: cloneNode(old.state), shared: true,
+		timers: old.timers, durable: old.durable, pending: old.pending, durHash: old.durHash, durValid: old.durValid}
 	s.nodes[i] = sl
 	e := &uenv{u: u, st: s, s: sl, choices: choices, tr: tr}
 	f(sl.state, e)
@@ -365,23 +374,34 @@ func hashSlot(sl *slot) uint64 {
 	h := NewHasher()
 	h.Value(sl.up)
 	h.Value(sl.state)
-	h.Value(sl.durable)
-	h.Value(sl.pending)
-	h.Value(sortedTimers(sl))
+	if !sl.durValid {
+		d := NewHasher()
+		d.Value(sl.durable)
+		sl.durHash, sl.durValid = d.Sum(), true
+	}
+	h.Uint64(sl.durHash)
+	h.Uint64(uint64(len(sl.pending)))
+	if len(sl.pending) > 0 {
+		h.Value(sl.pending)
+	}
+	for _, name := range sortedTimers(sl) {
+		h.String(name)
+	}
 	return h.Sum()
 }
 
 // seal puts a new state in canonical form and computes its fingerprint.
 func (u *Untimed) seal(s *UState) {
-	sort.SliceStable(s.inFlight, func(a, b int) bool {
-		x, y := s.inFlight[a], s.inFlight[b]
-		if x.from != y.from || x.to != y.to {
-			return x.from < y.from || x.from == y.from && x.to < y.to
+	slices.SortStableFunc(s.inFlight, func(x, y umsg) int {
+		switch {
+		case x.from != y.from:
+			return cmp.Compare(x.from, y.from)
+		case x.to != y.to:
+			return cmp.Compare(x.to, y.to)
+		case u.opts.Ordered:
+			return cmp.Compare(x.seq, y.seq)
 		}
-		if u.opts.Ordered {
-			return x.seq < y.seq
-		}
-		return x.h < y.h
+		return cmp.Compare(x.h, y.h)
 	})
 	if u.opts.Ordered { // renumber each link's sequence from zero, so equal queues are equal states
 		for i := range s.inFlight {
@@ -553,12 +573,23 @@ func (e *uenv) Broadcast(m node.Message) {
 }
 
 // Timers have no duration here: an armed timer may fire at any point.
-func (e *uenv) SetTimer(name string, min, max time.Duration) { e.s.timers[name] = 1 }
-func (e *uenv) CancelTimer(name string)                      { delete(e.s.timers, name) }
-func (e *uenv) Store(key string, v any)                      { e.s.store(key, v) }
-func (e *uenv) Load(key string) (any, bool)                  { return e.s.load(key) }
-func (e *uenv) Sync()                                        { e.s.sync() }
-func (e *uenv) Reply(req node.Request, result any)           { trace(e.tr, Reply, e.s.id, 0, req.Client, result) }
+func (e *uenv) SetTimer(name string, min, max time.Duration) {
+	if _, armed := e.s.timers[name]; !armed {
+		e.s.own()
+		e.s.timers[name] = 1
+	}
+}
+
+func (e *uenv) CancelTimer(name string) {
+	if _, armed := e.s.timers[name]; armed {
+		e.s.own()
+		delete(e.s.timers, name)
+	}
+}
+func (e *uenv) Store(key string, v any)            { e.s.store(key, v) }
+func (e *uenv) Load(key string) (any, bool)        { return e.s.load(key) }
+func (e *uenv) Sync()                              { e.s.sync() }
+func (e *uenv) Reply(req node.Request, result any) { trace(e.tr, Reply, e.s.id, 0, req.Client, result) }
 
 // Output adds v to the state's set of outputs; an output seen before adds nothing, so that
 // states do not grow with repetitions.

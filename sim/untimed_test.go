@@ -1,6 +1,7 @@
 package sim_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/replica-io/replica/protocols/node"
@@ -8,70 +9,90 @@ import (
 	"github.com/replica-io/replica/sim"
 )
 
-// bfs is a plain breadth-first search over the untimed world, independent of the explorer
-// package, so that the world's transition relation is tested on its own.
-func bfs(u *sim.Untimed, limit int) (states int, violation []int, property string) {
-	type entry struct {
-		s    *sim.UState
-		path []int
-	}
-	seen := map[uint64]bool{}
-	frontier := []entry{}
-	for _, s := range u.Init() {
-		seen[u.Fingerprint(s)] = true
-		frontier = append(frontier, entry{s, nil})
-	}
-	for len(frontier) > 0 && len(seen) < limit {
-		var next []entry
-		for _, e := range frontier {
-			if p := u.Violated(e.s); p != "" {
-				return len(seen), e.path, p
+func paxosUntimed(bug string) *sim.Untimed {
+	cfg := node.Config{N: 3, Bug: bug, Params: paxos.Protocol.Explore.Params}
+	return sim.NewUntimed(paxos.Protocol, cfg, sim.UntimedOptions{Crashes: 1, Requests: 2})
+}
+
+// follow walks the untimed world along actions named by their labels, and returns the
+// action numbers of the path; it stops at the first label that is not enabled.
+func follow(u *sim.Untimed, labels []string) (path []int, missing string) {
+	s := u.Init()[0]
+	for _, want := range labels {
+		found := false
+		u.Next(s, func(a int, next *sim.UState) bool {
+			if u.Label(s, a) == want {
+				path, s, found = append(path, a), next, true
+				return false
 			}
-			u.Next(e.s, func(a int, s *sim.UState) bool {
-				if fp := u.Fingerprint(s); !seen[fp] {
-					seen[fp] = true
-					next = append(next, entry{s, append(append([]int(nil), e.path...), a)})
-				}
-				return true
-			})
+			return true
+		})
+		if !found {
+			return path, want
 		}
-		frontier = next
 	}
-	return len(seen), nil, ""
+	return path, ""
 }
 
-func paxosConfig(bug string) node.Config {
-	return node.Config{N: 3, Bug: bug, Params: paxos.Protocol.Explore.Params}
+// noPersistRace is the shortest way for no-persist to choose two values: n3 promises ballot
+// 1.1, then 1.2, crashes and reboots having forgotten 1.2, and accepts 1.1 after all; 1.1 is
+// chosen by n1 and n3, and 1.2, whose phase 1 saw nothing accepted, by n2 and n3.
+var noPersistRace = []string{
+	"request c1 -> n1",
+	"request c2 -> n2",
+	"deliver n3 <- n1 Prepare{B:1.1}",
+	"deliver n1 <- n3 Promise{B:1.1 Accepted:0.0 Value:0}",
+	"deliver n3 <- n2 Prepare{B:1.2}",
+	"crash n3",
+	"restart n3",
+	"deliver n3 <- n1 Accept{B:1.1 Value:101}",
+	"deliver n1 <- n3 Accepted{B:1.1 Value:101}",
+	"deliver n2 <- n3 Promise{B:1.2 Accepted:0.0 Value:0}",
+	"deliver n3 <- n2 Accept{B:1.2 Value:201}",
+	"deliver n2 <- n3 Accepted{B:1.2 Value:201}",
 }
 
-func TestUntimedPaxosNoPersistHasAShortCounterexample(t *testing.T) {
-	opts := sim.UntimedOptions{Crashes: 1, Requests: 2}
-	u := sim.NewUntimed(paxos.Protocol, paxosConfig(paxos.BugNoPersist), opts)
-	n, path, prop := bfs(u, 2_000_000)
-	if path == nil {
-		t.Fatalf("no counterexample among %d states", n)
-	}
-	if prop != "agreement" {
-		t.Fatalf("violated %s, want agreement", prop)
+func TestUntimedFindsTheNoPersistRace(t *testing.T) {
+	u := paxosUntimed(paxos.BugNoPersist)
+	path, missing := follow(u, noPersistRace)
+	if missing != "" {
+		t.Fatalf("after %d steps, %q is not enabled", len(path), missing)
 	}
 	r, err := u.Replay(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if r.Violation == nil || r.Violation.Property != "agreement" || r.Steps != len(path) {
-		t.Fatalf("replaying the %d-step path: %+v", len(path), r.Violation)
+		t.Fatalf("the race does not break agreement: %+v", r.Violation)
+	}
+	if !strings.Contains(r.Violation.Message, "decided 201 but n1 decided 101") {
+		t.Errorf("violation %q", r.Violation.Message)
 	}
 	again, _ := u.Replay(path)
-	if again.TraceHash != r.TraceHash {
+	if again.TraceHash != r.TraceHash || len(again.Trace) != len(r.Trace) {
 		t.Error("two replays of one path give different traces")
 	}
-	t.Logf("counterexample of %d steps after %d states: %s", len(path), n, r.Violation.Message)
+}
+
+func TestUntimedCorrectPaxosRefusesTheRace(t *testing.T) {
+	// With its promise durable, n3 answers the old Accept with a Nack after its reboot, so
+	// it never sends the Accepted that would choose 1.1.
+	path, missing := follow(paxosUntimed(""), noPersistRace)
+	if want := "deliver n1 <- n3 Accepted{B:1.1 Value:101}"; missing != want {
+		t.Fatalf("the correct protocol followed the race to step %d (missing %q), want it to stop at %q", len(path), missing, want)
+	}
+}
+
+func TestUntimedReplayRefusesADisabledAction(t *testing.T) {
+	if _, err := paxosUntimed("").Replay([]int{0, 99}); err == nil || !strings.Contains(err.Error(), "not enabled") {
+		t.Errorf("replaying a path through a disabled action: %v", err)
+	}
 }
 
 func TestUntimedNextIsDeterministic(t *testing.T) {
-	u := sim.NewUntimed(paxos.Protocol, paxosConfig(""), sim.UntimedOptions{Crashes: 1, Requests: 2})
+	u := paxosUntimed("")
 	s := u.Init()[0]
-	for depth := 0; depth < 8; depth++ {
+	for depth := 0; depth < 10; depth++ {
 		var a, b []uint64
 		var first *sim.UState
 		u.Next(s, func(_ int, n *sim.UState) bool {

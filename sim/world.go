@@ -61,6 +61,21 @@ type slot struct {
 	pending   map[string]any
 	rate      float64 // timer clock rate (skew)
 	restartAt time.Duration
+
+	// For exploration: the maps may be shared with the same node in another state (copy on
+	// write), and the durable storage's hash is kept until it changes.
+	shared   bool
+	durHash  uint64
+	durValid bool
+}
+
+// own gives the slot its own maps before they change, when they are shared.
+func (s *slot) own() {
+	if !s.shared {
+		return
+	}
+	s.timers, s.durable, s.pending = maps(s.timers), maps(s.durable), maps(s.pending)
+	s.shared = false
 }
 
 // World is a simulated cluster: nodes, durable storage, messages in flight, timers,
@@ -98,6 +113,7 @@ type World struct {
 
 	memo      map[string]any // what properties remember of the run (see Memo)
 	faults    Counts
+	byz       []*traitor // byz[id-1]: the adversary's state for a Byzantine node, nil for a correct one
 	trace     tracer
 	violation *Violation
 	reached   []bool // the protocol's Sometimes properties reached in this run
@@ -160,7 +176,7 @@ func (w *World) fault(k Kind) { w.faults[k]++ }
 
 func (w *World) Config() node.Config        { return w.cfg.Cluster }
 func (w *World) Now() time.Duration         { return w.now }
-func (w *World) Correct(id node.ID) bool    { return true }
+func (w *World) Correct(id node.ID) bool    { return w.traitor(id) == nil }
 func (w *World) Outputs() []node.Output     { return w.outputs }
 func (w *World) NewOutputs() []node.Output  { return w.outputs[w.newOut:] }
 func (w *World) History() []node.Op         { return w.history }

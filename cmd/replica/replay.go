@@ -61,15 +61,15 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageError(stderr, "replica replay", "%v", err)
 	}
-	spec, err := scenarios.FromCapsule(c)
+	rp, err := scenarios.ReplayCapsule(c)
 	if err != nil {
 		return usageError(stderr, "replica replay", "capsule %s: %v", path, err)
 	}
-	r, rec := spec.Replay(c.Choices)
+	r := rp.Result
 	rep := replayReport{
 		Capsule: path, Protocol: c.Protocol, Bug: c.Bug, Scenario: c.Scenario, Seed: c.Seed,
 		TraceHash: fmt.Sprintf("%016x", r.TraceHash), ExpectedTraceHash: fmt.Sprintf("%016x", c.TraceHash),
-		Diverged: rec.Diverged(), ExpectedProperty: c.Property, Violation: newViolationJSON(r.Violation),
+		Diverged: rp.Diverged, ExpectedProperty: c.Property, Violation: newViolationJSON(r.Violation),
 		Events: r.Events,
 	}
 	rep.SameTrace = rep.TraceHash == rep.ExpectedTraceHash
@@ -77,7 +77,7 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 	if *asJSON {
 		printJSON(stdout, rep)
 	} else {
-		printReplay(stdout, spec, c, r, rep, *verbose)
+		printReplay(stdout, rp, c, rep, *verbose)
 	}
 	if r.Violation != nil {
 		return 1
@@ -85,9 +85,14 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func printReplay(w io.Writer, spec *scenarios.Spec, c *capsule.Capsule, r sim.Result, rep replayReport, verbose bool) {
-	fmt.Fprintf(w, "replay %s: %s n=%d seed %d (%d choices, written by %s)\n",
-		rep.Capsule, spec.Name(), spec.Cluster.N, c.Seed, len(c.Choices), c.Source)
+func printReplay(w io.Writer, rp *scenarios.Replayed, c *capsule.Capsule, rep replayReport, verbose bool) {
+	r := rp.Result
+	if rp.Untimed {
+		fmt.Fprintf(w, "replay %s: %s, a path of %d steps (written by %s)\n", rep.Capsule, rp.Name, len(c.Choices), c.Source)
+	} else {
+		fmt.Fprintf(w, "replay %s: %s n=%d seed %d (%d choices, written by %s)\n",
+			rep.Capsule, rp.Name, rp.N, c.Seed, len(c.Choices), c.Source)
+	}
 	if verbose {
 		for _, e := range r.Trace {
 			fmt.Fprintf(w, "  %s\n", e)

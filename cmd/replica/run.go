@@ -53,6 +53,7 @@ func runCampaign(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&rf.checkDeterminism, "check-determinism", false, "run every seed twice and fail seeds whose traces differ")
 	fs.DurationVar(&rf.seedTimeout, "seed-timeout", campaign.DefaultSeedTimeout, "wall time after which a seed counts as hung")
 	rf.checks = addCheckFlags(fs)
+	ff := addFleetFlags(fs)
 	if code, ok := parse(fs, args, stderr); !ok {
 		return code
 	}
@@ -77,34 +78,42 @@ func runCampaign(args []string, stdout, stderr io.Writer) int {
 	}
 	spec.Faults = rf.duration
 
-	seeds := make([]uint64, rf.seeds)
-	for i := range seeds {
-		seeds[i] = rf.seedStart + uint64(i)
-	}
-	c := &campaign.Campaign{Spec: spec, Seeds: seeds, Workers: rf.workers, OutDir: rf.out,
+	c := &campaign.Campaign{Spec: spec, Workers: rf.workers, OutDir: rf.out,
 		CheckDeterminism: rf.checkDeterminism, SeedTimeout: rf.seedTimeout}
 	if err := rf.checks.apply(spec, c); err != nil {
 		return usageError(stderr, "replica run", "%v", err)
 	}
-	prog := newProgress(stderr, len(seeds))
+	fl, err := ff.plan(fs, c, rf.seeds, rf.seedStart)
+	if err != nil {
+		return usageError(stderr, "replica run", "%v", err)
+	}
+	defer fl.close()
 	c.OnResult = func(r campaign.Result) {
-		prog.add(r.Violation != nil)
+		fl.record(r)
 		if rf.verbose && !rf.json {
-			prog.clear()
+			fl.clearProgress()
 			printSeed(stdout, spec, r)
 		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	sum := c.Run(ctx)
-	c.Detail(&sum, campaign.DetailLimit)
-	prog.clear()
-	if rf.json {
-		printJSON(stdout, sum)
-	} else {
-		printSummary(stdout, spec, seeds, sum)
+	sum, err := fl.run(ctx, c, stderr)
+	if err != nil {
+		return usageError(stderr, "replica run", "%v", err)
 	}
-	if sum.Failed() {
+	c.Detail(&sum, campaign.DetailLimit)
+	if ff.junit != "" {
+		if err := writeJUnit(ff.junit, spec, fl, sum); err != nil {
+			return usageError(stderr, "replica run", "-junit: %v", err)
+		}
+	}
+	if rf.json {
+		printJSON(stdout, fl.report(sum))
+	} else {
+		fl.printHead(stdout)
+		printSummary(stdout, spec, fl.seeds, sum)
+	}
+	if sum.Failed() || fl.corpusFailures() > 0 {
 		return 1
 	}
 	return 0
@@ -133,7 +142,10 @@ func printSummary(w io.Writer, spec *scenarios.Spec, seeds []uint64, s campaign.
 	if spec.Cluster.F > 0 {
 		fmt.Fprintf(w, " f=%d", spec.Cluster.F)
 	}
-	fmt.Fprintf(w, "  seeds %d..%d\n", seeds[0], seeds[len(seeds)-1])
+	if len(seeds) > 0 {
+		fmt.Fprintf(w, "  seeds %d..%d", seeds[0], seeds[len(seeds)-1])
+	}
+	fmt.Fprintln(w)
 	if !spec.Scenario.Swarm {
 		fmt.Fprintf(w, "  profile: %s\n", spec.Config().Profile)
 	}

@@ -62,6 +62,8 @@ type Protocol struct {
 type Explore struct {
 	Params            map[string]int
 	Crashes, Requests int
+	// Targets are the nodes clients send requests to (empty: every node).
+	Targets []ID
 	// Symmetric says that nodes are interchangeable (no node ID orders anything), so that
 	// states may be reduced under permutations of the nodes.
 	Symmetric bool

@@ -59,6 +59,11 @@ type Workload struct {
 	// Result reads a reply. ok false means the node declined (it is not the leader, say):
 	// the client retries at once, at leader if it is not zero.
 	Result func(reply any) (result any, ok bool, leader ID)
+	// Matching is how many nodes must send the same result before a client accepts it (f+1
+	// for a Byzantine fault-tolerant protocol, so that one correct node vouches for it); nil
+	// means one reply suffices. With more than one, a client that times out sends its
+	// request again to every node.
+	Matching func(cfg Config) int
 	// Model names the sequential object the history must be linearizable against
 	// ("register", "kv"), or is empty when the history is not checked that way.
 	Model string

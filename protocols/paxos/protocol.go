@@ -52,11 +52,11 @@ var Protocol = &node.Protocol{
 		Result: func(reply any) (any, bool, node.ID) { return reply, true, 0 },
 	},
 	Timing: node.Timing{Delay: 10 * time.Millisecond, Settle: 300 * time.Millisecond},
-	// Explored: 3 acceptors, 2 of them proposers, two ballots each, one crash, two client
+	// Explored: 3 acceptors, 2 of them proposers, one ballot each, one crash, two client
 	// requests.
 	Explore: node.Explore{
-		Params:  map[string]int{ParamProposers: 2, ParamMaxRound: 2},
-		Crashes: 1, Requests: 2,
+		Params:  map[string]int{ParamProposers: 2, ParamMaxRound: 1},
+		Crashes: 1, Requests: 2, Targets: []node.ID{1, 2},
 	},
 }
 

@@ -1,0 +1,39 @@
+package sim
+
+import (
+	"math/bits"
+
+	"github.com/replica-io/replica/protocols/node"
+)
+
+// matching is how many nodes must agree on a result before a client accepts it.
+func (w *World) matching() int {
+	if m := w.proto.Workload.Matching; m != nil {
+		return max(1, m(w.cfg.Cluster))
+	}
+	return 1
+}
+
+// requestTargets is where a client sends its request: its target, or every node once it has
+// timed out waiting for enough matching replies (a Byzantine target may never forward it).
+func (w *World) requestTargets(c *client) []node.ID {
+	if c.attempts > 1 && w.matching() > 1 {
+		return w.ids
+	}
+	return []node.ID{c.target}
+}
+
+// matched records that node from answered client c's current operation with res, and
+// reports whether enough distinct nodes have now sent that same result.
+func (w *World) matched(c *client, from node.ID, res any) bool {
+	need := w.matching()
+	if need <= 1 {
+		return true
+	}
+	if c.replies == nil {
+		c.replies = map[uint64]uint64{}
+	}
+	key := HashOf(res)
+	c.replies[key] |= 1 << (uint(from) - 1)
+	return bits.OnesCount64(c.replies[key]) >= need
+}

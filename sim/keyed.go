@@ -1,0 +1,33 @@
+package sim
+
+// Keyed is a Chooser that wants to know which event each of its choices belongs to. Before
+// the world dispatches an event it calls Event with the event's key, which names the event by
+// its cause — its kind, node and peer, timer, client and message — rather than by when it
+// happens or how many events came before it. A shrinker keys its choices by it, so that
+// removing one fault edits the choices of one event without shifting those of every later
+// one. Choices made before the first event (boots, the clients' start, swarm and skew draws)
+// come before any call to Event.
+type Keyed interface {
+	Chooser
+	Event(key uint64)
+}
+
+// eventKey is the key of event e (see Keyed): everything that says what the event is, and
+// nothing that says when it happens (its time, its sequence number, the generation of a
+// timer or the incarnation of a node).
+func eventKey(e event) uint64 {
+	h := NewHasher()
+	h.Uint64(uint64(e.kind) + 1)
+	h.Uint64(uint64(e.node)<<32 | uint64(e.from))
+	h.Int(e.cl)
+	h.String(e.name)
+	h.Value(e.msg)
+	return h.Sum()
+}
+
+// announce tells a Keyed chooser which event comes next.
+func (r *recorder) announce(e event) {
+	if k, ok := r.inner.(Keyed); ok {
+		k.Event(eventKey(e))
+	}
+}

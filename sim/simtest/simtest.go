@@ -1,0 +1,298 @@
+package simtest
+
+import (
+	"encoding/binary"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/replica-io/replica/sim"
+	"github.com/replica-io/replica/sim/capsule"
+	"pgregory.net/rapid"
+)
+
+// A Scenario is what a test runs: anything that yields a simulator configuration, such as a
+// resolved *scenarios.Spec, or a hand-built sim.Config wrapped by Of.
+type Scenario interface {
+	Config() sim.Config
+}
+
+// Of wraps a hand-built configuration as a Scenario.
+func Of(cfg sim.Config) Scenario { return plain{cfg} }
+
+type plain struct{ cfg sim.Config }
+
+func (p plain) Config() sim.Config { return p.cfg }
+
+// capsuler is a Scenario that can record one of its runs as a replay capsule, as
+// scenarios.Spec does.
+type capsuler interface {
+	Capsule(seed uint64, r sim.Result, source string) *capsule.Capsule
+}
+
+// TB is the part of testing.TB that Run needs; *testing.T and *testing.B have it.
+type TB interface {
+	Helper()
+	Name() string
+	Logf(format string, args ...any)
+	Errorf(format string, args ...any)
+}
+
+// An Option tunes Run.
+type Option func(*options)
+
+type options struct {
+	seeds  int
+	first  uint64
+	expect string
+}
+
+// Seeds sets how many seeds Run runs (default 100).
+func Seeds(n int) Option { return func(o *options) { o.seeds = n } }
+
+// FirstSeed sets the first seed Run runs (default 0).
+func FirstSeed(seed uint64) Option { return func(o *options) { o.first = seed } }
+
+// Expect turns Run around for a seeded bug: some run must violate property (the testbed
+// finds the bug), and no run may violate anything else.
+func Expect(property string) Option { return func(o *options) { o.expect = property } }
+
+// Run runs the scenario's seeds with the seeded chooser of campaigns and fails t at the first
+// run that violates a property, reporting the violation, the events that led to it and, for
+// a scenario that records capsules, the capsule to replay, show and shrink it with.
+func Run(t TB, s Scenario, opts ...Option) {
+	t.Helper()
+	o := newOptions(opts)
+	seed, r, found := find(s, o)
+	switch {
+	case !found && o.expect != "":
+		t.Errorf("no run of seeds %d..%d violated %s: the testbed does not find the bug", o.first, o.first+uint64(o.seeds)-1, o.expect)
+	case !found:
+	case r.Violation.Property == o.expect:
+		t.Logf("seed %d: %s violated, as expected: %s", seed, r.Violation.Property, r.Violation.Message)
+	default:
+		t.Errorf("%s", Report(t, s, seed, r))
+	}
+}
+
+// Find runs the scenario's seeds as Run does and returns the first run that violates a
+// property, and its seed; found is false when every run passed.
+func Find(s Scenario, opts ...Option) (seed uint64, r sim.Result, found bool) {
+	return find(s, newOptions(opts))
+}
+
+func newOptions(opts []Option) options {
+	o := options{seeds: 100}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
+}
+
+func find(s Scenario, o options) (uint64, sim.Result, bool) {
+	cfg := s.Config()
+	for i := 0; i < o.seeds; i++ {
+		seed := o.first + uint64(i)
+		if r := sim.Run(cfg, sim.NewSeeded(seed)); r.Violation != nil {
+			return seed, r, true
+		}
+	}
+	return 0, sim.Result{}, false
+}
+
+// Report describes a failed run: the violation, the events that led to it, and, when the
+// scenario records capsules and t has an artifact directory, the capsule it saved there.
+func Report(t TB, s Scenario, seed uint64, r sim.Result) string {
+	v := r.Violation
+	var b strings.Builder
+	fmt.Fprintf(&b, "seed %d: %s violated at %.3fms (event %d): %s\n", seed, v.Property,
+		float64(v.Time)/1e6, v.Event, v.Message)
+	fmt.Fprintf(&b, "the last %d events (faults marked !):\n", len(v.Context))
+	for _, e := range v.Context {
+		fmt.Fprintf(&b, "  %s\n", e)
+	}
+	if path := saveCapsule(t, s, seed, r); path != "" {
+		fmt.Fprintf(&b, "capsule %s (kept by go test -artifacts): replica show %s; replica shrink %s\n", path, path, path)
+	}
+	return b.String()
+}
+
+// saveCapsule writes run r as a capsule in t's artifact directory, if it can.
+func saveCapsule(t TB, s Scenario, seed uint64, r sim.Result) string {
+	c, ok := s.(capsuler)
+	a, ok2 := t.(interface{ ArtifactDir() string })
+	if !ok || !ok2 {
+		return ""
+	}
+	path := filepath.Join(a.ArtifactDir(), fmt.Sprintf("seed%d.capsule", seed))
+	if err := capsule.Write(path, c.Capsule(seed, r, "simtest")); err != nil {
+		return ""
+	}
+	return path
+}
+
+// Check is a rapid property test of the scenario: rapid draws every choice of each run, and
+// no run may violate a property. A failing schedule is shrunk by rapid and kept in its fail
+// file, which the next `go test` replays first.
+func Check(t *testing.T, s Scenario) {
+	t.Helper()
+	rapid.Check(t, Property(s))
+}
+
+// Property is the rapid property Check runs, for rapid.Check, rapid.MakeCheck and
+// rapid.MakeFuzz: draw a run, fail on its violation.
+func Property(s Scenario) func(*rapid.T) {
+	cfg := s.Config()
+	return func(t *rapid.T) {
+		run := Runs(cfg).Draw(t, "run")
+		if v := run.Violation; v != nil {
+			t.Fatalf("%s violated at %.3fms (event %d): %s\n%s", v.Property, float64(v.Time)/1e6, v.Event,
+				v.Message, lastEvents(v))
+		}
+	}
+}
+
+func lastEvents(v *sim.Violation) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "the last %d events (faults marked !):\n", len(v.Context))
+	for _, e := range v.Context {
+		fmt.Fprintf(&b, "  %s\n", e)
+	}
+	return b.String()
+}
+
+// Drawn is a run drawn by rapid. Its choices replay it (sim.NewRecorded).
+type Drawn struct{ sim.Result }
+
+// GoString summarizes the run in rapid's logs, instead of every field.
+func (r *Drawn) GoString() string {
+	s := fmt.Sprintf("run of %d events, %d faults, %d choices", r.Events, r.Faults.Total(), len(r.Choices))
+	if v := r.Violation; v != nil {
+		s += fmt.Sprintf(": %s violated at event %d", v.Property, v.Event)
+	}
+	return s
+}
+
+// Runs is the rapid generator of runs of cfg: rapid draws every choice (see Chooser).
+func Runs(cfg sim.Config) *rapid.Generator[*Drawn] {
+	return rapid.Custom(func(t *rapid.T) *Drawn {
+		c := &rapidChooser{t: t}
+		r := sim.Run(cfg, c)
+		if c.stop != nil {
+			// Rapid stopped the run from inside a draw (its buffer ran out while replaying
+			// or shrinking); the simulator took that for a protocol panic. Hand it back.
+			panic(c.stop)
+		}
+		return &Drawn{r}
+	})
+}
+
+// Chooser returns a sim.Chooser whose every answer rapid draws: Choose draws an integer in
+// range, Flip tosses k coins and says yes when all come up heads, with k chosen so that
+// 2^-k is about the probability asked for. Rapid shrinks toward zero and tails, that is
+// toward the benign answer of every choice.
+func Chooser(t *rapid.T) sim.Chooser { return &rapidChooser{t: t} }
+
+type rapidChooser struct {
+	t    *rapid.T
+	stop any // a panic of rapid's own inside a draw
+}
+
+func (c *rapidChooser) Choose(p sim.Purpose, n int) int {
+	if n <= 1 {
+		return 0
+	}
+	defer c.catch()
+	return rapid.IntRange(0, n-1).Draw(c.t, p.String())
+}
+
+func (c *rapidChooser) Flip(p sim.Purpose, prob float64) bool {
+	defer c.catch()
+	for range coins(prob) {
+		if !rapid.Bool().Draw(c.t, p.String()) {
+			return false
+		}
+	}
+	return true
+}
+
+// catch keeps a panic raised by rapid inside a draw, to raise it again once the simulator
+// has unwound, and stops the run.
+func (c *rapidChooser) catch() {
+	if r := recover(); r != nil {
+		if c.stop == nil {
+			c.stop = r
+		}
+		panic(r)
+	}
+}
+
+// coins is the k for which 2^-k is nearest to prob, between 1 and 16.
+func coins(prob float64) int {
+	k := 1
+	for k < 16 && float64(uint64(1)<<k) < 1/prob/1.41 {
+		k++
+	}
+	return k
+}
+
+// Fuzz is a Go fuzz test of the scenario: each input is a seed and a prefix of choices (a
+// sequence of uvarints, each folded into its choice's range) that overrides the first
+// choices of the seed's run. No run may violate a property. seeds are the seed corpus
+// (default 0..7), beside the fuzzer's own testdata/fuzz files.
+func Fuzz(f *testing.F, s Scenario, seeds ...uint64) {
+	if len(seeds) == 0 {
+		seeds = []uint64{0, 1, 2, 3, 4, 5, 6, 7}
+	}
+	for _, seed := range seeds {
+		f.Add(seed, []byte(nil))
+	}
+	cfg := s.Config()
+	f.Fuzz(func(t *testing.T, seed uint64, prefix []byte) {
+		r := sim.Run(cfg, Prefixed(prefix, sim.NewSeeded(seed)))
+		if r.Violation != nil {
+			t.Fatalf("%s", Report(t, s, seed, r))
+		}
+	})
+}
+
+// Prefixed returns a chooser that answers the first choices from prefix, a sequence of
+// uvarints, and the others from rest: the fuzzer mutates the first choices of a seed's run.
+func Prefixed(prefix []byte, rest sim.Chooser) sim.Chooser {
+	var vals []int32
+	for len(prefix) > 0 {
+		v, n := binary.Uvarint(prefix)
+		if n <= 0 {
+			break
+		}
+		vals = append(vals, int32(v&0x7fffffff))
+		prefix = prefix[n:]
+	}
+	return &prefixed{head: sim.NewRecorded(vals), n: len(vals), rest: rest}
+}
+
+type prefixed struct {
+	head *sim.Recorded
+	n    int
+	rest sim.Chooser
+}
+
+// The rest chooser answers every choice, the prefix overriding the first ones, so that the
+// seed's later choices stay what they were: a prefix edits the seed's run rather than
+// starting another.
+func (c *prefixed) Choose(p sim.Purpose, n int) int {
+	v := c.rest.Choose(p, n)
+	if c.head.Used() < c.n {
+		return c.head.Choose(p, n)
+	}
+	return v
+}
+
+func (c *prefixed) Flip(p sim.Purpose, prob float64) bool {
+	v := c.rest.Flip(p, prob)
+	if c.head.Used() < c.n {
+		return c.head.Flip(p, prob)
+	}
+	return v
+}
