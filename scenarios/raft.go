@@ -46,14 +46,12 @@ var raftScenarios = []*Scenario{
 		Faults: 3, Liveness: 10},
 	{Name: "membership-churn", For: raftOnly,
 		Summary: "the leader adds and removes servers one at a time and transfers leadership, under partitions and pauses",
-		Params:  map[string]int{"voters": 3, "churn": 300, "transfer": 2000},
+		Params:  map[string]int{"voters": 3, "churn": 40},
 		Profile: func(t node.Timing) sim.Profile {
-			// No crashes: once faults heal, a node down for good could be a member the
-			// configuration cannot do without.
 			d := delays(t)
-			d.TailProb = 0.02
-			return sim.Profile{Delay: d, Drop: 0.02, Duplicate: 0.02, Reorder: true,
-				FaultEvery: t.Settle / 2, Down: t.Settle, Pause: 1, Split: 1, Isolate: 1, OneWay: 1, MaxDown: -1}
+			d.TailProb = 0.1
+			return sim.Profile{Delay: d, Drop: 0.1, Duplicate: 0.02, Reorder: true,
+				FaultEvery: t.Settle / 4, Down: t.Settle, Split: 1, Isolate: 3, MaxDown: -1}
 		},
 		Faults: 4, Liveness: 10},
 	{Name: "long-haul", For: raftOnly,

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"math/bits"
 	"reflect"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/replica-io/replica/protocols/node"
@@ -75,12 +77,22 @@ func hasherFor(t reflect.Type) hashFunc {
 		return f.(hashFunc)
 	}
 	// A recursive type refers to itself through a pointer, slice or map: store a forward
-	// reference first, so that compiling it ends.
-	var f hashFunc
-	hashFuncs.Store(t, hashFunc(func(h *Hasher, p unsafe.Pointer) { f(h, p) }))
-	f = compileHash(t)
-	hashFuncs.Store(t, f)
-	return f
+	// reference first, so that compiling it ends. Campaign workers share these functions, and
+	// another may find the forward reference before the function behind it is compiled: it
+	// waits for it (compiling never calls a hash function, so the wait ends).
+	var f atomic.Pointer[hashFunc]
+	hashFuncs.Store(t, hashFunc(func(h *Hasher, p unsafe.Pointer) {
+		g := f.Load()
+		for g == nil {
+			runtime.Gosched()
+			g = f.Load()
+		}
+		(*g)(h, p)
+	}))
+	compiled := compileHash(t)
+	f.Store(&compiled)
+	hashFuncs.Store(t, compiled)
+	return compiled
 }
 
 func compileHash(t reflect.Type) hashFunc {

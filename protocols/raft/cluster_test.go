@@ -205,7 +205,7 @@ func copyMsg(v any) any {
 	case InstallSnapshot:
 		m.Snapshot = copySnap(m.Snapshot)
 		return m
-	case Log:
+	case segment:
 		m.Entries = slices.Clone(m.Entries)
 		return m
 	case Snapshot:

@@ -55,7 +55,7 @@ func (n *Node) startElection(env node.Env, transfer bool) {
 // once it is back. (A pre-candidate does not retry: its next election timeout asks again.)
 func (n *Node) askVotes(env node.Env, transfer bool) {
 	m := RequestVote{Term: n.term, LastIndex: n.log.Last(), LastTerm: n.log.LastTerm(), Transfer: transfer}
-	for _, id := range n.members.IDs() {
+	for id := n.members.Next(0); id != 0; id = n.members.Next(id) {
 		if id != n.id && !n.answered.Has(id) {
 			n.send(env, id, m)
 		}
@@ -218,7 +218,7 @@ func (n *Node) checkQuorum(env node.Env) {
 		return
 	}
 	heard := 0
-	for _, id := range n.members.IDs() {
+	for id := n.members.Next(0); id != 0; id = n.members.Next(id) {
 		if id == n.id || n.active.Has(id) {
 			heard++
 		}

@@ -2,6 +2,7 @@ package raft
 
 import (
 	"fmt"
+	"math/bits"
 	"strings"
 
 	"github.com/replica-io/replica/protocols/kv"
@@ -79,20 +80,19 @@ func (m Members) Count() int {
 }
 func (m Members) Majority() int { return quorum.Majority(m.Count()) }
 
-// IDs lists the members in increasing order.
-func (m Members) IDs() []node.ID {
-	var ids []node.ID
-	for id := node.ID(1); id <= 64; id++ {
-		if m.Has(id) {
-			ids = append(ids, id)
-		}
+// Next returns the lowest member above after (0 for none): for id := m.Next(0); id != 0;
+// id = m.Next(id) visits the members in increasing order.
+func (m Members) Next(after node.ID) node.ID {
+	rest := uint64(m) &^ (1<<uint(after) - 1)
+	if rest == 0 {
+		return 0
 	}
-	return ids
+	return node.ID(bits.TrailingZeros64(rest) + 1)
 }
 
 func (m Members) String() string {
 	var parts []string
-	for _, id := range m.IDs() {
+	for id := m.Next(0); id != 0; id = m.Next(id) {
 		parts = append(parts, fmt.Sprint(id))
 	}
 	return "{" + strings.Join(parts, ",") + "}"

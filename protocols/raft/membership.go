@@ -73,7 +73,7 @@ func (n *Node) startTransfer(env node.Env) {
 		return
 	}
 	var cands []node.ID
-	for _, id := range n.members.IDs() {
+	for id := n.members.Next(0); id != 0; id = n.members.Next(id) {
 		if id != n.id {
 			cands = append(cands, id)
 		}

@@ -32,7 +32,10 @@ func stateMachineSafety(w node.World) error {
 		if !ok {
 			return nil
 		}
-		if b, ok := past.applied[a.Index]; ok && b.Applied != a {
+		for len(past.applied) <= a.Index {
+			past.applied = append(past.applied, appliedBy{})
+		}
+		if b := past.applied[a.Index]; b.node != 0 && b.Applied != a {
 			return fmt.Errorf("n%d %s, but n%d had %s", o.Node, a, b.node, b.Applied)
 		}
 		past.applied[a.Index] = appliedBy{a, o.Node}
@@ -41,11 +44,11 @@ func stateMachineSafety(w node.World) error {
 }
 
 // history is what the safety properties remember of a run's outputs: the leader of each term,
-// and the first application of each index.
+// and the first application of each index (indexed by it).
 type history struct {
 	seen    int // outputs looked at so far
 	leaders map[int]node.ID
-	applied map[int]appliedBy
+	applied []appliedBy
 }
 
 type appliedBy struct {
@@ -70,7 +73,7 @@ func pastOutputs(w node.World, key string, check func(past *history, o node.Outp
 		past.seen = len(all) - len(w.NewOutputs())
 	}
 	if past.leaders == nil {
-		past.leaders, past.applied = map[int]node.ID{}, map[int]appliedBy{}
+		past.leaders = map[int]node.ID{}
 		for _, o := range all[:past.seen] {
 			_ = check(past, o) // earlier steps were checked when they happened
 		}

@@ -147,20 +147,6 @@ const (
 	timerVoteRetry   = "vote-retry"
 )
 
-// Storage keys. The three are written in the same step and synced together whenever they
-// change, before the node sends anything that depends on them.
-const (
-	keyState    = "state"
-	keyLog      = "log"
-	keySnapshot = "snapshot"
-)
-
-// hardState is the persistent state of Figure 2 besides the log.
-type hardState struct {
-	Term int
-	Vote node.ID
-}
-
 // Node is one Raft server.
 type Node struct {
 	cfg node.Config
@@ -232,10 +218,7 @@ func (n *Node) Start(env node.Env) {
 	if v, ok := env.Load(keySnapshot); ok {
 		n.snap = v.(Snapshot)
 	}
-	n.log = Log{Base: n.snap.Index, BaseTerm: n.snap.Term}
-	if v, ok := env.Load(keyLog); ok {
-		n.log = v.(Log)
-	}
+	n.log = loadLog(env, n.snap)
 	n.sm = n.snap.restore()
 	n.commit, n.applied = n.snap.Index, n.snap.Index
 	n.reconfigure()
@@ -280,20 +263,6 @@ func (n *Node) Timer(env node.Env, name string) {
 		n.transferee = 0 // the transfer did not finish within an election timeout: lead on (§3.10)
 	}
 }
-
-// saveState and saveLog write durable state; sync makes it survive a crash. Every handler
-// syncs before it sends a message or a reply that depends on what it wrote.
-func (n *Node) saveState(env node.Env) {
-	hs := hardState{Term: n.term, Vote: n.votedFor}
-	if n.cfg.Bug == BugNoPersistVote {
-		// The seeded bug: the vote stays in memory. A server that votes, crashes and comes back
-		// in the same term has forgotten it, and may vote again for another candidate.
-		hs.Vote = 0
-	}
-	env.Store(keyState, hs)
-}
-
-func (n *Node) saveLog(env node.Env) { env.Store(keyLog, n.log) }
 
 // becomeFollower moves to term (forgetting the vote of an older term) as a follower of
 // leader, which may be 0 when the node does not know it.

@@ -6,7 +6,7 @@ import "github.com/replica-io/replica/protocols/node"
 // can hear of it.
 func (n *Node) appendEntry(env node.Env, e Entry) {
 	n.log.Append(e)
-	n.saveLog(env)
+	n.saveLog(env, n.log.Last())
 	env.Sync()
 	if e.Type == Config {
 		n.members, n.configIndex = e.Members, n.log.Last()
@@ -59,8 +59,8 @@ func (n *Node) onAppendEntries(env node.Env, from node.ID, m AppendEntries) {
 	}
 	n.follow(env, m.Term, from)
 	reply, changed := n.appendFrom(m)
-	if changed {
-		n.saveLog(env)
+	if changed > 0 {
+		n.saveLog(env, changed)
 		env.Sync()
 	}
 	if reply.Success {
@@ -73,9 +73,10 @@ func (n *Node) onAppendEntries(env node.Env, from node.ID, m AppendEntries) {
 }
 
 // appendFrom checks that the log holds the entry before m's (the consistency check of §5.3),
-// and adds m's entries, dropping any conflicting suffix. A refusal tells the leader where this
-// log's version of the refused term begins, so that it can skip the whole term.
-func (n *Node) appendFrom(m AppendEntries) (reply AppendReply, changed bool) {
+// and adds m's entries, dropping any conflicting suffix; changed is the first index it wrote,
+// or 0. A refusal tells the leader where this log's version of the refused term begins, so
+// that it can skip the whole term.
+func (n *Node) appendFrom(m AppendEntries) (reply AppendReply, changed int) {
 	reply = AppendReply{Term: n.term, PrevIndex: m.PrevIndex, Round: m.Round}
 	prev, prevTerm, entries := m.PrevIndex, m.PrevTerm, m.Entries
 	if prev < n.log.Base {
@@ -84,7 +85,7 @@ func (n *Node) appendFrom(m AppendEntries) (reply AppendReply, changed bool) {
 		skip := min(len(entries), n.log.Base-prev)
 		if prev+len(entries) <= n.log.Base {
 			reply.Success, reply.Match = true, n.log.Base
-			return reply, false
+			return reply, 0
 		}
 		entries = entries[skip:]
 		prev, prevTerm = n.log.Base, n.log.BaseTerm
@@ -96,7 +97,7 @@ func (n *Node) appendFrom(m AppendEntries) (reply AppendReply, changed bool) {
 			reply.ConflictTerm, _ = n.log.Term(prev)
 			reply.ConflictIndex = n.log.firstOfTerm(prev)
 		}
-		return reply, false
+		return reply, 0
 	}
 	for k, e := range entries {
 		i := prev + 1 + k
@@ -108,7 +109,7 @@ func (n *Node) appendFrom(m AppendEntries) (reply AppendReply, changed bool) {
 		}
 		n.log.Append(entries[k:]...)
 		n.reconfigure()
-		changed = true
+		changed = i
 		break
 	}
 	reply.Success, reply.Match = true, prev+len(entries)
@@ -182,7 +183,7 @@ func (n *Node) advanceCommit(env node.Env) {
 // a member: a leader removing itself manages a configuration it is not part of (§4.2.2).
 func (n *Node) replicas(i int) int {
 	c := 0
-	for _, id := range n.members.IDs() {
+	for id := n.members.Next(0); id != 0; id = n.members.Next(id) {
 		if id == n.id || n.match[id-1] >= i {
 			c++
 		}
@@ -208,12 +209,14 @@ func (n *Node) onInstallSnapshot(env node.Env, from node.ID, m InstallSnapshot) 
 		} else {
 			n.log = Log{Base: s.Index, BaseTerm: s.Term}
 		}
+		base := n.log.Base
 		n.snap = s
 		n.sm = s.restore()
 		n.commit, n.applied = s.Index, s.Index
 		n.reconfigure()
 		env.Store(keySnapshot, n.snap)
-		n.saveLog(env)
+		n.saveLog(env, n.log.Last()+1)
+		dropSegments(env, base+1, n.log.Base)
 		env.Sync()
 		n.note(env, seenInstall)
 	}
@@ -231,10 +234,12 @@ func (n *Node) compact(env node.Env) {
 	}
 	members, _ := n.configAt(n.applied)
 	term, _ := n.log.Term(n.applied)
+	base := n.log.Base
 	n.snap = n.sm.snapshot(n.applied, term, members)
 	n.log.Compact(n.applied, term)
 	env.Store(keySnapshot, n.snap)
-	n.saveLog(env)
+	n.saveLog(env, n.log.Last()+1)
+	dropSegments(env, base+1, n.log.Base)
 	env.Sync()
 	n.note(env, seenCompact)
 }

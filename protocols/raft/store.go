@@ -181,7 +181,7 @@ func (n *Node) confirmRounds(env node.Env) {
 	}
 	// The highest round r such that a majority echoed r or later.
 	var echoed []int
-	for _, id := range n.members.IDs() {
+	for id := n.members.Next(0); id != 0; id = n.members.Next(id) {
 		if id == n.id {
 			echoed = append(echoed, n.round)
 		} else {
