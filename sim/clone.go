@@ -2,7 +2,9 @@ package sim
 
 import (
 	"reflect"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -53,11 +55,22 @@ func fixerFor(t reflect.Type) fixFunc {
 		fixFuncs.Store(t, fixFunc(nil))
 		return nil
 	}
-	var f fixFunc // a forward reference, for recursive types
-	fixFuncs.Store(t, fixFunc(func(p unsafe.Pointer) { f(p) }))
-	f = compileFix(t)
-	fixFuncs.Store(t, f)
-	return f
+	// A forward reference, for recursive types. Campaign workers share these functions, and
+	// another may find the forward reference before the function behind it is compiled: it
+	// waits for it (compiling never calls a fixFunc, so the wait ends).
+	var f atomic.Pointer[fixFunc]
+	fixFuncs.Store(t, fixFunc(func(p unsafe.Pointer) {
+		g := f.Load()
+		for g == nil {
+			runtime.Gosched()
+			g = f.Load()
+		}
+		(*g)(p)
+	}))
+	compiled := compileFix(t)
+	f.Store(&compiled)
+	fixFuncs.Store(t, compiled)
+	return compiled
 }
 
 func compileFix(t reflect.Type) fixFunc {

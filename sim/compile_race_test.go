@@ -6,9 +6,10 @@ import (
 	"testing"
 )
 
-// Many goroutines hashing types none of them has hashed before, at once: the first use of a
-// type compiles its hash function while other campaign workers may already want it.
-func TestHashConcurrentFirstUse(t *testing.T) {
+// Many goroutines hashing and cloning types none of them has met before, at once: the first
+// use of a type compiles its hash and copy functions while other campaign workers may already
+// want them.
+func TestConcurrentFirstUseOfTypes(t *testing.T) {
 	type inner struct{ A, B int }
 	type recursive struct {
 		V    int
@@ -22,7 +23,7 @@ func TestHashConcurrentFirstUse(t *testing.T) {
 			S string
 		}{&inner{5, 6}, "s"},
 	}
-	for round := 0; round < 50; round++ {
+	for round := 0; round < 300; round++ {
 		// Fresh types each round: arrays of a new length wrap the values.
 		var wg sync.WaitGroup
 		for g := 0; g < 8; g++ {
@@ -33,6 +34,7 @@ func TestHashConcurrentFirstUse(t *testing.T) {
 					at := reflect.New(reflect.ArrayOf(round+2, reflect.TypeOf(v))).Elem()
 					at.Index(0).Set(reflect.ValueOf(v))
 					HashOf(at.Interface())
+					cloneAny(at.Interface())
 				}
 			}()
 		}
