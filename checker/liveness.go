@@ -30,7 +30,7 @@ func NewLiveness() sim.Monitor { return &Liveness{} }
 
 // Step stops the run once it has healed and nothing is pending.
 func (l *Liveness) Step(w *sim.World) *sim.Violation {
-	if healed, _ := w.Healed(); healed && len(w.Pending()) == 0 {
+	if healed, _ := w.Healed(); healed && w.Progressed() {
 		l.progressed = true
 		w.Stop()
 	}
@@ -100,14 +100,14 @@ func (d *Watchdog) Step(w *sim.World) *sim.Violation {
 		d.done, now = true, at // the last look at the fault phase
 	}
 	m := d.advance(w)
-	pending := d.pending(w)
-	if m != d.last || len(pending) == 0 {
+	if m != d.last || !d.working(w) {
 		d.last, d.since = m, now
 		return nil
 	}
 	if now-d.since <= d.bound {
 		return nil
 	}
+	pending := d.pending(w)
 	v := violation(w, PropWatchdog, fmt.Sprintf("no progress for %v during the fault phase (nothing advanced since %s); pending: %s",
 		d.bound, seconds(d.since), strings.Join(pending, "; ")))
 	v.Pending = pending
@@ -116,6 +116,14 @@ func (d *Watchdog) Step(w *sim.World) *sim.Violation {
 
 // End has nothing to add: the watchdog judges step by step.
 func (d *Watchdog) End(w *sim.World) *sim.Violation { return nil }
+
+// working reports whether work is under way: what pending lists, without listing it.
+func (d *Watchdog) working(w *sim.World) bool {
+	if p := w.Protocol().Progress; p != nil && len(p(w)) > 0 {
+		return true
+	}
+	return len(w.PendingOps()) > 0
+}
 
 // pending lists the work under way: the protocol's pending items and the clients' operations
 // waiting for an answer.

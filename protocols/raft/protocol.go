@@ -10,17 +10,13 @@ import (
 
 // The seeded bugs, each a small change next to the correct code it breaks.
 const (
-	BugFigure8          = "figure8"
-	BugNoPersistVote    = "no-persist-vote"
-	BugDupVote          = "dup-vote"
-	BugStaleRead        = "stale-read"
-	BugMembershipNoFix  = "membership-no-fix"
-	BugNoCompaction     = "no-compaction"
-	BugPlain            = "plain"
-	maxUncommitted      = 16 // entries a leader appends beyond its commit index before it refuses requests
-	maxReads            = 16 // reads a leader holds while it confirms its leadership
-	logWindow           = maxUncommitted + 16
-	defaultSnapshotSize = 64
+	BugFigure8         = "figure8"
+	BugNoPersistVote   = "no-persist-vote"
+	BugDupVote         = "dup-vote"
+	BugStaleRead       = "stale-read"
+	BugMembershipNoFix = "membership-no-fix"
+	BugNoCompaction    = "no-compaction"
+	BugPlain           = "plain"
 )
 
 // options are the knobs of a cluster, read from its Config.Params:
@@ -28,6 +24,8 @@ const (
 //	prevote, checkquorum  1 (default) or 0: the Pre-Vote and CheckQuorum extensions
 //	readindex             1 (default): reads by ReadIndex; 0: reads go through the log
 //	snapshot              applied entries past the last snapshot that trigger compaction (64)
+//	window                entries a leader appends past its commit index, and reads it holds
+//	                      while it confirms its leadership, before it refuses requests (16)
 //	batch                 most entries in one AppendEntries (8)
 //	voters                the initial configuration is nodes 1..voters (all)
 //	minvoters             the smallest configuration membership changes leave (3)
@@ -37,7 +35,7 @@ const (
 type options struct {
 	preVote, checkQuorum, readIndex         bool
 	snapshotEvery, batch, voters, minVoters int
-	maxSessions                             int
+	window, maxSessions                     int
 	churn, transfer                         time.Duration
 }
 
@@ -47,7 +45,8 @@ func optionsOf(cfg node.Config) options {
 		preVote:       cfg.Param("prevote", 1) != 0,
 		checkQuorum:   cfg.Param("checkquorum", 1) != 0,
 		readIndex:     cfg.Param("readindex", 1) != 0,
-		snapshotEvery: max(1, cfg.Param("snapshot", defaultSnapshotSize)),
+		snapshotEvery: max(1, cfg.Param("snapshot", 64)),
+		window:        max(1, cfg.Param("window", 16)),
 		batch:         max(1, cfg.Param("batch", 8)),
 		voters:        min(max(1, cfg.Param("voters", cfg.N)), max(1, cfg.N)),
 		minVoters:     max(1, cfg.Param("minvoters", 3)),
@@ -129,11 +128,15 @@ func nextOp(c node.ClientID, seq int, choose func(n int) int) any {
 	}
 }
 
+// noopSlack is room in a node's log for the blank entries of leaders that came and went
+// without committing anything, on top of the window of client entries.
+const noopSlack = 16
+
 // MaxSize bounds a node's Size: the log holds at most the snapshot threshold of applied entries
-// plus a window of entries not yet applied (a leader refuses requests beyond maxUncommitted,
-// and a few no-ops and configurations of short-lived leaders may come on top), besides the
-// bounded session table and the requests a leader holds.
+// plus a window of entries not yet applied (a leader refuses requests beyond the window, and a
+// few no-ops and configurations of short-lived leaders may come on top), besides the bounded
+// session table and the requests a leader holds (a window of writes, and of reads).
 func MaxSize(cfg node.Config) int {
 	o := optionsOf(cfg)
-	return o.snapshotEvery + logWindow + o.maxSessions + maxUncommitted + maxReads
+	return o.snapshotEvery + (o.window + noopSlack) + o.maxSessions + 2*o.window
 }

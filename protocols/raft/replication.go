@@ -101,19 +101,32 @@ func (n *Node) appendFrom(m AppendEntries) (reply AppendReply, changed int) {
 	}
 	for k, e := range entries {
 		i := prev + 1 + k
+		truncated := false
 		if i <= n.log.Last() {
 			if n.log.At(i).Term == e.Term {
 				continue // already there (a duplicated or reordered message)
 			}
 			n.log.TruncateAfter(i - 1) // a conflict: this entry and all that follow go (§5.3)
+			truncated = true
 		}
 		n.log.Append(entries[k:]...)
-		n.reconfigure()
+		if truncated || hasConfig(entries[k:]) {
+			n.reconfigure()
+		}
 		changed = i
 		break
 	}
 	reply.Success, reply.Match = true, prev+len(entries)
 	return reply, changed
+}
+
+func hasConfig(es []Entry) bool {
+	for _, e := range es {
+		if e.Type == Config {
+			return true
+		}
+	}
+	return false
 }
 
 // onAppendReply is the leader learning how far a follower's log matches its own.

@@ -129,7 +129,7 @@ func (n *Node) Request(env node.Env, req node.Request) {
 			return
 		}
 	}
-	if n.log.Last()-n.commit >= maxUncommitted {
+	if n.log.Last()-n.commit >= n.opt.window {
 		env.Reply(req, Reply{}) // too far ahead of what is committed: no more until it catches up
 		return
 	}
@@ -162,7 +162,7 @@ func (n *Node) read(env node.Env, req node.Request, op kv.Op) {
 		env.Reply(req, Reply{OK: true, Leader: n.id, Result: n.sm.read(op)})
 		return
 	}
-	if len(n.reads) >= maxReads {
+	if len(n.reads) >= n.opt.window {
 		env.Reply(req, Reply{})
 		return
 	}
