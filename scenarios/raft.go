@@ -45,9 +45,14 @@ var raftScenarios = []*Scenario{
 		},
 		Faults: 3, Liveness: 10},
 	{Name: "membership-churn", For: raftOnly,
-		Summary: "the leader adds and removes servers one at a time and transfers leadership, under partitions and pauses",
-		Params:  map[string]int{"voters": 3, "churn": 40},
+		Summary: "the leader adds and removes servers one at a time, and hands over leadership, under partitions and loss",
+		Params:  map[string]int{"voters": 3, "churn": 40, "transfer": 1000},
 		Profile: func(t node.Timing) sim.Profile {
+			// Configuration changes every few round trips, so that a new leader often wants
+			// one before it has committed anything; leaders cut off often, so that changes
+			// are left half done; and a lossy network, so that a leader's first entries reach
+			// some of its voters and not others: what the single-server change without
+			// Ongaro's fix needs to go wrong.
 			d := delays(t)
 			d.TailProb = 0.1
 			return sim.Profile{Delay: d, Drop: 0.1, Duplicate: 0.02, Reorder: true,

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/replica-io/replica/protocols/kv"
 	"github.com/replica-io/replica/protocols/node"
 )
 
@@ -22,7 +23,7 @@ type cluster struct {
 	outputs []node.Output
 	fresh   int
 	replies []replied
-	choice  int // what Choose answers (timer ranges take their minimum)
+	choices []int // what Choose answers, in order, then 0 (timer ranges take their minimum)
 	// violated is the first property violated, and how.
 	violated, violation string
 }
@@ -194,7 +195,13 @@ func (e *testEnv) Output(v any) {
 func (e *testEnv) Reply(req node.Request, r any) {
 	e.c.replies = append(e.c.replies, replied{to: req, res: r.(Reply)})
 }
-func (e *testEnv) Choose(n int) int { return min(e.c.choice, n-1) }
+func (e *testEnv) Choose(n int) int {
+	v := 0
+	if len(e.c.choices) > 0 {
+		v, e.c.choices = e.c.choices[0], e.c.choices[1:]
+	}
+	return min(v, n-1)
+}
 
 // copyMsg copies what crosses a node's boundary and holds references, as the simulator does.
 func copyMsg(v any) any {
@@ -219,8 +226,8 @@ func copySnap(s Snapshot) Snapshot {
 	return s
 }
 
-// elect makes id leader with the votes of voters: their election timers fire first (so that
-// none is in a leader's lease) and their own campaigns are dropped; then id campaigns, with
+// elect makes id leader with the votes of voters: they forget the leader they follow (as if
+// their election timers had fired, before they campaign themselves); then id campaigns, with
 // only the vote messages between it and the voters delivered. A campaign that learns of a
 // higher term is tried again.
 func (c *cluster) elect(id node.ID, voters ...node.ID) {
@@ -241,9 +248,8 @@ func (c *cluster) elect(id node.ID, voters ...node.ID) {
 	}
 	for try := 0; try < 3 && c.nodes[id-1].role != Leader; try++ {
 		for _, v := range voters {
-			if c.nodes[v-1] != nil && c.timers[v-1][timerElection] {
-				c.fire(v, timerElection)
-				c.drop(from(v))
+			if n := c.nodes[v-1]; n != nil && n.role != Leader {
+				n.leader = 0
 			}
 		}
 		c.fire(id, timerElection)
@@ -255,4 +261,14 @@ func (c *cluster) elect(id node.ID, voters ...node.ID) {
 	}
 }
 
-func (c *cluster) leaderOf(id node.ID) *Node { return c.nodes[id-1] }
+// lastReply is the latest answer to a client.
+func (c *cluster) lastReply() replied {
+	c.t.Helper()
+	if len(c.replies) == 0 {
+		c.t.Fatal("no client was answered")
+	}
+	return c.replies[len(c.replies)-1]
+}
+
+func put(key string, v int) kv.Op { return kv.Op{Kind: kv.Put, Key: key, Value: v} }
+func get(key string) kv.Op        { return kv.Op{Kind: kv.Get, Key: key} }
