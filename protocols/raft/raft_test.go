@@ -178,7 +178,7 @@ func TestVoteSurvivesRestart(t *testing.T) {
 	for _, bug := range []string{"", BugNoPersistVote} {
 		c := newCluster(t, 3, bug, map[string]int{"prevote": 0})
 		c.fire(1, timerElection)
-		c.fire(2, timerElection) // both candidates in term 1
+		c.fire(2, timerElection)          // both candidates in term 1
 		c.deliver(func(e envelope) bool { // n1 gets n3's vote, and nothing else happens
 			_, rv := e.msg.(RequestVote)
 			_, v := e.msg.(Vote)
