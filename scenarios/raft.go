@@ -13,7 +13,7 @@ var raftOnly = []string{"raft"}
 var raftScenarios = []*Scenario{
 	{Name: "partial-connectivity", For: raftOnly, N: 5,
 		Summary: "{1,2,3} fully connected, 4 reaches only 2, 5 reaches only 3 (the 2020 etcd outage); a leader must stay elected",
-		Profile: partialConnectivity, Faults: 3, Liveness: 10,
+		Profile: partialConnectivity, Faults: 2, Liveness: 10,
 		// A majority stays connected: clients must be served all along, not only once the
 		// network heals. Half a second covers a slow first election (votes split between
 		// candidates that each reach part of the cluster).
@@ -28,7 +28,7 @@ var raftScenarios = []*Scenario{
 			d.TailProb = 0.02
 			return sim.Profile{Delay: d, Drop: 0.01, FaultEvery: t.Settle / 3, Down: t.Settle, Isolate: 1, Pause: 2, MaxDown: 1}
 		},
-		Faults: 3, Liveness: 10},
+		Faults: 2.5, Liveness: 10},
 	{Name: "crash-restart-storm", For: raftOnly,
 		Summary: "a crash every few heartbeats with quick restarts, brief isolations and one-way cuts, on a lossy network",
 		Params:  map[string]int{"batch": 1},
@@ -58,12 +58,12 @@ var raftScenarios = []*Scenario{
 			return sim.Profile{Delay: d, Drop: 0.1, Duplicate: 0.02, Reorder: true,
 				FaultEvery: t.Settle / 4, Down: t.Settle, Split: 1, Isolate: 3, MaxDown: -1}
 		},
-		Faults: 4, Liveness: 10},
+		Faults: 2.5, Liveness: 10},
 	{Name: "long-haul", For: raftOnly,
 		Summary: "an hour of steady client load with occasional faults: memory must stay bounded",
-		// A small snapshot threshold and window: compaction every few entries all hour long,
-		// and a tight bound for the log to stay under.
-		Params: map[string]int{"snapshot": 8, "window": 4, "sessions": 8},
+		// Reads through the log, a small snapshot threshold and window: compaction every few
+		// entries all hour long, and a tight bound for the log to stay under.
+		Params: map[string]int{"readindex": 0, "snapshot": 4, "window": 4, "sessions": 8},
 		Profile: func(t node.Timing) sim.Profile {
 			d := delays(t)
 			d.TailProb = 0.01

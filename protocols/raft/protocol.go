@@ -130,7 +130,7 @@ func nextOp(c node.ClientID, seq int, choose func(n int) int) any {
 
 // noopSlack is room in a node's log for the blank entries of leaders that came and went
 // without committing anything, on top of the window of client entries.
-const noopSlack = 16
+const noopSlack = 8
 
 // MaxSize bounds a node's Size: the log holds at most the snapshot threshold of applied entries
 // plus a window of entries not yet applied (a leader refuses requests beyond the window, and a

@@ -298,8 +298,8 @@ func (n *Node) send(env node.Env, to node.ID, m node.Message) { env.Send(to, m) 
 
 // toMembers sends m to every voting member but this node.
 func (n *Node) toMembers(env node.Env, m node.Message) {
-	for _, id := range env.Nodes() {
-		if id != n.id && n.members.Has(id) {
+	for id := n.members.Next(0); id != 0; id = n.members.Next(id) {
+		if id != n.id {
 			env.Send(id, m)
 		}
 	}
@@ -334,9 +334,7 @@ func (n *Node) String() string {
 		n.commit, n.applied, n.members, n.configIndex)
 }
 
-// Term, Role, Leader and Log expose the node's state to properties and tests.
+// Term, Role and Leader tell tools outside the package who leads, as far as this node knows.
 func (n *Node) Term() int       { return n.term }
 func (n *Node) Role() Role      { return n.role }
 func (n *Node) Leader() node.ID { return n.leader }
-func (n *Node) Commit() int     { return n.commit }
-func (n *Node) Log() *Log       { return &n.log }
