@@ -1,0 +1,128 @@
+package explore
+
+// Depth-first search keeps a stack of frames, one per state on the current path. A frame's
+// successors are generated all at once into a shared arena, and the frame walks them; the
+// path to the state on top is the initial state plus the action of each frame, so a
+// violation's path is read straight off the stack.
+
+type frame[S any] struct {
+	action int // the action that led here; for the bottom frame, the initial state's index
+	lo, hi int // the frame's successors are arena[lo:hi]
+	next   int // the next successor to visit
+}
+
+type arc[S any] struct {
+	action int
+	s      S
+}
+
+func (e *engine[S]) dfs(r *Result) error {
+	init, err := e.initial()
+	if err != nil {
+		return err
+	}
+	d := &dfsRun[S]{e: e, r: r, witnesses: make([]*Path, e.nSome)}
+	for i, s := range init {
+		if !d.visit(i, s, 0) {
+			break
+		}
+		for len(d.stack) > 0 && !d.done() {
+			top := &d.stack[len(d.stack)-1]
+			if top.next == top.hi {
+				d.arena = d.arena[:top.lo]
+				d.stack = d.stack[:len(d.stack)-1]
+				continue
+			}
+			a := d.arena[top.next]
+			top.next++
+			d.visit(a.action, a.s, len(d.stack))
+		}
+		if d.done() {
+			break
+		}
+	}
+	if d.cut && r.Stopped == "" && !e.stopped.Load() {
+		r.Stopped = "max-depth"
+	}
+	e.witnessPaths = d.witnesses
+	r.Unique = e.set.len()
+	return d.err
+}
+
+type dfsRun[S any] struct {
+	e         *engine[S]
+	r         *Result
+	stack     []frame[S]
+	arena     []arc[S]
+	witnesses []*Path
+	err       error
+	count     int  // states visited, to pace reports
+	cut       bool // a state at MaxDepth was not expanded
+}
+
+func (d *dfsRun[S]) done() bool {
+	return d.err != nil || d.r.Stopped != "" || d.e.stopped.Load()
+}
+
+// visit stores s, reached by action at the given depth, checks it and, when it is new and
+// not too deep, pushes a frame for it. It reports whether the search goes on.
+func (d *dfsRun[S]) visit(action int, s S, depth int) bool {
+	e, r := d.e, d.r
+	s = e.normal(s)
+	fp := e.m.Fingerprint(s)
+	if !e.set.add(fp) {
+		return true
+	}
+	if depth > r.MaxDepth {
+		r.MaxDepth = depth
+	}
+	if p := e.m.Violated(s); p != "" {
+		r.Violation = &Violation{Property: p, Path: d.path(action)}
+		r.Stopped = "violation"
+		return false
+	}
+	for i, w := range d.witnesses {
+		if w == nil && e.some.Sometimes(s, i) {
+			p := d.path(action)
+			d.witnesses[i] = &p
+		}
+	}
+	if depth == 0 || sampled(fp) {
+		if d.err = e.checkStep(s); d.err != nil {
+			return false
+		}
+	}
+	if d.count++; d.count%blockLen == 0 {
+		e.depth.Store(int64(depth))
+		e.progress.Store(r.Transitions)
+		e.maybeReport()
+	}
+	if r.Unique = e.set.len(); e.limitReached(r) {
+		return false
+	}
+	if e.opts.MaxDepth > 0 && depth >= e.opts.MaxDepth {
+		d.cut = true // the search goes on within the bound
+		return true
+	}
+	lo := len(d.arena)
+	e.m.Next(s, func(a int, next S) bool {
+		d.arena = append(d.arena, arc[S]{a, next})
+		return true
+	})
+	r.Transitions += int64(len(d.arena) - lo)
+	d.stack = append(d.stack, frame[S]{action: action, lo: lo, hi: len(d.arena), next: lo})
+	return true
+}
+
+// path returns the path to the top of the stack followed by action.
+func (d *dfsRun[S]) path(action int) Path {
+	if len(d.stack) == 0 {
+		return Path{Init: action, Actions: []int{}}
+	}
+	p := Path{Init: d.stack[0].action, Actions: make([]int, 0, len(d.stack))}
+	for _, f := range d.stack[1:] {
+		p.Actions = append(p.Actions, f.action)
+	}
+	p.Actions = append(p.Actions, action)
+	return p
+}
