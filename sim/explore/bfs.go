@@ -3,6 +3,7 @@ package explore
 import (
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // Breadth-first search goes level by level. A level is a list of blocks of states; workers
@@ -44,6 +45,7 @@ func (e *engine[S]) bfs(r *Result) error {
 		if err := e.levelDone(ws, depth, r); err != nil {
 			return err
 		}
+		r.StoreBytes = e.set.bytes() + pool.bytes()
 		if r.Stopped != "" || len(cur) == 0 {
 			break
 		}
@@ -228,6 +230,13 @@ func (w *worker[S]) found(s S, fp uint64, depth int) {
 type blockPool[S any] struct {
 	mu   sync.Mutex
 	free [][]S
+	made int // blocks allocated, the most ever in use at once
+}
+
+// bytes returns the memory of the blocks allocated.
+func (p *blockPool[S]) bytes() int64 {
+	var s S
+	return int64(p.made) * blockLen * int64(unsafe.Sizeof(s))
 }
 
 func (p *blockPool[S]) get() []S {
@@ -238,6 +247,7 @@ func (p *blockPool[S]) get() []S {
 		p.free = p.free[:n-1]
 		return b
 	}
+	p.made++
 	return make([]S, 0, blockLen)
 }
 

@@ -1,11 +1,13 @@
 package explore
 
+import "unsafe"
+
 // Depth-first search keeps a stack of frames, one per state on the current path. A frame's
 // successors are generated all at once into a shared arena, and the frame walks them; the
 // path to the state on top is the initial state plus the action of each frame, so a
 // violation's path is read straight off the stack.
 
-type frame[S any] struct {
+type frame struct {
 	action int // the action that led here; for the bottom frame, the initial state's index
 	lo, hi int // the frame's successors are arena[lo:hi]
 	next   int // the next successor to visit
@@ -46,13 +48,15 @@ func (e *engine[S]) dfs(r *Result) error {
 	}
 	e.witnessPaths = d.witnesses
 	r.Unique = e.set.len()
+	r.StoreBytes = e.set.bytes() + int64(cap(d.arena))*int64(unsafe.Sizeof(arc[S]{})) +
+		int64(cap(d.stack))*int64(unsafe.Sizeof(frame{}))
 	return d.err
 }
 
 type dfsRun[S any] struct {
 	e         *engine[S]
 	r         *Result
-	stack     []frame[S]
+	stack     []frame
 	arena     []arc[S]
 	witnesses []*Path
 	err       error
@@ -110,7 +114,7 @@ func (d *dfsRun[S]) visit(action int, s S, depth int) bool {
 		return true
 	})
 	r.Transitions += int64(len(d.arena) - lo)
-	d.stack = append(d.stack, frame[S]{action: action, lo: lo, hi: len(d.arena), next: lo})
+	d.stack = append(d.stack, frame{action: action, lo: lo, hi: len(d.arena), next: lo})
 	return true
 }
 

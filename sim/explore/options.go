@@ -105,6 +105,10 @@ type Result struct {
 	Wall            time.Duration
 	StatesPerSecond float64 // Unique / Wall
 	PeakMemoryBytes int64   // the process's peak resident memory, when the system tells
+	// StoreBytes is the memory the search held for states when it ended: the visited set's
+	// table and the frontier blocks (breadth-first) or the stack (depth-first). Divided by
+	// Unique, it is the cost of a state, whatever else the process holds.
+	StoreBytes int64
 
 	// Complete reports that every reachable state was explored. Otherwise Stopped says
 	// why not: "violation", "max-depth", "max-states", "timeout" or "canceled".
