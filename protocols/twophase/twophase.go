@@ -193,7 +193,7 @@ func (m *Model) Format(s State) string {
 	fmt.Fprintf(&b, "tmState=%s msgs{Commit=%t Abort=%t}", tm, s&msgCommit != 0, s&msgAbort != 0)
 	for rm := range m.n {
 		t := s >> (tupleBits * rm) & tupleMask
-		fmt.Fprintf(&b, " rm%d=%s", rm+1, [...]string{"working", "prepared", "committed", "aborted"}[t&rmStateMask])
+		fmt.Fprintf(&b, " rm%d=%s", rm+1, rmStateNames[t&rmStateMask])
 		if t&tmPrepared != 0 {
 			b.WriteString(",tmPrepared")
 		}
@@ -203,3 +203,10 @@ func (m *Model) Format(s State) string {
 	}
 	return b.String()
 }
+
+// RMState returns the state of RM rm (numbered from 0) in s, spelled as in TLA+.
+func (m *Model) RMState(s State, rm int) string {
+	return rmStateNames[s>>(tupleBits*rm)&rmStateMask]
+}
+
+var rmStateNames = [...]string{"working", "prepared", "committed", "aborted"}
