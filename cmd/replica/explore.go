@@ -189,6 +189,7 @@ type exploreReport struct {
 	WallSeconds     float64      `json:"wall_seconds"`
 	StatesPerSecond float64      `json:"states_per_second"`
 	PeakMemoryBytes int64        `json:"peak_memory_bytes"`
+	StoreBytes      int64        `json:"store_bytes"` // held for states: visited set and frontier
 	Complete        bool         `json:"complete"`
 	Stopped         string       `json:"stopped,omitempty"`
 	Violation       *pathOut     `json:"violation"`
@@ -217,7 +218,8 @@ func newExploreReport(t *exploreTarget, opts explore.Options, r *explore.Result)
 	rep := &exploreReport{
 		Target: t.name, Strategy: opts.Strategy.String(), Workers: opts.Workers, Symmetry: opts.Symmetry,
 		UniqueStates: r.Unique, Transitions: r.Transitions, MaxDepth: r.MaxDepth,
-		WallSeconds: r.Wall.Seconds(), StatesPerSecond: r.StatesPerSecond, PeakMemoryBytes: r.PeakMemoryBytes,
+		WallSeconds: r.Wall.Seconds(), StatesPerSecond: r.StatesPerSecond,
+		PeakMemoryBytes: r.PeakMemoryBytes, StoreBytes: r.StoreBytes,
 		Complete: r.Complete, Stopped: r.Stopped,
 	}
 	if opts.Strategy == explore.DepthFirst {
@@ -274,6 +276,9 @@ func (rep *exploreReport) printText(w io.Writer) {
 	fmt.Fprintf(w, "  wall time          %.2fs\n", rep.WallSeconds)
 	fmt.Fprintf(w, "  states per second  %.0f\n", rep.StatesPerSecond)
 	fmt.Fprintf(w, "  peak memory        %.1f MiB\n", float64(rep.PeakMemoryBytes)/(1<<20))
+	if rep.UniqueStates > 0 {
+		fmt.Fprintf(w, "  bytes per state    %.1f (visited set and frontier)\n", float64(rep.StoreBytes)/float64(rep.UniqueStates))
+	}
 	if rep.Complete {
 		fmt.Fprintln(w, "  search             complete")
 	} else {

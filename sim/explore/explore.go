@@ -97,7 +97,7 @@ func newEngine[S any](m Model[S], opts Options) (*engine[S], error) {
 	if opts.ReportEvery <= 0 {
 		opts.ReportEvery = time.Second
 	}
-	e := &engine[S]{m: m, opts: opts, set: newFPSet(0), start: time.Now(), violationDepth: -1}
+	e := &engine[S]{m: m, opts: opts, set: newFPSet(opts.Workers), start: time.Now(), violationDepth: -1}
 	if opts.Symmetry {
 		sym, ok := m.(SymmetricModel[S])
 		if !ok {

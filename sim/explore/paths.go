@@ -61,7 +61,7 @@ func (e *engine[S]) needPaths() bool {
 // It costs a second search up to the deepest target, and about 8 bytes a state on top of
 // the visited set; nothing when nothing needs a path.
 func (e *engine[S]) shortestPaths(r *Result) error {
-	set := newFPSet(0)
+	set := newFPSet(1)
 	defer set.free()
 	var parent, action []int32 // per stored state; a root's action is its initial index
 	path := func(i int) Path { return treePath(parent, action, i) }

@@ -24,6 +24,7 @@ type fpSet struct {
 	shift    uint         // 64 - log2(len(slots))
 	reserved atomic.Int64 // fingerprints held plus room promised to batches under way
 	hasZero  atomic.Bool
+	workers  int // goroutines that move fingerprints when the table grows
 }
 
 // maxLoad is the fill ratio at which the table doubles. Linear probing stays at a couple of
@@ -34,12 +35,9 @@ const (
 	fibonacci  = 0x9e3779b97f4a7c15 // 2^64/φ, odd
 )
 
-func newFPSet(capacityHint int) *fpSet {
-	n := 1 << 10
-	for n*maxLoadNum/maxLoadDen < capacityHint {
-		n <<= 1
-	}
-	return &fpSet{slots: allocSlots(n), shift: uint(64 - bits.TrailingZeros(uint(n)))}
+func newFPSet(workers int) *fpSet {
+	const n = 1 << 10
+	return &fpSet{slots: allocSlots(n), shift: 64 - 10, workers: max(workers, 1)}
 }
 
 // len returns the number of fingerprints held, once no batch is under way.
@@ -82,11 +80,20 @@ func (t *fpSet) grow(n int) {
 	old := t.slots
 	t.slots = allocSlots(size)
 	t.shift = uint(64 - bits.TrailingZeros(uint(size)))
-	for _, fp := range old { // front to back in both tables: see the type's comment
-		if fp != 0 {
-			t.put(fp)
-		}
+	// Each goroutine moves a contiguous part of the old table, front to back, into the
+	// matching part of the new one (see the type's comment), so they rarely meet.
+	part := (len(old) + t.workers - 1) / t.workers
+	var wg sync.WaitGroup
+	for lo := 0; lo < len(old); lo += part {
+		wg.Go(func() {
+			for _, fp := range old[lo:min(lo+part, len(old))] {
+				if fp != 0 {
+					t.insert(fp)
+				}
+			}
+		})
 	}
+	wg.Wait()
 	freeSlots(old)
 }
 
@@ -95,7 +102,8 @@ func (t *fpSet) home(fp uint64) uint64 { return (fp * fibonacci) >> t.shift }
 // touch reads the home slot of each fingerprint and discards the result. The reads do not
 // depend on one another, so the processor has many cache misses in flight at once; the
 // inserts that follow then find their slots in cache. This is the portable form of a
-// prefetch, and it roughly halves the time a batch spends waiting for memory.
+// prefetch; with a table far larger than the cache it takes about a quarter off the time of
+// a single worker (TwoPhase, N = 10).
 func (t *fpSet) touch(fps []uint64) uint64 {
 	var sum uint64
 	slots := t.slots
@@ -137,16 +145,6 @@ func (t *fpSet) add(fp uint64) bool {
 		t.release(1, 0)
 	}
 	return ok
-}
-
-// put adds fp, known not to be held, while the write lock excludes other workers.
-func (t *fpSet) put(fp uint64) {
-	mask := uint64(len(t.slots) - 1)
-	i := t.home(fp)
-	for t.slots[i] != 0 {
-		i = (i + 1) & mask
-	}
-	t.slots[i] = fp
 }
 
 // contains reports whether fp is held; for tests and single-threaded callers.

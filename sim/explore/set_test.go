@@ -20,7 +20,7 @@ func TestFPSetInsert(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newFPSet(0)
+			s := newFPSet(1)
 			defer s.free()
 			seen := map[uint64]bool{}
 			for _, fp := range tt.fps {
@@ -42,7 +42,7 @@ func TestFPSetInsert(t *testing.T) {
 }
 
 func TestFPSetGrows(t *testing.T) {
-	s := newFPSet(0)
+	s := newFPSet(1)
 	defer s.free()
 	const n = 100_000
 	for i := range uint64(n) {
@@ -67,7 +67,7 @@ func TestFPSetGrows(t *testing.T) {
 // Workers inserting overlapping batches at once, growing the table as they go, must agree
 // on exactly one winner per fingerprint.
 func TestFPSetConcurrent(t *testing.T) {
-	s := newFPSet(0)
+	s := newFPSet(4)
 	defer s.free()
 	const workers, n = 4, 50_000
 	won := make([]int, workers)
