@@ -39,27 +39,34 @@ func (e *engine[S]) bfs(r *Result) error {
 	ws[0].transitions = 0
 	ws[0].flush(0)
 	cur := e.gather(ws)
-
-	for depth := 0; ; depth++ {
-		r.Unique = e.set.len()
-		if err := e.levelDone(ws, depth, r); err != nil {
-			return err
-		}
-		r.StoreBytes = e.set.bytes() + pool.bytes()
-		if r.Stopped != "" || len(cur) == 0 {
-			break
-		}
+	if err := e.levelDone(ws, 0, r); err != nil {
+		return err
+	}
+	for depth := 0; len(cur) > 0; depth++ {
 		r.MaxDepth = depth
-		if e.opts.MaxDepth > 0 && depth >= e.opts.MaxDepth {
+		r.Unique = e.set.len()
+		r.StoreBytes = e.set.bytes() + pool.bytes()
+		switch {
+		case r.Stopped != "":
+		case e.opts.MaxDepth > 0 && depth >= e.opts.MaxDepth:
 			r.Stopped = "max-depth"
-			break
+		case e.opts.MaxStates > 0 && r.Unique >= e.opts.MaxStates:
+			r.Stopped = "max-states"
 		}
-		if e.limitReached(r) {
+		if r.Stopped != "" {
 			break
 		}
 		e.depth.Store(int64(depth))
-		cur = e.expand(cur, ws, depth+1)
+		var whole bool
+		cur, whole = e.expand(cur, ws, depth+1)
+		if err := e.levelDone(ws, depth+1, r); err != nil {
+			return err
+		}
+		if !whole {
+			r.Stopped = e.stopReason()
+		}
 	}
+	r.Unique = e.set.len()
 	return nil
 }
 
@@ -92,8 +99,9 @@ func (e *engine[S]) levelDone(ws []*worker[S], depth int, r *Result) error {
 	return nil
 }
 
-// expand generates the level after cur, at depth, and returns it.
-func (e *engine[S]) expand(cur [][]S, ws []*worker[S], depth int) [][]S {
+// expand generates the level after cur, at depth, and returns it, and whether it is whole:
+// false if ctx stopped the search before every block of cur was expanded.
+func (e *engine[S]) expand(cur [][]S, ws []*worker[S], depth int) ([][]S, bool) {
 	var taken atomic.Int64
 	run := func(w *worker[S]) {
 		for !e.stopped.Load() {
@@ -123,7 +131,8 @@ func (e *engine[S]) expand(cur [][]S, ws []*worker[S], depth int) [][]S {
 		}
 		wg.Wait()
 	}
-	return e.gather(ws)
+	// A worker that ran out of blocks took one past the end; one that stopped did not.
+	return e.gather(ws), taken.Load() >= int64(len(cur))
 }
 
 // gather collects the workers' blocks of the next level.

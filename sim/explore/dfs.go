@@ -24,10 +24,9 @@ func (e *engine[S]) dfs(r *Result) error {
 		return err
 	}
 	d := &dfsRun[S]{e: e, r: r, witnesses: make([]*Path, e.nSome)}
-	for i, s := range init {
-		if !d.visit(i, s, 0) {
-			break
-		}
+	i := 0
+	for ; i < len(init) && !d.done(); i++ {
+		d.visit(i, init[i], 0)
 		for len(d.stack) > 0 && !d.done() {
 			top := &d.stack[len(d.stack)-1]
 			if top.next == top.hi {
@@ -39,11 +38,13 @@ func (e *engine[S]) dfs(r *Result) error {
 			top.next++
 			d.visit(a.action, a.s, len(d.stack))
 		}
-		if d.done() {
-			break
-		}
 	}
-	if d.cut && r.Stopped == "" && !e.stopped.Load() {
+	interrupted := len(d.stack) > 0 || i < len(init)
+	switch {
+	case r.Stopped != "" || d.err != nil:
+	case e.stopped.Load() && interrupted:
+		r.Stopped = e.stopReason()
+	case d.cut:
 		r.Stopped = "max-depth"
 	}
 	e.witnessPaths = d.witnesses
@@ -101,7 +102,8 @@ func (d *dfsRun[S]) visit(action int, s S, depth int) bool {
 		e.progress.Store(r.Transitions)
 		e.maybeReport()
 	}
-	if r.Unique = e.set.len(); e.limitReached(r) {
+	if e.opts.MaxStates > 0 && e.set.len() >= e.opts.MaxStates {
+		r.Stopped = "max-states"
 		return false
 	}
 	if e.opts.MaxDepth > 0 && depth >= e.opts.MaxDepth {

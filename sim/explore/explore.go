@@ -25,6 +25,7 @@ func Run[S any](ctx context.Context, m Model[S], opts Options) (*Result, error) 
 		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
 		defer cancel()
 	}
+	e.ctx = ctx
 	stop := context.AfterFunc(ctx, func() { e.stopped.Store(true) })
 	defer stop()
 	defer e.set.free()
@@ -39,13 +40,8 @@ func Run[S any](ctx context.Context, m Model[S], opts Options) (*Result, error) 
 	if err != nil {
 		return nil, err
 	}
-	if r.Stopped == "" && e.stopped.Load() {
-		r.Stopped = "timeout"
-		if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			r.Stopped = "canceled"
-		}
-	}
 	r.Complete = r.Stopped == ""
+	e.set.free() // before finish, which may need memory of its own
 	if err := e.finish(r); err != nil {
 		return nil, err
 	}
@@ -67,7 +63,8 @@ type engine[S any] struct {
 	opts  Options
 
 	set     *fpSet
-	stopped atomic.Bool // set on timeout or cancellation
+	ctx     context.Context
+	stopped atomic.Bool // set when ctx is done: on timeout or cancellation
 	start   time.Time
 
 	// witnessDepth[i] is the depth at which sometimes-property i first held, or -1.
@@ -97,7 +94,7 @@ func newEngine[S any](m Model[S], opts Options) (*engine[S], error) {
 	if opts.ReportEvery <= 0 {
 		opts.ReportEvery = time.Second
 	}
-	e := &engine[S]{m: m, opts: opts, set: newFPSet(opts.Workers), start: time.Now(), violationDepth: -1}
+	e := &engine[S]{m: m, opts: opts, start: time.Now(), violationDepth: -1}
 	if opts.Symmetry {
 		sym, ok := m.(SymmetricModel[S])
 		if !ok {
@@ -119,6 +116,7 @@ func newEngine[S any](m Model[S], opts Options) (*engine[S], error) {
 		}
 	}
 	e.reportNext.Store(int64(opts.ReportEvery))
+	e.set = newFPSet(opts.Workers) // last: its memory is freed by Run only
 	return e, nil
 }
 
@@ -174,16 +172,12 @@ func (e *engine[S]) maybeReport() {
 	})
 }
 
-// limitReached reports whether the search must stop before going on, and records why.
-func (e *engine[S]) limitReached(r *Result) bool {
-	switch {
-	case e.stopped.Load():
-		return true // Run names the reason
-	case e.opts.MaxStates > 0 && r.Unique >= e.opts.MaxStates:
-		r.Stopped = "max-states"
-		return true
+// stopReason says why ctx stopped the search.
+func (e *engine[S]) stopReason() string {
+	if errors.Is(e.ctx.Err(), context.DeadlineExceeded) {
+		return "timeout"
 	}
-	return false
+	return "canceled"
 }
 
 // finish rebuilds the paths that the search itself does not keep, and runs the progress
@@ -196,6 +190,9 @@ func (e *engine[S]) finish(r *Result) error {
 		p, err := e.checkProgress()
 		if err != nil {
 			return err
+		}
+		if p == nil { // stopped by ctx before it finished
+			r.Complete, r.Stopped = false, e.stopReason()
 		}
 		r.Progress = p
 	}

@@ -133,8 +133,15 @@ func TestShortestCounterexample(t *testing.T) {
 		if !reflect.DeepEqual(r.Violation, want) {
 			t.Errorf("workers %d: violation %+v, want %+v", workers, r.Violation, want)
 		}
-		if r.Stopped != "violation" || r.Complete {
-			t.Errorf("stopped %q, complete %t", r.Stopped, r.Complete)
+		if r.Stopped != "violation" || r.Complete || r.MaxDepth != 5 {
+			t.Errorf("stopped %q, complete %t, depth %d", r.Stopped, r.Complete, r.MaxDepth)
+		}
+	}
+	for _, strategy := range []Strategy{BreadthFirst, DepthFirst} {
+		r := run(t, grid{3, 3, cell{0, 0}}, Options{Strategy: strategy})
+		want := &Violation{Property: "avoid bad", Path: Path{Init: 0, Actions: []int{}}}
+		if !reflect.DeepEqual(r.Violation, want) || r.Unique != 1 || r.Transitions != 0 {
+			t.Errorf("%v: a bad initial state gave %+v, %d states, %d transitions", strategy, r.Violation, r.Unique, r.Transitions)
 		}
 	}
 	labels, err := Labels(g, Path{Actions: []int{0, 0, 0, 1, 1}})

@@ -10,7 +10,8 @@ import (
 // It stores the state graph (states numbered in breadth-first order, edges as successor
 // numbers), marks every state that can reach a progress state by searching the graph
 // backwards from the progress states, and reports the first unmarked state in
-// breadth-first order, so with a shortest path, the same for any number of workers.
+// breadth-first order, so with a shortest path, the same for any number of workers. It
+// returns nil if ctx stops it first.
 func (e *engine[S]) checkProgress() (*ProgressResult, error) {
 	pm := e.m.(ProgressModel[S])
 	index := newFPIndex()
@@ -44,7 +45,7 @@ func (e *engine[S]) checkProgress() (*ProgressResult, error) {
 	}
 	for from = 0; from < len(states); from++ {
 		if e.stopped.Load() {
-			return nil, errors.New("explore: progress check stopped before it finished")
+			return nil, nil
 		}
 		if len(states) >= math.MaxInt32 || len(edges) >= math.MaxInt32-1<<16 {
 			return nil, errors.New("explore: state graph too large for the progress check")
