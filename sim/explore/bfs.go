@@ -23,7 +23,7 @@ const (
 )
 
 func (e *engine[S]) bfs(r *Result) error {
-	init, err := e.initial()
+	inits, err := e.initial()
 	if err != nil {
 		return err
 	}
@@ -33,7 +33,7 @@ func (e *engine[S]) bfs(r *Result) error {
 		ws[i] = newWorker(e, pool)
 	}
 	// The initial states pass through the visited set like any successor.
-	for _, s := range init {
+	for _, s := range inits {
 		ws[0].push(0, s)
 	}
 	ws[0].transitions = 0

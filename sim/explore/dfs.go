@@ -19,14 +19,14 @@ type arc[S any] struct {
 }
 
 func (e *engine[S]) dfs(r *Result) error {
-	init, err := e.initial()
+	inits, err := e.initial()
 	if err != nil {
 		return err
 	}
 	d := &dfsRun[S]{e: e, r: r, witnesses: make([]*Path, e.nSome)}
 	i := 0
-	for ; i < len(init) && !d.done(); i++ {
-		d.visit(i, init[i], 0)
+	for ; i < len(inits) && !d.done(); i++ {
+		d.visit(i, inits[i], 0)
 		for len(d.stack) > 0 && !d.done() {
 			top := &d.stack[len(d.stack)-1]
 			if top.next == top.hi {
@@ -39,7 +39,7 @@ func (e *engine[S]) dfs(r *Result) error {
 			d.visit(a.action, a.s, len(d.stack))
 		}
 	}
-	interrupted := len(d.stack) > 0 || i < len(init)
+	interrupted := len(d.stack) > 0 || i < len(inits)
 	switch {
 	case r.Stopped != "" || d.err != nil:
 	case e.stopped.Load() && interrupted:

@@ -7,7 +7,9 @@ package explore
 //
 // A model must be deterministic: Init and Next return the same results for the same state
 // every time they are called, and Fingerprint depends on the state's value alone. The
-// explorer samples steps to check this (see Run).
+// explorer samples steps to check this (see Run). With more than one worker, the methods
+// are called from several goroutines at once, so they must not write to memory they share
+// (a scratch buffer in the model, say); reading the model's parameters is fine.
 type Model[S any] interface {
 	// Init returns the initial states. A path starts at an index into this slice.
 	Init() []S
@@ -15,8 +17,8 @@ type Model[S any] interface {
 	// Next calls yield once for each action enabled in s, with the state it leads to, in
 	// increasing order of action number, and stops early when yield returns false. Action
 	// numbers identify the actions enabled in s: a path records them, and replaying a path
-	// picks, in each state, the successor whose number comes next. Next must not keep s or
-	// the successors it yields beyond the call, nor change s.
+	// picks, in each state, the successor whose number comes next. The explorer keeps s and
+	// the successors, so Next must change neither, not even after yielding.
 	Next(s S, yield func(action int, next S) bool)
 
 	// Fingerprint returns a 64-bit hash of s that identifies it: the explorer stores

@@ -96,11 +96,11 @@ func (e *engine[S]) shortestPaths(r *Result) error {
 			}
 		}
 	}
-	init, err := e.initial()
+	inits, err := e.initial()
 	if err != nil {
 		return err
 	}
-	for i, s := range init {
+	for i, s := range inits {
 		store(s, -1, i)
 	}
 	base := 0 // index of cur[0] among stored states
@@ -137,12 +137,12 @@ func (e *engine[S]) concrete(p Path) (Path, error) {
 	if e.canon == nil {
 		return p, nil
 	}
-	init := e.m.Init()
-	if p.Init < 0 || p.Init >= len(init) {
-		return p, fmt.Errorf("explore: path starts at initial state %d of %d", p.Init, len(init))
+	inits := e.m.Init()
+	if p.Init < 0 || p.Init >= len(inits) {
+		return p, fmt.Errorf("explore: path starts at initial state %d of %d", p.Init, len(inits))
 	}
-	x := init[p.Init]          // the model's state
-	c := e.canon(init[p.Init]) // the state the search stored
+	x := inits[p.Init]          // the model's state
+	c := e.canon(inits[p.Init]) // the state the search stored
 	out := Path{Init: p.Init, Actions: make([]int, 0, len(p.Actions))}
 	for i, a := range p.Actions {
 		next, ok := successor(e.m, c, a)
@@ -181,11 +181,11 @@ func successor[S any](m Model[S], s S, action int) (S, bool) {
 
 // Replay follows p in m and returns the states it passes through, the initial state first.
 func Replay[S any](m Model[S], p Path) ([]S, error) {
-	init := m.Init()
-	if p.Init < 0 || p.Init >= len(init) {
-		return nil, fmt.Errorf("replay: initial state %d of %d", p.Init, len(init))
+	inits := m.Init()
+	if p.Init < 0 || p.Init >= len(inits) {
+		return nil, fmt.Errorf("replay: initial state %d of %d", p.Init, len(inits))
 	}
-	states := []S{init[p.Init]}
+	states := []S{inits[p.Init]}
 	for i, a := range p.Actions {
 		next, ok := successor(m, states[len(states)-1], a)
 		if !ok {

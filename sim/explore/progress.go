@@ -31,11 +31,11 @@ func (e *engine[S]) checkProgress() (*ProgressResult, error) {
 		}
 		return i
 	}
-	init, err := e.initial()
+	inits, err := e.initial()
 	if err != nil {
 		return nil, err
 	}
-	for i, s := range init {
+	for i, s := range inits {
 		add(s, -1, i)
 	}
 	var from int
