@@ -74,6 +74,30 @@ func modelTarget[S any](name string, m explore.Model[S], format func(S) string) 
 }
 
 func runExplore(args []string, stdout, stderr io.Writer) int {
+	target, opts, asJSON, err := parseExploreArgs(args, stderr)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errFlagPrinted):
+		return 2
+	case err != nil:
+		fmt.Fprintf(stderr, "replica explore: %v\n", err)
+		return 2
+	}
+	if isTerminal(stderr) {
+		opts.Report = func(s explore.Status) {
+			fmt.Fprintf(stderr, "\r%s: %d states, %d unique, depth %d, %.0f states/s   ",
+				s.Elapsed.Round(time.Second), s.Transitions, s.Unique, s.Depth, s.StatesPerSecond)
+		}
+	}
+	return target.explore(opts, asJSON, stdout, stderr)
+}
+
+// errFlagPrinted means that the flag package has already printed what is wrong.
+var errFlagPrinted = errors.New("bad flag")
+
+// parseExploreArgs reads explore's flags into a target and search options.
+func parseExploreArgs(args []string, stderr io.Writer) (*exploreTarget, explore.Options, bool, error) {
 	fs := flag.NewFlagSet("explore", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	protocol := fs.String("protocol", "twophase", "protocol to explore (twophase)")
@@ -91,48 +115,34 @@ func runExplore(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: replica explore [flags]")
 		fs.PrintDefaults()
 	}
+	opts := explore.Options{}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return 0
+			return nil, opts, false, err
 		}
-		return 2 // the flag package has printed the problem
+		return nil, opts, false, errFlagPrinted
 	}
-	nSet := false
-	fs.Visit(func(f *flag.Flag) { nSet = nSet || f.Name == "n" })
-	opts := explore.Options{
-		MaxDepth: *maxDepth, MaxStates: *maxStates, Timeout: *timeout,
-		Workers: *workers, Symmetry: *symmetry, CheckProgress: *checkProgress,
-	}
-	var problem error
 	switch {
 	case fs.NArg() > 0:
-		problem = fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		return nil, opts, false, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	case *strategy != "bfs" && *strategy != "dfs":
-		problem = fmt.Errorf("-strategy %q: want bfs or dfs", *strategy)
+		return nil, opts, false, fmt.Errorf("-strategy %q: want bfs or dfs", *strategy)
 	case *maxDepth < 0 || *maxStates < 0 || *timeout < 0:
-		problem = errors.New("-max-depth, -max-states and -timeout must not be negative")
+		return nil, opts, false, errors.New("-max-depth, -max-states and -timeout must not be negative")
 	case *workers < 1:
-		problem = fmt.Errorf("-workers %d: want at least 1", *workers)
+		return nil, opts, false, fmt.Errorf("-workers %d: want at least 1", *workers)
+	}
+	opts = explore.Options{
+		MaxDepth: *maxDepth, MaxStates: *maxStates, Timeout: *timeout,
+		Workers: *workers, Symmetry: *symmetry, CheckProgress: *checkProgress,
 	}
 	if *strategy == "dfs" {
 		opts.Strategy = explore.DepthFirst
 	}
-	var target *exploreTarget
-	if problem == nil {
-		target, problem = lookupExploreTarget(*protocol, *n, nSet, *bug)
-	}
-	if problem != nil {
-		fmt.Fprintf(stderr, "replica explore: %v\n", problem)
-		return 2
-	}
-
-	if isTerminal(stderr) {
-		opts.Report = func(s explore.Status) {
-			fmt.Fprintf(stderr, "\r%s: %d states, %d unique, depth %d, %.0f states/s   ",
-				s.Elapsed.Round(time.Second), s.Transitions, s.Unique, s.Depth, s.StatesPerSecond)
-		}
-	}
-	return target.explore(opts, *asJSON, stdout, stderr)
+	nSet := false
+	fs.Visit(func(f *flag.Flag) { nSet = nSet || f.Name == "n" })
+	target, err := lookupExploreTarget(*protocol, *n, nSet, *bug)
+	return target, opts, *asJSON, err
 }
 
 // explore runs the search and prints its report; it returns the exit status.
