@@ -2,6 +2,7 @@ package explore
 
 import (
 	"context"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -92,7 +93,7 @@ func TestWorkersAgree(t *testing.T) {
 		"loops":    explorer(loops{}),
 		"infinite": explorer(infinite{}),
 	}
-	for _, name := range slices.Sorted(mapsKeys(models)) {
+	for _, name := range slices.Sorted(maps.Keys(models)) {
 		for _, opts := range []Options{{}, {Symmetry: true}, {MaxDepth: 30}, {MaxStates: 5000}, {CheckProgress: true}} {
 			if name == "infinite" && opts.MaxDepth == 0 && opts.MaxStates == 0 {
 				continue
@@ -110,16 +111,6 @@ func TestWorkersAgree(t *testing.T) {
 				} else if !reflect.DeepEqual(got, want) {
 					t.Errorf("%s %+v: workers %d gave %+v, workers 1 %+v", name, opts, workers, got, want)
 				}
-			}
-		}
-	}
-}
-
-func mapsKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
 			}
 		}
 	}
