@@ -135,16 +135,16 @@ func (t *fpSet) insert(fp uint64) bool {
 }
 
 // add inserts fp and reports whether it was new, growing the table as needed. It is for
-// searches that run on one goroutine.
+// searches that run on one goroutine, which need no reservation: nothing else inserts.
 func (t *fpSet) add(fp uint64) bool {
-	t.reserve(1)
-	ok := t.insert(fp)
-	if ok {
-		t.release(1, 1)
-	} else {
-		t.release(1, 0)
+	if t.reserved.Load() >= int64(len(t.slots))*maxLoadNum/maxLoadDen {
+		t.grow(1)
 	}
-	return ok
+	if !t.insert(fp) {
+		return false
+	}
+	t.reserved.Add(1)
+	return true
 }
 
 // contains reports whether fp is held; for tests and single-threaded callers.
