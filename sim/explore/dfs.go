@@ -24,12 +24,14 @@ func (e *engine[S]) dfs(r *Result) error {
 		return err
 	}
 	d := &dfsRun[S]{e: e, r: r, witnesses: make([]*Path, e.nSome)}
+	d.yield = d.push
 	i := 0
 	for ; i < len(inits) && !d.done(); i++ {
 		d.visit(i, inits[i], 0)
 		for len(d.stack) > 0 && !d.done() {
 			top := &d.stack[len(d.stack)-1]
 			if top.next == top.hi {
+				clear(d.arena[top.lo:]) // let the collector have what the states point to
 				d.arena = d.arena[:top.lo]
 				d.stack = d.stack[:len(d.stack)-1]
 				continue
@@ -59,6 +61,7 @@ type dfsRun[S any] struct {
 	r         *Result
 	stack     []frame
 	arena     []arc[S]
+	yield     func(int, S) bool // d.push, made once
 	witnesses []*Path
 	err       error
 	count     int  // states visited, to pace reports
@@ -70,13 +73,13 @@ func (d *dfsRun[S]) done() bool {
 }
 
 // visit stores s, reached by action at the given depth, checks it and, when it is new and
-// not too deep, pushes a frame for it. It reports whether the search goes on.
-func (d *dfsRun[S]) visit(action int, s S, depth int) bool {
+// not too deep, pushes a frame for it. What stops the search is left for done to see.
+func (d *dfsRun[S]) visit(action int, s S, depth int) {
 	e, r := d.e, d.r
 	s = e.normal(s)
 	fp := e.m.Fingerprint(s)
 	if !e.set.add(fp) {
-		return true
+		return
 	}
 	if depth > r.MaxDepth {
 		r.MaxDepth = depth
@@ -84,7 +87,7 @@ func (d *dfsRun[S]) visit(action int, s S, depth int) bool {
 	if p := e.m.Violated(s); p != "" {
 		r.Violation = &Violation{Property: p, Path: d.path(action)}
 		r.Stopped = "violation"
-		return false
+		return
 	}
 	for i, w := range d.witnesses {
 		if w == nil && e.some.Sometimes(s, i) {
@@ -94,7 +97,7 @@ func (d *dfsRun[S]) visit(action int, s S, depth int) bool {
 	}
 	if depth == 0 || sampled(fp) {
 		if d.err = e.checkStep(s); d.err != nil {
-			return false
+			return
 		}
 	}
 	if d.count++; d.count%blockLen == 0 {
@@ -104,19 +107,21 @@ func (d *dfsRun[S]) visit(action int, s S, depth int) bool {
 	}
 	if e.opts.MaxStates > 0 && e.set.len() >= e.opts.MaxStates {
 		r.Stopped = "max-states"
-		return false
+		return
 	}
 	if e.opts.MaxDepth > 0 && depth >= e.opts.MaxDepth {
 		d.cut = true // the search goes on within the bound
-		return true
+		return
 	}
 	lo := len(d.arena)
-	e.m.Next(s, func(a int, next S) bool {
-		d.arena = append(d.arena, arc[S]{a, next})
-		return true
-	})
+	e.m.Next(s, d.yield)
 	r.Transitions += int64(len(d.arena) - lo)
 	d.stack = append(d.stack, frame{action: action, lo: lo, hi: len(d.arena), next: lo})
+}
+
+// push adds a successor to the arena; it is the yield function handed to Next.
+func (d *dfsRun[S]) push(action int, next S) bool {
+	d.arena = append(d.arena, arc[S]{action, next})
 	return true
 }
 

@@ -27,8 +27,8 @@ type fpSet struct {
 	workers  int // goroutines that move fingerprints when the table grows
 }
 
-// maxLoad is the fill ratio at which the table doubles. Linear probing stays at a couple of
-// probes per lookup up to about 3/4; beyond that clusters grow fast.
+// maxLoadNum/maxLoadDen is the fill ratio at which the table doubles. Linear probing stays
+// at a couple of probes per lookup up to about 3/4; beyond that clusters grow fast.
 const (
 	maxLoadNum = 3
 	maxLoadDen = 4
