@@ -48,6 +48,15 @@ func lookupExploreTarget(protocol string, n int, nSet bool, bug string) (*explor
 	return nil, fmt.Errorf("unknown protocol %q (known: twophase)", protocol)
 }
 
+// TwoPhase satisfies the explorer's interfaces without importing them; these lines make the
+// compiler check that it still does.
+var (
+	_ explore.Model[twophase.State]          = (*twophase.Model)(nil)
+	_ explore.SymmetricModel[twophase.State] = (*twophase.Model)(nil)
+	_ explore.ProgressModel[twophase.State]  = (*twophase.Model)(nil)
+	_ explore.LabeledModel[twophase.State]   = (*twophase.Model)(nil)
+)
+
 // modelTarget wraps a model whose states format shows.
 func modelTarget[S any](name string, m explore.Model[S], format func(S) string) *exploreTarget {
 	return &exploreTarget{
