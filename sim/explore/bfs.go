@@ -45,7 +45,6 @@ func (e *engine[S]) bfs(r *Result) error {
 	for depth := 0; len(cur) > 0; depth++ {
 		r.MaxDepth = depth
 		r.Unique = e.set.len()
-		r.StoreBytes = e.set.bytes() + pool.bytes()
 		switch {
 		case r.Stopped != "":
 		case e.opts.MaxDepth > 0 && depth >= e.opts.MaxDepth:
@@ -67,6 +66,7 @@ func (e *engine[S]) bfs(r *Result) error {
 		}
 	}
 	r.Unique = e.set.len()
+	r.StoreBytes = e.set.bytes() + pool.bytes() // both only grow
 	return nil
 }
 
