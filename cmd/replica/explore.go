@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"runtime"
 	"time"
 
@@ -184,7 +183,6 @@ func (t *exploreTarget) explore(opts explore.Options, asJSON bool, stdout, stder
 	}
 	return 0
 }
-
 
 // exploreReport is what explore prints, as text or as JSON.
 type exploreReport struct {

@@ -12,13 +12,6 @@ import (
 	"github.com/replica-io/replica/sim/explore"
 )
 
-// replica runs the command line and returns its exit status and outputs.
-func replica(args ...string) (code int, stdout, stderr string) {
-	var out, errOut bytes.Buffer
-	code = dispatch(args, &out, &errOut)
-	return code, out.String(), errOut.String()
-}
-
 // TwoPhase's state counts, as TLC counts distinct states of TwoPhase.tla, and its orbits
 // under renaming of the resource managers.
 func TestExploreTwoPhaseCounts(t *testing.T) {
@@ -72,7 +65,7 @@ func TestExploreJSON(t *testing.T) {
 		{[]string{"-n", "5", "-symmetry", "-json", "-strategy", "dfs"}, 314},
 	}
 	for _, tt := range tests {
-		code, out, errOut := replica(append([]string{"explore"}, tt.args...)...)
+		code, out, errOut := replica(t, append([]string{"explore"}, tt.args...)...)
 		if code != 0 || errOut != "" {
 			t.Errorf("%v: exit %d, stderr %q", tt.args, code, errOut)
 		}
@@ -92,7 +85,7 @@ func TestExploreJSON(t *testing.T) {
 }
 
 func TestExploreText(t *testing.T) {
-	code, out, errOut := replica("explore", "-n", "3")
+	code, out, errOut := replica(t, "explore", "-n", "3")
 	if code != 0 || errOut != "" { // no progress line: stderr is not a terminal
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
@@ -101,7 +94,7 @@ func TestExploreText(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-	code, out, _ = replica("explore", "-n", "5", "-max-depth", "4")
+	code, out, _ = replica(t, "explore", "-n", "5", "-max-depth", "4")
 	if code != 0 || !strings.Contains(out, "stopped early: max-depth") {
 		t.Errorf("-max-depth 4: exit %d\n%s", code, out)
 	}
@@ -124,7 +117,7 @@ func TestExploreUsageErrors(t *testing.T) {
 		{[]string{"-check-progress", "-n", "2", "-symmetry", "-timeout", "x"}, "invalid value"},
 	}
 	for _, tt := range tests {
-		code, out, errOut := replica(append([]string{"explore"}, tt.args...)...)
+		code, out, errOut := replica(t, append([]string{"explore"}, tt.args...)...)
 		if code != 2 || out != "" || !strings.Contains(errOut, tt.want) {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q; want 2 and an error naming %q", tt.args, code, out, errOut, tt.want)
 		}
@@ -177,7 +170,7 @@ func TestExploreViolation(t *testing.T) {
 }
 
 func TestExploreProgress(t *testing.T) {
-	code, out, _ := replica("explore", "-n", "3", "-check-progress", "-json")
+	code, out, _ := replica(t, "explore", "-n", "3", "-check-progress", "-json")
 	if code != 0 || !strings.Contains(out, `"progress_checked": true`) || strings.Contains(out, `"stuck"`) {
 		t.Errorf("exit %d\n%s", code, out)
 	}
