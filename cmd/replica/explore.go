@@ -7,10 +7,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
 	"runtime"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/replica-io/replica/protocols/twophase"
+	"github.com/replica-io/replica/scenarios"
+	"github.com/replica-io/replica/sim"
+	"github.com/replica-io/replica/sim/capsule"
 	"github.com/replica-io/replica/sim/explore"
 )
 
@@ -24,12 +30,36 @@ type exploreTarget struct {
 	name  string // for the report, e.g. "twophase n=3"
 	run   func(ctx context.Context, opts explore.Options) (*explore.Result, error)
 	steps func(p explore.Path) ([]string, error) // one line per step of p, the initial state first
+	// capsule writes a counterexample path as a replay capsule under dir and returns its
+	// file; nil for plain models, whose paths the report shows in full.
+	capsule func(p explore.Path, dir string) (string, error)
+	// symmetric says whether the target may be reduced by symmetry.
+	symmetric bool
+	// out is the directory capsules go to.
+	out string
 }
 
-// lookupExploreTarget returns the model of protocol with n nodes (0: the protocol's default)
-// and the seeded bug (""; none), or an error naming what is wrong. New explorable protocols
-// are added here.
-func lookupExploreTarget(protocol string, n int, nSet bool, bug string) (*exploreTarget, error) {
+// exploreArgs are explore's choices of what to explore.
+type exploreArgs struct {
+	protocol, bug string
+	n             int
+	nSet          bool
+	untimed       sim.UntimedOptions
+	params        map[string]int
+}
+
+// lookupExploreTarget returns the model to explore, or an error naming what is wrong: the
+// plain model twophase, or any protocol of the catalog in the simulator's untimed world (the
+// same code `replica run` simulates).
+func lookupExploreTarget(a exploreArgs) (*exploreTarget, error) {
+	protocol, n, nSet, bug := a.protocol, a.n, a.nSet, a.bug
+	if protocol != "twophase" {
+		e, err := scenarios.ResolveExplore(protocol, bug, n, a.untimed, a.params)
+		if err != nil {
+			return nil, err
+		}
+		return untimedTarget(e), nil
+	}
 	switch protocol {
 	case "twophase":
 		if bug != "" {
@@ -42,9 +72,34 @@ func lookupExploreTarget(protocol string, n int, nSet bool, bug string) (*explor
 		if err != nil {
 			return nil, err
 		}
-		return modelTarget(fmt.Sprintf("twophase n=%d", n), m, m.Format), nil
+		t := modelTarget(fmt.Sprintf("twophase n=%d", n), m, m.Format)
+		t.symmetric = true
+		return t, nil
 	}
-	return nil, fmt.Errorf("unknown protocol %q (known: twophase)", protocol)
+	return nil, fmt.Errorf("unknown protocol %q", protocol)
+}
+
+// untimedTarget explores a protocol in the untimed world. Its paths are shown as the labels of
+// their actions (states are too large to print), and written as capsules that `replica
+// replay` re-runs with the whole trace.
+func untimedTarget(e *scenarios.ExploreSpec) *exploreTarget {
+	u := e.Untimed()
+	t := modelTarget(e.Name(), explore.Model[*sim.UState](u), nil)
+	t.symmetric = e.Protocol.Explore.Symmetric
+	t.steps = func(p explore.Path) ([]string, error) { return explore.Labels(u, p) }
+	t.capsule = func(p explore.Path, dir string) (string, error) {
+		r, err := u.Replay(p.Actions)
+		if err != nil {
+			return "", err
+		}
+		name := e.Protocol.Name
+		if e.Cluster.Bug != "" {
+			name += "-" + e.Cluster.Bug
+		}
+		path := filepath.Join(dir, name, fmt.Sprintf("explore-%016x.capsule", r.TraceHash))
+		return path, capsule.Write(path, e.Capsule(p.Actions, r))
+	}
+	return t
 }
 
 // TwoPhase satisfies the explorer's interfaces without importing them; these lines make the
@@ -89,8 +144,7 @@ func runExplore(args []string, stdout, stderr io.Writer) int {
 	case errors.Is(err, errFlagPrinted):
 		return 2
 	case err != nil:
-		fmt.Fprintf(stderr, "replica explore: %v\n", err)
-		return 2
+		return usageError(stderr, "replica explore", "%v", err)
 	}
 	if isTerminal(stderr) {
 		opts.Report = func(s explore.Status) {
@@ -101,32 +155,49 @@ func runExplore(args []string, stdout, stderr io.Writer) int {
 	return target.explore(opts, asJSON, stdout, stderr)
 }
 
-// errFlagPrinted means that the flag package has already printed what is wrong.
+// errFlagPrinted means that the problem has already been printed.
 var errFlagPrinted = errors.New("bad flag")
+
+// paramFlag collects -param name=value flags.
+type paramFlag map[string]int
+
+func (p paramFlag) String() string { return "" }
+
+func (p paramFlag) Set(s string) error {
+	k, v, ok := strings.Cut(s, "=")
+	x, err := strconv.Atoi(v)
+	if !ok || k == "" || err != nil {
+		return fmt.Errorf("want name=integer")
+	}
+	p[k] = x
+	return nil
+}
 
 // parseExploreArgs reads explore's flags into a target and search options.
 func parseExploreArgs(args []string, stderr io.Writer) (*exploreTarget, explore.Options, bool, error) {
-	fs := flag.NewFlagSet("explore", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	protocol := fs.String("protocol", "twophase", "protocol to explore (twophase)")
-	n := fs.Int("n", 0, "number of nodes (twophase: resource managers, default 3)")
-	bug := fs.String("bug", "", "seeded bug to switch on (twophase has none)")
+	fs := newFlags("explore", "[flags]", stderr)
+	var a exploreArgs
+	fs.StringVar(&a.protocol, "protocol", "twophase", "protocol to explore: twophase, or any protocol of 'replica list' in the untimed world")
+	fs.IntVar(&a.n, "n", 0, "number of nodes (twophase: resource managers, default 3; others: the protocol's default)")
+	fs.StringVar(&a.bug, "bug", "", "seeded bug to switch on")
 	strategy := fs.String("strategy", "bfs", "search order: bfs (shortest counterexamples) or dfs")
 	maxDepth := fs.Int("max-depth", 0, "do not expand states deeper than this (0: no limit)")
 	maxStates := fs.Int64("max-states", 0, "stop once this many unique states are stored (0: no limit)")
 	timeout := fs.Duration("timeout", 0, "stop after this long, e.g. 10m (0: no limit)")
 	workers := fs.Int("workers", runtime.NumCPU(), "goroutines expanding a breadth-first level; results do not depend on it")
-	symmetry := fs.Bool("symmetry", false, "store one state per class of symmetric states")
+	symmetry := fs.Bool("symmetry", false, "store one state per class of symmetric states (protocols with interchangeable nodes)")
 	checkProgress := fs.Bool("check-progress", false, "check that a progress state stays reachable from every state (stores the whole graph)")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: replica explore [flags]")
-		fs.PrintDefaults()
-	}
+	fs.IntVar(&a.untimed.Crashes, "crashes", -1, "crash budget (default: the protocol's)")
+	fs.IntVar(&a.untimed.Requests, "requests", -1, "client request budget (default: the protocol's)")
+	network := fs.String("network", "unordered", "network semantics: unordered or ordered, then optionally ,duplicating and ,lossy")
+	a.params = paramFlag{}
+	fs.Var(paramFlag(a.params), "param", "a protocol parameter name=value, repeatable (e.g. max-round=2)")
+	out := fs.String("out", "replica-out", "directory for the capsules of counterexamples")
 	opts := explore.Options{}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, opts, false, err
+	if code, ok := parse(fs, args, stderr); !ok {
+		if code == 0 {
+			return nil, opts, false, flag.ErrHelp
 		}
 		return nil, opts, false, errFlagPrinted
 	}
@@ -139,6 +210,13 @@ func parseExploreArgs(args []string, stderr io.Writer) (*exploreTarget, explore.
 		return nil, opts, false, errors.New("-max-depth, -max-states and -timeout must not be negative")
 	case *workers < 1:
 		return nil, opts, false, fmt.Errorf("-workers %d: want at least 1", *workers)
+	case a.n < 0:
+		return nil, opts, false, fmt.Errorf("-n %d: must be positive", a.n)
+	case a.untimed.Crashes < -1 || a.untimed.Requests < -1:
+		return nil, opts, false, errors.New("-crashes and -requests must not be negative")
+	}
+	if err := scenarios.ParseNetwork(*network, &a.untimed); err != nil {
+		return nil, opts, false, fmt.Errorf("-network: %v", err)
 	}
 	opts = explore.Options{
 		MaxDepth: *maxDepth, MaxStates: *maxStates, Timeout: *timeout,
@@ -147,9 +225,14 @@ func parseExploreArgs(args []string, stderr io.Writer) (*exploreTarget, explore.
 	if *strategy == "dfs" {
 		opts.Strategy = explore.DepthFirst
 	}
-	nSet := false
-	fs.Visit(func(f *flag.Flag) { nSet = nSet || f.Name == "n" })
-	target, err := lookupExploreTarget(*protocol, *n, nSet, *bug)
+	fs.Visit(func(f *flag.Flag) { a.nSet = a.nSet || f.Name == "n" })
+	target, err := lookupExploreTarget(a)
+	if err == nil && *symmetry && !target.symmetric {
+		err = fmt.Errorf("-symmetry: protocol %s does not declare interchangeable nodes", a.protocol)
+	}
+	if err == nil {
+		target.out = *out
+	}
 	return target, opts, *asJSON, err
 }
 
@@ -218,7 +301,7 @@ type pathOut struct {
 	Init     int      `json:"init"`
 	Path     []int    `json:"path"`
 	Steps    []string `json:"steps"`
-	Capsule  string   `json:"capsule"` // a replay capsule's file; not written by explore yet
+	Capsule  string   `json:"capsule"` // the replay capsule of a violation (protocols in the untimed world)
 }
 
 func newExploreReport(t *exploreTarget, opts explore.Options, r *explore.Result) (*exploreReport, error) {
@@ -243,6 +326,11 @@ func newExploreReport(t *exploreTarget, opts explore.Options, r *explore.Result)
 	if v := r.Violation; v != nil {
 		if rep.Violation, err = out(v.Property, &v.Path); err != nil {
 			return nil, err
+		}
+		if t.capsule != nil {
+			if rep.Violation.Capsule, err = t.capsule(v.Path, t.out); err != nil {
+				return nil, err
+			}
 		}
 	}
 	for _, w := range r.Witnesses {
@@ -314,6 +402,9 @@ func (rep *exploreReport) printText(w io.Writer) {
 	}
 	if rep.Violation != nil {
 		printPath("VIOLATION of "+rep.Violation.Property, rep.Violation)
+		if rep.Violation.Capsule != "" {
+			fmt.Fprintf(w, "capsule %s  (replica replay -v %s)\n", rep.Violation.Capsule, rep.Violation.Capsule)
+		}
 	} else {
 		fmt.Fprintln(w, "no violation")
 	}

@@ -203,3 +203,47 @@ func BenchmarkTwoPhase(b *testing.B) {
 		})
 	}
 }
+
+// TestExplorePaxosInTheUntimedWorld: the same Paxos code that campaigns simulate, explored
+// exhaustively in a small configuration (one proposer, one client request, one crash):
+// agreement holds in every reachable state, and the search is complete.
+func TestExplorePaxosInTheUntimedWorld(t *testing.T) {
+	small := []string{"explore", "-protocol", "paxos", "-crashes", "1", "-requests", "1", "-param", "proposers=1", "-json"}
+	code, out, errOut := replica(t, small...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s%s", code, out, errOut)
+	}
+	var rep exploreReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Complete || rep.UniqueStates < 10 || rep.Violation != nil {
+		t.Errorf("explore paxos: %+v", rep)
+	}
+	again, out2, _ := replica(t, append(small, "-workers", "1")...)
+	var rep2 exploreReport
+	json.Unmarshal([]byte(out2), &rep2)
+	if again != 0 || rep2.UniqueStates != rep.UniqueStates || rep2.Transitions != rep.Transitions {
+		t.Errorf("one worker: %d states, %d transitions; two: %d, %d", rep2.UniqueStates, rep2.Transitions, rep.UniqueStates, rep.Transitions)
+	}
+}
+
+func TestExploreRefusesBadProtocolInput(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-protocol", "paxos", "-symmetry"}, "does not declare interchangeable nodes"},
+		{[]string{"-protocol", "paxos", "-network", "sideways"}, "-network"},
+		{[]string{"-protocol", "paxos", "-param", "max-round"}, "want name=integer"},
+		{[]string{"-protocol", "paxos", "-crashes", "-5"}, "must not be negative"},
+		{[]string{"-protocol", "paxos", "-bug", "nope"}, `unknown bug "nope"`},
+		{[]string{"-protocol", "nope"}, `unknown protocol "nope"`},
+	}
+	for _, tt := range tests {
+		code, _, errOut := replica(t, append([]string{"explore"}, tt.args...)...)
+		if code != 2 || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, tt.want) {
+			t.Errorf("explore %v: exit %d, stderr %q; want 2 and one line with %q", tt.args, code, errOut, tt.want)
+		}
+	}
+}
