@@ -1,6 +1,7 @@
 package sim_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -8,6 +9,7 @@ import (
 	"github.com/replica-io/replica/protocols/paxos"
 	"github.com/replica-io/replica/scenarios"
 	"github.com/replica-io/replica/sim"
+	"github.com/replica-io/replica/sim/explore"
 )
 
 // BenchmarkSimulator measures the simulator's throughput on Paxos: whole runs of the default
@@ -120,3 +122,20 @@ func BenchmarkCampaign(b *testing.B) {
 }
 
 var _ = sim.Run
+
+// BenchmarkUntimedPaxos explores Paxos exhaustively in the untimed world (two proposers, one
+// client request, one crash): the explorer's throughput on simulator states, which are
+// cloned and fingerprinted node by node.
+func BenchmarkUntimedPaxos(b *testing.B) {
+	cfg := node.Config{N: 3, Params: paxos.Protocol.Explore.Params}
+	u := sim.NewUntimed(paxos.Protocol, cfg, sim.UntimedOptions{Crashes: 1, Requests: 1})
+	var states int64
+	for b.Loop() {
+		r, err := explore.Run(context.Background(), explore.Model[*sim.UState](u), explore.Options{Workers: 1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		states += r.Unique
+	}
+	b.ReportMetric(float64(states)/b.Elapsed().Seconds(), "states/s")
+}

@@ -2,9 +2,7 @@ package sim
 
 import (
 	"reflect"
-	"runtime"
 	"sync"
-	"sync/atomic"
 	"unsafe"
 )
 
@@ -44,36 +42,47 @@ func cloneAny(v any) any {
 // holds is replaced by a copy. Types without references have no fixFunc (nil).
 type fixFunc func(p unsafe.Pointer)
 
-var fixFuncs sync.Map // reflect.Type -> fixFunc
+var (
+	fixFuncs   sync.Map   // reflect.Type -> fixFunc (nil: nothing to deepen)
+	fixCompile sync.Mutex // one compilation at a time: campaign workers share the cache
+)
 
 // fixerFor returns the compiled fixFunc of t, nil when values of t share no memory.
 func fixerFor(t reflect.Type) fixFunc {
 	if f, ok := fixFuncs.Load(t); ok {
 		return f.(fixFunc)
 	}
-	if !hasRefs(t) {
-		fixFuncs.Store(t, fixFunc(nil))
-		return nil
+	fixCompile.Lock()
+	defer fixCompile.Unlock()
+	c := fixCompiler{}
+	f := c.get(t)
+	for pt, pf := range c { // publish whole: no other goroutine sees a forward reference
+		fixFuncs.Store(pt, pf)
 	}
-	// A forward reference, for recursive types. Campaign workers share these functions, and
-	// another may find the forward reference before the function behind it is compiled: it
-	// waits for it (compiling never calls a fixFunc, so the wait ends).
-	var f atomic.Pointer[fixFunc]
-	fixFuncs.Store(t, fixFunc(func(p unsafe.Pointer) {
-		g := f.Load()
-		for g == nil {
-			runtime.Gosched()
-			g = f.Load()
-		}
-		(*g)(p)
-	}))
-	compiled := compileFix(t)
-	f.Store(&compiled)
-	fixFuncs.Store(t, compiled)
-	return compiled
+	return f
 }
 
-func compileFix(t reflect.Type) fixFunc {
+// fixCompiler holds the functions of one compilation, in progress.
+type fixCompiler map[reflect.Type]fixFunc
+
+func (c fixCompiler) get(t reflect.Type) fixFunc {
+	if f, ok := fixFuncs.Load(t); ok {
+		return f.(fixFunc)
+	}
+	if !hasRefs(t) {
+		return nil
+	}
+	if f, ok := c[t]; ok {
+		return f
+	}
+	var f fixFunc // a forward reference, for recursive types
+	c[t] = func(p unsafe.Pointer) { f(p) }
+	f = c.compile(t)
+	c[t] = f
+	return f
+}
+
+func (c fixCompiler) compile(t reflect.Type) fixFunc {
 	switch t.Kind() {
 	case reflect.Struct:
 		type field struct {
@@ -83,7 +92,7 @@ func compileFix(t reflect.Type) fixFunc {
 		var fields []field
 		for i := 0; i < t.NumField(); i++ {
 			sf := t.Field(i)
-			if fix := fixerFor(sf.Type); fix != nil && sf.Type != configType {
+			if fix := c.get(sf.Type); fix != nil && sf.Type != configType {
 				fields = append(fields, field{sf.Offset, fix})
 			}
 		}
@@ -93,14 +102,14 @@ func compileFix(t reflect.Type) fixFunc {
 			}
 		}
 	case reflect.Array:
-		fix, size, n := fixerFor(t.Elem()), t.Elem().Size(), t.Len()
+		fix, size, n := c.get(t.Elem()), t.Elem().Size(), t.Len()
 		return func(p unsafe.Pointer) {
 			for i := 0; i < n; i++ {
 				fix(unsafe.Add(p, uintptr(i)*size))
 			}
 		}
 	case reflect.Slice:
-		fix, size := fixerFor(t.Elem()), t.Elem().Size()
+		fix, size := c.get(t.Elem()), t.Elem().Size()
 		return func(p unsafe.Pointer) {
 			v := reflect.NewAt(t, p).Elem()
 			if v.IsNil() {
@@ -117,7 +126,7 @@ func compileFix(t reflect.Type) fixFunc {
 			v.Set(c)
 		}
 	case reflect.Map:
-		kfix, vfix := fixerFor(t.Key()), fixerFor(t.Elem())
+		kfix, vfix := c.get(t.Key()), c.get(t.Elem())
 		return func(p unsafe.Pointer) {
 			v := reflect.NewAt(t, p).Elem()
 			if v.IsNil() {
@@ -140,7 +149,7 @@ func compileFix(t reflect.Type) fixFunc {
 		}
 	case reflect.Pointer:
 		elem := t.Elem()
-		fix := fixerFor(elem)
+		fix := c.get(elem)
 		return func(p unsafe.Pointer) {
 			q := *(*unsafe.Pointer)(p)
 			if q == nil {

@@ -4,9 +4,7 @@ import (
 	"fmt"
 	"math/bits"
 	"reflect"
-	"runtime"
 	"sync"
-	"sync/atomic"
 	"unsafe"
 
 	"github.com/replica-io/replica/protocols/node"
@@ -69,33 +67,46 @@ func (h *Hasher) Value(v any) {
 // hashFunc adds the value of a fixed type stored at p.
 type hashFunc func(h *Hasher, p unsafe.Pointer)
 
-var hashFuncs sync.Map // reflect.Type -> hashFunc
+var (
+	hashFuncs   sync.Map   // reflect.Type -> hashFunc
+	hashCompile sync.Mutex // one compilation at a time: campaign workers share the cache
+)
 
 // hasherFor returns the compiled hash function of t.
 func hasherFor(t reflect.Type) hashFunc {
 	if f, ok := hashFuncs.Load(t); ok {
 		return f.(hashFunc)
 	}
-	// A recursive type refers to itself through a pointer, slice or map: store a forward
-	// reference first, so that compiling it ends. Campaign workers share these functions, and
-	// another may find the forward reference before the function behind it is compiled: it
-	// waits for it (compiling never calls a hash function, so the wait ends).
-	var f atomic.Pointer[hashFunc]
-	hashFuncs.Store(t, hashFunc(func(h *Hasher, p unsafe.Pointer) {
-		g := f.Load()
-		for g == nil {
-			runtime.Gosched()
-			g = f.Load()
-		}
-		(*g)(h, p)
-	}))
-	compiled := compileHash(t)
-	f.Store(&compiled)
-	hashFuncs.Store(t, compiled)
-	return compiled
+	hashCompile.Lock()
+	defer hashCompile.Unlock()
+	c := hashCompiler{}
+	f := c.get(t)
+	for pt, pf := range c { // publish whole: no other goroutine sees a forward reference
+		hashFuncs.Store(pt, pf)
+	}
+	return f
 }
 
-func compileHash(t reflect.Type) hashFunc {
+// hashCompiler holds the functions of one compilation, in progress.
+type hashCompiler map[reflect.Type]hashFunc
+
+func (c hashCompiler) get(t reflect.Type) hashFunc {
+	if f, ok := hashFuncs.Load(t); ok {
+		return f.(hashFunc)
+	}
+	if f, ok := c[t]; ok {
+		return f
+	}
+	// A recursive type refers to itself through a pointer, slice or map: a forward
+	// reference lets compiling it end.
+	var f hashFunc
+	c[t] = func(h *Hasher, p unsafe.Pointer) { f(h, p) }
+	f = c.compile(t)
+	c[t] = f
+	return f
+}
+
+func (c hashCompiler) compile(t reflect.Type) hashFunc {
 	switch t.Kind() {
 	case reflect.Bool, reflect.Uint8, reflect.Int8:
 		return func(h *Hasher, p unsafe.Pointer) { h.Uint64(uint64(*(*uint8)(p))) }
@@ -115,9 +126,9 @@ func compileHash(t reflect.Type) hashFunc {
 	case reflect.String:
 		return func(h *Hasher, p unsafe.Pointer) { h.String(*(*string)(p)) }
 	case reflect.Struct:
-		return compileStructHash(t)
+		return c.compileStruct(t)
 	case reflect.Array:
-		elem, size, n := hasherFor(t.Elem()), t.Elem().Size(), t.Len()
+		elem, size, n := c.get(t.Elem()), t.Elem().Size(), t.Len()
 		return func(h *Hasher, p unsafe.Pointer) {
 			for i := 0; i < n; i++ {
 				elem(h, unsafe.Add(p, uintptr(i)*size))
@@ -127,7 +138,7 @@ func compileHash(t reflect.Type) hashFunc {
 		if t.Elem().Kind() == reflect.Uint8 {
 			return func(h *Hasher, p unsafe.Pointer) { h.String(string(*(*[]byte)(p))) }
 		}
-		elem, size := hasherFor(t.Elem()), t.Elem().Size()
+		elem, size := c.get(t.Elem()), t.Elem().Size()
 		return func(h *Hasher, p unsafe.Pointer) {
 			data, n := *(*unsafe.Pointer)(p), *(*int)(unsafe.Add(p, ptrSize))
 			h.Uint64(uint64(n))
@@ -138,7 +149,7 @@ func compileHash(t reflect.Type) hashFunc {
 	case reflect.Map:
 		return func(h *Hasher, p unsafe.Pointer) { h.hashMap(reflect.NewAt(t, p).Elem()) }
 	case reflect.Pointer:
-		elem := hasherFor(t.Elem())
+		elem := c.get(t.Elem())
 		return func(h *Hasher, p unsafe.Pointer) {
 			q := *(*unsafe.Pointer)(p)
 			if q == nil {
@@ -165,7 +176,7 @@ func compileHash(t reflect.Type) hashFunc {
 	}
 }
 
-func compileStructHash(t reflect.Type) hashFunc {
+func (c hashCompiler) compileStruct(t reflect.Type) hashFunc {
 	type field struct {
 		off uintptr
 		f   hashFunc
@@ -176,7 +187,7 @@ func compileStructHash(t reflect.Type) hashFunc {
 		if sf.Type == configType {
 			continue // the cluster's configuration is the same in every state of a run
 		}
-		fields = append(fields, field{sf.Offset, hasherFor(sf.Type)})
+		fields = append(fields, field{sf.Offset, c.get(sf.Type)})
 	}
 	return func(h *Hasher, p unsafe.Pointer) {
 		for _, f := range fields {

@@ -39,50 +39,72 @@ type event struct {
 	msg  any     // the message, request or reply
 }
 
-// queue is a binary min-heap of events by (at, seq).
-type queue []event
-
-func (q queue) less(i, j int) bool {
-	if q[i].at != q[j].at {
-		return q[i].at < q[j].at
-	}
-	return q[i].seq < q[j].seq
+// queue holds the scheduled events: a binary min-heap of small keys, ordered by (at, seq),
+// over a slab of events. Only the keys move while the heap reorders, and they hold no
+// pointers, so reordering costs no garbage-collector write barriers; a popped event's slot
+// is reused.
+type queue struct {
+	keys []qkey
+	slab []event
+	free []int32
 }
 
+type qkey struct {
+	at  time.Duration
+	seq uint64
+	i   int32 // the event's index in slab
+}
+
+func (a qkey) less(b qkey) bool { return a.at < b.at || a.at == b.at && a.seq < b.seq }
+
+// len is the number of events scheduled; next the time of the earliest.
+func (q *queue) len() int            { return len(q.keys) }
+func (q *queue) next() time.Duration { return q.keys[0].at }
+
 func (q *queue) push(e event) {
-	*q = append(*q, e)
-	h := *q
-	for i := len(h) - 1; i > 0; {
-		p := (i - 1) / 2
-		if !h.less(i, p) {
+	var i int32
+	if n := len(q.free); n > 0 {
+		i, q.free = q.free[n-1], q.free[:n-1]
+		q.slab[i] = e
+	} else {
+		i = int32(len(q.slab))
+		q.slab = append(q.slab, e)
+	}
+	q.keys = append(q.keys, qkey{e.at, e.seq, i})
+	h := q.keys
+	for j := len(h) - 1; j > 0; {
+		p := (j - 1) / 2
+		if !h[j].less(h[p]) {
 			break
 		}
-		h[i], h[p] = h[p], h[i]
-		i = p
+		h[j], h[p] = h[p], h[j]
+		j = p
 	}
 }
 
 func (q *queue) pop() event {
-	h := *q
+	h := q.keys
 	top := h[0]
 	last := len(h) - 1
 	h[0] = h[last]
-	h[last] = event{} // release references
 	h = h[:last]
-	for i := 0; ; {
-		l, r, m := 2*i+1, 2*i+2, i
-		if l < len(h) && h.less(l, m) {
+	for j := 0; ; {
+		l, r, m := 2*j+1, 2*j+2, j
+		if l < len(h) && h[l].less(h[m]) {
 			m = l
 		}
-		if r < len(h) && h.less(r, m) {
+		if r < len(h) && h[r].less(h[m]) {
 			m = r
 		}
-		if m == i {
+		if m == j {
 			break
 		}
-		h[i], h[m] = h[m], h[i]
-		i = m
+		h[j], h[m] = h[m], h[j]
+		j = m
 	}
-	*q = h
-	return top
+	q.keys = h
+	e := q.slab[top.i]
+	q.slab[top.i] = event{} // release the message for the garbage collector
+	q.free = append(q.free, top.i)
+	return e
 }

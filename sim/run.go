@@ -169,10 +169,10 @@ func (w *World) start() {
 // of progress checking.
 func (w *World) loop(end time.Duration) {
 	for w.violation == nil && !w.stopped {
-		if len(w.queue) == 0 {
+		if w.queue.len() == 0 {
 			break
 		}
-		if w.queue[0].at > end {
+		if w.queue.next() > end {
 			w.now = end
 			break
 		}

@@ -65,6 +65,18 @@ type UState struct {
 	fp       uint64
 }
 
+// String names a state in messages (the explorer's nondeterminism guard, say) by its
+// fingerprint and what is in flight: the nodes' states are too large to print.
+func (s *UState) String() string {
+	up := 0
+	for _, sl := range s.nodes {
+		if sl.up {
+			up++
+		}
+	}
+	return fmt.Sprintf("%016x (%d of %d nodes up, %d messages in flight)", s.fp, up, len(s.nodes), len(s.inFlight))
+}
+
 // umsg is a message in flight, with its content's hash.
 type umsg struct {
 	from, to node.ID

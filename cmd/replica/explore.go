@@ -1,0 +1,444 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/replica-io/replica/protocols/twophase"
+	"github.com/replica-io/replica/scenarios"
+	"github.com/replica-io/replica/sim"
+	"github.com/replica-io/replica/sim/capsule"
+	"github.com/replica-io/replica/sim/explore"
+)
+
+func init() {
+	register(command{name: "explore", summary: "check a protocol exhaustively over all its reachable states", run: runExplore})
+}
+
+// exploreTarget is a model ready to explore, with its state type hidden behind closures so
+// that protocols with different state types fit one command.
+type exploreTarget struct {
+	name  string // for the report, e.g. "twophase n=3"
+	run   func(ctx context.Context, opts explore.Options) (*explore.Result, error)
+	steps func(p explore.Path) ([]string, error) // one line per step of p, the initial state first
+	// capsule writes a counterexample path as a replay capsule under dir and returns its
+	// file; nil for plain models, whose paths the report shows in full.
+	capsule func(p explore.Path, dir string) (string, error)
+	// symmetric says whether the target may be reduced by symmetry.
+	symmetric bool
+	// out is the directory capsules go to.
+	out string
+}
+
+// exploreArgs are explore's choices of what to explore.
+type exploreArgs struct {
+	protocol, bug string
+	n             int
+	nSet          bool
+	untimed       sim.UntimedOptions
+	params        map[string]int
+}
+
+// lookupExploreTarget returns the model to explore, or an error naming what is wrong: the
+// plain model twophase, or any protocol of the catalog in the simulator's untimed world (the
+// same code `replica run` simulates).
+func lookupExploreTarget(a exploreArgs) (*exploreTarget, error) {
+	protocol, n, nSet, bug := a.protocol, a.n, a.nSet, a.bug
+	if protocol != "twophase" {
+		e, err := scenarios.ResolveExplore(protocol, bug, n, a.untimed, a.params)
+		if err != nil {
+			return nil, err
+		}
+		return untimedTarget(e), nil
+	}
+	switch protocol {
+	case "twophase":
+		if bug != "" {
+			return nil, fmt.Errorf("protocol twophase has no bug %q (it has no seeded bugs)", bug)
+		}
+		if !nSet {
+			n = 3
+		}
+		m, err := twophase.New(n)
+		if err != nil {
+			return nil, err
+		}
+		t := modelTarget(fmt.Sprintf("twophase n=%d", n), m, m.Format)
+		t.symmetric = true
+		return t, nil
+	}
+	return nil, fmt.Errorf("unknown protocol %q", protocol)
+}
+
+// untimedTarget explores a protocol in the untimed world. Its paths are shown as the labels of
+// their actions (states are too large to print), and written as capsules that `replica
+// replay` re-runs with the whole trace.
+func untimedTarget(e *scenarios.ExploreSpec) *exploreTarget {
+	u := e.Untimed()
+	t := modelTarget(e.Name(), explore.Model[*sim.UState](u), nil)
+	t.symmetric = e.Protocol.Explore.Symmetric
+	t.steps = func(p explore.Path) ([]string, error) { return explore.Labels(u, p) }
+	t.capsule = func(p explore.Path, dir string) (string, error) {
+		r, err := u.Replay(p.Actions)
+		if err != nil {
+			return "", err
+		}
+		name := e.Protocol.Name
+		if e.Cluster.Bug != "" {
+			name += "-" + e.Cluster.Bug
+		}
+		path := filepath.Join(dir, name, fmt.Sprintf("explore-%016x.capsule", r.TraceHash))
+		return path, capsule.Write(path, e.Capsule(p.Actions, r))
+	}
+	return t
+}
+
+// TwoPhase satisfies the explorer's interfaces without importing them; these lines make the
+// compiler check that it still does.
+var (
+	_ explore.Model[twophase.State]          = (*twophase.Model)(nil)
+	_ explore.SymmetricModel[twophase.State] = (*twophase.Model)(nil)
+	_ explore.ProgressModel[twophase.State]  = (*twophase.Model)(nil)
+	_ explore.LabeledModel[twophase.State]   = (*twophase.Model)(nil)
+)
+
+// modelTarget wraps a model whose states format shows.
+func modelTarget[S any](name string, m explore.Model[S], format func(S) string) *exploreTarget {
+	return &exploreTarget{
+		name: name,
+		run: func(ctx context.Context, opts explore.Options) (*explore.Result, error) {
+			return explore.Run(ctx, m, opts)
+		},
+		steps: func(p explore.Path) ([]string, error) {
+			states, err := explore.Replay(m, p)
+			if err != nil {
+				return nil, err
+			}
+			labels, err := explore.Labels(m, p)
+			if err != nil {
+				return nil, err
+			}
+			lines := []string{fmt.Sprintf("initial state %d: %s", p.Init, format(states[0]))}
+			for i, l := range labels {
+				lines = append(lines, fmt.Sprintf("%s: %s", l, format(states[i+1])))
+			}
+			return lines, nil
+		},
+	}
+}
+
+func runExplore(args []string, stdout, stderr io.Writer) int {
+	target, opts, asJSON, err := parseExploreArgs(args, stderr)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errFlagPrinted):
+		return 2
+	case err != nil:
+		return usageError(stderr, "replica explore", "%v", err)
+	}
+	tuneGC()
+	if isTerminal(stderr) {
+		opts.Report = func(s explore.Status) {
+			fmt.Fprintf(stderr, "\r%s: %d states, %d unique, depth %d, %.0f states/s   ",
+				s.Elapsed.Round(time.Second), s.Transitions, s.Unique, s.Depth, s.StatesPerSecond)
+		}
+	}
+	return target.explore(opts, asJSON, stdout, stderr)
+}
+
+// tuneGC trades memory for time while exploring: the frontier of a simulator world holds
+// millions of small objects that every collection scans, so collect a quarter as often,
+// but no later than when the heap nears 60% of the machine's memory. GOGC and GOMEMLIMIT in
+// the environment take precedence.
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		if total := physicalMemory(); total > 0 {
+			debug.SetMemoryLimit(total / 10 * 6)
+		}
+	}
+}
+
+// physicalMemory reads the machine's memory from /proc/meminfo, 0 where there is none.
+func physicalMemory() int64 {
+	data, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "MemTotal:" {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb * 1024
+		}
+	}
+	return 0
+}
+
+// errFlagPrinted means that the problem has already been printed.
+var errFlagPrinted = errors.New("bad flag")
+
+// paramFlag collects -param name=value flags.
+type paramFlag map[string]int
+
+func (p paramFlag) String() string { return "" }
+
+func (p paramFlag) Set(s string) error {
+	k, v, ok := strings.Cut(s, "=")
+	x, err := strconv.Atoi(v)
+	if !ok || k == "" || err != nil {
+		return fmt.Errorf("want name=integer")
+	}
+	p[k] = x
+	return nil
+}
+
+// parseExploreArgs reads explore's flags into a target and search options.
+func parseExploreArgs(args []string, stderr io.Writer) (*exploreTarget, explore.Options, bool, error) {
+	fs := newFlags("explore", "[flags]", stderr)
+	var a exploreArgs
+	fs.StringVar(&a.protocol, "protocol", "twophase", "protocol to explore: twophase, or any protocol of 'replica list' in the untimed world")
+	fs.IntVar(&a.n, "n", 0, "number of nodes (twophase: resource managers, default 3; others: the protocol's default)")
+	fs.StringVar(&a.bug, "bug", "", "seeded bug to switch on")
+	strategy := fs.String("strategy", "bfs", "search order: bfs (shortest counterexamples) or dfs")
+	maxDepth := fs.Int("max-depth", 0, "do not expand states deeper than this (0: no limit)")
+	maxStates := fs.Int64("max-states", 0, "stop once this many unique states are stored (0: no limit)")
+	timeout := fs.Duration("timeout", 0, "stop after this long, e.g. 10m (0: no limit)")
+	workers := fs.Int("workers", runtime.NumCPU(), "goroutines expanding a breadth-first level; results do not depend on it")
+	symmetry := fs.Bool("symmetry", false, "store one state per class of symmetric states (protocols with interchangeable nodes)")
+	checkProgress := fs.Bool("check-progress", false, "check that a progress state stays reachable from every state (stores the whole graph)")
+	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
+	fs.IntVar(&a.untimed.Crashes, "crashes", -1, "crash budget (default: the protocol's)")
+	fs.IntVar(&a.untimed.Requests, "requests", -1, "client request budget (default: the protocol's)")
+	network := fs.String("network", "unordered", "network semantics: unordered or ordered, then optionally ,duplicating and ,lossy")
+	a.params = paramFlag{}
+	fs.Var(paramFlag(a.params), "param", "a protocol parameter name=value, repeatable (e.g. max-round=2)")
+	out := fs.String("out", "replica-out", "directory for the capsules of counterexamples")
+	opts := explore.Options{}
+	if code, ok := parse(fs, args, stderr); !ok {
+		if code == 0 {
+			return nil, opts, false, flag.ErrHelp
+		}
+		return nil, opts, false, errFlagPrinted
+	}
+	switch {
+	case fs.NArg() > 0:
+		return nil, opts, false, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	case *strategy != "bfs" && *strategy != "dfs":
+		return nil, opts, false, fmt.Errorf("-strategy %q: want bfs or dfs", *strategy)
+	case *maxDepth < 0 || *maxStates < 0 || *timeout < 0:
+		return nil, opts, false, errors.New("-max-depth, -max-states and -timeout must not be negative")
+	case *workers < 1:
+		return nil, opts, false, fmt.Errorf("-workers %d: want at least 1", *workers)
+	case a.n < 0:
+		return nil, opts, false, fmt.Errorf("-n %d: must be positive", a.n)
+	case a.untimed.Crashes < -1 || a.untimed.Requests < -1:
+		return nil, opts, false, errors.New("-crashes and -requests must not be negative")
+	}
+	if err := scenarios.ParseNetwork(*network, &a.untimed); err != nil {
+		return nil, opts, false, fmt.Errorf("-network: %v", err)
+	}
+	opts = explore.Options{
+		MaxDepth: *maxDepth, MaxStates: *maxStates, Timeout: *timeout,
+		Workers: *workers, Symmetry: *symmetry, CheckProgress: *checkProgress,
+	}
+	if *strategy == "dfs" {
+		opts.Strategy = explore.DepthFirst
+	}
+	fs.Visit(func(f *flag.Flag) { a.nSet = a.nSet || f.Name == "n" })
+	target, err := lookupExploreTarget(a)
+	if err == nil && *symmetry && !target.symmetric {
+		err = fmt.Errorf("-symmetry: protocol %s does not declare interchangeable nodes", a.protocol)
+	}
+	if err == nil {
+		target.out = *out
+	}
+	return target, opts, *asJSON, err
+}
+
+// explore runs the search and prints its report; it returns the exit status.
+func (t *exploreTarget) explore(opts explore.Options, asJSON bool, stdout, stderr io.Writer) int {
+	r, err := t.run(context.Background(), opts)
+	if opts.Report != nil {
+		fmt.Fprint(stderr, "\r\033[K") // clear the progress line
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "replica explore: %s: %v\n", t.name, err)
+		return 2
+	}
+	rep, err := newExploreReport(t, opts, r)
+	if err != nil {
+		fmt.Fprintf(stderr, "replica explore: %s: %v\n", t.name, err)
+		return 2
+	}
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			fmt.Fprintf(stderr, "replica explore: %v\n", err)
+			return 2
+		}
+	} else {
+		rep.printText(stdout)
+	}
+	if rep.failed() {
+		return 1
+	}
+	return 0
+}
+
+// exploreReport is what explore prints, as text or as JSON.
+type exploreReport struct {
+	Target          string       `json:"target"`
+	Strategy        string       `json:"strategy"`
+	Workers         int          `json:"workers"`
+	Symmetry        bool         `json:"symmetry"`
+	UniqueStates    int64        `json:"unique_states"`
+	Transitions     int64        `json:"transitions"`
+	MaxDepth        int          `json:"max_depth"`
+	WallSeconds     float64      `json:"wall_seconds"`
+	StatesPerSecond float64      `json:"states_per_second"`
+	PeakMemoryBytes int64        `json:"peak_memory_bytes"`
+	StoreBytes      int64        `json:"store_bytes"` // held for states: visited set and frontier
+	Complete        bool         `json:"complete"`
+	Stopped         string       `json:"stopped,omitempty"`
+	Violation       *pathOut     `json:"violation"`
+	Sometimes       []witnessOut `json:"sometimes,omitempty"`
+	ProgressChecked bool         `json:"progress_checked"`
+	Stuck           *pathOut     `json:"stuck,omitempty"` // a state from which no progress state is reachable
+}
+
+// witnessOut is a sometimes-property and a path to where it holds; null: never reached.
+type witnessOut struct {
+	Property string   `json:"property"`
+	Witness  *pathOut `json:"witness"`
+}
+
+// pathOut is a path as explore shows it: the action numbers that replay it, and a line per
+// step for people.
+type pathOut struct {
+	Property string   `json:"property,omitempty"`
+	Init     int      `json:"init"`
+	Path     []int    `json:"path"`
+	Steps    []string `json:"steps"`
+	Capsule  string   `json:"capsule"` // the replay capsule of a violation (protocols in the untimed world)
+}
+
+func newExploreReport(t *exploreTarget, opts explore.Options, r *explore.Result) (*exploreReport, error) {
+	rep := &exploreReport{
+		Target: t.name, Strategy: opts.Strategy.String(), Workers: opts.Workers, Symmetry: opts.Symmetry,
+		UniqueStates: r.Unique, Transitions: r.Transitions, MaxDepth: r.MaxDepth,
+		WallSeconds: r.Wall.Seconds(), StatesPerSecond: r.StatesPerSecond,
+		PeakMemoryBytes: r.PeakMemoryBytes, StoreBytes: r.StoreBytes,
+		Complete: r.Complete, Stopped: r.Stopped,
+	}
+	if opts.Strategy == explore.DepthFirst {
+		rep.Workers = 1
+	}
+	out := func(property string, p *explore.Path) (*pathOut, error) {
+		if p == nil {
+			return nil, nil
+		}
+		steps, err := t.steps(*p)
+		return &pathOut{Property: property, Init: p.Init, Path: p.Actions, Steps: steps}, err
+	}
+	var err error
+	if v := r.Violation; v != nil {
+		if rep.Violation, err = out(v.Property, &v.Path); err != nil {
+			return nil, err
+		}
+		if t.capsule != nil {
+			if rep.Violation.Capsule, err = t.capsule(v.Path, t.out); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, w := range r.Witnesses {
+		p, err := out(w.Property, w.Path)
+		if err != nil {
+			return nil, err
+		}
+		rep.Sometimes = append(rep.Sometimes, witnessOut{w.Property, p})
+	}
+	if r.Progress != nil {
+		rep.ProgressChecked = true
+		if rep.Stuck, err = out("progress", r.Progress.Stuck); err != nil {
+			return nil, err
+		}
+	}
+	return rep, nil
+}
+
+// failed reports whether the search found something wrong: a violation, a stuck state, or,
+// in a complete search, a sometimes-property never reached.
+func (rep *exploreReport) failed() bool {
+	if rep.Violation != nil || rep.Stuck != nil {
+		return true
+	}
+	for _, s := range rep.Sometimes {
+		if s.Witness == nil && rep.Complete {
+			return true
+		}
+	}
+	return false
+}
+
+func (rep *exploreReport) printText(w io.Writer) {
+	fmt.Fprintf(w, "explore %s (%s, %d workers, symmetry %t)\n", rep.Target, rep.Strategy, rep.Workers, rep.Symmetry)
+	fmt.Fprintf(w, "  unique states      %d\n", rep.UniqueStates)
+	fmt.Fprintf(w, "  transitions        %d\n", rep.Transitions)
+	fmt.Fprintf(w, "  maximum depth      %d\n", rep.MaxDepth)
+	fmt.Fprintf(w, "  wall time          %.2fs\n", rep.WallSeconds)
+	fmt.Fprintf(w, "  states per second  %.0f\n", rep.StatesPerSecond)
+	fmt.Fprintf(w, "  peak memory        %.1f MiB\n", float64(rep.PeakMemoryBytes)/(1<<20))
+	if rep.UniqueStates > 0 {
+		fmt.Fprintf(w, "  bytes per state    %.1f (visited set and frontier)\n", float64(rep.StoreBytes)/float64(rep.UniqueStates))
+	}
+	if rep.Complete {
+		fmt.Fprintln(w, "  search             complete")
+	} else {
+		fmt.Fprintf(w, "  search             stopped early: %s\n", rep.Stopped)
+	}
+	printPath := func(title string, p *pathOut) {
+		fmt.Fprintf(w, "%s (%d steps):\n", title, len(p.Path))
+		for _, s := range p.Steps {
+			fmt.Fprintf(w, "  %s\n", s)
+		}
+	}
+	for _, s := range rep.Sometimes {
+		switch {
+		case s.Witness != nil:
+			fmt.Fprintf(w, "sometimes %s: reached in %d steps\n", s.Property, len(s.Witness.Path))
+		case rep.Complete:
+			fmt.Fprintf(w, "SOMETIMES %s: NEVER REACHED\n", s.Property)
+		default:
+			fmt.Fprintf(w, "sometimes %s: not reached before the search stopped\n", s.Property)
+		}
+	}
+	if rep.Stuck != nil {
+		printPath("PROGRESS VIOLATED: no progress state is reachable from the last state", rep.Stuck)
+	} else if rep.ProgressChecked {
+		fmt.Fprintln(w, "progress: a progress state is reachable from every state")
+	}
+	if rep.Violation != nil {
+		printPath("VIOLATION of "+rep.Violation.Property, rep.Violation)
+		if rep.Violation.Capsule != "" {
+			fmt.Fprintf(w, "capsule %s  (replica replay -v %s)\n", rep.Violation.Capsule, rep.Violation.Capsule)
+		}
+	} else {
+		fmt.Fprintln(w, "no violation")
+	}
+}

@@ -1,0 +1,249 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/replica-io/replica/protocols/twophase"
+	"github.com/replica-io/replica/sim/explore"
+)
+
+// TwoPhase's state counts, as TLC counts distinct states of TwoPhase.tla, and its orbits
+// under renaming of the resource managers.
+func TestExploreTwoPhaseCounts(t *testing.T) {
+	tests := []struct {
+		n        int
+		symmetry bool
+		unique   int64
+	}{
+		{3, false, 288},
+		{5, false, 8832},
+		{3, true, 80},
+		{5, true, 314},
+		{7, true, 920},
+	}
+	for _, tt := range tests {
+		m, err := twophase.New(tt.n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var first *explore.Result
+		for _, opts := range []explore.Options{
+			{Workers: 1}, {Workers: 2}, {Workers: 5}, {Strategy: explore.DepthFirst},
+		} {
+			opts.Symmetry = tt.symmetry
+			r, err := explore.Run(context.Background(), m, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Unique != tt.unique || !r.Complete || r.Violation != nil {
+				t.Errorf("n=%d symmetry=%t %v workers=%d: %d states, complete %t, violation %v; want %d",
+					tt.n, tt.symmetry, opts.Strategy, opts.Workers, r.Unique, r.Complete, r.Violation, tt.unique)
+			}
+			if first == nil {
+				first = r
+			} else if r.Transitions != first.Transitions {
+				t.Errorf("n=%d %v workers=%d: %d transitions, want %d as with one worker",
+					tt.n, opts.Strategy, opts.Workers, r.Transitions, first.Transitions)
+			}
+		}
+	}
+}
+
+func TestExploreJSON(t *testing.T) {
+	tests := []struct {
+		args   []string
+		unique int64
+	}{
+		{[]string{"-protocol", "twophase", "-n", "3", "-json"}, 288},
+		{[]string{"-json"}, 288}, // twophase with 3 RMs is the default
+		{[]string{"-n", "5", "-json", "-workers", "1"}, 8832},
+		{[]string{"-n", "5", "-symmetry", "-json", "-strategy", "dfs"}, 314},
+	}
+	for _, tt := range tests {
+		code, out, errOut := replica(t, append([]string{"explore"}, tt.args...)...)
+		if code != 0 || errOut != "" {
+			t.Errorf("%v: exit %d, stderr %q", tt.args, code, errOut)
+		}
+		var got map[string]any
+		if err := json.Unmarshal([]byte(out), &got); err != nil {
+			t.Fatalf("%v: %v in %q", tt.args, err, out)
+		}
+		for _, key := range []string{"unique_states", "transitions", "max_depth", "wall_seconds", "states_per_second", "peak_memory_bytes", "violation"} {
+			if _, ok := got[key]; !ok {
+				t.Errorf("%v: no %q in the JSON", tt.args, key)
+			}
+		}
+		if got["unique_states"] != float64(tt.unique) || got["violation"] != nil {
+			t.Errorf("%v: unique_states %v, violation %v; want %d and null", tt.args, got["unique_states"], got["violation"], tt.unique)
+		}
+	}
+}
+
+func TestExploreText(t *testing.T) {
+	code, out, errOut := replica(t, "explore", "-n", "3")
+	if code != 0 || errOut != "" { // no progress line: stderr is not a terminal
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	for _, want := range []string{"unique states      288", "transitions", "maximum depth      10", "wall time", "states per second", "peak memory", "no violation"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	code, out, _ = replica(t, "explore", "-n", "5", "-max-depth", "4")
+	if code != 0 || !strings.Contains(out, "stopped early: max-depth") {
+		t.Errorf("-max-depth 4: exit %d\n%s", code, out)
+	}
+}
+
+func TestExploreUsageErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string // in the one-line error
+	}{
+		{[]string{"-protocol", "paxos2"}, `unknown protocol "paxos2"`},
+		{[]string{"-n", "0"}, "0 resource managers"},
+		{[]string{"-n", "16"}, "16 resource managers"},
+		{[]string{"-strategy", "random"}, `-strategy "random"`},
+		{[]string{"-bug", "no-persist"}, `no bug "no-persist"`},
+		{[]string{"-workers", "0"}, "-workers 0"},
+		{[]string{"-max-depth", "-1"}, "must not be negative"},
+		{[]string{"extra"}, `unexpected argument "extra"`},
+		{[]string{"-no-such-flag"}, "-no-such-flag"},
+		{[]string{"-check-progress", "-n", "2", "-symmetry", "-timeout", "x"}, "invalid value"},
+	}
+	for _, tt := range tests {
+		code, out, errOut := replica(t, append([]string{"explore"}, tt.args...)...)
+		if code != 2 || out != "" || !strings.Contains(errOut, tt.want) {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want 2 and an error naming %q", tt.args, code, out, errOut, tt.want)
+		}
+		if first, _, _ := strings.Cut(errOut, "\n"); !strings.Contains(first, tt.want) {
+			t.Errorf("%v: the first line %q does not name the problem", tt.args, first)
+		}
+	}
+}
+
+// rm1NeverCommits is TwoPhase with an always-property that the protocol is meant to break:
+// a stand-in for a seeded bug, to see a violation come out of the command.
+type rm1NeverCommits struct{ *twophase.Model }
+
+func (m rm1NeverCommits) Violated(s twophase.State) string {
+	if m.RMState(s, 0) == "committed" {
+		return "rm1 never commits"
+	}
+	return ""
+}
+
+func TestExploreViolation(t *testing.T) {
+	tp, _ := twophase.New(3)
+	m := rm1NeverCommits{tp}
+	target := modelTarget("twophase-rm1", m, tp.Format)
+	// The lexicographically smallest of the shortest paths: each RM prepares and the TM
+	// hears of it in turn, then the TM commits and rm1 hears of it.
+	wantPath := []int{3, 2, 8, 7, 13, 12, 0, 5}
+	for _, workers := range []int{1, 2} {
+		var out, errOut bytes.Buffer
+		code := target.explore(explore.Options{Workers: workers}, true, &out, &errOut)
+		if code != 1 {
+			t.Fatalf("exit %d, want 1; stderr %q", code, errOut.String())
+		}
+		var rep exploreReport
+		if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+			t.Fatal(err)
+		}
+		v := rep.Violation
+		if v == nil || v.Property != "rm1 never commits" || !reflect.DeepEqual(v.Path, wantPath) || v.Capsule != "" {
+			t.Fatalf("workers %d: violation %+v, want path %v", workers, v, wantPath)
+		}
+		if last := v.Steps[len(v.Steps)-1]; !strings.HasPrefix(last, "RMRcvCommitMsg(rm1): ") || !strings.Contains(last, "rm1=committed") {
+			t.Errorf("last step %q", last)
+		}
+	}
+	var out bytes.Buffer
+	if code := target.explore(explore.Options{}, false, &out, &out); code != 1 || !strings.Contains(out.String(), "VIOLATION of rm1 never commits (8 steps)") {
+		t.Errorf("text: exit %d\n%s", code, out.String())
+	}
+}
+
+func TestExploreProgress(t *testing.T) {
+	code, out, _ := replica(t, "explore", "-n", "3", "-check-progress", "-json")
+	if code != 0 || !strings.Contains(out, `"progress_checked": true`) || strings.Contains(out, `"stuck"`) {
+		t.Errorf("exit %d\n%s", code, out)
+	}
+}
+
+// BenchmarkTwoPhase explores TwoPhase exhaustively and reports unique states per second and
+// the bytes held per state (visited set and frontiers). Compare with SPIN on the same model:
+// /work/shared/peers/spin/run.sh and docs/BENCHMARKS.md.
+func BenchmarkTwoPhase(b *testing.B) {
+	for _, bc := range []struct {
+		name       string
+		n, workers int
+	}{
+		{"n=7/workers=1", 7, 1},
+		{"n=7/workers=2", 7, 2},
+		{"n=9/workers=2", 9, 2},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			m, _ := twophase.New(bc.n)
+			var states, bytes int64
+			for b.Loop() {
+				r, err := explore.Run(context.Background(), m, explore.Options{Workers: bc.workers})
+				if err != nil {
+					b.Fatal(err)
+				}
+				states, bytes = states+r.Unique, r.StoreBytes/r.Unique
+			}
+			b.ReportMetric(float64(states)/b.Elapsed().Seconds(), "states/s")
+			b.ReportMetric(float64(bytes), "B/state")
+		})
+	}
+}
+
+// TestExplorePaxosInTheUntimedWorld: the same Paxos code that campaigns simulate, explored
+// exhaustively in a small configuration (one proposer, one client request, one crash):
+// agreement holds in every reachable state, and the search is complete.
+func TestExplorePaxosInTheUntimedWorld(t *testing.T) {
+	small := []string{"explore", "-protocol", "paxos", "-crashes", "1", "-requests", "1", "-param", "proposers=1", "-json"}
+	code, out, errOut := replica(t, small...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s%s", code, out, errOut)
+	}
+	var rep exploreReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Complete || rep.UniqueStates < 10 || rep.Violation != nil {
+		t.Errorf("explore paxos: %+v", rep)
+	}
+	again, out2, _ := replica(t, append(small, "-workers", "1")...)
+	var rep2 exploreReport
+	json.Unmarshal([]byte(out2), &rep2)
+	if again != 0 || rep2.UniqueStates != rep.UniqueStates || rep2.Transitions != rep.Transitions {
+		t.Errorf("one worker: %d states, %d transitions; two: %d, %d", rep2.UniqueStates, rep2.Transitions, rep.UniqueStates, rep.Transitions)
+	}
+}
+
+func TestExploreRefusesBadProtocolInput(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-protocol", "paxos", "-symmetry"}, "does not declare interchangeable nodes"},
+		{[]string{"-protocol", "paxos", "-network", "sideways"}, "-network"},
+		{[]string{"-protocol", "paxos", "-param", "max-round"}, "want name=integer"},
+		{[]string{"-protocol", "paxos", "-crashes", "-5"}, "must not be negative"},
+		{[]string{"-protocol", "paxos", "-bug", "nope"}, `unknown bug "nope"`},
+		{[]string{"-protocol", "nope"}, `unknown protocol "nope"`},
+	}
+	for _, tt := range tests {
+		code, _, errOut := replica(t, append([]string{"explore"}, tt.args...)...)
+		if code != 2 || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, tt.want) {
+			t.Errorf("explore %v: exit %d, stderr %q; want 2 and one line with %q", tt.args, code, errOut, tt.want)
+		}
+	}
+}

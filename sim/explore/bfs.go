@@ -1,0 +1,268 @@
+package explore
+
+import (
+	"sync"
+	"sync/atomic"
+	"unsafe"
+)
+
+// Breadth-first search goes level by level. A level is a list of blocks of states; workers
+// take blocks in turn, generate their successors, and look them up in the shared visited
+// set a batch at a time. A successor that a worker is first to insert is new: it is checked
+// and appended to that worker's blocks of the next level.
+//
+// Which worker wins a new state, and so the order of the next level, depends on scheduling,
+// but nothing reported depends on that order: the set of states at each level is fixed, the
+// counts are sums, and limits are checked only between levels. Paths are the exception, so
+// the search keeps none; once it knows the depth of what it must show a path to, a
+// sequential search rebuilds shortest paths up to that depth (see paths.go).
+
+const (
+	blockLen = 4096 // states in a frontier block, the unit of work a worker takes
+	batchLen = 1024 // successors looked up in the visited set together
+)
+
+func (e *engine[S]) bfs(r *Result) error {
+	inits, err := e.initial()
+	if err != nil {
+		return err
+	}
+	pool := &blockPool[S]{}
+	ws := make([]*worker[S], e.opts.Workers)
+	for i := range ws {
+		ws[i] = newWorker(e, pool)
+	}
+	// The initial states pass through the visited set like any successor.
+	for _, s := range inits {
+		ws[0].push(0, s)
+	}
+	ws[0].transitions = 0
+	ws[0].flush(0)
+	cur := e.gather(ws)
+	if err := e.levelDone(ws, 0, r); err != nil {
+		return err
+	}
+	for depth := 0; len(cur) > 0; depth++ {
+		r.MaxDepth = depth
+		r.Unique = e.set.len()
+		switch {
+		case r.Stopped != "":
+		case e.opts.MaxDepth > 0 && depth >= e.opts.MaxDepth:
+			r.Stopped = "max-depth"
+		case e.opts.MaxStates > 0 && r.Unique >= e.opts.MaxStates:
+			r.Stopped = "max-states"
+		}
+		if r.Stopped != "" {
+			break
+		}
+		e.depth.Store(int64(depth))
+		var whole bool
+		cur, whole = e.expand(cur, ws, depth+1)
+		if err := e.levelDone(ws, depth+1, r); err != nil {
+			return err
+		}
+		if !whole {
+			r.Stopped = e.stopReason()
+		}
+	}
+	r.Unique = e.set.len()
+	r.StoreBytes = e.set.bytes() + pool.bytes() // both only grow
+	return nil
+}
+
+// levelDone merges what the workers found at a level: a guard failure, sometimes-properties
+// first reached, a violation. It runs between levels, on one goroutine.
+func (e *engine[S]) levelDone(ws []*worker[S], depth int, r *Result) error {
+	var guard *guardFailure
+	for _, w := range ws {
+		r.Transitions += w.transitions
+		w.transitions = 0
+		if w.guard != nil && (guard == nil || w.guard.fp < guard.fp) {
+			guard = w.guard // the same failure for any number of workers
+		}
+		w.guard = nil
+		for i, hit := range w.witnessed {
+			if hit && e.witnessDepth[i] < 0 {
+				e.witnessDepth[i] = depth
+			}
+			w.witnessed[i] = false
+		}
+		if w.violated && e.violationDepth < 0 {
+			e.violationDepth = depth
+			r.Stopped = "violation"
+		}
+		w.violated = false
+	}
+	if guard != nil {
+		return guard.err
+	}
+	return nil
+}
+
+// expand generates the level after cur, at depth, and returns it, and whether it is whole:
+// false if ctx stopped the search before every block of cur was expanded.
+func (e *engine[S]) expand(cur [][]S, ws []*worker[S], depth int) ([][]S, bool) {
+	var taken atomic.Int64
+	run := func(w *worker[S]) {
+		for !e.stopped.Load() {
+			i := int(taken.Add(1)) - 1
+			if i >= len(cur) {
+				break
+			}
+			before := w.transitions
+			for _, s := range cur[i] {
+				e.m.Next(s, w.yield)
+				if len(w.fps) >= batchLen {
+					w.flush(depth)
+				}
+			}
+			w.pool.put(cur[i])
+			e.progress.Add(w.transitions - before)
+			e.maybeReport()
+		}
+		w.flush(depth)
+	}
+	if len(ws) == 1 {
+		run(ws[0]) // no goroutine, no synchronization to pay for
+	} else {
+		var wg sync.WaitGroup
+		for _, w := range ws {
+			wg.Go(func() { run(w) })
+		}
+		wg.Wait()
+	}
+	// A worker that ran out of blocks took one past the end; one that stopped did not.
+	return e.gather(ws), taken.Load() >= int64(len(cur))
+}
+
+// gather collects the workers' blocks of the next level.
+func (e *engine[S]) gather(ws []*worker[S]) [][]S {
+	var next [][]S
+	for _, w := range ws {
+		if len(w.block) > 0 {
+			w.out = append(w.out, w.block)
+			w.block = nil
+		}
+		next = append(next, w.out...)
+		w.out = w.out[:0]
+	}
+	return next
+}
+
+// A worker expands blocks of one level. Its fields are its own; the engine merges them
+// between levels.
+type worker[S any] struct {
+	e     *engine[S]
+	pool  *blockPool[S]
+	yield func(action int, next S) bool // w.push, made once
+
+	succ []S      // the batch: successors waiting for the visited set
+	fps  []uint64 // their fingerprints
+	sink uint64   // keeps the prefetching reads of fpSet.touch alive
+
+	block []S   // the block of the next level being filled
+	out   [][]S // full blocks of the next level
+
+	transitions int64
+	violated    bool
+	witnessed   []bool
+	guard       *guardFailure
+}
+
+func newWorker[S any](e *engine[S], pool *blockPool[S]) *worker[S] {
+	w := &worker[S]{
+		e:         e,
+		pool:      pool,
+		succ:      make([]S, 0, batchLen+64),
+		fps:       make([]uint64, 0, batchLen+64),
+		witnessed: make([]bool, e.nSome),
+	}
+	w.yield = w.push
+	return w
+}
+
+// push adds a successor to the batch. It is the yield function handed to Next.
+func (w *worker[S]) push(_ int, next S) bool {
+	if w.e.canon != nil {
+		next = w.e.canon(next)
+	}
+	w.succ = append(w.succ, next)
+	w.fps = append(w.fps, w.e.m.Fingerprint(next))
+	w.transitions++
+	return true
+}
+
+// flush looks the batch up in the visited set and keeps the states that are new.
+func (w *worker[S]) flush(depth int) {
+	set := w.e.set
+	set.reserve(len(w.fps))
+	w.sink += set.touch(w.fps)
+	inserted := 0
+	for i, fp := range w.fps {
+		if set.insert(fp) {
+			inserted++
+			w.found(w.succ[i], fp, depth)
+		}
+	}
+	set.release(len(w.fps), inserted)
+	clear(w.succ) // let the collector have what the states point to
+	w.succ, w.fps = w.succ[:0], w.fps[:0]
+}
+
+// found checks a new state and adds it to the next level.
+func (w *worker[S]) found(s S, fp uint64, depth int) {
+	e := w.e
+	if e.m.Violated(s) != "" {
+		w.violated = true
+	}
+	for i := range w.witnessed {
+		if e.witnessDepth[i] < 0 && !w.witnessed[i] && e.some.Sometimes(s, i) {
+			w.witnessed[i] = true
+		}
+	}
+	if depth == 0 || sampled(fp) {
+		if err := e.checkStep(s); err != nil && (w.guard == nil || fp < w.guard.fp) {
+			w.guard = &guardFailure{fp: fp, err: err}
+		}
+	}
+	if w.block == nil {
+		w.block = w.pool.get()
+	}
+	w.block = append(w.block, s)
+	if len(w.block) == blockLen {
+		w.out = append(w.out, w.block)
+		w.block = nil
+	}
+}
+
+// blockPool recycles frontier blocks from one level to the next.
+type blockPool[S any] struct {
+	mu   sync.Mutex
+	free [][]S
+	made int // blocks allocated, the most ever in use at once
+}
+
+// bytes returns the memory of the blocks allocated.
+func (p *blockPool[S]) bytes() int64 {
+	var s S
+	return int64(p.made) * blockLen * int64(unsafe.Sizeof(s))
+}
+
+func (p *blockPool[S]) get() []S {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n := len(p.free); n > 0 {
+		b := p.free[n-1]
+		p.free = p.free[:n-1]
+		return b
+	}
+	p.made++
+	return make([]S, 0, blockLen)
+}
+
+func (p *blockPool[S]) put(b []S) {
+	clear(b)
+	p.mu.Lock()
+	p.free = append(p.free, b[:0])
+	p.mu.Unlock()
+}

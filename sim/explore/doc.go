@@ -1,0 +1,74 @@
+// Package explore checks a transition system exhaustively: it visits every state reachable
+// from the initial states, checks the model's properties in each, and when one breaks,
+// reports a path that leads there. This is explicit-state model checking, as done by TLC
+// and SPIN, for models written in Go.
+//
+// # Models
+//
+// A model is any value with the methods of Model[S] for its state type S:
+//
+//	Init() []S                                     the initial states
+//	Next(s S, yield func(action int, next S) bool) the enabled actions of s, with successors
+//	Fingerprint(s S) uint64                        a 64-bit hash that identifies s
+//	Violated(s S) string                           the first broken invariant, or ""
+//
+// The methods mention only S and builtin types, so a protocol package satisfies Model
+// without importing this package. Extra methods are found by type assertion:
+// SometimesModel (properties that must hold somewhere), ProgressModel (a progress
+// predicate), SymmetricModel (Canonical, for symmetry reduction) and LabeledModel (action
+// names for printed paths). See ExampleRun for a whole model in forty lines.
+//
+// Actions are numbered by the model. Next yields them in increasing order, and a path is an
+// initial-state index followed by the action numbers taken (Path); Replay follows one.
+//
+// # Determinism
+//
+// Next must be a function of the state: no clocks, no global randomness, no Go map
+// iteration order. The explorer samples steps as it goes (the initial states and about one
+// new state in 1024) and expands each sample twice; if the two expansions differ, Run fails
+// with an error that names the action and the state. A nondeterministic model would
+// otherwise give counts and paths that mean nothing, without a sign.
+//
+// # Fingerprints
+//
+// The explorer stores 64-bit fingerprints, not states: about 11 to 21 bytes a state, since
+// the visited set doubles at three-quarters full. Two states with one fingerprint count as
+// one, and the second is never explored. A model whose state encodes injectively into 64
+// bits (TwoPhase's does) can use a bijective mix of it and never collides. Otherwise, with
+// a good 64-bit hash, the chance that any two of n states collide is about n²/2⁶⁵: 1 in
+// 4·10⁷ for a million states, 1 in 10⁴ for sixty million. The set spreads fingerprints
+// itself (Fibonacci hashing), so even a plain injective encoding works.
+//
+// # Search
+//
+// Breadth-first search (the default) goes level by level: a violation is found at the
+// smallest depth, and its reported path is the lexicographically smallest of the shortest
+// (by initial index, then action numbers). With Options.Workers above one, workers expand
+// blocks of a level side by side and share the visited set (compare-and-swap inserts), and
+// yet everything reported is the same for any number of workers: the set of states at each
+// level does not depend on who found them, limits are applied between levels, and paths
+// are rebuilt after the search by a second, sequential search up to the depth of what needs
+// a path. That second search costs time only when there is something to show.
+//
+// Depth-first search follows one path at a time on one goroutine, and reads paths off its
+// stack; they are not shortest.
+//
+// With Options.Symmetry the explorer stores only canonical states (SymmetricModel), so it
+// counts classes of equivalent states; paths are converted back into paths of the model.
+//
+// # Properties
+//
+// Always-properties (Violated) are checked in every state stored; the first violation
+// stops the search. Sometimes-properties must hold in at least one reachable state; the
+// result gives a witness path for each, or none for a property never reached. With
+// Options.CheckProgress and a ProgressModel, the explorer also checks that from every
+// reachable state some progress state can still be reached, and reports a shortest path to
+// a state from which none can: a deadlock or a livelock. That check stores the whole graph.
+//
+// # Limits and cost
+//
+// Options bound depth, states and time; a search cut short says why in Result.Stopped.
+// Result reports states, transitions, depth, wall time, states per second and the peak
+// resident memory. Options.Report is called about once a second with a Status, for a
+// progress line.
+package explore

@@ -1,0 +1,200 @@
+package explore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Run explores every state of m reachable from its initial states, within the limits of
+// opts, checking the model's properties, and reports what it found.
+//
+// The error is for a broken model (one that is not deterministic, or a path that does not
+// replay) or bad options; property violations are results, not errors.
+func Run[S any](ctx context.Context, m Model[S], opts Options) (*Result, error) {
+	e, err := newEngine(m, opts)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
+		defer cancel()
+	}
+	e.ctx = ctx
+	stop := context.AfterFunc(ctx, func() { e.stopped.Store(true) })
+	defer stop()
+	defer e.set.free()
+
+	r := &Result{}
+	switch opts.Strategy {
+	case BreadthFirst:
+		err = e.bfs(r)
+	case DepthFirst:
+		err = e.dfs(r)
+	}
+	if err != nil {
+		return nil, err
+	}
+	r.Complete = r.Stopped == ""
+	e.set.free() // before finish, which may need memory of its own
+	if err := e.finish(r); err != nil {
+		return nil, err
+	}
+	r.Wall = time.Since(e.start)
+	if s := r.Wall.Seconds(); s > 0 {
+		r.StatesPerSecond = float64(r.Unique) / s
+	}
+	r.PeakMemoryBytes = peakMemory()
+	return r, nil
+}
+
+// engine holds what both strategies share: the model and its optional parts, the visited
+// set, the stop flag and the progress reporter.
+type engine[S any] struct {
+	m     Model[S]
+	canon func(S) S // nil without symmetry
+	some  SometimesModel[S]
+	nSome int
+	opts  Options
+
+	set     *fpSet
+	ctx     context.Context
+	stopped atomic.Bool // set when ctx is done: on timeout or cancellation
+	start   time.Time
+
+	// witnessDepth[i] is the depth at which sometimes-property i first held, or -1.
+	witnessDepth []int
+	// violationDepth is the depth of the first violation, or -1.
+	violationDepth int
+	// witnessPaths[i] is a path to a state where sometimes-property i holds, in normal
+	// form (see concrete), or nil.
+	witnessPaths []*Path
+
+	reportMu   sync.Mutex
+	reportNext atomic.Int64 // nanoseconds since start at which the next report is due
+	progress   atomic.Int64 // transitions counted so far, for reports
+	depth      atomic.Int64 // current level or path length, for reports
+}
+
+func newEngine[S any](m Model[S], opts Options) (*engine[S], error) {
+	if opts.Strategy != BreadthFirst && opts.Strategy != DepthFirst {
+		return nil, fmt.Errorf("explore: unknown strategy %v", opts.Strategy)
+	}
+	if opts.MaxDepth < 0 || opts.MaxStates < 0 || opts.Timeout < 0 || opts.Workers < 0 {
+		return nil, errors.New("explore: negative limit in options")
+	}
+	if opts.Workers == 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	if opts.ReportEvery <= 0 {
+		opts.ReportEvery = time.Second
+	}
+	e := &engine[S]{m: m, opts: opts, start: time.Now(), violationDepth: -1}
+	if opts.Symmetry {
+		sym, ok := m.(SymmetricModel[S])
+		if !ok {
+			return nil, errors.New("explore: symmetry asked for, but the model has no Canonical method")
+		}
+		e.canon = sym.Canonical
+	}
+	if some, ok := m.(SometimesModel[S]); ok {
+		e.some, e.nSome = some, len(some.SometimesProperties())
+		e.witnessDepth = make([]int, e.nSome)
+		e.witnessPaths = make([]*Path, e.nSome)
+		for i := range e.witnessDepth {
+			e.witnessDepth[i] = -1
+		}
+	}
+	if opts.CheckProgress {
+		if _, ok := m.(ProgressModel[S]); !ok {
+			return nil, errors.New("explore: progress check asked for, but the model has no Progress method")
+		}
+	}
+	e.reportNext.Store(int64(opts.ReportEvery))
+	e.set = newFPSet(opts.Workers) // last: its memory is freed by Run only
+	return e, nil
+}
+
+// normal returns the state the explorer stores for s: s itself, or its canonical form.
+func (e *engine[S]) normal(s S) S {
+	if e.canon != nil {
+		return e.canon(s)
+	}
+	return s
+}
+
+// initial returns the model's initial states in normal form, after checking that Init gives
+// the same states twice.
+func (e *engine[S]) initial() ([]S, error) {
+	a, b := e.m.Init(), e.m.Init()
+	if len(a) != len(b) {
+		return nil, fmt.Errorf("model is not deterministic: Init gave %d states, then %d", len(a), len(b))
+	}
+	for i := range a {
+		if e.m.Fingerprint(a[i]) != e.m.Fingerprint(b[i]) {
+			return nil, fmt.Errorf("model is not deterministic: Init gave two different states at index %d", i)
+		}
+	}
+	for i := range a {
+		a[i] = e.normal(a[i])
+	}
+	return a, nil
+}
+
+// maybeReport calls Options.Report when a report is due. Any goroutine may call it; the
+// due time is claimed with compare-and-swap so that each report is made once.
+func (e *engine[S]) maybeReport() {
+	if e.opts.Report == nil {
+		return
+	}
+	now := int64(time.Since(e.start))
+	due := e.reportNext.Load()
+	if now < due || !e.reportNext.CompareAndSwap(due, now+int64(e.opts.ReportEvery)) {
+		return
+	}
+	if !e.reportMu.TryLock() {
+		return // the previous report is still being printed
+	}
+	defer e.reportMu.Unlock()
+	elapsed := time.Duration(now)
+	unique := e.set.len()
+	e.opts.Report(Status{
+		Transitions:     e.progress.Load(),
+		Unique:          unique,
+		Depth:           int(e.depth.Load()),
+		Elapsed:         elapsed,
+		StatesPerSecond: float64(unique) / elapsed.Seconds(),
+	})
+}
+
+// stopReason says why ctx stopped the search.
+func (e *engine[S]) stopReason() string {
+	if errors.Is(e.ctx.Err(), context.DeadlineExceeded) {
+		return "timeout"
+	}
+	return "canceled"
+}
+
+// finish rebuilds the paths that the search itself does not keep, and runs the progress
+// check when asked.
+func (e *engine[S]) finish(r *Result) error {
+	if err := e.rebuildPaths(r); err != nil {
+		return err
+	}
+	if e.opts.CheckProgress && r.Complete {
+		p, err := e.checkProgress()
+		if err != nil {
+			return err
+		}
+		if p == nil { // stopped by ctx before it finished
+			r.Complete, r.Stopped = false, e.stopReason()
+		}
+		r.Progress = p
+	}
+	return nil
+}

@@ -1,0 +1,129 @@
+package explore
+
+import (
+	"fmt"
+	"time"
+)
+
+// Strategy is the order in which the explorer visits states.
+type Strategy int
+
+const (
+	// BreadthFirst explores level by level, so the first violation found has a shortest
+	// path. It is the default and the only strategy that uses several workers.
+	BreadthFirst Strategy = iota
+	// DepthFirst follows one path as deep as it goes before backtracking. It holds only the
+	// current path besides the visited set, and finds deep states early; its paths are not
+	// shortest. It runs on one goroutine.
+	DepthFirst
+)
+
+func (s Strategy) String() string {
+	switch s {
+	case BreadthFirst:
+		return "bfs"
+	case DepthFirst:
+		return "dfs"
+	}
+	return fmt.Sprintf("Strategy(%d)", int(s))
+}
+
+// Options bound and shape a search. The zero value searches breadth-first with one worker
+// per CPU and no limits.
+type Options struct {
+	Strategy Strategy
+
+	// MaxDepth, when positive, is the depth beyond which states are not expanded: states
+	// at depth MaxDepth are checked but their successors are not generated. With
+	// DepthFirst the bound is on the current path, and because a state reached first on a
+	// long path is not explored again from a shorter one, a bounded depth-first search may
+	// miss states that a bounded breadth-first search finds.
+	MaxDepth int
+
+	// MaxStates, when positive, stops the search once it holds at least this many unique
+	// states. Breadth-first search checks it between levels, so that the states counted do
+	// not depend on the number of workers; it may therefore overshoot by up to one level.
+	MaxStates int64
+
+	// Timeout, when positive, stops the search after this long. A search cut short by time
+	// reports what it covered, which depends on the machine and, with several workers, on
+	// scheduling.
+	Timeout time.Duration
+
+	// Workers is the number of goroutines that expand a breadth-first level; 0 means
+	// GOMAXPROCS. Results do not depend on it.
+	Workers int
+
+	// Symmetry stores only canonical states, for models that implement SymmetricModel.
+	Symmetry bool
+
+	// CheckProgress checks the progress predicate of a ProgressModel after a complete
+	// search. It stores the whole state graph (about 16 bytes per state plus 4 per
+	// transition), so it is meant for small configurations.
+	CheckProgress bool
+
+	// Report, when set, is called every ReportEvery (default one second) while the search
+	// runs, never twice at once, for a progress line on a terminal.
+	Report      func(Status)
+	ReportEvery time.Duration
+}
+
+// Status is a snapshot of a running search, handed to Options.Report.
+type Status struct {
+	Transitions     int64 // successors generated so far
+	Unique          int64 // distinct states stored so far
+	Depth           int   // the level being expanded, or the current path length
+	Elapsed         time.Duration
+	StatesPerSecond float64 // unique states per second
+}
+
+// Path is a run of the model: an initial state and the actions taken from it. With
+// symmetry the explorer still reports paths of the model itself, not of its quotient, so
+// Replay needs no symmetry to follow them.
+type Path struct {
+	Init    int   `json:"init"`    // index into Init()
+	Actions []int `json:"actions"` // action numbers, as Next yields them
+}
+
+// Violation is an always-property broken in a reachable state.
+type Violation struct {
+	Property string
+	Path     Path // a shortest path to the state, with breadth-first search
+}
+
+// Witness reports whether a sometimes-property holds in some reachable state.
+type Witness struct {
+	Property string
+	Path     *Path // a shortest path to a state where it holds; nil: never reached
+}
+
+// Result is what a search found and what it cost.
+type Result struct {
+	Unique          int64 // distinct states stored (orbits, with symmetry)
+	Transitions     int64 // successors generated, including those already stored
+	MaxDepth        int   // deepest level (breadth-first) or longest path (depth-first) reached
+	Wall            time.Duration
+	StatesPerSecond float64 // Unique / Wall
+	PeakMemoryBytes int64   // the process's peak resident memory, when the system tells
+	// StoreBytes is the memory the search held for states when it ended: the visited set's
+	// table and the frontier blocks (breadth-first) or the stack (depth-first). Divided by
+	// Unique, it is the cost of a state, whatever else the process holds.
+	StoreBytes int64
+
+	// Complete reports that every reachable state was explored. Otherwise Stopped says
+	// why not: "violation", "max-depth", "max-states", "timeout" or "canceled".
+	Complete bool
+	Stopped  string
+
+	Violation *Violation // nil when none was found
+	Witnesses []Witness  // one per sometimes-property, in the model's order
+
+	// Progress is nil unless Options.CheckProgress ran; then Progress.Stuck is a shortest
+	// path to a state from which no progress state is reachable, or nil.
+	Progress *ProgressResult
+}
+
+// ProgressResult is the outcome of the progress check.
+type ProgressResult struct {
+	Stuck *Path
+}
