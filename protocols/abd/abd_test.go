@@ -10,7 +10,7 @@ import (
 	"github.com/replica-io/replica/protocols/kv"
 	"github.com/replica-io/replica/protocols/node"
 	"github.com/replica-io/replica/scenarios"
-	"github.com/replica-io/replica/sim"
+	"github.com/replica-io/replica/sim/simtest"
 )
 
 func spec(t *testing.T, bug, scenario string) *scenarios.Spec {
@@ -22,20 +22,10 @@ func spec(t *testing.T, bug, scenario string) *scenarios.Spec {
 	return s
 }
 
-// firstFailure runs seeds from 0 and returns the first failing one's result.
-func firstFailure(s *scenarios.Spec, seeds int) (uint64, sim.Result, bool) {
-	for seed := uint64(0); seed < uint64(seeds); seed++ {
-		if r := s.Run(seed); r.Violation != nil {
-			return seed, r, true
-		}
-	}
-	return 0, sim.Result{}, false
-}
-
 func TestCorrectABDHoldsInEveryScenario(t *testing.T) {
 	for _, sc := range []string{"default", "crash-restart", "lossy-crash", "swarm", "calm"} {
 		s := spec(t, "", sc)
-		if seed, r, failed := firstFailure(s, 40); failed {
+		if seed, r, failed := simtest.Find(s, simtest.Seeds(40)); failed {
 			t.Errorf("scenario %s, seed %d: %v", sc, seed, r.Violation)
 		}
 	}
@@ -43,7 +33,7 @@ func TestCorrectABDHoldsInEveryScenario(t *testing.T) {
 
 func TestNoWritebackIsNotLinearizable(t *testing.T) {
 	s := spec(t, abd.BugNoWriteback, "")
-	seed, r, failed := firstFailure(s, 2000)
+	seed, r, failed := simtest.Find(s, simtest.Seeds(2000))
 	if !failed {
 		t.Fatal("no-writeback was not found in 2000 seeds")
 	}
@@ -59,7 +49,7 @@ func TestNoWritebackIsNotLinearizable(t *testing.T) {
 
 func TestNoGCOutgrowsItsBound(t *testing.T) {
 	s := spec(t, abd.BugNoGC, "")
-	seed, r, failed := firstFailure(s, 100)
+	seed, r, failed := simtest.Find(s, simtest.Seeds(100))
 	if !failed {
 		t.Fatal("no-gc was not found in 100 seeds")
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/replica-io/replica/checker"
 	"github.com/replica-io/replica/protocols/paxos"
 	"github.com/replica-io/replica/scenarios"
-	"github.com/replica-io/replica/sim"
+	"github.com/replica-io/replica/sim/simtest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden traces")
@@ -25,20 +25,10 @@ func spec(t *testing.T, bug, scenario string) *scenarios.Spec {
 	return s
 }
 
-// firstFailure runs seeds from 0 and returns the first failing one's result.
-func firstFailure(s *scenarios.Spec, seeds int) (uint64, sim.Result, bool) {
-	for seed := uint64(0); seed < uint64(seeds); seed++ {
-		if r := s.Run(seed); r.Violation != nil {
-			return seed, r, true
-		}
-	}
-	return 0, sim.Result{}, false
-}
-
 func TestCorrectPaxosHoldsInEveryScenario(t *testing.T) {
 	for _, sc := range []string{"default", "crash-restart", "swarm", "calm"} {
 		s := spec(t, "", sc)
-		if seed, r, failed := firstFailure(s, 300); failed {
+		if seed, r, failed := simtest.Find(s, simtest.Seeds(300)); failed {
 			t.Errorf("scenario %s, seed %d: %v", sc, seed, r.Violation)
 		}
 	}
@@ -46,7 +36,7 @@ func TestCorrectPaxosHoldsInEveryScenario(t *testing.T) {
 
 func TestNoPersistBreaksAgreement(t *testing.T) {
 	s := spec(t, paxos.BugNoPersist, "")
-	seed, r, failed := firstFailure(s, 2000)
+	seed, r, failed := simtest.Find(s, simtest.Seeds(2000))
 	if !failed {
 		t.Fatal("no-persist was not found in 2000 seeds")
 	}
@@ -67,7 +57,7 @@ func TestNoPersistBreaksAgreement(t *testing.T) {
 
 func TestNoRetryStallsProgress(t *testing.T) {
 	s := spec(t, paxos.BugNoRetry, "")
-	seed, r, failed := firstFailure(s, 100)
+	seed, r, failed := simtest.Find(s, simtest.Seeds(100))
 	if !failed {
 		t.Fatal("no-retry was not found in 100 seeds")
 	}

@@ -7,7 +7,7 @@ import (
 	"github.com/replica-io/replica/checker"
 	"github.com/replica-io/replica/protocols/raft"
 	"github.com/replica-io/replica/scenarios"
-	"github.com/replica-io/replica/sim"
+	"github.com/replica-io/replica/sim/simtest"
 )
 
 func spec(t *testing.T, bug, scenario string) *scenarios.Spec {
@@ -19,23 +19,13 @@ func spec(t *testing.T, bug, scenario string) *scenarios.Spec {
 	return s
 }
 
-// firstFailure runs seeds from 0 and returns the first failing one's result.
-func firstFailure(s *scenarios.Spec, seeds int) (uint64, sim.Result, bool) {
-	for seed := uint64(0); seed < uint64(seeds); seed++ {
-		if r := s.Run(seed); r.Violation != nil {
-			return seed, r, true
-		}
-	}
-	return 0, sim.Result{}, false
-}
-
 // The correct protocol holds in every scenario written for it, and in the shared ones.
 func TestCorrectRaftHoldsInEveryScenario(t *testing.T) {
 	for _, sc := range []string{"swarm", "default", "crash-restart-storm", "leader-isolation",
 		"partial-connectivity", "membership-churn"} {
 		t.Run(sc, func(t *testing.T) {
 			t.Parallel()
-			if seed, r, failed := firstFailure(spec(t, "", sc), 60); failed {
+			if seed, r, failed := simtest.Find(spec(t, "", sc), simtest.Seeds(60)); failed {
 				t.Errorf("seed %d: %v", seed, r.Violation)
 			}
 		})
@@ -59,7 +49,7 @@ func TestSeededBugsAreFound(t *testing.T) {
 		t.Run(b.Name, func(t *testing.T) {
 			t.Parallel()
 			s := spec(t, b.Name, "")
-			seed, r, failed := firstFailure(s, 3000)
+			seed, r, failed := simtest.Find(s, simtest.Seeds(3000))
 			if !failed {
 				t.Fatalf("not found in 3000 seeds of %s", b.Scenario)
 			}
