@@ -42,47 +42,24 @@ func cloneAny(v any) any {
 // holds is replaced by a copy. Types without references have no fixFunc (nil).
 type fixFunc func(p unsafe.Pointer)
 
-var (
-	fixFuncs   sync.Map   // reflect.Type -> fixFunc (nil: nothing to deepen)
-	fixCompile sync.Mutex // one compilation at a time: campaign workers share the cache
-)
+// fixers compiles deepening functions; it is set up in init because compiled functions use
+// it for the dynamic types of interfaces.
+var fixers *compiler[fixFunc]
 
-// fixerFor returns the compiled fixFunc of t, nil when values of t share no memory.
-func fixerFor(t reflect.Type) fixFunc {
-	if f, ok := fixFuncs.Load(t); ok {
-		return f.(fixFunc)
+func init() {
+	fixers = &compiler[fixFunc]{
+		compile: compileFix,
+		forward: func(f *fixFunc) fixFunc { return func(p unsafe.Pointer) { (*f)(p) } },
 	}
-	fixCompile.Lock()
-	defer fixCompile.Unlock()
-	c := fixCompiler{}
-	f := c.get(t)
-	for pt, pf := range c { // publish whole: no other goroutine sees a forward reference
-		fixFuncs.Store(pt, pf)
-	}
-	return f
 }
 
-// fixCompiler holds the functions of one compilation, in progress.
-type fixCompiler map[reflect.Type]fixFunc
+// fixerFor returns the compiled fixFunc of t, nil when values of t share no memory.
+func fixerFor(t reflect.Type) fixFunc { return fixers.of(t) }
 
-func (c fixCompiler) get(t reflect.Type) fixFunc {
-	if f, ok := fixFuncs.Load(t); ok {
-		return f.(fixFunc)
-	}
+func compileFix(c *compilation[fixFunc], t reflect.Type) fixFunc {
 	if !hasRefs(t) {
 		return nil
 	}
-	if f, ok := c[t]; ok {
-		return f
-	}
-	var f fixFunc // a forward reference, for recursive types
-	c[t] = func(p unsafe.Pointer) { f(p) }
-	f = c.compile(t)
-	c[t] = f
-	return f
-}
-
-func (c fixCompiler) compile(t reflect.Type) fixFunc {
 	switch t.Kind() {
 	case reflect.Struct:
 		type field struct {

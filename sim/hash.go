@@ -67,46 +67,21 @@ func (h *Hasher) Value(v any) {
 // hashFunc adds the value of a fixed type stored at p.
 type hashFunc func(h *Hasher, p unsafe.Pointer)
 
-var (
-	hashFuncs   sync.Map   // reflect.Type -> hashFunc
-	hashCompile sync.Mutex // one compilation at a time: campaign workers share the cache
-)
+// hashers compiles hash functions; it is set up in init because compiled functions use it
+// for the dynamic types of interfaces.
+var hashers *compiler[hashFunc]
+
+func init() {
+	hashers = &compiler[hashFunc]{
+		compile: compileHash,
+		forward: func(f *hashFunc) hashFunc { return func(h *Hasher, p unsafe.Pointer) { (*f)(h, p) } },
+	}
+}
 
 // hasherFor returns the compiled hash function of t.
-func hasherFor(t reflect.Type) hashFunc {
-	if f, ok := hashFuncs.Load(t); ok {
-		return f.(hashFunc)
-	}
-	hashCompile.Lock()
-	defer hashCompile.Unlock()
-	c := hashCompiler{}
-	f := c.get(t)
-	for pt, pf := range c { // publish whole: no other goroutine sees a forward reference
-		hashFuncs.Store(pt, pf)
-	}
-	return f
-}
+func hasherFor(t reflect.Type) hashFunc { return hashers.of(t) }
 
-// hashCompiler holds the functions of one compilation, in progress.
-type hashCompiler map[reflect.Type]hashFunc
-
-func (c hashCompiler) get(t reflect.Type) hashFunc {
-	if f, ok := hashFuncs.Load(t); ok {
-		return f.(hashFunc)
-	}
-	if f, ok := c[t]; ok {
-		return f
-	}
-	// A recursive type refers to itself through a pointer, slice or map: a forward
-	// reference lets compiling it end.
-	var f hashFunc
-	c[t] = func(h *Hasher, p unsafe.Pointer) { f(h, p) }
-	f = c.compile(t)
-	c[t] = f
-	return f
-}
-
-func (c hashCompiler) compile(t reflect.Type) hashFunc {
+func compileHash(c *compilation[hashFunc], t reflect.Type) hashFunc {
 	switch t.Kind() {
 	case reflect.Bool, reflect.Uint8, reflect.Int8:
 		return func(h *Hasher, p unsafe.Pointer) { h.Uint64(uint64(*(*uint8)(p))) }
@@ -126,7 +101,7 @@ func (c hashCompiler) compile(t reflect.Type) hashFunc {
 	case reflect.String:
 		return func(h *Hasher, p unsafe.Pointer) { h.String(*(*string)(p)) }
 	case reflect.Struct:
-		return c.compileStruct(t)
+		return compileStructHash(c, t)
 	case reflect.Array:
 		elem, size, n := c.get(t.Elem()), t.Elem().Size(), t.Len()
 		return func(h *Hasher, p unsafe.Pointer) {
@@ -176,7 +151,7 @@ func (c hashCompiler) compile(t reflect.Type) hashFunc {
 	}
 }
 
-func (c hashCompiler) compileStruct(t reflect.Type) hashFunc {
+func compileStructHash(c *compilation[hashFunc], t reflect.Type) hashFunc {
 	type field struct {
 		off uintptr
 		f   hashFunc
