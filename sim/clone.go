@@ -15,7 +15,7 @@ import (
 //
 // The cluster's node.Config is shared, not copied: it is the same, unchanged, for a whole run.
 func Clone[T any](v T) T {
-	fix := fixerFor(reflect.TypeOf(&v).Elem())
+	fix := infoOf(reflect.TypeOf(&v).Elem()).fix
 	if fix != nil {
 		fix(unsafe.Pointer(&v)) // v is already a shallow copy: deepen it in place
 	}
@@ -28,7 +28,7 @@ func cloneAny(v any) any {
 		return nil
 	}
 	t := reflect.TypeOf(v)
-	fix := fixerFor(t)
+	fix := infoOf(t).fix
 	if fix == nil {
 		return v
 	}
@@ -148,7 +148,7 @@ func compileFix(c *compilation[fixFunc], t reflect.Type) fixFunc {
 			// A value boxed in an interface is never changed in place, so one without
 			// references may be shared; one with references is copied and deepened.
 			dyn := v.Elem()
-			fix := fixerFor(dyn.Type())
+			fix := infoOf(dyn.Type()).fix
 			if fix == nil {
 				return
 			}

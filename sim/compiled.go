@@ -52,3 +52,22 @@ func (b *compilation[F]) get(t reflect.Type) F {
 	b.pending[t] = f
 	return f
 }
+
+// typeInfo is what hashing and copying need of a type, found with one lookup: the hash of
+// its name and its compiled functions.
+type typeInfo struct {
+	name   uint64   // the hash of the type's name, which tells dynamic types apart
+	hasher hashFunc // adds a value's content to a hash
+	fix    fixFunc  // deepens a shallow copy; nil when values share no memory
+}
+
+var infos sync.Map // reflect.Type -> *typeInfo
+
+func infoOf(t reflect.Type) *typeInfo {
+	if i, ok := infos.Load(t); ok {
+		return i.(*typeInfo)
+	}
+	i := &typeInfo{name: typeHash(t), hasher: hasherFor(t), fix: fixerFor(t)}
+	infos.Store(t, i) // goroutines racing here store equal infos
+	return i
+}

@@ -60,8 +60,9 @@ func (h *Hasher) Value(v any) {
 		return
 	}
 	t := reflect.TypeOf(v)
-	h.Uint64(typeHash(t))
-	hasherFor(t)(h, efaceData(&v, t))
+	i := infoOf(t)
+	h.Uint64(i.name)
+	i.hasher(h, efaceData(&v, t))
 }
 
 // hashFunc adds the value of a fixed type stored at p.
@@ -142,8 +143,9 @@ func compileHash(c *compilation[hashFunc], t reflect.Type) hashFunc {
 				return
 			}
 			dt := v.Elem().Type()
-			h.Uint64(typeHash(dt))
-			hasherFor(dt)(h, ifaceData(p, dt))
+			i := infoOf(dt)
+			h.Uint64(i.name)
+			i.hasher(h, ifaceData(p, dt))
 		}
 	}
 	return func(h *Hasher, p unsafe.Pointer) {
