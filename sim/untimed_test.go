@@ -65,7 +65,7 @@ func TestUntimedFindsTheNoPersistRace(t *testing.T) {
 	if r.Violation == nil || r.Violation.Property != "agreement" || r.Steps != len(path) {
 		t.Fatalf("the race does not break agreement: %+v", r.Violation)
 	}
-	if !strings.Contains(r.Violation.Message, "decided 201 but n1 decided 101") {
+	if !strings.Contains(r.Violation.Message, "n2 decided 201, but n1 decided 101 first") {
 		t.Errorf("violation %q", r.Violation.Message)
 	}
 	again, _ := u.Replay(path)
