@@ -39,6 +39,8 @@ func runList(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "  %-10s   -bug %-18s %s [found by scenario %s]\n", "", b.Name, b.Summary, b.Scenario)
 		}
 	}
+	fmt.Fprintln(stdout, "\nEvery protocol above can also be explored exhaustively (replica explore -protocol P), and so can")
+	fmt.Fprintln(stdout, "  twophase   two-phase commit as in Lamport's TwoPhase.tla, a plain model (replica explore only; -n resource managers)")
 	fmt.Fprintln(stdout, "\nScenarios (replica run -scenario S), with their fault profiles at the protocol's time scale:")
 	for _, s := range scenarios.Scenarios() {
 		only := ""
