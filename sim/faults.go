@@ -13,10 +13,12 @@ func (w *World) maxDown() int {
 		return w.profile.MaxDown
 	}
 	n := len(w.ids)
-	if w.proto.Quorum == nil {
-		return (n - 1) / 2
+	tolerated := (n - 1) / 2
+	if w.proto.Quorum != nil {
+		tolerated = n - w.proto.Quorum(n)
 	}
-	return max(0, n-w.proto.Quorum(n))
+	// Byzantine nodes are faulty already: they use up part of what the protocol tolerates.
+	return max(0, tolerated-w.cfg.Cluster.F)
 }
 
 // down counts the nodes that are crashed or paused.
@@ -48,16 +50,17 @@ func (w *World) faultTick() {
 	defer w.nextFaultTick()
 	p := w.profile
 	canDown := w.down() < w.maxDown()
+	canCut := len(w.ids) >= 2 && !w.partitioned() // a partition needs two nodes
 	kinds := []struct {
 		weight int
 		do     func()
 	}{
 		{gate(canDown, p.Crash), w.crashSome},
 		{gate(canDown, p.Pause), w.pauseSome},
-		{gate(!w.partitioned(), p.Split), w.split},
-		{gate(!w.partitioned(), p.Isolate), w.isolate},
-		{gate(!w.partitioned(), p.OneWay), w.oneWay},
-		{gate(!w.partitioned(), p.Partial), w.partial},
+		{gate(canCut, p.Split), w.split},
+		{gate(canCut, p.Isolate), w.isolate},
+		{gate(canCut, p.OneWay), w.oneWay},
+		{gate(canCut, p.Partial), w.partial},
 	}
 	total := 0
 	for _, k := range kinds {

@@ -76,3 +76,15 @@ func BenchmarkHashMessage(b *testing.B) {
 		HashOf(m)
 	}
 }
+
+func TestDescribeFollowsPointersAndSortsMaps(t *testing.T) {
+	v := &outer{M: map[string]int{"b": 2, "a": 1}, In: inner{1, []string{"x"}}, P: &inner{2, nil}, Any: 7}
+	got := Describe(v, 1000)
+	want := `&{M:map["a":1 "b":2] In:{A:1 b:["x"]} P:&{A:2 b:[]} Any:7}`
+	if got != want {
+		t.Errorf("Describe = %s, want %s", got, want)
+	}
+	if Describe(v, 10) != got[:10]+"..." {
+		t.Errorf("Describe does not stop at its limit: %s", Describe(v, 10))
+	}
+}

@@ -49,7 +49,10 @@ func (w *World) send(from, to node.ID, m node.Message) {
 		w.record(Dup, to, from, 0, m)
 		copies = 2
 	}
-	for range copies {
+	for i := range copies {
+		if i > 0 {
+			m = cloneAny(m) // each copy is its own: a receiver may change what it got
+		}
 		w.enqueue(from, to, m, w.delay())
 	}
 }
@@ -87,9 +90,6 @@ func (w *World) deliver(e event) {
 		w.step(s, func(n node.Node, env node.Env) { n.Receive(env, e.from, e.msg) })
 	}
 }
-
-// connected reports whether messages from a reach b.
-func (w *World) connected(a, b node.ID) bool { return !w.cut[a][b] }
 
 // partition cuts the links for which cut(from, to) is true, on top of the profile's fixed
 // cut links.

@@ -98,21 +98,33 @@ func (w *World) runGuarded() {
 			w.violate(PropStepBudget, fmt.Sprintf("a single step made more than %d effects (an endless loop?)", b.limit))
 			return
 		}
-		w.violate(PropPanic, fmt.Sprintf("panic: %v%s", r, panicSite()))
+		_, crash := r.(runtime.Error)
+		w.violate(PropPanic, fmt.Sprintf("panic: %v%s", r, panicSite(crash)))
 	}()
 	w.run()
 }
 
-// panicSite finds the first stack frame outside the runtime and this package: where the
-// protocol panicked.
-func panicSite() string {
+// panicSite says where a run panicked: the first stack frame outside the runtime and this
+// package, where the protocol went wrong. A runtime error (a nil dereference, an index out
+// of range) raised in this package's own code is the simulator's bug, and said to be.
+// Panics this package raises on purpose (a message to an unknown node) blame the protocol
+// that caused them.
+func panicSite(crash bool) string {
 	pcs := make([]uintptr, 64)
-	frames := runtime.CallersFrames(pcs[:runtime.Callers(2, pcs)])
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(3, pcs)])
+	first := true
 	for {
 		f, more := frames.Next()
+		inRuntime := strings.HasPrefix(f.Function, "runtime.")
 		ours := strings.HasPrefix(f.Function, simPackage+".") && !strings.HasSuffix(f.File, "_test.go")
-		if !strings.HasPrefix(f.Function, "runtime.") && !ours {
+		if !inRuntime && first && ours && crash {
+			return fmt.Sprintf(" (a simulator bug, at %s, %s:%d)", f.Function, filepath.Base(f.File), f.Line)
+		}
+		if !inRuntime && !ours {
 			return fmt.Sprintf(" (at %s, %s:%d)", f.Function, filepath.Base(f.File), f.Line)
+		}
+		if !inRuntime {
+			first = false
 		}
 		if !more {
 			return ""
@@ -341,10 +353,7 @@ func describeSlot(s *slot) string {
 	if !s.up {
 		return fmt.Sprintf("n%d: down", s.id)
 	}
-	st := fmt.Sprintf("%+v", s.state)
-	if len(st) > 400 {
-		st = st[:400] + "..."
-	}
+	st := Describe(s.state, 600)
 	paused := ""
 	if s.paused {
 		paused = " (paused)"

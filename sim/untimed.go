@@ -31,8 +31,8 @@ type UntimedOptions struct {
 	// Ordered makes each link deliver in the order sent; otherwise any message in flight
 	// may overtake any other.
 	Ordered bool
-	// Duplicate keeps a message in flight after its delivery, so it may be delivered
-	// again; Lossy adds an action that drops it.
+	// Duplicate adds, for each message, an action that delivers it and keeps it in flight,
+	// so that it may be delivered again; Lossy adds an action that drops it.
 	Duplicate, Lossy bool
 	// Crashes and Requests are the budgets of node crashes and client requests.
 	Crashes, Requests int
@@ -92,6 +92,7 @@ type uaction struct {
 	msg     int    // index into inFlight
 	timer   string // timer name
 	client  int    // request number
+	keep    bool   // a duplicating network: the message stays in flight after delivery
 	choices []int  // the protocol's choices during the step
 }
 
@@ -222,6 +223,9 @@ func (u *Untimed) actions(s *UState) []uaction {
 			continue // only the oldest message of a link may arrive
 		}
 		as = append(as, uaction{kind: uDeliver, node: m.to, msg: i})
+		if u.opts.Duplicate { // delivered, and still in flight for another delivery
+			as = append(as, uaction{kind: uDeliver, node: m.to, msg: i, keep: true})
+		}
 		if u.opts.Lossy {
 			as = append(as, uaction{kind: uDrop, node: m.to, msg: i})
 		}
@@ -307,7 +311,7 @@ func (u *Untimed) apply(s *UState, a uaction, tr *tracer) (*UState, []int) {
 	switch a.kind {
 	case uDeliver:
 		m := next.inFlight[a.msg]
-		if !u.opts.Duplicate {
+		if !a.keep {
 			next.inFlight = slices.Delete(next.inFlight, a.msg, a.msg+1)
 		}
 		if !next.nodes[i].up {
@@ -415,6 +419,13 @@ func (u *Untimed) seal(s *UState) {
 		}
 		return cmp.Compare(x.h, y.h)
 	})
+	if u.opts.Duplicate {
+		// A duplicating network may deliver a message any number of times, so two copies
+		// of one message are no different from one: messages in flight form a set (as in
+		// TLA+ specifications, where msgs only grows). Without this, a node answering each
+		// redelivery would fill the network with copies and the states would never end.
+		s.inFlight = slices.CompactFunc(s.inFlight, sameMsg)
+	}
 	if u.opts.Ordered { // renumber each link's sequence from zero, so equal queues are equal states
 		for i := range s.inFlight {
 			if i == 0 || s.inFlight[i].from != s.inFlight[i-1].from || s.inFlight[i].to != s.inFlight[i-1].to {
@@ -506,8 +517,11 @@ func (u *Untimed) describe(s *UState, a uaction) string {
 	case uDeliver, uDrop:
 		m := s.inFlight[a.msg]
 		verb := "deliver"
-		if a.kind == uDrop {
+		switch {
+		case a.kind == uDrop:
 			verb = "drop"
+		case a.keep:
+			verb = "deliver a copy of"
 		}
 		d = fmt.Sprintf("%s n%d <- n%d %s", verb, m.to, m.from, Summary(m.m))
 	case uTimer:

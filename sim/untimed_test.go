@@ -1,12 +1,14 @@
 package sim_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
 	"github.com/replica-io/replica/protocols/node"
 	"github.com/replica-io/replica/protocols/paxos"
 	"github.com/replica-io/replica/sim"
+	"github.com/replica-io/replica/sim/explore"
 )
 
 func paxosUntimed(bug string) *sim.Untimed {
@@ -112,5 +114,24 @@ func TestUntimedNextIsDeterministic(t *testing.T) {
 			}
 		}
 		s = first
+	}
+}
+
+// TestUntimedNetworkSemantics: in every network semantics a lone proposer still decides, and
+// the state space stays finite (a duplicating network keeps messages as a set).
+func TestUntimedNetworkSemantics(t *testing.T) {
+	params := map[string]int{paxos.ParamProposers: 1, paxos.ParamMaxRound: 1}
+	for _, opts := range []sim.UntimedOptions{
+		{Requests: 1}, {Requests: 1, Ordered: true}, {Requests: 1, Ordered: true, Duplicate: true},
+		{Requests: 1, Lossy: true}, // (unordered and duplicating: 156,854 states, too slow for a unit test)
+	} {
+		u := sim.NewUntimed(paxos.Protocol, node.Config{N: 3, Params: params}, opts)
+		r, err := explore.Run(context.Background(), explore.Model[*sim.UState](u), explore.Options{Workers: 1, MaxStates: 500_000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !r.Complete || len(r.Witnesses) != 1 || r.Witnesses[0].Path == nil {
+			t.Errorf("%s: complete=%v (stopped: %s), decided reached: %v", opts, r.Complete, r.Stopped, r.Witnesses)
+		}
 	}
 }
