@@ -53,8 +53,28 @@ func ResolveExplore(protocol, bug string, n int, opts sim.UntimedOptions, params
 	if all == nil {
 		all = map[string]int{}
 	}
-	maps.Copy(all, params)
+	for _, k := range slices.Sorted(maps.Keys(params)) {
+		if _, known := all[k]; !known {
+			return nil, fmt.Errorf("protocol %s has no exploration parameter %q (known: %s)", p.Name, k, paramNames(all))
+		}
+		all[k] = params[k]
+	}
 	return &ExploreSpec{Protocol: p, Cluster: node.Config{N: n, Bug: bug, Params: all}, Options: opts}, nil
+}
+
+func paramNames(params map[string]int) string {
+	if len(params) == 0 {
+		return "none"
+	}
+	return strings.Join(slices.Sorted(maps.Keys(params)), ", ")
+}
+
+// Bounded reports whether the protocol declares exploration bounds (parameters or budgets)
+// meant to make its state space finite; a protocol without them (whose terms, logs or
+// retransmissions grow without end) can only be explored up to a limit.
+func (e *ExploreSpec) Bounded() bool {
+	x := e.Protocol.Explore
+	return len(x.Params) > 0 || x.Requests > 0 || x.Crashes > 0
 }
 
 // Untimed is the transition system the explorer searches.
@@ -134,7 +154,8 @@ func ParseNetwork(s string, o *sim.UntimedOptions) error {
 func ExploreFromCapsule(c *capsule.Capsule) (*ExploreSpec, error) {
 	opts := sim.UntimedOptions{Crashes: -1, Requests: -1}
 	params := map[string]int{}
-	for k, v := range c.Options {
+	for _, k := range slices.Sorted(maps.Keys(c.Options)) { // the first bad option, the same every time
+		v := c.Options[k]
 		var err error
 		switch {
 		case k == "network":

@@ -2,6 +2,8 @@ package scenarios
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"time"
 
@@ -176,7 +178,8 @@ func FromCapsule(c *capsule.Capsule) (*Spec, error) {
 	if err != nil {
 		return nil, err
 	}
-	for k, v := range c.Options {
+	for _, k := range slices.Sorted(maps.Keys(c.Options)) { // the first bad option, the same every time
+		v := c.Options[k]
 		switch k {
 		case "faults":
 			d, err := time.ParseDuration(v)

@@ -67,7 +67,7 @@ func TestUntimedFindsTheNoPersistRace(t *testing.T) {
 	if r.Violation == nil || r.Violation.Property != "agreement" || r.Steps != len(path) {
 		t.Fatalf("the race does not break agreement: %+v", r.Violation)
 	}
-	if !strings.Contains(r.Violation.Message, "n2 decided 201, but n1 decided 101 first") {
+	if !strings.Contains(r.Violation.Message, "n2 decided 201, but n1 decided 101") {
 		t.Errorf("violation %q", r.Violation.Message)
 	}
 	again, _ := u.Replay(path)

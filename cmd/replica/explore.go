@@ -39,6 +39,8 @@ type exploreTarget struct {
 	symmetric bool
 	// out is the directory capsules go to.
 	out string
+	// unbounded says that the state space may be infinite: exploring needs a limit.
+	unbounded bool
 }
 
 // exploreArgs are explore's choices of what to explore.
@@ -67,6 +69,9 @@ func lookupExploreTarget(a exploreArgs) (*exploreTarget, error) {
 		if bug != "" {
 			return nil, fmt.Errorf("protocol twophase has no bug %q (it has no seeded bugs)", bug)
 		}
+		if a.untimed != (sim.UntimedOptions{Crashes: -1, Requests: -1}) || len(a.params) > 0 {
+			return nil, fmt.Errorf("twophase is a plain model: -crashes, -requests, -network and -param do not apply")
+		}
 		if !nSet {
 			n = 3
 		}
@@ -88,6 +93,7 @@ func untimedTarget(e *scenarios.ExploreSpec) *exploreTarget {
 	u := e.Untimed()
 	t := modelTarget(e.Name(), explore.Model[*sim.UState](u), nil)
 	t.symmetric = e.Protocol.Explore.Symmetric
+	t.unbounded = !e.Bounded()
 	t.steps = func(p explore.Path) ([]string, error) { return explore.Labels(u, p) }
 	t.capsule = func(p explore.Path, dir string) (string, error) {
 		r, err := u.Replay(p.Actions)
@@ -215,7 +221,7 @@ func parseExploreArgs(args []string, stderr io.Writer) (*exploreTarget, explore.
 	fs.StringVar(&a.bug, "bug", "", "seeded bug to switch on")
 	strategy := fs.String("strategy", "bfs", "search order: bfs (shortest counterexamples) or dfs")
 	maxDepth := fs.Int("max-depth", 0, "do not expand states deeper than this (0: no limit)")
-	maxStates := fs.Int64("max-states", 0, "stop once this many unique states are stored (0: no limit)")
+	maxStates := fs.Int64("max-states", 0, "stop once this many unique states are stored, checked between breadth-first levels so it may overshoot by one level (0: no limit)")
 	timeout := fs.Duration("timeout", 0, "stop after this long, e.g. 10m (0: no limit)")
 	workers := fs.Int("workers", runtime.NumCPU(), "goroutines expanding a breadth-first level; results do not depend on it")
 	symmetry := fs.Bool("symmetry", false, "store one state per class of symmetric states (protocols with interchangeable nodes)")
@@ -260,6 +266,9 @@ func parseExploreArgs(args []string, stderr io.Writer) (*exploreTarget, explore.
 	}
 	fs.Visit(func(f *flag.Flag) { a.nSet = a.nSet || f.Name == "n" })
 	target, err := lookupExploreTarget(a)
+	if err == nil && target.unbounded && *maxDepth == 0 && *maxStates == 0 && *timeout == 0 {
+		err = fmt.Errorf("protocol %s declares no exploration bounds, so its states may never end: give -max-states, -max-depth or -timeout", a.protocol)
+	}
 	if err == nil && *symmetry && !target.symmetric {
 		err = fmt.Errorf("-symmetry: protocol %s does not declare interchangeable nodes", a.protocol)
 	}
@@ -405,7 +414,7 @@ func (rep *exploreReport) printText(w io.Writer) {
 	fmt.Fprintf(w, "  states per second  %.0f\n", rep.StatesPerSecond)
 	fmt.Fprintf(w, "  peak memory        %.1f MiB\n", float64(rep.PeakMemoryBytes)/(1<<20))
 	if rep.UniqueStates > 0 {
-		fmt.Fprintf(w, "  bytes per state    %.1f (visited set and frontier)\n", float64(rep.StoreBytes)/float64(rep.UniqueStates))
+		fmt.Fprintf(w, "  bytes per state    %.1f (the visited set and the frontier's slots; states held by pointer count apart, in peak memory)\n", float64(rep.StoreBytes)/float64(rep.UniqueStates))
 	}
 	if rep.Complete {
 		fmt.Fprintln(w, "  search             complete")

@@ -239,6 +239,9 @@ func TestExploreRefusesBadProtocolInput(t *testing.T) {
 		{[]string{"-protocol", "paxos", "-crashes", "-5"}, "must not be negative"},
 		{[]string{"-protocol", "paxos", "-bug", "nope"}, `unknown bug "nope"`},
 		{[]string{"-protocol", "nope"}, `unknown protocol "nope"`},
+		{[]string{"-protocol", "paxos", "-param", "bogus=1"}, `no exploration parameter "bogus"`},
+		{[]string{"-protocol", "twophase", "-crashes", "3"}, "plain model"},
+		{[]string{"-protocol", "raft"}, "declares no exploration bounds"},
 	}
 	for _, tt := range tests {
 		code, _, errOut := replica(t, append([]string{"explore"}, tt.args...)...)

@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"runtime"
@@ -118,7 +119,8 @@ func (id campaignID) spec() (*scenarios.Spec, error) {
 	if err != nil {
 		return nil, err
 	}
-	for k, v := range id.Options {
+	for _, k := range slices.Sorted(maps.Keys(id.Options)) { // the first bad option, the same every time
+		v := id.Options[k]
 		var err error
 		switch k {
 		case "faults":

@@ -56,6 +56,9 @@ func runList(args []string, stdout, stderr io.Writer) int {
 		if s.Swarm {
 			kinds = []string{"drawn per seed"}
 		}
+		if len(prof.Cut) > 0 {
+			kinds = append(kinds, fmt.Sprintf("%d links cut for the whole fault phase", len(prof.Cut)))
+		}
 		if len(kinds) == 0 {
 			kinds = []string{"none"}
 		}

@@ -46,6 +46,8 @@ func TestBadInputIsOneLineAndExitTwo(t *testing.T) {
 		{[]string{"run", "-f", "1"}, "tolerates crash faults only"},
 		{[]string{"run", "stray"}, `unexpected argument "stray"`},
 		{[]string{"nonsense"}, `unknown command "nonsense"`},
+		{[]string{}, "no command given"},
+		{[]string{"run", "-out", "/dev/null/x"}, "-out /dev/null/x"},
 		{[]string{"replay"}, "want exactly one capsule"},
 		{[]string{"replay", filepath.Join(dir, "missing.capsule")}, "no such file"},
 		{[]string{"replay", write("trunc", data[:40])}, "truncated"},

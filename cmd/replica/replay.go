@@ -99,6 +99,8 @@ func printReplay(w io.Writer, rp *scenarios.Replayed, c *capsule.Capsule, rep re
 		}
 	}
 	switch {
+	case rep.SameTrace && rep.Diverged:
+		fmt.Fprintf(w, "  trace %s: identical to the recorded run (%d events), though the run did not use the capsule's choices as recorded\n", rep.TraceHash, r.Events)
 	case rep.SameTrace:
 		fmt.Fprintf(w, "  trace %s: identical to the recorded run (%d events)\n", rep.TraceHash, r.Events)
 	case rep.Diverged:

@@ -77,6 +77,9 @@ func runCampaign(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, "replica run", "%v", err)
 	}
 	spec.Faults = rf.duration
+	if err := os.MkdirAll(rf.out, 0o755); err != nil { // find out now, not at the first failure
+		return usageError(stderr, "replica run", "-out %s: %v", rf.out, err)
+	}
 
 	c := &campaign.Campaign{Spec: spec, Workers: rf.workers, OutDir: rf.out,
 		CheckDeterminism: rf.checkDeterminism, SeedTimeout: rf.seedTimeout}
@@ -149,9 +152,11 @@ func printSummary(w io.Writer, spec *scenarios.Spec, seeds []uint64, s campaign.
 	if !spec.Scenario.Swarm {
 		fmt.Fprintf(w, "  profile: %s\n", spec.Config().Profile)
 	}
-	rate := float64(s.SeedsRun) / max(s.Wall, 1e-9)
-	fmt.Fprintf(w, "  %d seeds, %d failures, %d events, %.1f virtual s in %.2f s (%.0f seeds/s)\n",
-		s.SeedsRun, s.Failures, s.Events, s.Virtual, s.Wall, rate)
+	fmt.Fprintf(w, "  %d seeds, %d failures, %d events, %.1f virtual s", s.SeedsRun, s.Failures, s.Events, s.Virtual)
+	if s.Wall > 0 { // a merged summary has no wall time of its own
+		fmt.Fprintf(w, " in %.2f s (%.0f seeds/s)", s.Wall, float64(s.SeedsRun)/s.Wall)
+	}
+	fmt.Fprintln(w)
 	if s.Interrupted {
 		fmt.Fprintf(w, "  interrupted: %d of %d seeds ran\n", s.SeedsRun, len(seeds))
 	}

@@ -69,7 +69,7 @@ func agreement(w node.World) error {
 	first := w.Outputs()[0]
 	for _, o := range fresh {
 		if o.Value != first.Value {
-			return fmt.Errorf("n%d decided %v, but n%d decided %v first", o.Node, o.Value.(Decision).Value,
+			return fmt.Errorf("n%d decided %v, but n%d decided %v", o.Node, o.Value.(Decision).Value,
 				first.Node, first.Value.(Decision).Value)
 		}
 	}

@@ -91,12 +91,12 @@ func TestRunReportsAFailureWithItsCapsule(t *testing.T) {
 }
 
 func TestRunExpectFailsWhenTheBugIsNotFound(t *testing.T) {
-	f := &fakeT{}
+	f := &fakeT{dir: t.TempDir()}
 	simtest.Run(f, spec(t, "", "crash-restart"), simtest.Seeds(20), simtest.Expect("agreement"))
 	if len(f.errors) != 1 || !strings.Contains(f.errors[0], "does not find the bug") {
 		t.Fatalf("want a not-found error, got %q", f.errors)
 	}
-	f = &fakeT{}
+	f = &fakeT{dir: t.TempDir()}
 	// A violation of another property than the expected one is a failure.
 	simtest.Run(f, spec(t, "no-persist", ""), append(noPersistSeeds(t), simtest.Expect("validity"))...)
 	if len(f.errors) != 1 || !strings.Contains(f.errors[0], "agreement violated") {
