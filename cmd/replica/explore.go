@@ -220,7 +220,7 @@ func parseExploreArgs(args []string, stderr io.Writer) (*exploreTarget, explore.
 	fs.IntVar(&a.n, "n", 0, "number of nodes (twophase: resource managers, default 3; others: the protocol's default)")
 	fs.StringVar(&a.bug, "bug", "", "seeded bug to switch on")
 	strategy := fs.String("strategy", "bfs", "search order: bfs (shortest counterexamples) or dfs")
-	maxDepth := fs.Int("max-depth", 0, "do not expand states deeper than this (0: no limit)")
+	maxDepth := fs.Int("max-depth", 0, "do not expand states deeper than this; with dfs a state first met on a long path is not expanded again from a shorter one (0: no limit)")
 	maxStates := fs.Int64("max-states", 0, "stop once this many unique states are stored, checked between breadth-first levels so it may overshoot by one level (0: no limit)")
 	timeout := fs.Duration("timeout", 0, "stop after this long, e.g. 10m (0: no limit)")
 	workers := fs.Int("workers", runtime.NumCPU(), "goroutines expanding a breadth-first level; results do not depend on it")
