@@ -1,55 +1,14 @@
 // Command replica runs fault-injection campaigns, replays and shrinks failures, and explores
 // protocols exhaustively. Run "replica help" for the list of subcommands.
+//
+// The whole command line is the package cmd/replica/cli; a program of one's own that registers
+// its protocols and calls cli.Main gets every command for them too (see docs/GUIDE.md).
 package main
 
 import (
-	"fmt"
-	"io"
 	"os"
+
+	"github.com/replica-io/replica/cmd/replica/cli"
 )
 
-// A command is one subcommand: it parses its own flags from args and returns the exit status
-// (0 no violation, 1 violation found, 2 bad usage or input).
-type command struct {
-	name    string
-	summary string
-	run     func(args []string, stdout, stderr io.Writer) int
-}
-
-// commands lists the subcommands in the order "replica help" prints them.
-var commands []command
-
-func register(c command) { commands = append(commands, c) }
-
-func main() {
-	os.Exit(dispatch(os.Args[1:], os.Stdout, os.Stderr))
-}
-
-func dispatch(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, "replica: no command given (run 'replica help' for the list)")
-		return 2
-	}
-	if args[0] == "help" || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
-		usage(stdout)
-		return 0
-	}
-	for _, c := range commands {
-		if c.name == args[0] {
-			return c.run(args[1:], stdout, stderr)
-		}
-	}
-	fmt.Fprintf(stderr, "replica: unknown command %q (run 'replica help')\n", args[0])
-	return 2
-}
-
-func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: replica <command> [flags]")
-	fmt.Fprintln(w)
-	for _, c := range commands {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
-	}
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Run 'replica <command> -h' for a command's flags.")
-	fmt.Fprintln(w, "Exit status: 0 no violation, 1 violation found, 2 bad usage or input.")
-}
+func main() { os.Exit(cli.Main(os.Args[1:])) }

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -24,7 +24,7 @@ import (
 // cli runs the command line in-process and returns its exit status, stdout and stderr.
 func cli(args ...string) (int, string, string) {
 	var out, errb bytes.Buffer
-	code := dispatch(args, &out, &errb)
+	code := Run(args, &out, &errb)
 	return code, out.String(), errb.String()
 }
 
@@ -37,7 +37,7 @@ var noPersist = sync.OnceValues(func() (dir string, err error) {
 	}
 	code, out, errs := cli("run", "-protocol", "paxos", "-bug", "no-persist", "-seeds", "2000", "-json",
 		"-out", dir, "-junit", filepath.Join(dir, "junit.xml"),
-		"-corpus", filepath.Join("..", "..", "testdata", "regressions"))
+		"-corpus", filepath.Join("..", "..", "..", "testdata", "regressions"))
 	if code != 1 {
 		return "", fmt.Errorf("the no-persist campaign exited %d: %s", code, errs)
 	}
@@ -341,7 +341,7 @@ func TestJUnit(t *testing.T) {
 // correct protocol passes them, the bug variant fails its own.
 func TestCorpus(t *testing.T) {
 	dir := t.TempDir()
-	corpus := filepath.Join("..", "..", "testdata", "regressions")
+	corpus := filepath.Join("..", "..", "..", "testdata", "regressions")
 	code, out, errs := cli("run", "-protocol", "paxos", "-seeds", "20", "-corpus", corpus, "-out", dir, "-json")
 	if code != 0 {
 		t.Fatalf("the correct protocol against the corpus: exit %d: %s %s", code, out, errs)
