@@ -2,15 +2,17 @@ package checker
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"os"
+	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/anishathalye/porcupine"
 
-	"github.com/replica-io/replica/protocols/kv"
 	"github.com/replica-io/replica/protocols/node"
 	"github.com/replica-io/replica/sim"
 )
@@ -21,84 +23,49 @@ const PropLinearizable = "linearizability"
 // DefaultLinLimit is how long one linearizability check may take before it comes back unknown.
 const DefaultLinLimit = 2 * time.Second
 
-// The sequential models a workload can name (node.Workload.Model). Both speak the types of
-// package kv: kv.Op in, kv.Result out. A register is the key "".
-const (
-	ModelRegister = "register"
-	ModelKV       = "kv"
-)
-
-// cell is the state of one key in the model: porcupine checks each key on its own (a
-// key-value store is linearizable exactly when each of its keys is), so a state is one value.
-type cell struct {
-	Value int
-	Set   bool
-}
-
-// apply runs op on a cell through kv.Apply, the sequential specification itself, so that the
-// model cannot drift from what the protocols implement.
-func apply(c cell, op kv.Op) (kv.Result, cell) {
-	store := map[string]int{}
-	if c.Set {
-		store[op.Key] = c.Value
-	}
-	r := kv.Apply(store, op)
-	v, ok := store[op.Key]
-	return r, cell{Value: v, Set: ok}
-}
-
-// Model returns the porcupine model called name. An operation whose outcome is unknown (its
-// output is nil) may take effect or not: its output is not checked.
-func Model(name string) (porcupine.Model, error) {
-	if name != ModelRegister && name != ModelKV {
-		return porcupine.Model{}, fmt.Errorf("no linearizability model %q (known: %s, %s)", name, ModelRegister, ModelKV)
-	}
-	return porcupine.Model{
-		Partition: byKey,
-		Init:      func() any { return cell{} },
+// Porcupine returns the porcupine model of a sequential specification. An operation whose
+// outcome is unknown (its output is nil) may take effect or not: its output is not checked.
+func Porcupine(spec *node.Spec) porcupine.Model {
+	m := porcupine.Model{
+		Init: spec.Init,
 		Step: func(state, input, output any) (bool, any) {
-			got, next := apply(state.(cell), input.(kv.Op))
+			next, got := spec.Step(state, input)
 			if output == nil {
 				return true, next
 			}
-			return got == output.(kv.Result), next
+			return spec.Same(got, output), next
 		},
-		Hash: func(state any) uint64 {
-			c := state.(cell)
-			if !c.Set {
-				return 0
-			}
-			return uint64(c.Value)*0x9e3779b97f4a7c15 + 1
-		},
+		Equal:             func(a, b any) bool { return reflect.DeepEqual(a, b) },
+		Hash:              func(state any) uint64 { return sim.HashOf(state) },
 		DescribeOperation: describeOp,
 		DescribeState: func(state any) string {
-			if c := state.(cell); c.Set {
-				return fmt.Sprint(c.Value)
+			if spec.Describe != nil {
+				return spec.Describe(state)
 			}
-			return "unset"
+			return sim.Summary(state)
 		},
-	}, nil
+	}
+	if spec.Key != nil {
+		m.Partition = func(history []porcupine.Operation) [][]porcupine.Operation { return byKey(spec, history) }
+	}
+	return m
 }
 
 func describeOp(input, output any) string {
 	if output == nil {
-		return fmt.Sprintf("%v -> ? (unknown)", input)
+		return fmt.Sprintf("%s -> ? (unknown)", sim.Summary(input))
 	}
-	return fmt.Sprintf("%v -> %v", input, output)
+	return fmt.Sprintf("%s -> %s", sim.Summary(input), sim.Summary(output))
 }
 
-// byKey partitions a history by key, in key order.
-func byKey(history []porcupine.Operation) [][]porcupine.Operation {
+// byKey partitions a history by the spec's key, in key order.
+func byKey(spec *node.Spec, history []porcupine.Operation) [][]porcupine.Operation {
 	groups := map[string][]porcupine.Operation{}
 	for _, op := range history {
-		k := op.Input.(kv.Op).Key
+		k := spec.Key(op.Input)
 		groups[k] = append(groups[k], op)
 	}
-	keys := make([]string, 0, len(groups))
-	for k := range groups {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(groups))
 	out := make([][]porcupine.Operation, len(keys))
 	for i, k := range keys {
 		out[i] = groups[k]
@@ -106,66 +73,35 @@ func byKey(history []porcupine.Operation) [][]porcupine.Operation {
 	return out
 }
 
-// Operations turns a client history into porcupine's form. An operation whose outcome is
-// unknown (the client gave up, or the run ended first) returns at infinity with no output,
-// as porcupine expects: it may take effect at any point after its call, or never.
-func Operations(model string, history []node.Op) ([]porcupine.Operation, error) {
+// partitions splits a history as the spec's porcupine model does, for explanations.
+func partitions(spec *node.Spec, history []porcupine.Operation) [][]porcupine.Operation {
+	if spec.Key == nil {
+		return [][]porcupine.Operation{history}
+	}
+	return byKey(spec, history)
+}
+
+// Operations turns a client history into porcupine's form, after checking that every
+// operation and answer is of the spec's types. An operation whose outcome is unknown (the
+// client gave up, or the run ended first) returns at infinity with no output, as porcupine
+// expects: it may take effect at any point after its call, or never.
+func Operations(spec *node.Spec, history []node.Op) ([]porcupine.Operation, error) {
 	ops := make([]porcupine.Operation, 0, len(history))
 	for _, h := range history {
-		in, ok := h.Input.(kv.Op)
-		if !ok {
-			return nil, fmt.Errorf("client c%d's operation %d is a %T, not a kv.Op", h.Client, h.Seq, h.Input)
-		}
-		if model == ModelRegister && in.Key != "" {
-			return nil, fmt.Errorf("client c%d's operation %v names key %q, but a register has only the key \"\"", h.Client, in, in.Key)
-		}
-		op := porcupine.Operation{ClientId: int(h.Client) - 1, Input: in, Call: int64(h.Call), Return: math.MaxInt64}
+		var out any
 		if h.Done {
-			out, ok := h.Output.(kv.Result)
-			if !ok {
-				return nil, fmt.Errorf("client c%d's operation %v returned a %T, not a kv.Result", h.Client, in, h.Output)
-			}
-			op.Output, op.Return = out, int64(h.Return)
+			out = h.Output
+		}
+		if err := spec.CheckTypes(h.Input, out); err != nil {
+			return nil, fmt.Errorf("client c%d's operation %d: %w", h.Client, h.Seq, err)
+		}
+		op := porcupine.Operation{ClientId: int(h.Client) - 1, Input: h.Input, Call: int64(h.Call), Return: math.MaxInt64}
+		if h.Done {
+			op.Output, op.Return = h.Output, int64(h.Return)
 		}
 		ops = append(ops, op)
 	}
 	return ops, nil
-}
-
-// Unobservable drops the operations whose outcome is unknown and whose effect no answered
-// operation saw: reads (they change nothing), and writes whose value no answered operation
-// returned or compared against. Dropping them is sound: such an operation can always be put
-// last in a linearization, where it changes nothing anyone saw, so the history is
-// linearizable with it exactly when it is without it. It matters because porcupine's search
-// grows exponentially with operations that may take effect at any later time, which is what
-// an unknown write is (clients that gave up, runs that ended). It returns what is left, and
-// how many it dropped.
-func Unobservable(ops []porcupine.Operation) ([]porcupine.Operation, int) {
-	type cellValue struct {
-		key   string
-		value int
-	}
-	seen := map[cellValue]bool{}
-	for _, op := range ops {
-		out, ok := op.Output.(kv.Result)
-		if !ok {
-			continue
-		}
-		in := op.Input.(kv.Op)
-		seen[cellValue{in.Key, out.Value}] = true
-		if in.Kind == kv.CAS {
-			seen[cellValue{in.Key, in.Expect}] = true
-		}
-	}
-	kept := ops[:0:0]
-	for _, op := range ops {
-		in := op.Input.(kv.Op)
-		if op.Output == nil && (in.Kind == kv.Get || !seen[cellValue{in.Key, in.Value}]) {
-			continue
-		}
-		kept = append(kept, op)
-	}
-	return kept, len(ops) - len(kept)
 }
 
 // Linearizability checks, when a run ends, that its client history is linearizable against
@@ -176,20 +112,20 @@ func Unobservable(ops []porcupine.Operation) ([]porcupine.Operation, int) {
 // reaches the run: the check starts after the last step, and the trace and its hash are
 // already final; only an Unknown verdict depends on the machine's speed.
 type Linearizability struct {
-	model   string
+	spec    *node.Spec
 	limit   time.Duration
 	outcome Outcome
 	ops     []porcupine.Operation
 	info    porcupine.LinearizationInfo
 }
 
-// NewLinearizability returns the factory of a linearizability monitor for model with a time
+// NewLinearizability returns the factory of a linearizability monitor for spec with a time
 // limit per check (zero: DefaultLinLimit).
-func NewLinearizability(model string, limit time.Duration) func() sim.Monitor {
+func NewLinearizability(spec *node.Spec, limit time.Duration) func() sim.Monitor {
 	if limit <= 0 {
 		limit = DefaultLinLimit
 	}
-	return func() sim.Monitor { return &Linearizability{model: model, limit: limit} }
+	return func() sim.Monitor { return &Linearizability{spec: spec, limit: limit} }
 }
 
 // Step does nothing: the history is judged whole, at the end.
@@ -214,22 +150,22 @@ type finding struct {
 
 // judge checks a history, sets the outcome, and explains a failure.
 func (l *Linearizability) judge(history []node.Op) *finding {
-	model, err := Model(l.model)
-	if err == nil {
-		l.ops, err = Operations(l.model, history)
-	}
-	if err != nil {
-		l.outcome = Fail
-		return &finding{message: err.Error()}
-	}
+	model := Porcupine(l.spec)
 	unknown := 0
-	for _, op := range l.ops {
-		if op.Output == nil {
+	for _, op := range history {
+		if !op.Done {
 			unknown++
 		}
 	}
-	total := len(l.ops)
-	l.ops, _ = Unobservable(l.ops)
+	total := len(history)
+	if l.spec.Prune != nil {
+		history = l.spec.Prune(history)
+	}
+	var err error
+	if l.ops, err = Operations(l.spec, history); err != nil {
+		l.outcome = Fail
+		return &finding{message: err.Error()}
+	}
 	switch porcupine.CheckOperationsTimeout(model, l.ops, l.limit) {
 	case porcupine.Ok:
 		l.outcome = Pass
@@ -240,12 +176,12 @@ func (l *Linearizability) judge(history []node.Op) *finding {
 	}
 	l.outcome = Fail
 	f := &finding{message: fmt.Sprintf("the history of %d client operations (%d with unknown outcome, %d of them unobservable and left out) is not linearizable as a %s",
-		total, unknown, total-len(l.ops), l.model)}
+		total, unknown, total-len(l.ops), l.spec.Name)}
 	// Search again, keeping the partial linearizations that explain the failure.
 	var res porcupine.CheckResult
 	res, l.info = porcupine.CheckOperationsVerbose(model, l.ops, 4*l.limit)
 	if res == porcupine.Illegal {
-		f.details = explain(l.info, byKey(l.ops))
+		f.details = explain(l.info, l.spec, partitions(l.spec, l.ops))
 	}
 	return f
 }
@@ -259,10 +195,7 @@ func (l *Linearizability) Explain(base string) (paths []string, err error) {
 	if l.outcome != Fail || l.info.PartialLinearizations() == nil {
 		return nil, nil
 	}
-	model, err := Model(l.model)
-	if err != nil {
-		return nil, err
-	}
+	model := Porcupine(l.spec)
 	path := strings.TrimSuffix(base, ".capsule") + ".linearizability.html"
 	defer func() { // the visualization is an aid; a failure to draw it must not stop a campaign
 		if r := recover(); r != nil {
@@ -280,7 +213,7 @@ func (l *Linearizability) Explain(base string) (paths []string, err error) {
 // linearizations: for each key that fails, the longest prefix of operations that can be put in
 // a legal order, and the answered operations that fit nowhere after it. parts is the history
 // partitioned as the model does it, in the same order.
-func explain(info porcupine.LinearizationInfo, parts [][]porcupine.Operation) []string {
+func explain(info porcupine.LinearizationInfo, spec *node.Spec, parts [][]porcupine.Operation) []string {
 	var lines []string
 	for i, part := range info.PartialLinearizationsOperations() {
 		best := longest(part)
@@ -289,12 +222,15 @@ func explain(info porcupine.LinearizationInfo, parts [][]porcupine.Operation) []
 		if len(best) == len(all) {
 			continue // this key is linearizable
 		}
-		key := all[0].Input.(kv.Op).Key
+		part := "the object's"
+		if spec.Key != nil {
+			part = fmt.Sprintf("key %q's", spec.Key(all[0].Input))
+		}
 		in := map[porcupine.Operation]bool{}
 		for _, op := range best {
 			in[op] = true
 		}
-		lines = append(lines, fmt.Sprintf("the longest legal order of key %q's operations covers %d of %d; it ends:", key, len(best), len(all)))
+		lines = append(lines, fmt.Sprintf("the longest legal order of %s operations covers %d of %d; it ends:", part, len(best), len(all)))
 		for _, op := range tail(best, 12) {
 			lines = append(lines, "  "+opLine(op))
 		}

@@ -34,23 +34,25 @@ func entry(c int, in kv.Op, out kv.Result, call, ret int) node.Op {
 	return op
 }
 
-func check(t *testing.T, model string, h []node.Op) porcupine.CheckResult {
+func check(t *testing.T, spec *node.Spec, h []node.Op) porcupine.CheckResult {
 	t.Helper()
-	m, err := Model(model)
+	ops, err := Operations(spec, h)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ops, err := Operations(model, h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return porcupine.CheckOperationsTimeout(m, ops, 10*time.Second)
+	return porcupine.CheckOperationsTimeout(Porcupine(spec), ops, 10*time.Second)
 }
+
+// Shorthands for the two specifications of package kv.
+var (
+	ModelRegister = kv.Register
+	ModelKV       = kv.Store
+)
 
 func TestModels(t *testing.T) {
 	tests := []struct {
 		name  string
-		model string
+		model *node.Spec
 		h     []node.Op
 		want  porcupine.CheckResult
 	}{
@@ -108,28 +110,82 @@ func TestModels(t *testing.T) {
 
 func TestOperationsRejectsWhatTheModelCannotRead(t *testing.T) {
 	tests := []struct {
-		model string
+		model *node.Spec
 		h     []node.Op
 		want  string
 	}{
-		{ModelRegister, []node.Op{put(1, "k", 1, 0, 10)}, `names key "k"`},
-		{ModelKV, []node.Op{{Client: 1, Input: "put 1", Done: false}}, "not a kv.Op"},
-		{ModelKV, []node.Op{{Client: 1, Input: kv.Op{Kind: kv.Get}, Output: 7, Done: true}}, "not a kv.Result"},
+		{ModelKV, []node.Op{{Client: 1, Input: "put 1", Done: false}}, "is a string, but spec kv takes kv.Op"},
+		{ModelKV, []node.Op{{Client: 1, Input: kv.Op{Kind: kv.Get}, Output: 7, Done: true}}, "is a int, but spec kv answers kv.Result"},
 	}
 	for _, tt := range tests {
 		if _, err := Operations(tt.model, tt.h); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("Operations(%v): error %v, want one that says %q", tt.h, err, tt.want)
 		}
 	}
-	if _, err := Model("queue"); err == nil {
-		t.Error("Model accepted an unknown model")
+	// A register has one key: an operation on another is one it cannot take.
+	if got := check(t, ModelRegister, []node.Op{put(1, "k", 1, 0, 10)}); got != porcupine.Illegal {
+		t.Errorf("a register's history with key k: %s, want Illegal", got)
+	}
+}
+
+// queue is a user's own sequential specification: a FIFO queue of ints, where a dequeue of
+// an empty queue answers -1.
+type queueOp struct {
+	Enqueue bool
+	Value   int
+}
+
+var queue = node.Sequential[[]int, queueOp, int]{
+	Name: "queue",
+	Init: func() []int { return nil },
+	Step: func(q []int, op queueOp) ([]int, int) {
+		if op.Enqueue {
+			return append(q[:len(q):len(q)], op.Value), op.Value
+		}
+		if len(q) == 0 {
+			return q, -1
+		}
+		return q[1:], q[0]
+	},
+}.Spec()
+
+func TestAUsersOwnSpecification(t *testing.T) {
+	op := func(c int, in queueOp, out, call, ret int) node.Op {
+		o := node.Op{Client: node.ClientID(c), Input: in, Call: time.Duration(call) * ms}
+		if ret >= 0 {
+			o.Output, o.Return, o.Done = out, time.Duration(ret)*ms, true
+		}
+		return o
+	}
+	enq := func(c, v, call, ret int) node.Op { return op(c, queueOp{true, v}, v, call, ret) }
+	deq := func(c, v, call, ret int) node.Op { return op(c, queueOp{}, v, call, ret) }
+	tests := []struct {
+		name string
+		h    []node.Op
+		want porcupine.CheckResult
+	}{
+		{"first in, first out", []node.Op{enq(1, 1, 0, 10), enq(1, 2, 20, 30), deq(2, 1, 40, 50), deq(2, 2, 60, 70)}, porcupine.Ok},
+		{"last in, first out is not a queue", []node.Op{enq(1, 1, 0, 10), enq(1, 2, 20, 30), deq(2, 2, 40, 50)}, porcupine.Illegal},
+		{"concurrent enqueues may go either way", []node.Op{enq(1, 1, 0, 30), enq(2, 2, 0, 30), deq(3, 2, 40, 50), deq(3, 1, 60, 70)}, porcupine.Ok},
+		{"a value dequeued twice", []node.Op{enq(1, 1, 0, 10), deq(2, 1, 20, 30), deq(3, 1, 40, 50)}, porcupine.Illegal},
+		{"an empty queue answers -1", []node.Op{deq(1, -1, 0, 10), enq(1, 5, 20, 30)}, porcupine.Ok},
+	}
+	for _, tt := range tests {
+		if got := check(t, queue, tt.h); got != tt.want {
+			t.Errorf("%s: %s, want %s", tt.name, got, tt.want)
+		}
+	}
+	l := &Linearizability{spec: queue, limit: time.Second}
+	f := l.judge([]node.Op{enq(1, 1, 0, 10), enq(1, 2, 20, 30), deq(2, 2, 40, 50)})
+	if f == nil || !strings.Contains(f.message, "not linearizable as a queue") {
+		t.Errorf("judge: %+v", f)
 	}
 }
 
 // TestUnobservableIsSound: dropping the unknown operations nobody saw never changes the
 // verdict, on random small histories of one key with unique values.
 func TestUnobservableIsSound(t *testing.T) {
-	m, _ := Model(ModelKV)
+	m := Porcupine(ModelKV)
 	rapid.Check(t, func(t *rapid.T) {
 		n := rapid.IntRange(1, 8).Draw(t, "ops")
 		var h []node.Op
@@ -150,7 +206,10 @@ func TestUnobservableIsSound(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		kept, _ := Unobservable(ops)
+		kept, err := Operations(ModelKV, kv.Unobservable(h))
+		if err != nil {
+			t.Fatal(err)
+		}
 		full, pruned := porcupine.CheckOperations(m, ops), porcupine.CheckOperations(m, kept)
 		if full != pruned {
 			t.Fatalf("linearizable %v with every operation, %v without the unobservable ones", full, pruned)
@@ -159,15 +218,15 @@ func TestUnobservableIsSound(t *testing.T) {
 }
 
 func TestUnobservableDropsOnlyUnseenUnknowns(t *testing.T) {
-	ops, _ := Operations(ModelRegister, []node.Op{
+	ops := []node.Op{
 		put(1, "", 5, 0, 10),        // answered: kept
 		put(2, "", 6, 0, -1),        // unknown and read below: kept
 		put(3, "", 7, 0, -1),        // unknown and never seen: dropped
 		get(4, "", 0, false, 0, -1), // an unknown read: dropped
 		get(5, "", 6, true, 20, 30),
-	})
-	kept, dropped := Unobservable(ops)
-	if dropped != 2 || len(kept) != 3 {
+	}
+	kept := kv.Unobservable(ops)
+	if dropped := len(ops) - len(kept); dropped != 2 || len(kept) != 3 {
 		t.Fatalf("kept %v, dropped %d; want the put of 7 and the unknown read dropped", kept, dropped)
 	}
 	for _, op := range kept {
@@ -188,7 +247,7 @@ func hard() []node.Op {
 }
 
 func TestATimeLimitGivesUnknown(t *testing.T) {
-	m, _ := Model(ModelRegister)
+	m := Porcupine(ModelRegister)
 	ops, _ := Operations(ModelRegister, hard())
 	if got := porcupine.CheckOperationsTimeout(m, ops, 20*time.Millisecond); got != porcupine.Unknown {
 		t.Fatalf("check with a 20ms limit: %s, want Unknown", got)
@@ -196,7 +255,7 @@ func TestATimeLimitGivesUnknown(t *testing.T) {
 }
 
 func TestExplainWritesTheVisualization(t *testing.T) {
-	l := &Linearizability{model: ModelRegister, limit: time.Second}
+	l := &Linearizability{spec: ModelRegister, limit: time.Second}
 	h := []node.Op{put(1, "", 5, 0, 10), put(1, "", 6, 20, 100), get(2, "", 6, true, 30, 40), get(3, "", 5, true, 50, 60)}
 	v := l.judge(h)
 	if v == nil || l.outcome != Fail {

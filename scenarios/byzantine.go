@@ -49,7 +49,7 @@ var bft = []string{"bracha", "pbft"}
 // The Byzantine scenarios: the adversary's strategies (see sim.Byzantine) on top of network
 // faults.
 func init() {
-	scenarios = append(scenarios,
+	RegisterScenario(
 		&Scenario{Name: "byzantine-swarm",
 			Summary: "f Byzantine nodes, each seed drawing their strategies and rates, over a swarm of network faults",
 			Profile: func(t node.Timing) sim.Profile {

@@ -1,9 +1,6 @@
 package scenarios
 
 import (
-	"fmt"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/replica-io/replica/protocols/abd"
@@ -12,37 +9,16 @@ import (
 	"github.com/replica-io/replica/protocols/paxos"
 	"github.com/replica-io/replica/protocols/pbft"
 	"github.com/replica-io/replica/protocols/raft"
+	"github.com/replica-io/replica/protocols/twophase"
 	"github.com/replica-io/replica/sim"
+	"github.com/replica-io/replica/sim/explore"
 )
 
-// protocols is the catalog of protocols, in the order `replica list` shows them.
-var protocols = []*node.Protocol{
-	paxos.Protocol,
-	abd.Protocol,
-	bracha.Protocol,
-	pbft.Protocol,
-	raft.Protocol,
-}
-
-// Protocols lists every protocol of the catalog.
-func Protocols() []*node.Protocol { return protocols }
-
-// Protocol returns the protocol called name.
-func Protocol(name string) (*node.Protocol, error) {
-	for _, p := range protocols {
-		if p.Name == name {
-			return p, nil
-		}
+// The reference protocols, registered like any user's, in the order `replica list` shows them.
+func init() {
+	for _, p := range []*node.Protocol{paxos.Protocol, abd.Protocol, bracha.Protocol, pbft.Protocol, raft.Protocol} {
+		Register(p)
 	}
-	return nil, fmt.Errorf("unknown protocol %q (known: %s)", name, strings.Join(protocolNames(), ", "))
-}
-
-func protocolNames() []string {
-	var names []string
-	for _, p := range protocols {
-		names = append(names, p.Name)
-	}
-	return names
 }
 
 // Scenario is a named way to run a protocol: its fault profile and phases, scaled by the
@@ -111,7 +87,8 @@ func mixed(t node.Timing) sim.Profile {
 	}
 }
 
-var scenarios = []*Scenario{
+// builtin are the scenarios every protocol may run, registered first.
+var builtin = []*Scenario{
 	{Name: "default", Summary: "every fault kind at moderate rates, then healing and a liveness check",
 		Profile: mixed, Faults: 6, Liveness: 10},
 	{Name: "crash-restart", Summary: "frequent crashes and restarts from durable state, lossy network",
@@ -138,25 +115,30 @@ var scenarios = []*Scenario{
 		Faults:  2, Liveness: 5},
 }
 
-// Scenarios lists the named scenarios.
-func Scenarios() []*Scenario { return scenarios }
-
-// Lookup returns the scenario called name.
-func Lookup(name string) (*Scenario, error) {
-	for _, s := range scenarios {
-		if s.Name == name {
-			return s, nil
-		}
-	}
-	var names []string
-	for _, s := range scenarios {
-		names = append(names, s.Name)
-	}
-	sort.Strings(names)
-	return nil, fmt.Errorf("unknown scenario %q (known: %s)", name, strings.Join(names, ", "))
-}
-
 // scale turns a multiple of the protocol's settle time into a duration.
 func scale(t node.Timing, x float64) time.Duration {
 	return time.Duration(x * float64(t.Settle))
 }
+
+// TwoPhase is two-phase commit after Lamport's TwoPhase.tla, the plain model `replica explore`
+// is measured against SPIN with.
+func init() {
+	RegisterModel(&Model{Name: "twophase", DefaultN: 3,
+		Summary: "two-phase commit as in Lamport's TwoPhase.tla, a plain model (replica explore only; -n resource managers)",
+		New: func(n int) (explore.Erased, error) {
+			m, err := twophase.New(n)
+			if err != nil {
+				return nil, err
+			}
+			return explore.Erase(explore.Model[twophase.State](m), m.Format), nil
+		}})
+}
+
+// TwoPhase satisfies the explorer's interfaces without importing them; these lines make the
+// compiler check that it still does.
+var (
+	_ explore.Model[twophase.State]          = (*twophase.Model)(nil)
+	_ explore.SymmetricModel[twophase.State] = (*twophase.Model)(nil)
+	_ explore.ProgressModel[twophase.State]  = (*twophase.Model)(nil)
+	_ explore.LabeledModel[twophase.State]   = (*twophase.Model)(nil)
+)

@@ -44,8 +44,8 @@ const (
 func (s *Spec) monitors() []func() sim.Monitor {
 	var ms []func() sim.Monitor
 	p, c := s.Protocol, s.Scenario.Checks
-	if wl := p.Workload; wl != nil && wl.Model != "" {
-		ms = append(ms, checker.NewLinearizability(wl.Model, s.LinLimit))
+	if wl := p.Workload; wl != nil && wl.Spec != nil {
+		ms = append(ms, checker.NewLinearizability(wl.Spec, s.LinLimit))
 	}
 	ms = append(ms, checker.NewMemory(s.Bounds()))
 	if c.Watchdog > 0 {

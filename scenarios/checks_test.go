@@ -33,7 +33,7 @@ func TestEveryRunGetsTheChecksItsSpecCallsFor(t *testing.T) {
 		protocol, scenario string
 		want               []string
 	}{
-		{"paxos", "default", []string{"*checker.Memory", "*checker.Liveness"}},
+		{"paxos", "default", []string{"*checker.Linearizability", "*checker.Memory", "*checker.Liveness"}},
 		{"abd", "default", []string{"*checker.Linearizability", "*checker.Memory", "*checker.Liveness"}},
 	}
 	for _, tt := range tests {
@@ -45,7 +45,7 @@ func TestEveryRunGetsTheChecksItsSpecCallsFor(t *testing.T) {
 	sc := *s.Scenario
 	sc.Liveness, sc.Checks.Watchdog = 0, 3
 	s.Scenario = &sc
-	if got, want := kinds(s), []string{"*checker.Memory", "*checker.Watchdog"}; !slices.Equal(got, want) {
+	if got, want := kinds(s), []string{"*checker.Linearizability", "*checker.Memory", "*checker.Watchdog"}; !slices.Equal(got, want) {
 		t.Errorf("a scenario with a watchdog and no liveness phase: monitors %v, want %v", got, want)
 	}
 }

@@ -6,7 +6,7 @@ import (
 )
 
 // The scenarios written for Raft: each is the natural habitat of some of its seeded bugs.
-func init() { scenarios = append(scenarios, raftScenarios...) }
+func init() { RegisterScenario(raftScenarios...) }
 
 var raftOnly = []string{"raft"}
 

@@ -547,12 +547,14 @@ type uview struct {
 	s *UState
 }
 
-func (v uview) Config() node.Config       { return v.u.cfg }
-func (v uview) Now() time.Duration        { return 0 }
-func (v uview) Correct(id node.ID) bool   { return true }
-func (v uview) Outputs() []node.Output    { return v.s.outputs }
-func (v uview) NewOutputs() []node.Output { return v.s.fresh }
-func (v uview) History() []node.Op        { return v.s.history }
+func (v uview) Config() node.Config           { return v.u.cfg }
+func (v uview) Now() time.Duration            { return 0 }
+func (v uview) Correct(id node.ID) bool       { return true }
+func (v uview) Outputs() []node.Output        { return v.s.outputs }
+func (v uview) NewOutputs() []node.Output     { return v.s.fresh }
+func (v uview) History() []node.Op            { return v.s.history }
+func (v uview) Healed() (bool, time.Duration) { return false, 0 }
+func (v uview) Up(id node.ID) bool            { return v.s.nodes[id-1].up }
 func (v uview) State(id node.ID) node.Node {
 	if sl := v.s.nodes[id-1]; sl.up {
 		return sl.state

@@ -73,13 +73,15 @@ func TestTagsOrderByTimestampThenWriter(t *testing.T) {
 // world is a node.World of given node states, for checking properties by hand.
 type world struct{ states []node.Node }
 
-func (w world) Config() node.Config        { return node.Config{N: len(w.states)} }
-func (w world) Now() time.Duration         { return 0 }
-func (w world) State(id node.ID) node.Node { return w.states[id-1] }
-func (w world) Correct(node.ID) bool       { return true }
-func (w world) Outputs() []node.Output     { return nil }
-func (w world) NewOutputs() []node.Output  { return nil }
-func (w world) History() []node.Op         { return nil }
+func (w world) Config() node.Config           { return node.Config{N: len(w.states)} }
+func (w world) Now() time.Duration            { return 0 }
+func (w world) State(id node.ID) node.Node    { return w.states[id-1] }
+func (w world) Correct(node.ID) bool          { return true }
+func (w world) Outputs() []node.Output        { return nil }
+func (w world) NewOutputs() []node.Output     { return nil }
+func (w world) History() []node.Op            { return nil }
+func (w world) Up(node.ID) bool               { return true }
+func (w world) Healed() (bool, time.Duration) { return false, 0 }
 
 // holding returns a node that holds value under tag, by delivering an Update to it.
 func holding(tag abd.Tag, value int) node.Node {
@@ -102,8 +104,8 @@ func TestOneValuePerTag(t *testing.T) {
 
 func TestWorkloadSpeaksTheRegistersTypes(t *testing.T) {
 	wl := abd.Protocol.Workload
-	if wl.Model != checker.ModelRegister || wl.Attempts != 1 {
-		t.Fatalf("model %q, attempts %d", wl.Model, wl.Attempts)
+	if wl.Spec != kv.Register || wl.Attempts != 1 {
+		t.Fatalf("spec %s, attempts %d", wl.Spec.Name, wl.Attempts)
 	}
 	seen := map[kv.Kind]bool{}
 	for i := range 10 {

@@ -49,7 +49,7 @@ var Protocol = &node.Protocol{
 		Attempts: 1,
 		Next:     next,
 		Result:   func(reply any) (any, bool, node.ID) { return reply, true, 0 },
-		Model:    "register",
+		Spec:     kv.Register,
 	},
 	Timing: node.Timing{Delay: 10 * time.Millisecond, Settle: 300 * time.Millisecond},
 	MaxSize: func(cfg node.Config) int {

@@ -3,7 +3,11 @@
 // judges their histories. A register is a store with one key, "".
 package kv
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/replica-io/replica/protocols/node"
+)
 
 // Kind is what an operation does.
 type Kind uint8
@@ -71,4 +75,90 @@ func Apply(state map[string]int, op Op) Result {
 		v, ok := state[op.Key]
 		return Result{Value: v, OK: ok}
 	}
+}
+
+// Cell is the state of one key (or of a register) in the sequential specifications: the
+// value it holds, and whether it was ever written.
+type Cell struct {
+	Value int
+	Set   bool
+}
+
+func (c Cell) String() string {
+	if !c.Set {
+		return "unset"
+	}
+	return fmt.Sprint(c.Value)
+}
+
+// step applies op to one key through Apply, the specification itself, so that the checkers'
+// models cannot drift from what the protocols implement.
+func step(c Cell, op Op) (Cell, Result) {
+	store := map[string]int{}
+	if c.Set {
+		store[op.Key] = c.Value
+	}
+	r := Apply(store, op)
+	v, ok := store[op.Key]
+	return Cell{Value: v, Set: ok}, r
+}
+
+// Store is the sequential specification of a key-value store, checked key by key (a store is
+// linearizable exactly when each of its keys is).
+var Store = withPrune(node.Sequential[Cell, Op, Result]{
+	Name: "kv", Init: func() Cell { return Cell{} }, Step: step,
+	Key:      func(op Op) string { return op.Key },
+	Describe: Cell.String,
+}.Spec())
+
+// Register is the sequential specification of a single register: a store whose only key is
+// "". An operation on another key is a step the register cannot take.
+var Register = withPrune(node.Sequential[Cell, Op, Result]{
+	Name: "register", Init: func() Cell { return Cell{} },
+	Step: func(c Cell, op Op) (Cell, Result) {
+		if op.Key != "" {
+			return c, Result{Value: -1} // answers nothing a correct register answers
+		}
+		return step(c, op)
+	},
+	Describe: Cell.String,
+}.Spec())
+
+func withPrune(s *node.Spec) *node.Spec {
+	s.Prune = Unobservable
+	return s
+}
+
+// Unobservable drops the operations whose outcome is unknown and whose effect no answered
+// operation saw: reads (they change nothing), and writes whose value no answered operation
+// returned or compared against. Dropping them is sound: such an operation can always be put
+// last in a linearization, where it changes nothing anyone saw, so the history is
+// linearizable with it exactly when it is without it. It matters because the search grows
+// exponentially with operations that may take effect at any later time, which is what an
+// unknown write is (clients that gave up, runs that ended).
+func Unobservable(history []node.Op) []node.Op {
+	type cellValue struct {
+		key   string
+		value int
+	}
+	seen := map[cellValue]bool{}
+	for _, op := range history {
+		out, ok := op.Output.(Result)
+		in, ok2 := op.Input.(Op)
+		if !op.Done || !ok || !ok2 {
+			continue
+		}
+		seen[cellValue{in.Key, out.Value}] = true
+		if in.Kind == CAS {
+			seen[cellValue{in.Key, in.Expect}] = true
+		}
+	}
+	kept := history[:0:0]
+	for _, op := range history {
+		if in, ok := op.Input.(Op); ok && !op.Done && (in.Kind == Get || !seen[cellValue{in.Key, in.Value}]) {
+			continue
+		}
+		kept = append(kept, op)
+	}
+	return kept
 }

@@ -30,6 +30,11 @@ type Protocol struct {
 	Invariants []Invariant
 	Sometimes  []Sometimes
 	Progress   func(w World) (pending []string)
+	// Liveness are further properties demanded once faults heal, each with its own name:
+	// "eventually" (what Pending lists must empty within the liveness bound) or, with Stable,
+	// "eventually always" (once it empties it must stay empty for that long: a leader stays
+	// elected, a failure detector stops suspecting correct nodes for good).
+	Liveness []Liveness
 	// Advance measures progress while faults persist, for scenarios that promise it (a
 	// quorum stays connected): a count that changes whenever the protocol gets something done
 	// (entries committed, a heartbeat round a quorum acknowledged). A scenario's watchdog
@@ -56,6 +61,17 @@ type Protocol struct {
 	// no bound. A node that outgrows it has a memory leak: a table that is never pruned,
 	// a log that is never compacted.
 	MaxSize func(cfg Config) int
+}
+
+// Liveness is a property judged after faults heal (see Protocol.Liveness).
+type Liveness struct {
+	Name string
+	// Pending lists what is still missing; nothing means the property holds now.
+	Pending func(w World) []string
+	// Stable, when positive, makes the property "eventually always": once it holds, it must
+	// hold at every step for Stable without a break. A relapse is a violation, reported with
+	// what became pending again.
+	Stable time.Duration
 }
 
 // Explore is how the explorer bounds a protocol by default.

@@ -19,6 +19,12 @@ type World interface {
 	NewOutputs() []Output
 	// History lists the clients' operations so far, in invocation order.
 	History() []Op
+	// Up reports whether node id is running (not crashed; a paused node is up). A Byzantine
+	// node is up too: Correct tells it apart.
+	Up(id ID) bool
+	// Healed reports whether the faults have healed (the run's liveness phase), and since
+	// when; in untimed exploration it is always false.
+	Healed() (bool, time.Duration)
 }
 
 // Output is one observable result of a node.
@@ -64,7 +70,8 @@ type Workload struct {
 	// means one reply suffices. With more than one, a client that times out sends its
 	// request again to every node.
 	Matching func(cfg Config) int
-	// Model names the sequential object the history must be linearizable against
-	// ("register", "kv"), or is empty when the history is not checked that way.
-	Model string
+	// Spec is the sequential object the history must be linearizable against (see
+	// Sequential; package kv has a register and a key-value store). Every workload has one:
+	// a history no one checks is a check that silently does not run.
+	Spec *Spec
 }

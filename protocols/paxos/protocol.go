@@ -50,6 +50,7 @@ var Protocol = &node.Protocol{
 			return Value(100*int(c) + seq) // distinct per client and operation
 		},
 		Result: func(reply any) (any, bool, node.ID) { return reply, true, 0 },
+		Spec:   Consensus,
 	},
 	Timing: node.Timing{Delay: 10 * time.Millisecond, Settle: 300 * time.Millisecond},
 	// Explored: 3 acceptors, 2 of them proposers, one ballot each, one crash, two client
@@ -59,6 +60,19 @@ var Protocol = &node.Protocol{
 		Crashes: 1, Requests: 2, Targets: []node.ID{1, 2},
 	},
 }
+
+// Consensus is the sequential specification of single-decree consensus, as clients see it:
+// the first value proposed is decided, and every proposal answers with the decision.
+var Consensus = node.Sequential[Value, Value, Value]{
+	Name: "consensus",
+	Init: func() Value { return 0 },
+	Step: func(decided, proposed Value) (Value, Value) {
+		if decided == 0 {
+			decided = proposed
+		}
+		return decided, decided
+	},
+}.Spec()
 
 // agreement: no two nodes ever decide different values.
 func agreement(w node.World) error {

@@ -50,7 +50,7 @@ var Protocol = &node.Protocol{
 		Result:  Result,
 		// f+1 matching replies: at least one comes from a correct replica.
 		Matching: func(cfg node.Config) int { return quorum.MaxByzantine(cfg.N) + 1 },
-		Model:    "kv",
+		Spec:     kv.Store,
 	},
 	Timing:   node.Timing{Delay: 10 * time.Millisecond, Settle: 400 * time.Millisecond},
 	Mutators: mutators,

@@ -144,12 +144,14 @@ func (c *cluster) request(id node.ID, req node.Request) {
 }
 
 // node.World, for the properties.
-func (c *cluster) Config() node.Config       { return c.cfg }
-func (c *cluster) Now() time.Duration        { return 0 }
-func (c *cluster) Correct(node.ID) bool      { return true }
-func (c *cluster) Outputs() []node.Output    { return c.outputs }
-func (c *cluster) NewOutputs() []node.Output { return c.outputs[c.fresh:] }
-func (c *cluster) History() []node.Op        { return nil }
+func (c *cluster) Config() node.Config           { return c.cfg }
+func (c *cluster) Now() time.Duration            { return 0 }
+func (c *cluster) Correct(node.ID) bool          { return true }
+func (c *cluster) Outputs() []node.Output        { return c.outputs }
+func (c *cluster) NewOutputs() []node.Output     { return c.outputs[c.fresh:] }
+func (c *cluster) History() []node.Op            { return nil }
+func (c *cluster) Up(id node.ID) bool            { return c.State(id) != nil }
+func (c *cluster) Healed() (bool, time.Duration) { return false, 0 }
 func (c *cluster) State(id node.ID) node.Node {
 	if n := c.nodes[id-1]; n != nil {
 		return n

@@ -105,7 +105,7 @@ var Protocol = &node.Protocol{
 			r := reply.(Reply)
 			return r.Result, r.OK, r.Leader
 		},
-		Model: "kv",
+		Spec: kv.Store,
 	},
 	Timing:  node.Timing{Delay: 10 * time.Millisecond, Settle: time.Second},
 	MaxSize: MaxSize,

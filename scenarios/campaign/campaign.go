@@ -50,7 +50,7 @@ func (c *Campaign) Head() Summary {
 	for _, p := range c.Spec.Sometimes() {
 		s.Sometimes[p.Name] = 0
 	}
-	if wl := c.Spec.Protocol.Workload; wl != nil && wl.Model != "" {
+	if wl := c.Spec.Protocol.Workload; wl != nil && wl.Spec != nil {
 		s.Linearizability = &LinCounts{}
 	}
 	s.EnabledFaults = []string{}

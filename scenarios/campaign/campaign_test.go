@@ -75,7 +75,7 @@ func (l *leaky) Request(env node.Env, req node.Request)  { env.Reply(req, paxos.
 
 func TestCheckDeterminismCatchesALeak(t *testing.T) {
 	p := *paxos.Protocol
-	p.Invariants, p.Progress, p.Sometimes = nil, nil, nil
+	p.Invariants, p.Progress, p.Sometimes, p.Workload = nil, nil, nil, nil
 	p.New = func(cfg node.Config, id node.ID) node.Node { return &leaky{} }
 	spec := paxosSpec(t, "")
 	spec.Protocol = &p

@@ -15,7 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/replica-io/replica/protocols/twophase"
 	"github.com/replica-io/replica/scenarios"
 	"github.com/replica-io/replica/sim"
 	"github.com/replica-io/replica/sim/capsule"
@@ -56,34 +55,34 @@ type exploreArgs struct {
 // plain model twophase, or any protocol of the catalog in the simulator's untimed world (the
 // same code `replica run` simulates).
 func lookupExploreTarget(a exploreArgs) (*exploreTarget, error) {
-	protocol, n, nSet, bug := a.protocol, a.n, a.nSet, a.bug
-	if protocol != "twophase" {
-		e, err := scenarios.ResolveExplore(protocol, bug, n, a.untimed, a.params)
-		if err != nil {
-			return nil, err
-		}
-		return untimedTarget(e), nil
+	if m, ok := scenarios.LookupModel(a.protocol); ok {
+		return modelTargetOf(m, a)
 	}
-	switch protocol {
-	case "twophase":
-		if bug != "" {
-			return nil, fmt.Errorf("protocol twophase has no bug %q (it has no seeded bugs)", bug)
-		}
-		if a.untimed != (sim.UntimedOptions{Crashes: -1, Requests: -1}) || len(a.params) > 0 {
-			return nil, fmt.Errorf("twophase is a plain model: -crashes, -requests, -network and -param do not apply")
-		}
-		if !nSet {
-			n = 3
-		}
-		m, err := twophase.New(n)
-		if err != nil {
-			return nil, err
-		}
-		t := modelTarget(fmt.Sprintf("twophase n=%d", n), m, m.Format)
-		t.symmetric = true
-		return t, nil
+	e, err := scenarios.ResolveExplore(a.protocol, a.bug, a.n, a.untimed, a.params)
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("unknown protocol %q", protocol)
+	return untimedTarget(e), nil
+}
+
+// modelTargetOf explores a registered plain model, whose states its own Steps print.
+func modelTargetOf(m *scenarios.Model, a exploreArgs) (*exploreTarget, error) {
+	if a.bug != "" {
+		return nil, fmt.Errorf("%s is a plain model: it has no bug %q (plain models have no seeded bugs)", m.Name, a.bug)
+	}
+	if a.untimed != (sim.UntimedOptions{Crashes: -1, Requests: -1}) || len(a.params) > 0 {
+		return nil, fmt.Errorf("%s is a plain model: -crashes, -requests, -network and -param do not apply", m.Name)
+	}
+	n := a.n
+	if !a.nSet {
+		n = m.DefaultN
+	}
+	em, err := m.New(n)
+	if err != nil {
+		return nil, err
+	}
+	return &exploreTarget{name: fmt.Sprintf("%s n=%d", m.Name, n), run: em.Explore, steps: em.Steps,
+		symmetric: em.Symmetric()}, nil
 }
 
 // untimedTarget explores a protocol in the untimed world. Its paths are shown as the labels of
@@ -110,38 +109,10 @@ func untimedTarget(e *scenarios.ExploreSpec) *exploreTarget {
 	return t
 }
 
-// TwoPhase satisfies the explorer's interfaces without importing them; these lines make the
-// compiler check that it still does.
-var (
-	_ explore.Model[twophase.State]          = (*twophase.Model)(nil)
-	_ explore.SymmetricModel[twophase.State] = (*twophase.Model)(nil)
-	_ explore.ProgressModel[twophase.State]  = (*twophase.Model)(nil)
-	_ explore.LabeledModel[twophase.State]   = (*twophase.Model)(nil)
-)
-
 // modelTarget wraps a model whose states format shows.
 func modelTarget[S any](name string, m explore.Model[S], format func(S) string) *exploreTarget {
-	return &exploreTarget{
-		name: name,
-		run: func(ctx context.Context, opts explore.Options) (*explore.Result, error) {
-			return explore.Run(ctx, m, opts)
-		},
-		steps: func(p explore.Path) ([]string, error) {
-			states, err := explore.Replay(m, p)
-			if err != nil {
-				return nil, err
-			}
-			labels, err := explore.Labels(m, p)
-			if err != nil {
-				return nil, err
-			}
-			lines := []string{fmt.Sprintf("initial state %d: %s", p.Init, format(states[0]))}
-			for i, l := range labels {
-				lines = append(lines, fmt.Sprintf("%s: %s", l, format(states[i+1])))
-			}
-			return lines, nil
-		},
-	}
+	em := explore.Erase(m, format)
+	return &exploreTarget{name: name, run: em.Explore, steps: em.Steps}
 }
 
 func runExplore(args []string, stdout, stderr io.Writer) int {

@@ -28,8 +28,8 @@ func runList(args []string, stdout, stderr io.Writer) int {
 		for _, inv := range p.Invariants {
 			props = append(props, inv.Name)
 		}
-		if p.Workload != nil && p.Workload.Model != "" {
-			props = append(props, checker.PropLinearizable+" ("+p.Workload.Model+")")
+		if p.Workload != nil && p.Workload.Spec != nil {
+			props = append(props, checker.PropLinearizable+" ("+p.Workload.Spec.Name+")")
 		}
 		if p.Progress != nil {
 			props = append(props, checker.PropProgress)

@@ -1,0 +1,92 @@
+package node
+
+import (
+	"fmt"
+	"reflect"
+)
+
+// Spec is a sequential specification: the object a client history must be linearizable
+// against (a register, a key-value store, a queue, a lock, a counter). A workload names its
+// Spec, and every tool checks the history of every run against it: the campaigns after each
+// run, the explorer at the end of every path.
+//
+// Write one with Sequential, which is typed; Spec is its untyped form for the checkers.
+type Spec struct {
+	Name string
+	// Init returns the initial state. Step applies operation in to state and returns the new
+	// state and what the object answers; it must not change state (return a new one).
+	Init func() any
+	Step func(state, in any) (next, out any)
+	// Equal compares two answers; nil compares them with reflect.DeepEqual.
+	Equal func(a, b any) bool
+	// Key names the part of the object an operation touches, when parts are independent
+	// (the keys of a key-value store): a history is then checked part by part, which is
+	// exponentially faster. nil means the object is one part.
+	Key func(in any) string
+	// Describe prints a state for reports (nil: %v).
+	Describe func(state any) string
+	// Prune, when set, drops operations of unknown outcome that no answered operation can
+	// have observed (reads, say), which the check may leave out without changing its verdict:
+	// the search grows exponentially with operations that may take effect at any later time.
+	Prune func(history []Op) []Op
+	// Input and Output are the operation and answer types, to tell a history of the wrong
+	// types from one that is not linearizable; nil accepts any.
+	Input, Output reflect.Type
+}
+
+// Sequential is a typed sequential specification over states S, operations I and answers O.
+type Sequential[S, I, O any] struct {
+	Name string
+	Init func() S
+	// Step returns the state after in and the object's answer; it must not change s.
+	Step func(s S, in I) (S, O)
+	// Equal compares answers (nil: reflect.DeepEqual); Key partitions the object (nil: one
+	// part); Describe prints a state (nil: %v).
+	Equal    func(a, b O) bool
+	Key      func(in I) string
+	Describe func(s S) string
+}
+
+// Spec returns the untyped form of q for the checkers.
+func (q Sequential[S, I, O]) Spec() *Spec {
+	if q.Init == nil || q.Step == nil {
+		panic(fmt.Sprintf("node.Sequential %q: Init and Step are required", q.Name))
+	}
+	sp := &Spec{
+		Name:   q.Name,
+		Init:   func() any { return q.Init() },
+		Step:   func(s, in any) (any, any) { return q.Step(s.(S), in.(I)) },
+		Input:  reflect.TypeFor[I](),
+		Output: reflect.TypeFor[O](),
+	}
+	if q.Equal != nil {
+		sp.Equal = func(a, b any) bool { return q.Equal(a.(O), b.(O)) }
+	}
+	if q.Key != nil {
+		sp.Key = func(in any) string { return q.Key(in.(I)) }
+	}
+	if q.Describe != nil {
+		sp.Describe = func(s any) string { return q.Describe(s.(S)) }
+	}
+	return sp
+}
+
+// Same reports whether answer a is the answer b, by the spec's Equal.
+func (sp *Spec) Same(a, b any) bool {
+	if sp.Equal != nil {
+		return sp.Equal(a, b)
+	}
+	return reflect.DeepEqual(a, b)
+}
+
+// CheckTypes says which of an operation and its answer (nil: unknown outcome) is not of the
+// spec's types, or nil when both are.
+func (sp *Spec) CheckTypes(in, out any) error {
+	if sp.Input != nil && (in == nil || reflect.TypeOf(in) != sp.Input) {
+		return fmt.Errorf("an operation is a %T, but spec %s takes %v", in, sp.Name, sp.Input)
+	}
+	if out != nil && sp.Output != nil && reflect.TypeOf(out) != sp.Output {
+		return fmt.Errorf("an answer is a %T, but spec %s answers %v", out, sp.Name, sp.Output)
+	}
+	return nil
+}

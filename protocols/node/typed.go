@@ -1,0 +1,82 @@
+package node
+
+import (
+	"fmt"
+	"iter"
+)
+
+// Typed helpers: a protocol's storage, outputs and node states are its own Go types, and these
+// give them back as those types, so that protocol code and properties need no type assertions.
+
+// Load reads what a node stored under key as a T. ok is false when nothing is stored there. A
+// value of another type is a bug of the protocol's (two kinds of record under one key), and
+// Load panics naming both types: the simulator reports the panic as a violation with its seed.
+func Load[T any](env Env, key string) (v T, ok bool) {
+	x, ok := env.Load(key)
+	if !ok {
+		return v, false
+	}
+	v, ok = x.(T)
+	if !ok {
+		panic(fmt.Sprintf("node.Load: storage key %q holds a %T, not a %T", key, x, v))
+	}
+	return v, true
+}
+
+// StateOf returns node id's state as a T; ok is false while the node is down or when its
+// state is not a T (another protocol's node, say).
+func StateOf[T any](w World, id ID) (T, bool) {
+	st, ok := w.State(id).(T)
+	return st, ok
+}
+
+// States yields every node that is up, in increasing ID order, with its state as a T.
+func States[T any](w World) iter.Seq2[ID, T] {
+	return func(yield func(ID, T) bool) {
+		for id := ID(1); int(id) <= w.Config().N; id++ {
+			if st, ok := w.State(id).(T); ok && !yield(id, st) {
+				return
+			}
+		}
+	}
+}
+
+// Outputs yields, in order, every output of the run whose value is a T, with the value.
+func Outputs[T any](w World) iter.Seq2[Output, T] { return outputsOf[T](w.Outputs()) }
+
+// NewOutputs yields the outputs of the latest step whose value is a T, so that a property
+// checks each output once.
+func NewOutputs[T any](w World) iter.Seq2[Output, T] { return outputsOf[T](w.NewOutputs()) }
+
+func outputsOf[T any](outs []Output) iter.Seq2[Output, T] {
+	return func(yield func(Output, T) bool) {
+		for _, o := range outs {
+			if v, ok := o.Value.(T); ok && !yield(o, v) {
+				return
+			}
+		}
+	}
+}
+
+// FirstOutput returns the first output of the run whose value is a T.
+func FirstOutput[T any](w World) (Output, T, bool) {
+	for o, v := range Outputs[T](w) {
+		return o, v, true
+	}
+	var zero T
+	return Output{}, zero, false
+}
+
+// SendAll sends m to every node of the cluster, this one included: its own copy travels the
+// loopback, which the network never loses, and arrives like any other message.
+func SendAll(env Env, m Message) {
+	for _, to := range env.Nodes() {
+		env.Send(to, m)
+	}
+}
+
+// OpOf returns a request's operation as a T; ok is false when it is of another type.
+func OpOf[T any](req Request) (T, bool) {
+	op, ok := req.Op.(T)
+	return op, ok
+}
