@@ -86,8 +86,7 @@ func (w *World) deliver(e event) {
 	case !s.up:
 		w.record(Lost, e.node, e.from, 0, e.msg)
 	default:
-		w.record(Deliver, e.node, e.from, 0, e.msg)
-		w.step(s, func(n node.Node, env node.Env) { n.Receive(env, e.from, e.msg) })
+		w.receive(s, e.from, e.msg)
 	}
 }
 

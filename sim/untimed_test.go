@@ -60,7 +60,7 @@ func TestUntimedFindsTheNoPersistRace(t *testing.T) {
 	if missing != "" {
 		t.Fatalf("after %d steps, %q is not enabled", len(path), missing)
 	}
-	r, err := u.Replay(path)
+	r, err := u.Replay(0, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestUntimedFindsTheNoPersistRace(t *testing.T) {
 	if !strings.Contains(r.Violation.Message, "n2 decided 201, but n1 decided 101") {
 		t.Errorf("violation %q", r.Violation.Message)
 	}
-	again, _ := u.Replay(path)
+	again, _ := u.Replay(0, path)
 	if again.TraceHash != r.TraceHash || len(again.Trace) != len(r.Trace) {
 		t.Error("two replays of one path give different traces")
 	}
@@ -86,7 +86,7 @@ func TestUntimedCorrectPaxosRefusesTheRace(t *testing.T) {
 }
 
 func TestUntimedReplayRefusesADisabledAction(t *testing.T) {
-	if _, err := paxosUntimed("").Replay([]int{0, 99}); err == nil || !strings.Contains(err.Error(), "not enabled") {
+	if _, err := paxosUntimed("").Replay(0, []int{0, 99}); err == nil || !strings.Contains(err.Error(), "not enabled") {
 		t.Errorf("replaying a path through a disabled action: %v", err)
 	}
 }

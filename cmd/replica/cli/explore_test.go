@@ -95,7 +95,7 @@ func TestExploreText(t *testing.T) {
 		}
 	}
 	code, out, _ = replica(t, "explore", "-n", "5", "-max-depth", "4")
-	if code != 0 || !strings.Contains(out, "stopped early: max-depth") {
+	if code != 3 || !strings.Contains(out, "stopped early: max-depth") { // 3: stopped before complete
 		t.Errorf("-max-depth 4: exit %d\n%s", code, out)
 	}
 }
