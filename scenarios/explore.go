@@ -25,6 +25,9 @@ type ExploreSpec struct {
 	Protocol *node.Protocol
 	Cluster  node.Config
 	Options  sim.UntimedOptions
+	// Bounds are the exploration bounds declared for what is explored: the bug's
+	// (Bug.Explore) or the protocol's (Protocol.Explore).
+	Bounds node.Explore
 }
 
 // ResolveExplore checks an exploration's choices and builds its spec. Zero n takes the
@@ -37,9 +40,14 @@ func ResolveExplore(protocol, bug string, n int, opts sim.UntimedOptions, params
 	if err != nil {
 		return nil, err
 	}
+	bounds := p.Explore
 	if bug != "" {
-		if _, ok := p.Bug(bug); !ok {
+		b, ok := p.Bug(bug)
+		if !ok {
 			return nil, fmt.Errorf("unknown bug %q for protocol %s (known: %s)", bug, p.Name, bugNames(p))
+		}
+		if b.Explore != nil {
+			bounds = *b.Explore
 		}
 	}
 	if n == 0 {
@@ -49,10 +57,16 @@ func ResolveExplore(protocol, bug string, n int, opts sim.UntimedOptions, params
 		return nil, fmt.Errorf("-n %d: protocol %s needs between %d and 64 nodes", n, p.Name, p.MinN)
 	}
 	if opts.Crashes < 0 {
-		opts.Crashes = p.Explore.Crashes
+		opts.Crashes = bounds.Crashes
 	}
 	if opts.Requests < 0 {
-		opts.Requests = p.Explore.Requests
+		opts.Requests = bounds.Requests
+	}
+	if len(opts.Targets) == 0 {
+		opts.Targets = slices.Clone(bounds.Targets)
+	}
+	if opts.Clients == 0 {
+		opts.Clients = bounds.Clients
 	}
 	if opts.Timeouts < 0 || opts.Clients < 0 || opts.Byzantine < 0 {
 		return nil, errors.New("-timeouts, -clients and -byzantine must not be negative")
@@ -65,7 +79,7 @@ func ResolveExplore(protocol, bug string, n int, opts sim.UntimedOptions, params
 	if err := resolveFaulty(p, n, &opts); err != nil {
 		return nil, err
 	}
-	all := maps.Clone(p.Explore.Params)
+	all := maps.Clone(bounds.Params)
 	if all == nil {
 		all = map[string]int{}
 	}
@@ -75,9 +89,9 @@ func ResolveExplore(protocol, bug string, n int, opts sim.UntimedOptions, params
 		}
 		all[k] = params[k]
 	}
-	e := &ExploreSpec{Protocol: p, Cluster: node.Config{N: n, F: len(opts.Faulty), Bug: bug, Params: all}, Options: opts}
+	e := &ExploreSpec{Protocol: p, Cluster: node.Config{N: n, F: len(opts.Faulty), Bug: bug, Params: all}, Options: opts, Bounds: bounds}
 	if opts.Symmetry {
-		if !p.Explore.Symmetric {
+		if !bounds.Symmetric {
 			return nil, fmt.Errorf("-symmetry: protocol %s does not declare interchangeable nodes (Explore.Symmetric)", p.Name)
 		}
 		if k := e.Untimed().Symmetries(); k <= 1 {
@@ -127,7 +141,7 @@ func paramNames(params map[string]int) string {
 // meant to make its state space finite; a protocol without them (whose terms, logs or
 // retransmissions grow without end) can only be explored up to a limit.
 func (e *ExploreSpec) Bounded() bool {
-	x := e.Protocol.Explore
+	x := e.Bounds
 	return len(x.Params) > 0 || x.Requests > 0 || x.Crashes > 0
 }
 

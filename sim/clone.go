@@ -43,10 +43,14 @@ func cloneAny(v any) any {
 	return c.Elem().Interface()
 }
 
-// guardCopy turns the panic of a value that is not plain into a ValueError naming where.
+// guardCopy names the value a copy failed on, for the error to say where.
 func guardCopy(v any) {
 	if r := recover(); r != nil {
-		panic(explainValue(r, "copy", v))
+		if np, ok := r.(notPlain); ok && np.root == nil {
+			np.op, np.root = "copy", v
+			r = np.explain()
+		}
+		panic(r)
 	}
 }
 
@@ -58,7 +62,7 @@ type fixFunc func(p unsafe.Pointer, depth int)
 // deeper counts one more reference followed, and takes too many for a cycle.
 func deeper(depth int) int {
 	if depth >= maxDepth {
-		panic(notPlain{"a cycle"})
+		panic(notPlain{what: "a cycle"})
 	}
 	return depth + 1
 }
@@ -188,7 +192,7 @@ func compileFix(c *compilation[fixFunc], t reflect.Type) fixFunc {
 	what := "a " + t.Kind().String()
 	return func(p unsafe.Pointer, d int) {
 		if *(*unsafe.Pointer)(p) != nil {
-			panic(notPlain{what})
+			panic(notPlain{what: what})
 		}
 	}
 }

@@ -260,6 +260,8 @@ func failure(r any) (property, msg string) {
 		return PropStepBudget, fmt.Sprintf("a single step made more than %d effects (an endless loop?)", r.limit)
 	case *ValueError:
 		return PropValue, r.Error()
+	case notPlain:
+		return PropValue, r.explain().Error()
 	}
 	_, crash := r.(runtime.Error)
 	return PropPanic, fmt.Sprintf("panic: %v%s", r, panicSite(crash))

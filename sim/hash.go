@@ -21,8 +21,9 @@ type Hasher struct {
 	// under permutations of the nodes without building them.
 	perm []node.ID
 	// depth counts the references followed, so that a cycle ends in a ValueError, not a
-	// stack overflow.
+	// stack overflow; root is the value being hashed, for the error to name.
 	depth int
+	root  any
 }
 
 // rename is node id under the hasher's permutation.
@@ -69,8 +70,8 @@ func (h *Hasher) String(s string) {
 // order-independent way) and interfaces (with their dynamic type, known by its package path
 // and name). Pointers are followed, never hashed as addresses; nil and empty slices hash
 // alike. A value that is not plain (a function, a channel, a cycle of references) panics with
-// a *ValueError that names its type and the field path to the trouble: the simulator reports
-// it as a violation of the run.
+// an error that names its type and the field path to the trouble (see ValueError): the
+// simulator reports it as a violation of the run.
 //
 // Each type is compiled once into a function over the value's memory, so that hashing a
 // message costs a few nanoseconds per field rather than a reflective walk.
@@ -79,33 +80,22 @@ func (h *Hasher) Value(v any) {
 		h.Uint64(0)
 		return
 	}
-	defer h.guard(v)
+	h.root = v
 	t := reflect.TypeOf(v)
 	i := infoOf(t)
 	h.Uint64(i.name)
 	i.hasher(h, efaceData(&v, t))
 }
 
-// guard turns the panic of a value that is not plain into a ValueError naming where.
-func (h *Hasher) guard(v any) {
-	if r := recover(); r != nil {
-		h.depth = 0
-		panic(explainValue(r, "hash", v))
-	}
-}
-
 // maxDepth is how many references deep hashing and copying follow a value before they take
 // it for a cycle.
 const maxDepth = 100_000
 
-// notPlain is the panic value of compiled functions that meet a value they cannot handle; the
-// entry points (Hasher.Value, Clone) explain it as a ValueError.
-type notPlain struct{ what string }
-
 func (h *Hasher) enter() {
 	h.depth++
 	if h.depth > maxDepth {
-		panic(notPlain{"a cycle"})
+		h.depth = 0
+		panic(notPlain{what: "a cycle", op: "hash", root: h.root})
 	}
 }
 
@@ -229,7 +219,7 @@ func compileKind(c *compilation[hashFunc], t reflect.Type) hashFunc {
 			h.Uint64(0)
 			return
 		}
-		panic(notPlain{what})
+		panic(notPlain{what: what, op: "hash", root: h.root})
 	}
 }
 
@@ -263,7 +253,7 @@ func (h *Hasher) hashMap(m reflect.Value) {
 	for it.Next() {
 		k.SetIterKey(it)
 		v.SetIterValue(it)
-		e := Hasher{h: hashSeed, perm: h.perm, depth: h.depth}
+		e := Hasher{h: hashSeed, perm: h.perm, depth: h.depth, root: h.root}
 		kf(&e, k.Addr().UnsafePointer())
 		vf(&e, v.Addr().UnsafePointer())
 		sum += e.Sum()

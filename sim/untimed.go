@@ -1056,7 +1056,7 @@ func (u *Untimed) describe(s *UState, a uaction) string {
 		d = fmt.Sprintf("restart n%d", a.node)
 	case uRequest:
 		c := s.clients[a.client]
-		d = fmt.Sprintf("request c%d -> n%d", c.id, a.node)
+		d = fmt.Sprintf("request c%d -> n%d %s", c.id, a.node, u.nextOp(c, a.choices))
 	case uResend:
 		d = fmt.Sprintf("resend c%d -> n%d", s.clients[a.client].id, a.node)
 	case uRetry:
@@ -1081,6 +1081,25 @@ func (u *Untimed) describe(s *UState, a uaction) string {
 		d += fmt.Sprintf(" choices %v", a.choices)
 	}
 	return d
+}
+
+// nextOp describes the operation client c submits next with the choices of a request.
+func (u *Untimed) nextOp(c *client, choices []int) (op string) {
+	defer func() {
+		if recover() != nil {
+			op = "?"
+		}
+	}()
+	i := 0
+	in := u.proto.Workload.Next(c.id, c.seq+1, func(n int) int {
+		v := 0
+		if i < len(choices) && choices[i] < n {
+			v = choices[i]
+		}
+		i++
+		return v
+	})
+	return Summary(in)
 }
 
 // uview is the node.World of a state, for properties.

@@ -40,8 +40,8 @@ func follow(u *sim.Untimed, labels []string) (path []int, missing string) {
 // 1.1, then 1.2, crashes and reboots having forgotten 1.2, and accepts 1.1 after all; 1.1 is
 // chosen by n1 and n3, and 1.2, whose phase 1 saw nothing accepted, by n2 and n3.
 var noPersistRace = []string{
-	"request c1 -> n1",
-	"request c2 -> n2",
+	"request c1 -> n1 Value(101)",
+	"request c2 -> n2 Value(201)",
 	"deliver n3 <- n1 Prepare{B:1.1}",
 	"deliver n1 <- n3 Promise{B:1.1 Accepted:0.0 Value:0}",
 	"deliver n3 <- n2 Prepare{B:1.2}",

@@ -32,15 +32,25 @@ func (e *ValueError) Error() string {
 		e.Op, e.Type, where, what)
 }
 
-// explainValue turns the panic r of hashing or copying v into a ValueError that says where v
-// is not plain; any other panic is returned as it is.
-func explainValue(r any, op string, v any) any {
-	np, ok := r.(notPlain)
-	if !ok {
-		return r
+// notPlain is the panic value of the compiled functions that meet a value they cannot hash or
+// copy. It knows the value handed over (root), and explain finds where in it the trouble is.
+// The hot paths stay free of deferred calls: the walk that names the field runs only on
+// failure.
+type notPlain struct {
+	what string
+	op   string
+	root any
+}
+
+func (np notPlain) Error() string { return np.explain().Error() }
+
+// explain walks the value handed over and says where it is not plain.
+func (np notPlain) explain() *ValueError {
+	e := &ValueError{Op: np.op, Type: fmt.Sprintf("%T", np.root), What: np.what}
+	if np.root == nil {
+		return e
 	}
-	e := &ValueError{Op: op, Type: reflect.TypeOf(v).String(), What: np.what}
-	if path, what, found := trouble(reflect.ValueOf(v), "", map[visit]bool{}, 0); found {
+	if path, what, found := trouble(reflect.ValueOf(np.root), "", map[visit]bool{}, 0); found {
 		e.Path, e.What = path, what
 	}
 	return e

@@ -109,7 +109,7 @@ func untimedTarget(e *scenarios.ExploreSpec) *exploreTarget {
 		}
 		return r, err
 	}
-	t.symmetric = e.Protocol.Explore.Symmetric
+	t.symmetric = e.Bounds.Symmetric
 	t.unbounded = !e.Bounded()
 	t.steps = func(p explore.Path) ([]string, error) { return explore.Labels(u, p) }
 	t.capsule = func(p explore.Path, dir string) (string, error) {
