@@ -57,6 +57,10 @@ type Protocol struct {
 	// client requests.
 	Explore Explore
 
+	// Components lists the paths of the protocol's sub-components ("log", "log/paxos",
+	// "links"), for the tools to show its structure; empty for a protocol of one component.
+	Components []string
+
 	// MaxSize bounds the Size of every node's state (see Sizer) in a cluster of cfg; nil for
 	// no bound. A node that outgrows it has a memory leak: a table that is never pruned,
 	// a log that is never compacted.
