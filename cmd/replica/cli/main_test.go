@@ -104,7 +104,7 @@ func TestReplayReproducesTheRecordedRun(t *testing.T) {
 }
 
 func TestDefaultCampaignPasses(t *testing.T) {
-	code, out, stderr := replica(t, "run", "-seeds", "200", "-json")
+	code, out, stderr := replica(t, "run", "-seeds", "200", "-json", "-out", t.TempDir())
 	if code != 0 {
 		t.Fatalf("replica run exited %d: %s%s", code, out, stderr)
 	}

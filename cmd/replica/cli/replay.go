@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/replica-io/replica/scenarios"
+	"github.com/replica-io/replica/scenarios/campaign"
 	"github.com/replica-io/replica/sim"
 	"github.com/replica-io/replica/sim/capsule"
 )
@@ -30,21 +31,10 @@ type replayReport struct {
 	Events            int            `json:"events"`
 }
 
-type violationJSON struct {
-	Property string   `json:"property"`
-	Message  string   `json:"message"`
-	Time     float64  `json:"time"`
-	Event    int      `json:"event"`
-	Pending  []string `json:"pending,omitempty"`
-	Details  []string `json:"details,omitempty"`
-}
+// violationJSON is a violation as the JSON of replay and show gives it.
+type violationJSON = campaign.RunViolation
 
-func newViolationJSON(v *sim.Violation) *violationJSON {
-	if v == nil {
-		return nil
-	}
-	return &violationJSON{Property: v.Property, Message: v.Message, Time: v.Time.Seconds(), Event: v.Event, Pending: v.Pending, Details: v.Details}
-}
+func newViolationJSON(v *sim.Violation) *violationJSON { return campaign.NewRunViolation(v) }
 
 func runReplay(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("replay", "[-json] [-v] CAPSULE", stderr)

@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	"github.com/replica-io/replica/scenarios"
+	"github.com/replica-io/replica/scenarios/campaign"
 	"github.com/replica-io/replica/sim"
 	"github.com/replica-io/replica/sim/capsule"
 )
@@ -131,7 +132,7 @@ func faultKinds(c sim.Counts) string {
 			m[sim.Kind(k).String()] = n
 		}
 	}
-	return countsLine(m)
+	return campaign.CountsLine(m)
 }
 
 func optionsLine(o map[string]string) string {
