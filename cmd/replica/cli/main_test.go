@@ -128,9 +128,22 @@ func TestDefaultCampaignPasses(t *testing.T) {
 
 func TestListShowsProtocolsBugsAndScenarios(t *testing.T) {
 	code, out, _ := replica(t, "list")
-	for _, want := range []string{"paxos", "no-persist", "no-retry", "crash-restart", "swarm"} {
+	for _, want := range []string{"paxos", "no-persist", "no-retry", "crash-restart", "swarm",
+		"paxos      ends by itself within its bounds: crashes=1", "raft       declares no bounds", "-max-states 100000", "twophase"} {
 		if code != 0 || !strings.Contains(out, want) {
 			t.Errorf("replica list (exit %d) lacks %q", code, want)
 		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	code, out, errOut := replica(t, "version")
+	if code != 0 || !strings.HasPrefix(out, "replica ") || !strings.Contains(out, "built with go") || errOut != "" {
+		t.Errorf("version: exit %d, %q %q", code, out, errOut)
+	}
+	code, out, _ = replica(t, "version", "-json")
+	var v versionInfo
+	if err := json.Unmarshal([]byte(out), &v); code != 0 || err != nil || v.Version == "" || v.Go == "" {
+		t.Errorf("version -json: exit %d, %v: %s", code, err, out)
 	}
 }

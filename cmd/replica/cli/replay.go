@@ -40,13 +40,14 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("replay", "[-json] [-v] CAPSULE", stderr)
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	verbose := fs.Bool("v", false, "print the whole event trace")
-	if code, ok := parse(fs, args, stderr); !ok {
+	pos, code, ok := parseInterspersed(fs, args, stderr)
+	if !ok {
 		return code
 	}
-	if fs.NArg() != 1 {
-		return usageError(stderr, "replica replay", "want exactly one capsule file, got %d arguments", fs.NArg())
+	if len(pos) != 1 {
+		return usageError(stderr, "replica replay", "want exactly one capsule file, got %d arguments", len(pos))
 	}
-	path := fs.Arg(0)
+	path := pos[0]
 	c, err := capsule.Read(path)
 	if err != nil {
 		return usageError(stderr, "replica replay", "%v", err)

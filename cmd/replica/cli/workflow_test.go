@@ -86,18 +86,25 @@ func TestShrinkCommand(t *testing.T) {
 	if rep["events_after"].(float64) > 60 || rep["faults_after"].(float64) > 3 {
 		t.Errorf("shrunk to %v events, %v faults", rep["events_after"], rep["faults_after"])
 	}
-	code, out, _ = cli("replay", "-json", min)
+	if rep["still_violated"] != true {
+		t.Errorf("shrink -json does not say the violation still holds: %s", out)
+	}
+	// Without -json, shrink's status says it, as replay's does; flags may follow the capsule.
+	if code, out, errs := cli("shrink", cap, "-o", min+"2"); code != 1 || !strings.Contains(out, "agreement still violated") {
+		t.Errorf("shrink exited %d, want 1: %s%s", code, out, errs)
+	}
+	code, out, _ = cli("replay", min, "-json")
 	if code != 1 || !strings.Contains(out, `"reproduced": true`) || !strings.Contains(out, `"same_trace": true`) {
 		t.Fatalf("the shrunk capsule does not replay to its violation (exit %d): %s", code, out)
 	}
-	// show: a timeline with the faults marked and the violation last.
+	// show: a timeline with the faults marked and the violation last; it exits 0.
 	code, out, _ = cli("show", min)
-	if code != 1 || !strings.Contains(out, " ! ") || !strings.Contains(out, "VIOLATION agreement") {
+	if code != 0 || !strings.Contains(out, " ! ") || !strings.Contains(out, "VIOLATION agreement") {
 		t.Fatalf("show exited %d:\n%s", code, out)
 	}
 	code, out, _ = cli("show", min, "-format", "jsonl")
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if code != 1 || len(lines) < 10 {
+	if code != 0 || len(lines) < 10 {
 		t.Fatalf("show -format jsonl exited %d with %d lines", code, len(lines))
 	}
 	faults := 0
