@@ -119,13 +119,18 @@ func Report(t TB, s Scenario, seed uint64, r sim.Result) string {
 }
 
 // saveCapsule writes run r as a capsule in t's artifact directory, if it can.
-func saveCapsule(t TB, s Scenario, seed uint64, r sim.Result) string {
+func saveCapsule(t any, s Scenario, seed uint64, r sim.Result) string {
+	return writeCapsule(t, s, fmt.Sprintf("seed%d.capsule", seed), seed, r)
+}
+
+// writeCapsule writes run r as the capsule name in t's artifact directory, if it can.
+func writeCapsule(t any, s Scenario, name string, seed uint64, r sim.Result) string {
 	c, ok := s.(capsuler)
 	a, ok2 := t.(interface{ ArtifactDir() string })
 	if !ok || !ok2 {
 		return ""
 	}
-	path := filepath.Join(a.ArtifactDir(), fmt.Sprintf("seed%d.capsule", seed))
+	path := filepath.Join(a.ArtifactDir(), name)
 	if err := capsule.Write(path, c.Capsule(seed, r, "simtest")); err != nil {
 		return ""
 	}
@@ -134,19 +139,46 @@ func saveCapsule(t TB, s Scenario, seed uint64, r sim.Result) string {
 
 // Check is a rapid property test of the scenario: rapid draws every choice of each run, and
 // no run may violate a property. A failing schedule is shrunk by rapid and kept in its fail
-// file, which the next `go test` replays first.
+// file, which the next `go test` replays first; for a scenario that records capsules, the
+// shrunk failure is also saved as a capsule under the test's artifact directory, as Run
+// saves its failing seed, for `replica show` and `replica shrink`.
 func Check(t *testing.T, s Scenario) {
 	t.Helper()
-	rapid.Check(t, Property(s))
+	check(t, s)
+}
+
+// checkTB is what check needs of a test: rapid's, and an artifact directory if it has one.
+type checkTB interface {
+	rapid.TB
+}
+
+func check(t checkTB, s Scenario) {
+	t.Helper()
+	var last *sim.Result // the last failing run: after rapid shrinks, the shrunk failure
+	defer func() {
+		if last == nil || !t.Failed() {
+			return
+		}
+		if path := writeCapsule(t, s, "rapid.capsule", 0, *last); path != "" {
+			t.Logf("capsule %s of the shrunk failure (kept by go test -artifacts): replica show %s; replica shrink %s", path, path, path)
+		}
+	}()
+	rapid.Check(t, property(s, func(r sim.Result) { last = &r }))
 }
 
 // Property is the rapid property Check runs, for rapid.Check, rapid.MakeCheck and
 // rapid.MakeFuzz: draw a run, fail on its violation.
-func Property(s Scenario) func(*rapid.T) {
+func Property(s Scenario) func(*rapid.T) { return property(s, nil) }
+
+// property is Property, telling failed of every failing run.
+func property(s Scenario, failed func(sim.Result)) func(*rapid.T) {
 	cfg := s.Config()
 	return func(t *rapid.T) {
 		run := Runs(cfg).Draw(t, "run")
 		if v := run.Violation; v != nil {
+			if failed != nil {
+				failed(run.Result)
+			}
 			t.Fatalf("%s violated at %.3fms (event %d): %s\n%s", v.Property, float64(v.Time)/1e6, v.Event,
 				v.Message, lastEvents(v))
 		}

@@ -163,6 +163,34 @@ func TestBadCapsules(t *testing.T) {
 	}
 }
 
+// TestCapsuleFix: a hand-edited capsule is refused until `replica capsule fix` recomputes its
+// checksum; then it replays, and replay says the run left the recorded trace.
+func TestCapsuleFix(t *testing.T) {
+	good, err := os.ReadFile(noPersistCapsule(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "edited.capsule")
+	i := bytes.Index(good, []byte("\nc ")) + 3
+	edited := append(append(append([]byte(nil), good[:i]...), '7'), good[i:]...) // the first choice, prefixed with 7
+	os.WriteFile(path, edited[:len(edited)-1], 0o644)                            // and the final newline lost
+	if code, _, errs := cli("replay", path); code != 2 || !strings.Contains(errs, "checksum mismatch") {
+		t.Fatalf("an edited capsule: exit %d, %q", code, errs)
+	}
+	if code, out, errs := cli("capsule", "fix", path); code != 0 || !strings.Contains(out, "checksum recomputed") {
+		t.Fatalf("capsule fix: exit %d, %q %q", code, out, errs)
+	}
+	code, out, errs := cli("replay", path, "-json")
+	if code > 1 || !strings.Contains(out, `"same_trace": false`) && !strings.Contains(out, `"diverged": true`) {
+		t.Errorf("the fixed capsule: exit %d, %s%s", code, out, errs)
+	}
+	for _, args := range [][]string{{"capsule"}, {"capsule", "fix"}, {"capsule", "mend", path}, {"capsule", "fix", "/no/such/file"}} {
+		if code, _, errs := cli(args...); code != 2 || strings.Count(errs, "\n") != 1 {
+			t.Errorf("%v: exit %d, %q", args, code, errs)
+		}
+	}
+}
+
 // resign recomputes a capsule's checksum after an edit, as a forger would.
 func resign(t *testing.T, data []byte) []byte {
 	t.Helper()
