@@ -204,6 +204,7 @@ func (s *Spec) Config() sim.Config {
 	if s.Faults > 0 {
 		cfg.Faults = s.Faults
 	}
+	cfg.MaxEvents = s.eventBudget(cfg) // see budget.go
 	cfg.Context = s.Context
 	cfg.Monitors = s.monitors()
 	return cfg

@@ -118,6 +118,7 @@ type World struct {
 	violation *Violation
 	reached   []bool // the protocol's Sometimes properties reached in this run
 	mons      []Monitor
+	budget    eventBudget // see budget.go
 }
 
 // newWorld builds the world of cfg driven by chooser; Run starts it.

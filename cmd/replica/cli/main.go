@@ -54,6 +54,7 @@ func usage(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Run 'replica <command> -h' for a command's flags.")
-	fmt.Fprintln(w, "Exit status: 0 no violation, 1 violation found, 2 bad usage or input, 3 an exploration")
-	fmt.Fprintln(w, "stopped before it was complete, 130 a campaign interrupted (it says how to resume).")
+	fmt.Fprintln(w, "Exit status: 0 no violation, 1 violation found, 2 bad usage or input, 3 incomplete (an")
+	fmt.Fprintln(w, "exploration stopped by a budget or -timeout, or campaign runs that used up their event")
+	fmt.Fprintln(w, "budget before their end), 130 a campaign interrupted (it says how to resume).")
 }

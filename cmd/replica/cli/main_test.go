@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/replica-io/replica/scenarios/campaign"
 )
 
 // replica runs the command line in-process and returns its exit status and output.
@@ -145,5 +147,22 @@ func TestVersion(t *testing.T) {
 	var v versionInfo
 	if err := json.Unmarshal([]byte(out), &v); code != 0 || err != nil || v.Version == "" || v.Go == "" {
 		t.Errorf("version -json: exit %d, %v: %s", code, err, out)
+	}
+}
+
+func TestCampaignExitCodes(t *testing.T) {
+	for _, tt := range []struct {
+		s      campaign.Summary
+		failed bool
+		want   int
+	}{
+		{campaign.Summary{}, false, 0},
+		{campaign.Summary{Exhausted: 2}, false, 3},
+		{campaign.Summary{Exhausted: 2}, true, 1},
+		{campaign.Summary{}, true, 1},
+	} {
+		if got := campaignExitCode(tt.s, tt.failed); got != tt.want {
+			t.Errorf("exhausted %d, failed %v: exit %d, want %d", tt.s.Exhausted, tt.failed, got, tt.want)
+		}
 	}
 }

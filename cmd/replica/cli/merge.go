@@ -31,8 +31,5 @@ func runMerge(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "merged %d files: %d distinct seeds\n", len(m.Files), len(m.Seeds))
 		printSummary(stdout, m.Campaign.Spec, m.Seeds, m.Summary, false)
 	}
-	if m.Failed() {
-		return 1
-	}
-	return 0
+	return campaignExitCode(m.Summary, m.Failed())
 }

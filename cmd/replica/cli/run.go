@@ -126,8 +126,18 @@ func runCampaign(args []string, stdout, stderr io.Writer) int {
 		printResumeHint(hint, args, plan, runner, rf.out, spec)
 		return exitInterrupted
 	}
-	if rep.Failed() {
+	return campaignExitCode(rep.Summary, rep.Failed())
+}
+
+// campaignExitCode is a finished campaign's exit status: 1 when it failed (a violation, a
+// corpus capsule, coverage), else 3 when some runs stopped at their event budget before their
+// end (they were not checked whole), else 0.
+func campaignExitCode(s campaign.Summary, failed bool) int {
+	switch {
+	case failed:
 		return 1
+	case s.Exhausted > 0:
+		return exitIncomplete
 	}
 	return 0
 }
@@ -213,6 +223,11 @@ func printSummary(w io.Writer, spec *scenarios.Spec, seeds []uint64, s campaign.
 	fmt.Fprintln(w)
 	if s.Interrupted {
 		fmt.Fprintf(w, "  interrupted: %d of %d seeds ran\n", s.SeedsRun, len(seeds))
+	}
+	if s.Exhausted > 0 {
+		fmt.Fprintf(w, "  event budget used up: %d of %d runs stopped before their end, still taking events as virtual time "+
+			"advanced; checked up to there, not failed, but not checked whole (a shorter -duration checks them whole; exit status %d)\n",
+			s.Exhausted, s.SeedsRun, exitIncomplete)
 	}
 	fmt.Fprintf(w, "  faults: %s\n", campaign.CountsLine(s.Faults))
 	if len(s.Sometimes) > 0 {
