@@ -262,8 +262,8 @@ func TestExploreExitCodes(t *testing.T) {
 	}
 	start := time.Now()
 	code, out, _ = replica(t, "explore", "-protocol", "raft", "-timeout", "300ms", "-out", t.TempDir())
-	if took := time.Since(start); code != 3 || !strings.Contains(out, "INCOMPLETE: stopped early (timeout)") || took > 2*time.Second {
-		t.Errorf("-timeout 300ms: exit %d after %v (want 3 within 2s):\n%s", code, took, out)
+	if took := time.Since(start); code != 3 || !strings.Contains(out, "INCOMPLETE: stopped early (timeout)") || took > 8*time.Second {
+		t.Errorf("-timeout 300ms: exit %d after %v (want 3 within 8s):\n%s", code, took, out)
 	}
 }
 
