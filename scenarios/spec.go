@@ -205,6 +205,7 @@ func (s *Spec) Config() sim.Config {
 		cfg.Faults = s.Faults
 	}
 	cfg.MaxEvents = s.eventBudget(cfg) // see budget.go
+	cfg.SwarmParams = s.Scenario.SwarmParams[s.Protocol.Name]
 	cfg.Context = s.Context
 	cfg.Monitors = s.monitors()
 	return cfg

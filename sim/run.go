@@ -163,6 +163,7 @@ func (w *World) start() {
 	w.profile = w.cfg.Profile
 	if w.cfg.Swarm {
 		w.profile = Swarm(w.choose, w.cfg.Profile)
+		w.drawParams()
 	}
 	if w.profile.Skew > 0 {
 		w.skewClocks()

@@ -12,8 +12,10 @@ type Config struct {
 	Protocol *node.Protocol
 	Cluster  node.Config
 	Profile  Profile
-	// Swarm draws the profile from the run's own choices (see Swarm), with Profile as base.
-	Swarm bool
+	// Swarm draws the profile from the run's own choices (see Swarm), with Profile as base,
+	// and the protocol parameters of SwarmParams (see ParamDraw).
+	Swarm       bool
+	SwarmParams []ParamDraw
 
 	// Clients and Ops override the protocol's workload size when positive.
 	Clients, Ops int

@@ -231,7 +231,7 @@ func printSummary(w io.Writer, spec *scenarios.Spec, seeds []uint64, s campaign.
 	}
 	fmt.Fprintf(w, "  faults: %s\n", campaign.CountsLine(s.Faults))
 	if len(s.Sometimes) > 0 {
-		fmt.Fprintf(w, "  sometimes: %s\n", sometimesLine(s.Sometimes, s.SeedsRun))
+		fmt.Fprintf(w, "  sometimes: %s\n", sometimesLine(s.Sometimes, s.SeedsRun, spec.Scenario.Unreached))
 	}
 	if s.Ops > 0 {
 		fmt.Fprintf(w, "  client operations: %d (%d with unknown outcome)\n", s.Ops, s.Unknown)
@@ -256,7 +256,9 @@ func printSummary(w io.Writer, spec *scenarios.Spec, seeds []uint64, s campaign.
 	}
 }
 
-func sometimesLine(m map[string]int, runs int) string {
+// sometimesLine lists the sometimes-properties with how many runs reached each; one that no
+// run reached is marked NEVER, or, if the scenario does not mean to reach it, why not.
+func sometimesLine(m map[string]int, runs int, unreached map[string]string) string {
 	names := make([]string, 0, len(m))
 	for k := range m {
 		names = append(names, k)
@@ -267,6 +269,9 @@ func sometimesLine(m map[string]int, runs int) string {
 		mark := ""
 		if m[k] == 0 {
 			mark = " (NEVER)"
+			if why, ok := unreached[k]; ok {
+				mark = " (not in this scenario: " + why + ")"
+			}
 		}
 		parts = append(parts, fmt.Sprintf("%s %d/%d%s", k, m[k], runs, mark))
 	}
