@@ -79,8 +79,8 @@ func commitOnce(w node.World) error {
 	for o, c := range node.NewOutputs[Committed](w) {
 		for p, d := range node.Outputs[Committed](w) {
 			if p.Time <= o.Time && d.Seq == c.Seq && d.Copy != c.Copy {
-				return fmt.Errorf("operation %d was committed as %d in epoch %d, and again as %d in epoch %d",
-					c.Seq, d.Value, d.Epoch, c.Value, c.Epoch)
+				return fmt.Errorf("operation %d was committed in epoch %d (the counter at %d), and again in epoch %d (at %d): a recovery lost it",
+					c.Seq, d.Epoch, d.Value, c.Epoch, c.Value)
 			}
 		}
 	}
