@@ -17,7 +17,9 @@ import (
 //     ("register", "kv");
 //   - memory bounds: the protocol's MaxSize (or the scenario's), and bounds on the messages
 //     in flight to a node and on its armed timers;
-//   - liveness after healing, when the scenario has a liveness phase;
+//   - liveness after healing, when the scenario has a liveness phase: progress, and the
+//     protocol's liveness properties ("eventually" and "eventually always"); a scenario
+//     without a liveness phase judges none of them;
 //   - the fault-phase watchdog, when the scenario promises progress under its faults;
 //   - the scenario's own sometimes-properties, beside the protocol's.
 type Checks struct {
