@@ -194,6 +194,10 @@ func incompleteLine(rep *exploreReport) string {
 		"nothing is proved about the rest (exit status %d)", rep.Stopped, exitIncomplete)
 }
 
+// timeoutGrace is how long explore waits, after its -timeout, for the search to stop and
+// then for the report to be written.
+const timeoutGrace = 2500 * time.Millisecond
+
 // exitIncomplete is the exit status of an exploration that stopped before it was complete.
 const exitIncomplete = 3
 
@@ -360,21 +364,38 @@ func (t *exploreTarget) explore(ctx context.Context, opts explore.Options, asJSO
 	select {
 	case o = <-done:
 	case <-ctx.Done():
-		// The search stops at the deadline by itself; give it a moment to say so.
+		// The search stops at the deadline by itself (between blocks of states, so it may
+		// take a moment on a busy machine); the report is cut short if it is not done soon.
+		var r *explore.Result
 		select {
 		case o = <-done:
-		case <-time.After(time.Second):
+		case r = <-searched:
+		case <-time.After(timeoutGrace):
+		}
+		if o.rep == nil && o.err == nil {
+			if r == nil {
+				select {
+				case o = <-done:
+				case r = <-searched:
+				case <-time.After(timeoutGrace):
+				}
+			}
 			select {
-			case r := <-searched:
+			case o = <-done:
+			case <-time.After(timeoutGrace / 5):
+			}
+		}
+		if o.rep == nil && o.err == nil {
+			o.rep = &exploreReport{Target: t.name, Strategy: opts.Strategy.String(), Workers: opts.Workers, Symmetry: opts.Symmetry,
+				Stopped: "timeout (the search had not stopped a moment later: no counts)"}
+			if r != nil {
 				o.rep = baseReport(t, opts, r)
-				o.rep.Complete = false
 				o.rep.Stopped = "timeout while writing the report (the paths and the capsule are left out)"
 				if v := r.Violation; v != nil {
 					o.rep.Violation = &pathOut{Property: v.Property, Init: v.Path.Init, Path: v.Path.Actions}
 				}
-			default:
-				o.err = errors.New("-timeout: the search did not stop in time")
 			}
+			o.rep.Complete = false
 		}
 	}
 	if opts.Report != nil {
