@@ -175,6 +175,7 @@ func (w *World) start() {
 	w.startClients()
 	w.nextFaultTick()
 	w.check()
+	w.endStep()
 }
 
 // loop steps through events in time order until virtual time end, a violation, or the end
@@ -197,6 +198,7 @@ func (w *World) loop(end time.Duration) {
 		}
 		w.events++
 		w.check()
+		w.endStep()
 		if w.events >= w.cfg.MaxEvents && w.violation == nil && !w.stopped {
 			w.violate(PropEventBudget, fmt.Sprintf("the run took more than %d events", w.cfg.MaxEvents))
 		}
@@ -341,6 +343,7 @@ func (w *World) setViolation(v *Violation) {
 	if w.violation != nil {
 		return
 	}
+	v.Event = w.trace.lastEvent()
 	v.Context = w.trace.last()
 	for _, s := range w.nodes {
 		v.Nodes = append(v.Nodes, describeSlot(s))

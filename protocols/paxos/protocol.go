@@ -82,10 +82,16 @@ func agreement(w node.World) error {
 	}
 	first := w.Outputs()[0]
 	for _, o := range fresh {
-		if o.Value != first.Value {
-			return fmt.Errorf("n%d decided %v, but n%d decided %v", o.Node, o.Value.(Decision).Value,
-				first.Node, first.Value.(Decision).Value)
+		if o.Value == first.Value {
+			continue
 		}
+		now, then := o.Value.(Decision).Value, first.Value.(Decision).Value
+		if o.Node == first.Node { // one node changed its mind: say what came between
+			if between := node.Between(w, o.Node, first.Time, o.Time); between != "" {
+				return fmt.Errorf("n%d decided %v, then %s, then decided %v", o.Node, then, between, now)
+			}
+		}
+		return fmt.Errorf("n%d decided %v, but n%d decided %v", o.Node, now, first.Node, then)
 	}
 	return nil
 }
