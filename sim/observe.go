@@ -154,3 +154,15 @@ func (u *Untimed) Observe(actions []int, obs Observer) error {
 	}
 	return nil
 }
+
+// Reached reports whether the run has reached the protocol's sometimes-property number i.
+func (w *World) Reached(i int) bool { return w.reached[i] }
+
+// Instances returns the protocol's own states that a Byzantine node runs: one, or two for
+// twins. An observer shows these, not the adversary's machinery around them.
+func (b *byzNode) Instances() []node.Node {
+	if b.twins[1] == nil {
+		return b.twins[:1]
+	}
+	return b.twins[:]
+}

@@ -47,6 +47,15 @@ var whatNames = [numWhats]string{
 
 func (w What) String() string { return whatNames[w] }
 
+// Whats lists every kind of trace entry, in order.
+func Whats() []What {
+	out := make([]What, numWhats)
+	for i := range out {
+		out[i] = What(i)
+	}
+	return out
+}
+
 // IsFault tells the entries that are injected faults, for marking them in timelines.
 func (w What) IsFault() bool {
 	switch w {
