@@ -34,6 +34,25 @@ func DescribeIndented(v any, width, limit int) string {
 	return b.String()
 }
 
+// DescribeFields is DescribeIndented showing v by its fields even where its type has its own
+// String method (its parts still use theirs): the page of `replica view` shows a node's state
+// this way beside the protocol's own summary of it.
+func DescribeFields(v any, width, limit int) string {
+	var b strings.Builder
+	r := addressable(reflect.ValueOf(v))
+	for r.IsValid() && (r.Kind() == reflect.Pointer || r.Kind() == reflect.Interface) && !r.IsNil() {
+		r = r.Elem()
+	}
+	if r.Kind() != reflect.Struct {
+		return DescribeIndented(v, width, limit)
+	}
+	fields(&b, r, width, limit, 0, 1)
+	if b.Len() > limit {
+		return b.String()[:limit] + "..."
+	}
+	return b.String()
+}
+
 // addressable returns v, or an addressable copy of it, so that the String methods of its
 // unexported fields can be reached (see readable).
 func addressable(v reflect.Value) reflect.Value {
@@ -205,15 +224,7 @@ func indented(b *strings.Builder, v reflect.Value, width, limit, level, depth in
 	case reflect.Pointer, reflect.Interface:
 		indented(b, v.Elem(), width, limit, level, depth+1)
 	case reflect.Struct:
-		b.WriteString(typeName(v.Type(), depth) + "{")
-		for i := 0; i < v.NumField(); i++ {
-			if v.Type().Field(i).Type == configType {
-				continue
-			}
-			b.WriteString(pad + v.Type().Field(i).Name + ": ")
-			indented(b, v.Field(i), width, limit, level+1, depth+1)
-		}
-		b.WriteString(end + "}")
+		fields(b, v, width, limit, level, depth)
 	case reflect.Slice, reflect.Array:
 		b.WriteString("[")
 		for i := 0; i < v.Len() && b.Len() <= limit; i++ {
@@ -247,4 +258,18 @@ func valueOf(v reflect.Value) any {
 		return v.Complex()
 	}
 	return v.Kind().String()
+}
+
+// fields writes a struct field by field, each on a line of its own.
+func fields(b *strings.Builder, v reflect.Value, width, limit, level, depth int) {
+	pad := "\n" + strings.Repeat("  ", level+1)
+	b.WriteString(typeName(v.Type(), depth) + "{")
+	for i := 0; i < v.NumField(); i++ {
+		if v.Type().Field(i).Type == configType {
+			continue
+		}
+		b.WriteString(pad + v.Type().Field(i).Name + ": ")
+		indented(b, v.Field(i), width, limit, level+1, depth+1)
+	}
+	b.WriteString("\n" + strings.Repeat("  ", level) + "}")
 }

@@ -74,6 +74,9 @@ func (r *reporter) Report(rs cmp.Result) {
 	// value on the path, below the state itself.
 	at := len(r.path) - 1
 	for i := 1; i < len(r.path)-1; i++ {
+		if !inside(r.path[:i+1]) {
+			continue // the state itself: its own String summarizes it, the diff shows its fields
+		}
 		if describedByString(r.path[i].Type()) {
 			at = i
 			break
@@ -224,6 +227,18 @@ func loops(v reflect.Value, path map[uintptr]bool, depth int) bool {
 			if loops(v.Field(i), path, depth+1) {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// inside reports whether a path has gone into the state, past the pointers and interfaces
+// that hold it.
+func inside(p cmp.Path) bool {
+	for _, s := range p[1:] {
+		switch s.(type) {
+		case cmp.StructField, cmp.SliceIndex, cmp.MapIndex:
+			return true
 		}
 	}
 	return false

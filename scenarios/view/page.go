@@ -36,13 +36,17 @@ type Page struct {
 	Calls   []Call    `json:"calls"`
 	Cuts    []Cut     `json:"cuts"`
 
-	Invariants []string      `json:"invariants"`
-	Checks     []Check       `json:"checks"`
-	Sometimes  []string      `json:"sometimes"`
-	Violation  *Violation    `json:"violation,omitempty"`
-	Lin        string        `json:"lin,omitempty"` // porcupine's visualization, beside the page
-	Text       []string      `json:"text"`
-	monitors   []sim.Monitor // for Explain
+	Invariants []string   `json:"invariants"`
+	Checks     []Check    `json:"checks"`
+	Sometimes  []string   `json:"sometimes"`
+	Violation  *Violation `json:"violation,omitempty"`
+	Lin        string     `json:"lin,omitempty"` // porcupine's visualization, beside the page
+	Text       []string   `json:"text"`
+	// States are the node states the page shows, each a list of lines (indexes into Lines):
+	// one state differs from the next in a few lines, so each line is kept once.
+	States   [][]int       `json:"states"`
+	Lines    []string      `json:"lines"`
+	monitors []sim.Monitor // for Explain
 }
 
 // Lane is a node's lane.
@@ -154,6 +158,29 @@ func (t *table) add(s string) int {
 	return len(t.texts) - 1
 }
 
+// stateTable is a page's node states, each kept once, as lines kept once.
+type stateTable struct {
+	lines *table
+	list  [][]int
+	index map[string]int
+}
+
+func newStateTable() *stateTable { return &stateTable{lines: newTable(), index: map[string]int{}} }
+
+// add returns the number of a state's description.
+func (t *stateTable) add(s string) int {
+	if i, ok := t.index[s]; ok {
+		return i
+	}
+	var ids []int
+	for _, l := range strings.Split(s, "\n") {
+		ids = append(ids, t.lines.add(l))
+	}
+	t.index[s] = len(t.list)
+	t.list = append(t.list, ids)
+	return len(t.list) - 1
+}
+
 // Limits on the texts of one entry.
 const (
 	summaryLimit = 400
@@ -164,8 +191,8 @@ const (
 // Build replays a capsule under observation and gathers its page. name is how the page calls
 // the capsule (its file name, say).
 func Build(c *capsule.Capsule, name string) (*Page, error) {
-	text := newTable()
-	r, err := replay(c, text)
+	text, states := newTable(), newStateTable()
+	r, err := replay(c, text, states)
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +208,7 @@ func Build(c *capsule.Capsule, name string) (*Page, error) {
 	p.operations(r)
 	p.cuts(r)
 	p.properties(r)
-	p.Text = text.texts
+	p.Text, p.States, p.Lines = text.texts, states.list, states.lines.texts
 	p.fill()
 	return p, nil
 }
@@ -349,6 +376,9 @@ func (p *Page) operations(r *run) {
 		if k < len(calls) {
 			o.Call = calls[k]
 			o.End = p.opEnd(trace, calls[k], op, r.untimed)
+			if r.untimed && o.End >= 0 { // the untimed world has no clients to read replies: the first one answers
+				o.Done, o.Output = true, sim.Summary(trace[o.End].Data)
+			}
 		}
 		p.Ops = append(p.Ops, o)
 	}
@@ -463,7 +493,7 @@ func (p *Page) properties(r *run) {
 // list as a list.
 func (p *Page) fill() {
 	for _, l := range []any{&p.About, &p.Lanes, &p.Types, &p.Events, &p.Entries, &p.Msgs, &p.Ops,
-		&p.Calls, &p.Cuts, &p.Invariants, &p.Checks, &p.Sometimes} {
+		&p.Calls, &p.Cuts, &p.Invariants, &p.Checks, &p.Sometimes, &p.States} {
 		v := reflect.ValueOf(l).Elem()
 		if v.IsNil() {
 			v.Set(reflect.MakeSlice(v.Type(), 0, 0))

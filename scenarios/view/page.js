@@ -5,8 +5,10 @@
 (function () {
   const started = performance.now();
   const D = JSON.parse(document.getElementById('replica-data').textContent);
+  const parsed = performance.now();
   const NS = 'http://www.w3.org/2000/svg';
   const text = i => (i ? D.text[i] : '');
+  const stateText = i => D.states[i].map(l => D.lines[l]).join('\n');
   const kind = {};
   D.whats.forEach((w, i) => { kind[w] = i; });
   const nodes = D.lanes.length;
@@ -120,7 +122,7 @@
   const diagram = document.getElementById('diagram');
   const heads = document.getElementById('heads');
   const svg = document.getElementById('svg');
-  const axisW = 74, top = 14, bottom = 30, gap = 18;
+  const axisW = 74, top = 14, bottom = 44, gap = 18;
   let laneW = 100, Y = [], height = 0, width = 0;
   const clientCols = Math.max(1, Math.min(8, D.ops.reduce((a, o) => Math.max(a, o.c), 0)));
   const X = lane => axisW + laneW * (lane + 0.5);
@@ -128,12 +130,14 @@
 
   function layout() {
     const avail = Math.max(300, diagram.clientWidth - 16);
-    laneW = Math.max(34, Math.min(150, (avail - axisW) / (nodes + 1)));
+    laneW = Math.max(34, Math.min(220, (avail - axisW) / (nodes + 1)));
     Y = new Array(events.length);
+    // At zoom 1 a short run fills the window; a long one gets gap pixels an event.
+    const step = Math.max(gap, (diagram.clientHeight - 70) / Math.max(1, events.length));
     if (state.mode === 'order' || !D.end) {
-      for (let k = 0; k < events.length; k++) Y[k] = top + k * gap * state.zoom;
+      for (let k = 0; k < events.length; k++) Y[k] = top + k * step * state.zoom;
     } else {
-      const scale = (events.length * gap) / D.end;
+      const scale = (events.length * step) / D.end;
       const minGap = 5 * state.zoom;
       for (let k = 0; k < events.length; k++) {
         const y = top + events[k].t * scale * state.zoom;
@@ -199,14 +203,15 @@
     const gRows = sv('g', null, svg);
     selRow = sv('rect', { class: 'selrow', x: 0, width, height: 0, y: -10 }, gRows);
     const gBands = sv('g', null, svg), gLanes = sv('g', null, svg), gOps = sv('g', null, svg);
-    const gMsgs = sv('g', null, svg), gMarks = sv('g', null, svg), gAxis = sv('g', null, svg);
+    const gMsgs = sv('g', null, svg), gMarks = sv('g', null, svg), gAx = sv('g', null, svg);
     drawBands(gBands);
     drawLanes(gLanes);
     drawOps(gOps);
     drawMessages(gMsgs, gMarks);
     drawEntries(gMarks);
     drawViolation(gMarks);
-    drawAxis(gAxis);
+    axisTo = -1;
+    drawAxis(gAx);
     if (state.sel >= 0) highlight(state.sel);
     return performance.now() - t0;
   }
@@ -296,7 +301,7 @@
 
   function drawOps(g) {
     if (state.faults || state.type || (state.node && state.node !== 'clients')) return;
-    const w = Math.max(4, laneW / clientCols - 4);
+    const w = Math.max(4, Math.min(14, laneW / clientCols - 4));
     for (const o of D.ops) {
       if (o.call < 0) continue;
       const y1 = Y[ev(o.call)], y2 = o.end >= 0 ? Y[ev(o.end)] : height - bottom + 8;
@@ -330,8 +335,9 @@
       const bent = m.bent && m.bent.length ? ' bent' : '';
       const tip = '#' + m.id + ' ' + nodeName(m.from) + '→' + nodeName(m.to) + ' ' + text(s.s);
       const fates = m.fates || [];
-      if (!fates.length) { // still in flight when the run ended
-        const a = arrowTo(g, x1, y1, x2, height - bottom + 10, 'msg inflight' + bent, { 'data-msg': m.id, 'data-ev': s.e });
+      if (!fates.length) { // still in flight when the run ended: it heads off past the end
+        const yEnd = height - bottom + 30;
+        const a = arrowTo(g, x1, y1, x1 === x2 ? x2 : x1 + (x2 - x1) * 0.5, yEnd, 'msg inflight' + bent, { 'data-msg': m.id, 'data-ev': s.e });
         title(a, tip + ' (in flight at the end)');
         mark(s.e, a);
       }
@@ -422,15 +428,32 @@
     mark(v.event, grp);
   }
 
+  // The axis labels only near the window: a run of thousands of events would otherwise
+  // spend most of its drawing on labels no one sees. Scrolling draws the next ones.
+  let gAxis = null, axisFrom = 0, axisTo = -1;
   function drawAxis(g) {
+    gAxis = g;
+    const h = diagram.clientHeight || 800, from = diagram.scrollTop - h, to = diagram.scrollTop + 2 * h;
+    if (g.firstChild && from >= axisFrom && to <= axisTo) return;
+    axisFrom = from - h; axisTo = to + h;
+    g.textContent = '';
     let last = -1e9;
-    for (const k of visible) {
+    let i = 0, hi = visible.length;
+    while (i < hi) { const mid = (i + hi) >> 1; if (Y[visible[mid]] < axisFrom) i = mid + 1; else hi = mid; }
+    for (; i < visible.length && Y[visible[i]] <= axisTo; i++) {
+      const k = visible[i];
       if (Y[k] - last < 11) continue;
       last = Y[k];
       sv('text', { class: 'axisnum', x: 30, y: Y[k] }, g, String(k));
       if (!D.untimed) sv('text', { class: 'axisnum t', x: axisW - 4, y: Y[k] }, g, (events[k].t / 1e6).toFixed(1));
     }
   }
+  let axisPending = false;
+  diagram.addEventListener('scroll', () => {
+    if (axisPending || !gAxis) return;
+    axisPending = true;
+    requestAnimationFrame(() => { axisPending = false; drawAxis(gAxis); });
+  });
 
   // ---- the detail pane ----
   const detail = document.getElementById('detail');
@@ -483,7 +506,7 @@
     }
     if (x.q) {
       el('div', { class: 'muted' }, detail, 'Before it, ' + x.q + ' step' + (x.q > 1 ? 's' : '') + ' left no trace' +
-        (x.qc && x.qc.length ? ', choosing ' + x.qc.join('; ') : '') + '.');
+        (x.qc && x.qc.length ? ', choosing ' + x.qc.map(text).join('; ') : '') + '.');
     }
 
     el('h3', null, detail, 'State');
@@ -507,12 +530,12 @@
       if (s.b >= 0) {
         const det = el('details', null, box);
         el('summary', null, det, 'state before');
-        el('pre', null, det, text(s.b));
+        el('pre', null, det, stateText(s.b));
       }
       if (s.a >= 0) {
         const det = el('details', s.b < 0 ? { open: '' } : null, box);
         el('summary', null, det, 'state after');
-        el('pre', null, det, text(s.a));
+        el('pre', null, det, stateText(s.a));
       } else {
         el('div', { class: 'muted' }, box, 'after: down');
       }
@@ -522,7 +545,7 @@
     if (!x.c || !x.c.length) el('div', { class: 'muted' }, detail, k === 0 ? 'None.' : 'None: nothing in this step was left to chance.');
     else {
       const ul = el('ul', null, detail);
-      for (const c of x.c) el('li', null, ul, c);
+      for (const c of x.c) el('li', null, ul, text(c));
     }
 
     el('h3', null, detail, 'Properties after it');
@@ -662,6 +685,9 @@
   const drawMs = draw();
   const want = /^#event-(\d+)$/.exec(location.hash);
   select(want ? Number(want[1]) : D.violation ? D.violation.event : 0, true);
-  window.replicaLoad = { drawMs, totalMs: performance.now() - started, sinceNavigationMs: performance.now() };
+  // How long opening took, from the start of navigation (performance.now()'s origin): to the
+  // script's start, to the diagram drawn, and to its first paint.
+  const load = (window.replicaLoad = { scriptStartMs: started, parseMs: parsed - started, drawMs, readyMs: performance.now() });
   document.body.setAttribute('data-ready', '');
+  requestAnimationFrame(() => setTimeout(() => { load.paintedMs = performance.now(); }, 0));
 })();

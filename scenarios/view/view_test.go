@@ -201,8 +201,8 @@ func checkPage(t *testing.T, p *Page, c *capsule.Capsule) {
 			}
 			last[s.Node] = s.After
 			for _, i := range []int{s.Before, s.After} {
-				if i >= len(p.Text) {
-					t.Fatalf("event %d: text %d of %d", ev.N, i, len(p.Text))
+				if i >= len(p.States) {
+					t.Fatalf("event %d: state %d of %d", ev.N, i, len(p.States))
 				}
 			}
 		}
@@ -234,8 +234,8 @@ func TestPagesOfRunAndExploreCapsules(t *testing.T) {
 			}
 			// Every step after the start says what was chosen; an explored step names its action.
 			for _, ev := range p.Events[1:] {
-				if tc.name == "explore" && (len(ev.Choices) != 1 || !strings.HasPrefix(ev.Choices[0], "schedule: action ")) {
-					t.Fatalf("event %d: choices %q", ev.N, ev.Choices)
+				if tc.name == "explore" && (len(ev.Choices) != 1 || !strings.HasPrefix(p.Text[ev.Choices[0]], "schedule: action ")) {
+					t.Fatalf("event %d: choices %v", ev.N, ev.Choices)
 				}
 			}
 			// A node that decided has the decision in its state's changes.

@@ -23,9 +23,9 @@ type run struct {
 }
 
 // replay re-runs a capsule from `run`, `shrink` or `explore` with a full trace and a watcher.
-func replay(c *capsule.Capsule, text *table) (*run, error) {
+func replay(c *capsule.Capsule, text *table, states *stateTable) (*run, error) {
 	if c.Scenario == scenarios.ExploreScenario {
-		return replayUntimed(c, text)
+		return replayUntimed(c, text, states)
 	}
 	s, err := scenarios.FromCapsule(c)
 	if err != nil {
@@ -33,7 +33,7 @@ func replay(c *capsule.Capsule, text *table) (*run, error) {
 	}
 	rec := sim.NewRecorded(c.Choices)
 	log := &choiceLog{inner: rec}
-	w := newWatcher(s.Protocol, s.Cluster.N, text, log)
+	w := newWatcher(s.Protocol, s.Cluster.N, text, states, log)
 	cfg := s.Config()
 	cfg.Trace = sim.TraceFull
 	cfg.Observer = w
@@ -44,7 +44,7 @@ func replay(c *capsule.Capsule, text *table) (*run, error) {
 	return r, nil
 }
 
-func replayUntimed(c *capsule.Capsule, text *table) (*run, error) {
+func replayUntimed(c *capsule.Capsule, text *table, states *stateTable) (*run, error) {
 	e, err := scenarios.ExploreFromCapsule(c)
 	if err != nil {
 		return nil, err
@@ -60,7 +60,7 @@ func replayUntimed(c *capsule.Capsule, text *table) (*run, error) {
 	if err != nil {
 		r.diverged = err.Error()
 	}
-	r.watch = newWatcher(e.Protocol, e.Cluster.N, text, nil)
+	r.watch = newWatcher(e.Protocol, e.Cluster.N, text, states, nil)
 	if err := u.Observe(path, r.watch); err != nil && r.diverged == "" {
 		r.diverged = err.Error()
 	}
@@ -106,6 +106,7 @@ func (c *choiceLog) take() []string {
 type watcher struct {
 	proto   *node.Protocol
 	text    *table
+	states  *stateTable
 	choices *choiceLog
 	nodes   []snapshot // nodes[id-1]: the state last seen
 	events  []observed // events[k]: what event k did
@@ -118,23 +119,23 @@ type watcher struct {
 
 type quietSteps struct {
 	steps   int
-	choices []string
+	choices []int
 }
 
 // observed is what the watcher saw of one event.
 type observed struct {
-	Choices []string `json:"c,omitempty"`
+	Choices []int `json:"c,omitempty"` // texts
 	// Quiet counts the steps just before the event that left no entry (a fault draw that
 	// drew no fault, a reply that came too late), and QuietChoices their choices.
 	Quiet        int           `json:"q,omitempty"`
-	QuietChoices []string      `json:"qc,omitempty"`
+	QuietChoices []int         `json:"qc,omitempty"`
 	States       []stateChange `json:"s,omitempty"`
 	Reached      []int         `json:"r,omitempty"` // sometimes-properties first reached here
 	Cut          *[][2]int     `json:"x,omitempty"` // the cut links after the event, where they changed
 }
 
-// stateChange is one node's state before and after an event: indexes into the page's text
-// table (-1: down), and the fields that changed.
+// stateChange is one node's state before and after an event: indexes into the page's states
+// (-1: down), and the fields that changed.
 type stateChange struct {
 	Node    int      `json:"n"`
 	Before  int      `json:"b"`
@@ -150,7 +151,8 @@ type snapshot struct {
 	up    bool
 	state any
 	hash  uint64
-	text  int
+	text  int    // its number among the page's states
+	desc  string // its description
 }
 
 // stateWidth and stateLimit shape how the page shows a whole state.
@@ -159,8 +161,8 @@ const (
 	stateLimit = 16 << 10
 )
 
-func newWatcher(p *node.Protocol, n int, text *table, choices *choiceLog) *watcher {
-	return &watcher{proto: p, text: text, choices: choices, nodes: make([]snapshot, n),
+func newWatcher(p *node.Protocol, n int, text *table, states *stateTable, choices *choiceLog) *watcher {
+	return &watcher{proto: p, text: text, states: states, choices: choices, nodes: make([]snapshot, n),
 		reached: make([]bool, len(p.Sometimes)), correct: make([]bool, n)}
 }
 
@@ -168,16 +170,16 @@ func (w *watcher) Observe(o sim.Observation) {
 	w.last = o.World
 	if !o.Traced {
 		w.quiet.steps++
-		w.quiet.choices = append(w.quiet.choices, w.choices.take()...)
+		w.quiet.choices = append(w.quiet.choices, w.texts(w.choices.take())...)
 		return
 	}
 	for len(w.events) <= o.Event {
 		w.events = append(w.events, observed{})
 	}
 	ev := &w.events[o.Event]
-	ev.Choices = append(ev.Choices, w.choices.take()...)
+	ev.Choices = append(ev.Choices, w.texts(w.choices.take())...)
 	if s := o.Scheduled; s != nil {
-		ev.Choices = append(ev.Choices, fmt.Sprintf("schedule: action %d of 0..%d: %s", s.Action, s.Enabled-1, s.Label))
+		ev.Choices = append(ev.Choices, w.text.add(fmt.Sprintf("schedule: action %d of 0..%d: %s", s.Action, s.Enabled-1, s.Label)))
 	}
 	ev.Quiet, ev.QuietChoices = w.quiet.steps, w.quiet.choices
 	w.quiet = quietSteps{}
@@ -196,6 +198,15 @@ func (w *watcher) Observe(o sim.Observation) {
 	}
 	w.sometimes(ev, o.World)
 	w.cuts(ev, o.World)
+}
+
+// texts puts texts in the page's table.
+func (w *watcher) texts(ss []string) []int {
+	var out []int
+	for _, s := range ss {
+		out = append(out, w.text.add(s))
+	}
+	return out
 }
 
 // snap notes node id's state after the event, if it changed.
@@ -218,7 +229,8 @@ func (w *watcher) snap(ev *observed, id node.ID, world node.World) {
 	if old.up && hashed && h == old.hash {
 		return
 	}
-	text := w.text.add(sim.DescribeIndented(st, stateWidth, stateLimit))
+	desc := describeState(st)
+	text := w.states.add(desc)
 	if old.up && !hashed && text == old.text {
 		return
 	}
@@ -234,13 +246,23 @@ func (w *watcher) snap(ev *observed, id node.ID, world node.World) {
 		}
 	default:
 		ch.Before = old.text
-		ch.Changes, ch.More = diffLines(w.text.texts[old.text], w.text.texts[text])
+		ch.Changes, ch.More = diffLines(old.desc, desc)
 	}
 	ev.States = append(ev.States, ch)
-	*old = snapshot{up: true, hash: h, text: text}
+	*old = snapshot{up: true, hash: h, text: text, desc: desc}
 	if plain {
 		old.state = sim.Clone(st)
 	}
+}
+
+// describeState writes a state for the page: its fields, one a line, after the protocol's own
+// summary of it where its type has a String method.
+func describeState(st any) string {
+	structure := sim.DescribeFields(st, stateWidth, stateLimit)
+	if summary := sim.Describe(st, stateWidth*4); !strings.HasPrefix(structure, summary) {
+		return summary + "\n\n" + structure
+	}
+	return structure
 }
 
 // stateOf is what the page shows of a node's state: the protocol's own; for a Byzantine node,
