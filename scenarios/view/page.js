@@ -194,7 +194,7 @@
     });
     el('span', { style: `left:${axisW + laneW * (CLIENTS + 0.5)}px` }, heads, 'clients');
     const defs = sv('defs', null, svg);
-    const mk = sv('marker', { id: 'arrow', viewBox: '0 0 8 8', refX: '7', refY: '4', markerWidth: '7', markerHeight: '7', orient: 'auto-start-reverse' }, defs);
+    const mk = sv('marker', { id: 'arrow', viewBox: '0 0 8 8', refX: '7', refY: '4', markerWidth: '7', markerHeight: '7', markerUnits: 'userSpaceOnUse', orient: 'auto-start-reverse' }, defs);
     sv('path', { d: 'M0,0 L8,4 L0,8 z', fill: 'context-stroke' }, mk);
     const hatch = sv('pattern', { id: 'hatch', width: '6', height: '6', patternUnits: 'userSpaceOnUse', patternTransform: 'rotate(45)' }, defs);
     sv('rect', { width: '6', height: '6', fill: 'rgba(209,75,90,.08)' }, hatch);
