@@ -229,6 +229,40 @@ func TestPageInBrowser(t *testing.T) {
 				t.Errorf("filtered to n1: %d arrows, want %d", got, want)
 			}
 			screenshot(t, tab, tc.name+"-n1")
+			// So does filtering by a message type, and by faults alone.
+			byType, faulty := 0, 0
+			for _, m := range p.Msgs {
+				if m.Type == 1 {
+					byType += max(1, len(m.Fates))
+				}
+				bad := m.Dup != 0 || len(m.Bent) > 0
+				for _, f := range m.Fates {
+					bad = bad || p.Faults[p.Entries[f].W]
+				}
+				if bad {
+					faulty += max(1, len(m.Fates))
+				}
+			}
+			if err := chromedp.Run(tab, chromedp.SetValue("#f-node", "", chromedp.ByQuery),
+				chromedp.Evaluate(`document.getElementById('f-node').dispatchEvent(new Event('change'))`, nil),
+				chromedp.SetValue("#f-type", "1", chromedp.ByQuery),
+				chromedp.Evaluate(`document.getElementById('f-type').dispatchEvent(new Event('change'))`, nil)); err != nil {
+				t.Fatal(err)
+			}
+			if got := count(t, tab, "[data-msg]"); got != byType {
+				t.Errorf("filtered to %s: %d arrows, want %d", p.Types[0], got, byType)
+			}
+			if err := chromedp.Run(tab, chromedp.SetValue("#f-type", "0", chromedp.ByQuery),
+				chromedp.Evaluate(`document.getElementById('f-type').dispatchEvent(new Event('change'))`, nil),
+				chromedp.Click("#f-faults", chromedp.ByQuery)); err != nil {
+				t.Fatal(err)
+			}
+			if got := count(t, tab, "[data-msg]"); got != faulty {
+				t.Errorf("faults only: %d arrows, want %d", got, faulty)
+			}
+			if err := chromedp.Run(tab, chromedp.Click("#f-faults", chromedp.ByQuery)); err != nil {
+				t.Fatal(err)
+			}
 			if err := chromedp.Run(tab, chromedp.SetValue("#f-node", "", chromedp.ByQuery),
 				chromedp.Evaluate(`document.getElementById('f-node').dispatchEvent(new Event('change'))`, nil),
 				chromedp.Click("#detail .nav button.link", chromedp.ByQuery)); err != nil {
