@@ -180,6 +180,7 @@ func (w *World) start() {
 	w.startClients()
 	w.nextFaultTick()
 	w.check()
+	w.endStep()
 }
 
 // loop steps through events in time order until virtual time end, a violation, or the end
@@ -202,6 +203,7 @@ func (w *World) loop(end time.Duration) {
 		}
 		w.events++
 		w.check()
+		w.endStep()
 		w.checkBudget()
 	}
 }
@@ -344,6 +346,7 @@ func (w *World) setViolation(v *Violation) {
 	if w.violation != nil {
 		return
 	}
+	v.Event = w.trace.lastEvent()
 	v.Context = w.trace.last()
 	for _, s := range w.nodes {
 		v.Nodes = append(v.Nodes, describeSlot(s))

@@ -39,6 +39,9 @@ type Config struct {
 
 	// Monitors check the run beside the protocol's own invariants (see Monitor).
 	Monitors []func() Monitor
+
+	// Observer, if set, sees the world after every step (see Observer).
+	Observer Observer
 }
 
 // Defaults for the limits a Config leaves at zero.
