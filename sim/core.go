@@ -19,13 +19,13 @@ import (
 // given decides when a message sent arrives, when a timer armed fires, what the protocol's
 // Choose returns, when a client reads a reply and what happens next to it.
 type stepCore struct {
-	proto   *node.Protocol
-	cluster node.Config
-	ids     []node.ID
-	nodes   []*slot // nodes[id-1]
-	budget  int     // effects one step may make (Config.StepBudget)
-	env     env     // the Env every step runs with, pointed at the stepping node
-	time    timing
+	proto      *node.Protocol
+	cluster    node.Config
+	ids        []node.ID
+	nodes      []*slot // nodes[id-1]
+	stepBudget int     // effects one step may make (Config.StepBudget)
+	env        env     // the Env every step runs with, pointed at the stepping node
+	time       timing
 
 	now    time.Duration // virtual time (timed); zero in the untimed world
 	events int           // steps so far: the index trace entries carry
@@ -77,9 +77,10 @@ func (k *stepCore) step(s *slot, f func(n node.Node, env node.Env)) {
 	k.time.stepped(s)
 }
 
-// receive delivers message m from peer from to node s, which is up.
-func (k *stepCore) receive(s *slot, from node.ID, m node.Message) {
-	k.record(Deliver, s.id, from, 0, m)
+// receive delivers message m (number mid in the trace, see Entry.Msg) from peer from to node
+// s, which is up.
+func (k *stepCore) receive(s *slot, from node.ID, mid int, m node.Message) {
+	k.recordMsg(Deliver, s.id, from, mid, m)
 	k.step(s, func(n node.Node, env node.Env) { n.Receive(env, from, m) })
 }
 
@@ -121,6 +122,14 @@ func (k *stepCore) record(what What, id, peer node.ID, c node.ClientID, data any
 		return
 	}
 	k.trace.add(Entry{Event: k.events, Time: k.now, What: what, Node: id, Peer: peer, Client: c, Data: data})
+}
+
+// recordMsg adds an entry about message mid to the trace (see Entry.Msg).
+func (k *stepCore) recordMsg(what What, id, peer node.ID, mid int, data any) {
+	if k.trace == nil {
+		return
+	}
+	k.trace.add(Entry{Event: k.events, Time: k.now, What: what, Node: id, Peer: peer, Msg: mid, Data: data})
 }
 
 // output records v as an output of node id.

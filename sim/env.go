@@ -22,8 +22,8 @@ type budgetExceeded struct{ limit int }
 
 func (e *env) effect() {
 	e.effects++
-	if e.effects > e.k.budget {
-		panic(budgetExceeded{e.k.budget})
+	if e.effects > e.k.stepBudget {
+		panic(budgetExceeded{e.k.stepBudget})
 	}
 }
 

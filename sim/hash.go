@@ -305,17 +305,17 @@ func typeHash(t reflect.Type) uint64 {
 		return h.(uint64)
 	}
 	th := NewHasher()
-	th.String(typeName(t))
+	th.String(typeIdentity(t))
 	h := th.Sum()
 	typeHashes.Store(t, h)
 	return h
 }
 
-// typeName identifies a type by its package path and name, so that two types of one name in
+// typeIdentity identifies a type by its package path and name, so that two types of one name in
 // packages of one name (two packages called kv, say) stay apart; an unnamed type is spelled
 // out from its parts. (The type arguments of a generic type are spelled by package name, as
 // reflect gives them.)
-func typeName(t reflect.Type) string {
+func typeIdentity(t reflect.Type) string {
 	if t.Name() != "" {
 		if t.PkgPath() == "" {
 			return t.Name() // a predeclared type
@@ -324,13 +324,13 @@ func typeName(t reflect.Type) string {
 	}
 	switch t.Kind() {
 	case reflect.Pointer:
-		return "*" + typeName(t.Elem())
+		return "*" + typeIdentity(t.Elem())
 	case reflect.Slice:
-		return "[]" + typeName(t.Elem())
+		return "[]" + typeIdentity(t.Elem())
 	case reflect.Array:
-		return fmt.Sprintf("[%d]%s", t.Len(), typeName(t.Elem()))
+		return fmt.Sprintf("[%d]%s", t.Len(), typeIdentity(t.Elem()))
 	case reflect.Map:
-		return "map[" + typeName(t.Key()) + "]" + typeName(t.Elem())
+		return "map[" + typeIdentity(t.Key()) + "]" + typeIdentity(t.Elem())
 	case reflect.Struct:
 		var b strings.Builder
 		b.WriteString("struct{")
@@ -342,7 +342,7 @@ func typeName(t reflect.Type) string {
 			if f.PkgPath != "" {
 				b.WriteString(f.PkgPath + ".")
 			}
-			fmt.Fprintf(&b, "%s %s %q", f.Name, typeName(f.Type), f.Tag)
+			fmt.Fprintf(&b, "%s %s %q", f.Name, typeIdentity(f.Type), f.Tag)
 		}
 		b.WriteString("}")
 		return b.String()

@@ -586,7 +586,7 @@ func (u *Untimed) newStep(s *UState, choices []int, tr *tracer) *ustep {
 		inFlight: slices.Clone(s.inFlight), sent: slices.Clip(s.sent),
 		clock: s.clock, crashes: s.crashes, timeouts: s.timeouts, byz: s.byz}
 	x.stepCore = stepCore{
-		proto: u.proto, cluster: u.cfg, ids: u.ids, nodes: slices.Clone(s.nodes), budget: DefaultStepBudget,
+		proto: u.proto, cluster: u.cfg, ids: u.ids, nodes: slices.Clone(s.nodes), stepBudget: DefaultStepBudget,
 		outputs: slices.Clip(s.outputs), newOut: len(s.outputs), history: slices.Clip(s.history),
 		clients: s.clients, byID: slices.Clip(s.byID), faulty: u.faulty, cow: true,
 		trace: tr,
@@ -673,7 +673,7 @@ func (x *ustep) deliver(m umsg) {
 		x.request(s, m.m.(node.Request))
 		return
 	}
-	x.receive(s, m.from, m.m)
+	x.receive(s, m.from, 0, m.m) // untimed messages have no number: the trace names them (tracer.name)
 }
 
 // The untimed meaning of time.
@@ -1101,6 +1101,9 @@ func (u *Untimed) nextOp(c *client, choices []int) (op string) {
 	})
 	return Summary(in)
 }
+
+// view is the node.World of a state, as properties see it.
+func (u *Untimed) view(s *UState) node.World { return uview{u, s} }
 
 // uview is the node.World of a state, for properties.
 type uview struct {
