@@ -163,6 +163,20 @@ func (e *ExploreSpec) Untimed() *sim.Untimed {
 	return u
 }
 
+// ReplayTimed re-runs a path of the exploration in the timed world (see
+// sim.Untimed.ReplayTimed), with the checks a campaign's run has that the protocol does not
+// declare itself: the linearizability of the history and the memory bound.
+func (e *ExploreSpec) ReplayTimed(init int, path []int) (sim.TimedReplay, error) {
+	var ms []func() sim.Monitor
+	if wl := e.Protocol.Workload; wl != nil && wl.Spec != nil {
+		ms = append(ms, checker.NewLinearizability(wl.Spec, exploreLinLimit))
+	}
+	if e.Protocol.MaxSize != nil {
+		ms = append(ms, checker.NewMemory(checker.Bounds{State: e.Protocol.MaxSize(e.Cluster)}))
+	}
+	return e.Untimed().ReplayTimed(init, path, ms)
+}
+
 // exploreLinLimit bounds one linearizability check in exploration. The histories of an
 // exploration's paths are a few operations long and take microseconds; a check that ran out
 // of time would pass as unknown.

@@ -93,7 +93,12 @@ func (w *World) setTimer(s *slot, name string, min, max time.Duration) {
 	w.schedule(event{at: w.now + d, kind: evTimer, node: s.id, inc: s.inc, gen: w.gen, name: name})
 }
 
-func (w *World) choice(n int) int { return w.choose.Choose(Protocol, n) }
+func (w *World) choice(n int) int {
+	if w.script != nil {
+		return w.script.protocolChoice(n)
+	}
+	return w.choose.Choose(Protocol, n)
+}
 
 // Storage, the same in every driver: writes are copied in, reads copied out, and a write is
 // durable only once synced.

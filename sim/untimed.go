@@ -321,6 +321,16 @@ func (u *Untimed) Replay(init int, actions []int) (UntimedReplay, error) {
 
 // initial rebuilds initial state number i, tracing its boot.
 func (u *Untimed) initial(i int, tr *tracer) (*UState, error) {
+	choices, err := u.initChoices(i)
+	if err != nil {
+		return nil, err
+	}
+	s, _, _ := u.apply(u.empty(), uaction{kind: uBoot, choices: choices}, tr)
+	return s, nil
+}
+
+// initChoices returns the choices of the boot that makes initial state number i.
+func (u *Untimed) initChoices(i int) ([]int, error) {
 	var choices []int
 	n := 0
 	u.branch(nil, func(c []int) (*UState, []int, bool) {
@@ -335,8 +345,7 @@ func (u *Untimed) initial(i int, tr *tracer) (*UState, error) {
 	if n <= i {
 		return nil, fmt.Errorf("initial state %d of %d", i, n)
 	}
-	s, _, _ := u.apply(u.empty(), uaction{kind: uBoot, choices: choices}, tr)
-	return s, nil
+	return choices, nil
 }
 
 func (u *Untimed) violation(s *UState, step int) *Violation {
@@ -497,7 +506,7 @@ func (u *Untimed) clientActions(s *UState, as []uaction) []uaction {
 		}
 	}
 	for _, c := range s.clients {
-		if c.op >= 0 && c.resend && s.nodes[c.target-1].up {
+		if c.op >= 0 && c.resend && (s.nodes[c.target-1].up || c.attempts > 1 && u.matching() > 1) {
 			as = append(as, uaction{kind: uResend, node: c.target, client: c.index})
 		}
 	}
@@ -506,7 +515,7 @@ func (u *Untimed) clientActions(s *UState, as []uaction) []uaction {
 	}
 	for _, c := range s.clients {
 		switch {
-		case c.op < 0:
+		case c.op < 0, c.resend: // idle, or about to send again: not waiting
 		case c.attempts >= u.attempts():
 			as = append(as, uaction{kind: uGiveUp, client: c.index})
 		case u.matching() > 1:
@@ -550,7 +559,13 @@ func sortedTimers(sl *slot) []string {
 // apply returns the state after action a, the arities of the choices its step asked for, and
 // whether the action could be taken at all.
 func (u *Untimed) apply(s *UState, a uaction, tr *tracer) (next *UState, asked []int, ok bool) {
+	return u.applyLogged(s, a, tr, nil)
+}
+
+// applyLogged is apply, noting what the step does in log when it is not nil.
+func (u *Untimed) applyLogged(s *UState, a uaction, tr *tracer, log *stepLog) (next *UState, asked []int, ok bool) {
 	x := u.newStep(s, a.choices, tr)
+	x.log = log
 	defer func() {
 		if r := recover(); r != nil {
 			prop, msg := failure(r)
@@ -578,6 +593,7 @@ type ustep struct {
 	timeouts int32
 	byz      int32
 	tr       *tracer
+	log      *stepLog // what a step recorded for a timed replay does (nil: not recorded)
 }
 
 // newStep loads state s into a step core whose effects mean untimed things.
@@ -628,13 +644,17 @@ func (x *ustep) act(a uaction) bool {
 		x.record(Restart, a.node, 0, 0, nil)
 		x.stepCore.boot(s, x.proto.New(x.cluster, a.node))
 	case uRequest:
-		x.invoke(a.client, x.choice)
+		x.invoke(a.client, x.workloadChoice)
 		c := x.client(a.client)
 		c.target, c.attempts = a.node, 1
 		x.request(x.mutable(a.node, true), c.req)
 	case uResend:
 		c := x.client(a.client)
 		c.resend = false
+		if c.attempts > 1 && x.matching() > 1 { // as the timed client, after a timeout
+			x.requestAll(c)
+			break
+		}
 		x.request(x.mutable(c.target, true), c.req)
 	case uRetry:
 		x.timeouts++
@@ -647,9 +667,7 @@ func (x *ustep) act(a uaction) bool {
 			x.request(x.mutable(a.node, true), c.req)
 			break
 		}
-		for _, id := range x.ids { // to every node: they arrive one by one, in any order
-			x.inFlight = append(x.inFlight, umsg{from: 0, to: id, seq: len(x.inFlight) + 1, m: c.req, h: HashOf(c.req)})
-		}
+		x.requestAll(c)
 	case uGiveUp:
 		x.timeouts++
 		c := x.client(a.client)
@@ -662,9 +680,21 @@ func (x *ustep) act(a uaction) bool {
 	return true
 }
 
+// requestAll puts client c's request in flight to every node: they arrive one by one, in any
+// order (a client that wants matching answers from several nodes).
+func (x *ustep) requestAll(c *client) {
+	for _, id := range x.ids {
+		x.inFlight = append(x.inFlight, umsg{from: 0, to: id, seq: len(x.inFlight) + 1, m: c.req, h: HashOf(c.req)})
+	}
+}
+
 // deliver hands a message in flight to its node; a node that is down loses it.
 func (x *ustep) deliver(m umsg) {
 	if !x.nodes[m.to-1].up {
+		if req, ok := m.m.(node.Request); ok && m.from == 0 {
+			x.record(Lost, m.to, 0, req.Client, req.Op) // as the timed world loses a request
+			return
+		}
 		x.record(Lost, m.to, m.from, 0, m.m)
 		return
 	}
@@ -696,16 +726,27 @@ func (x *ustep) setTimer(s *slot, name string, min, max time.Duration) {
 	}
 }
 
-// choice takes the step's next choice, zero beyond them, and notes the arity so that the
-// explorer branches on the alternatives.
-func (x *ustep) choice(n int) int {
+// choice is the protocol's Env.Choose: the step's next choice (see pick).
+func (x *ustep) choice(n int) int { return x.pick(Protocol, n) }
+
+func (x *ustep) workloadChoice(n int) int  { return x.pick(Workload, n) }
+func (x *ustep) adversaryChoice(n int) int { return x.pick(Adversary, n) }
+
+// pick takes the step's next choice, zero beyond them, and notes the arity so that the
+// explorer branches on the alternatives. Every choice of a step, whatever decides it, is one
+// sequence; a step being recorded for a timed replay notes what each was for.
+func (x *ustep) pick(p Purpose, n int) int {
 	n = max(n, 1)
 	i := len(x.asked)
 	x.asked = append(x.asked, n)
+	v := 0
 	if i < len(x.choices) && x.choices[i] < n {
-		return x.choices[i]
+		v = x.choices[i]
 	}
-	return 0
+	if x.log != nil {
+		x.log.choices[p] = append(x.log.choices[p], v)
+	}
+	return v
 }
 
 // replied: the client reads a reply at once. An answer that arrives sooner only narrows the

@@ -49,7 +49,7 @@ func (x *ustep) deviate(a uaction) bool {
 	switch a.kind {
 	case uMutate:
 		m := x.inFlight[a.msg]
-		v, name, ok := mutateWith(x.proto.Mutators, m.m, x.choice)
+		v, name, ok := mutateWith(x.proto.Mutators, m.m, x.adversaryChoice)
 		if !ok {
 			return false
 		}
@@ -57,6 +57,9 @@ func (x *ustep) deviate(a uaction) bool {
 		x.record(Mutation, m.from, m.to, 0, act{"mutate (" + name + "): " + Summary(m.m) + " ->", v})
 		h := HashOf(v)
 		x.inFlight[a.msg] = umsg{from: m.from, to: m.to, seq: m.seq, m: v, h: h}
+		if x.log != nil {
+			x.log.mutated = v
+		}
 		x.remember(umsg{from: m.from, m: v, h: h})
 	case uWithhold:
 		m := x.inFlight[a.msg]
@@ -77,14 +80,22 @@ func (x *ustep) deviate(a uaction) bool {
 // bendReply is the adversary's choice about a Byzantine node's reply to a client: pass it on
 // (choice 0), withhold it, or mutate it. ok is false for a withheld reply.
 func (x *ustep) bendReply(from node.ID, req node.Request, result any) (any, bool) {
-	switch x.choice(3) {
+	bend := replyBend{}
+	defer func() {
+		if x.log != nil {
+			x.log.bends = append(x.log.bends, bend)
+		}
+	}()
+	switch x.adversaryChoice(3) {
 	case 1:
 		x.byz++
+		bend.withheld = true
 		x.record(Mutation, from, 0, req.Client, act{"withholds reply", result})
 		return nil, false
 	case 2:
-		if v, name, ok := mutateWith(x.proto.Mutators, result, x.choice); ok {
+		if v, name, ok := mutateWith(x.proto.Mutators, result, x.adversaryChoice); ok {
 			x.byz++
+			bend.changed, bend.value = true, v
 			x.record(Mutation, from, 0, req.Client, act{"mutate (" + name + "): reply " + Summary(result) + " ->", v})
 			return v, true
 		}

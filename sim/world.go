@@ -114,6 +114,7 @@ type World struct {
 	reached   []bool // the protocol's Sometimes properties reached in this run
 	mons      []Monitor
 	budget    eventBudget // see budget.go
+	script    *script     // a timed replay of an untimed path (see ReplayTimed), or nil
 }
 
 // newWorld builds the world of cfg driven by chooser; Run starts it.

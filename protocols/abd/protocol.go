@@ -43,7 +43,10 @@ var Protocol = &node.Protocol{
 			// and the failure takes a write and two reads.
 			Explore: &node.Explore{Params: exploreParams, Requests: 3, Clients: 2, Targets: []node.ID{1, 2}}},
 		{Name: BugNoGC, Scenario: "default",
-			Summary: "coordinators keep every finished operation's record: state that grows without bound"},
+			Summary: "coordinators keep every finished operation's record: state that grows without bound",
+			// One client's two operations, one after the other: a coordinator needs to keep
+			// one of them at most, and with the bug keeps both.
+			Explore: &node.Explore{Params: map[string]int{ParamResend: 0, "max-ops": 1}, Requests: 2, Clients: 1, Targets: []node.ID{1}}},
 	},
 	Invariants: []node.Invariant{
 		{Name: "one-value-per-tag", Check: oneValuePerTag},
