@@ -11,7 +11,7 @@ func init() { RegisterScenario(raftScenarios...) }
 var raftOnly = []string{"raft"}
 
 var raftScenarios = []*Scenario{
-	{Name: "partial-connectivity", For: raftOnly, N: 5,
+	{Name: "partial-connectivity", For: []string{"raft", "etcdraft"}, N: 5,
 		Summary: "{1,2,3} fully connected, 4 reaches only 2, 5 reaches only 3 (the 2020 etcd outage); a leader must stay elected",
 		Profile: partialConnectivity, Faults: 2, Liveness: 10,
 		// A majority stays connected: clients must be served all along, not only once the
