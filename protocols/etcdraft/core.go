@@ -56,6 +56,7 @@ const (
 	callReadIndex
 	callReady // a whole Ready cycle: see ready and advance
 	callSnapshot
+	callForgetLeader
 )
 
 // newCore builds an etcd raft instance over storage holding b.
@@ -103,6 +104,8 @@ func (c *core) do(x call) {
 		c.advance(c.ready())
 	case callSnapshot:
 		c.snapshot(x.Index, x.Compact, x.Conf, x.Data)
+	case callForgetLeader:
+		_ = c.rn.ForgetLeader()
 	}
 }
 

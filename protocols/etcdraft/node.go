@@ -34,18 +34,26 @@ type Node struct {
 	conf      raftpb.ConfState
 	// The term of the entry applied last, and the bounds of the log in the MemoryStorage.
 	appliedTerm, logFirst, logLast uint64
+	// A leader's first entry of its term, and whether it is committed.
+	termStart     uint64
+	termCommitted bool
 
 	sm      Store
 	dirty   bool // entries applied since the last commit of the state machine to the backend
 	writes  []proposal
 	reads   []pendingRead
 	readSeq uint64
+	// The context of the ReadIndex request in flight (nil: none), the sweeps it has waited,
+	// and whether the Ready just handled asks for another.
+	inflight    []byte
+	waited      int
+	resendIndex bool
 
 	// The timers that are armed, and what the last step asks of the election timer.
-	tickArmed, electionArmed, sweepArmed, backendArmed bool
-	resetElection                                      bool
-	heard                                              raftpb.Message // the message this step received
-	ticks                                              int            // ticks of the leader's clock this term
+	tickArmed, electionArmed, leaseArmed, sweepArmed, backendArmed bool
+	resetElection, forgot                                          bool
+	heard                                                          raftpb.Message // the message this step received
+	ticks                                                          int            // ticks of the leader's clock this term
 
 	seen coverage
 
@@ -63,21 +71,20 @@ type proposal struct {
 }
 
 // pendingRead is a client's read waiting for its read index (Ctx names the ReadIndex request
-// in flight), then for the state machine to apply that index.
+// that covers it; nil until one goes out), then for the state machine to apply that index.
 type pendingRead struct {
 	Req       node.Request
 	Ctx       []byte
 	Confirmed bool
 	Index     uint64
-	Age       int  // sweeps since the client asked
-	Waited    int  // sweeps since it was last sent
-	Resend    bool // to be sent again under a fresh context once the Ready is done
+	Age       int // sweeps since the client asked
 }
 
 // Timer names.
 const (
 	timerTick     = "tick"     // a leader's clock
 	timerElection = "election" // a follower's or candidate's election timeout
+	timerLease    = "lease"    // a follower's lease: how long it trusts a leader it last heard
 	timerSweep    = "sweep"    // read retries, and expiry of requests no one waits for
 	timerBackend  = "backend"  // the state machine's batched commit to durable storage
 )
@@ -218,6 +225,16 @@ func (n *Node) Timer(env node.Env, name string) {
 		// timeout, and when it fires the node campaigns, as raft would have done by itself.
 		n.do(call{Kind: callCampaign})
 		n.resetElection = true
+	case timerLease:
+		n.leaseArmed = false
+		if n.role == raft.StateFollower && n.lead != 0 {
+			// An election timeout without word from the leader: etcd raft's follower would
+			// now grant votes again (its lease, electionElapsed < ElectionTick, is over) though
+			// it campaigns itself only once its randomized timeout has passed too. ForgetLeader
+			// gives the same without a tick.
+			n.forgot = true
+			n.do(call{Kind: callForgetLeader})
+		}
 	case timerSweep:
 		n.sweepArmed = false
 		n.sweep(env)
@@ -356,7 +373,15 @@ func (n *Node) setTimers(env node.Env) {
 			e := tick * time.Duration(n.opt.electionTicks)
 			env.SetTimer(timerElection, e, 2*e-1)
 			n.electionArmed = true
+			if n.role == raft.StateFollower && n.lead != 0 && !n.opt.lease {
+				env.SetTimer(timerLease, e, e)
+				n.leaseArmed = true
+			}
 		}
+	}
+	if n.leaseArmed && (n.role != raft.StateFollower || n.lead == 0) {
+		env.CancelTimer(timerLease)
+		n.leaseArmed = false
 	}
 	n.resetElection = false
 	if !n.sweepArmed && (len(n.reads) > 0 || len(n.writes) > 0) {

@@ -127,9 +127,9 @@ var Protocol = &node.Protocol{
 	Quorum:   quorum.Majority,
 	Bugs: []node.Bug{
 		{Name: BugReadCtxReuse, Scenario: "etcd-paused-leader",
-			Summary: "etcd-io/etcd#20418 (fixed by #21399): a read retried with the same ReadIndex context; late heartbeat responses for the old context confirm a newer read at a deposed leader: a stale read"},
+			Summary: "etcd-io/etcd#20418 (fixed by #21399): a ReadIndex request retried under the same context; a late answer to the first attempt, confirmed by heartbeat responses of its round, confirms reads that came after it: a stale read"},
 		{Name: BugReadLeaderChange, Scenario: "etcd-leader-churn",
-			Summary: "etcd-io/etcd#21375: the read-index race with a leader change: a new leader serves a read at its read index before applying the entries that index covers"},
+			Summary: "etcd-io/etcd#21375: the read-index race with a leader change: at its first commit in the term a new leader serves the reads waiting on it at its commit index, which it has not yet applied"},
 		{Name: BugPlain, Scenario: "partial-connectivity",
 			Summary: "neither PreVote nor CheckQuorum: under partial connectivity (the 2020 Cloudflare outage) no leader stays elected"},
 		{Name: BugLeaseRead, Scenario: "etcd-lease-skew",

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"slices"
 
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
@@ -17,7 +18,9 @@ import (
 // node answers once it has applied it. A read is linearizable without a log entry: the node
 // asks raft for a read index (ReadIndex, with a context naming the request), raft has the
 // leader confirm with a round of heartbeats that it still leads and answers with its commit
-// index, and the node serves the read once it has applied that far.
+// index, and the node serves the read once it has applied that far. Reads are batched as in
+// etcd's linearizable read loop: one ReadIndex request is in flight at a time, and reads that
+// arrive meanwhile wait for the next one.
 
 // Reply answers a client. OK false means "not here, not now": no leader is known, or the node
 // holds too many requests; Leader is the leader to try, if known.
@@ -82,16 +85,30 @@ func (n *Node) write(env node.Env, req node.Request, op kv.Op) {
 	n.do(call{Kind: callPropose, Data: command{Client: req.Client, Seq: req.Seq, Op: op}.encode()})
 }
 
-// read asks etcd raft for a read index, under a context no other request of this node has
-// had, in this incarnation or any other.
+// read takes a client's read into the batch; it goes out with the next ReadIndex request.
 func (n *Node) read(env node.Env, req node.Request) {
 	if n.lead == 0 || len(n.reads) >= n.opt.window {
 		n.decline(env, req)
 		return
 	}
-	r := pendingRead{Req: req, Ctx: n.newCtx()}
-	n.reads = append(n.reads, r)
-	n.do(call{Kind: callReadIndex, Data: r.Ctx})
+	n.reads = append(n.reads, pendingRead{Req: req})
+	if n.inflight == nil {
+		n.requestIndex()
+	}
+}
+
+// requestIndex sends a ReadIndex request, under a context no request of this node has had in
+// this incarnation or any other, for every read not confirmed yet: its answer is good for the
+// reads that were waiting when it was sent, and for no others.
+func (n *Node) requestIndex() {
+	ctx := n.newCtx()
+	for i := range n.reads {
+		if !n.reads[i].Confirmed {
+			n.reads[i].Ctx = ctx
+		}
+	}
+	n.inflight, n.waited = ctx, 0
+	n.do(call{Kind: callReadIndex, Data: ctx})
 }
 
 // newCtx names a new ReadIndex request: node, incarnation and a counter.
@@ -126,16 +143,27 @@ func (n *Node) apply(env node.Env, c *core, rd raft.Ready) {
 	if !raft.IsEmptySnap(rd.Snapshot) {
 		n.install(env, rd.Snapshot)
 	}
-	if n.bug == BugReadLeaderChange && n.role == raft.StateLeader {
-		// The seeded bug: a leader takes its read states first and answers them at once, on
-		// the reasoning that a leader applies whatever it commits in the same Ready, so that
-		// a read index, being committed, is applied. Not in the Ready where a new leader
-		// first commits an entry of its term: that Ready also commits what the old leader had
-		// committed and this node had not yet applied, and the read index covers it.
-		for _, rs := range rd.ReadStates {
-			n.readState(rs)
+	if n.role == raft.StateLeader && n.termStart == 0 {
+		for _, e := range rd.Entries { // the empty entry a new leader appends
+			if e.Term == n.hard.Term {
+				n.termStart = e.Index
+				break
+			}
 		}
-		n.serve(env, true)
+	}
+	if n.termStart > 0 && !n.termCommitted && n.hard.Commit >= n.termStart {
+		n.termCommitted = true // the first commit of this leader's term (etcd's firstCommitInTerm)
+		if n.bug == BugReadLeaderChange {
+			// The seeded bug: at its first commit in the term the new leader takes the
+			// reads waiting on it to be answerable at once, at its commit index, as if what it
+			// committed were applied. This Ready commits, besides the leader's empty entry,
+			// what the old leader had committed and this node had not yet applied: a read
+			// served at an index the new leader has not applied.
+			for i := range n.reads {
+				n.reads[i].Confirmed, n.reads[i].Index = true, n.hard.Commit
+			}
+			n.serve(env, true)
+		}
 	}
 	for _, e := range rd.CommittedEntries {
 		n.applyEntry(env, e)
@@ -147,24 +175,21 @@ func (n *Node) apply(env node.Env, c *core, rd raft.Ready) {
 }
 
 // softState follows a change of leader or role. Reads whose ReadIndex went to the old leader
-// are sent again to the new one under fresh contexts: an answer to the old request, if one
-// comes, belongs to a leader that is gone (etcd-io/etcd#21375 fails such reads for the client
-// to retry; sending them again is the same, sooner).
+// are asked again of the new one under a fresh context: an answer to the old request, if one
+// comes, belongs to a leader that is gone (etcd fails such reads with ErrLeaderChanged for
+// the client to retry; asking again is the same, sooner).
 func (n *Node) softState(env node.Env, s raft.SoftState) {
 	wasLeader := n.role == raft.StateLeader
-	if s.Lead != n.lead {
-		for i := range n.reads {
-			if !n.reads[i].Confirmed {
-				n.reads[i].Resend = true
-			}
-		}
+	if s.Lead != n.lead && n.inflight != nil {
+		n.resendIndex = true
 	}
-	if s.Lead != n.lead || s.RaftState != n.role {
-		n.resetElection = true
+	if (s.Lead != n.lead || s.RaftState != n.role) && !n.forgot {
+		n.resetElection = true // not for a leader forgotten at the end of its lease
 	}
+	n.forgot = false
 	n.lead, n.role = s.Lead, s.RaftState
 	if n.role == raft.StateLeader && !wasLeader {
-		n.ticks = 0
+		n.ticks, n.termStart, n.termCommitted = 0, 0, false
 		env.Output(Elected{Term: n.hard.Term})
 	}
 }
@@ -232,13 +257,21 @@ func (n *Node) answerFromSessions(env node.Env) {
 	n.writes = kept
 }
 
-// readState takes raft's answer to a ReadIndex request: the read it names may be served once
-// the state machine has applied Index.
+// readState takes raft's answer to a ReadIndex request: the reads it covers may be served once
+// the state machine has applied Index. The batch that waited meanwhile goes out next.
 func (n *Node) readState(rs raft.ReadState) {
 	for i := range n.reads {
 		if r := &n.reads[i]; !r.Confirmed && bytes.Equal(r.Ctx, rs.RequestCtx) {
 			r.Confirmed, r.Index = true, rs.Index
-			return
+		}
+	}
+	if bytes.Equal(rs.RequestCtx, n.inflight) {
+		n.inflight = nil
+		for _, r := range n.reads {
+			if !r.Confirmed {
+				n.resendIndex = true // the reads that arrived meanwhile: the next batch
+				break
+			}
 		}
 	}
 }
@@ -259,27 +292,24 @@ func (n *Node) serve(env node.Env, unapplied bool) {
 	n.reads = kept
 }
 
-// resend sends again, under fresh contexts, the reads a change of leader left without an
-// answer; it reports whether it called etcd raft.
+// resend sends the next ReadIndex request a Ready asked for (a new batch, or a change of
+// leader), once the Ready is done; it reports whether it called etcd raft.
 func (n *Node) resend() bool {
-	sent := false
-	for i := range n.reads {
-		if r := &n.reads[i]; r.Resend {
-			r.Resend, r.Waited = false, 0
-			if n.lead == 0 {
-				continue // no one to ask: the sweep asks again later
-			}
-			r.Ctx = n.newCtx()
-			n.do(call{Kind: callReadIndex, Data: r.Ctx})
-			sent = true
-		}
+	if !n.resendIndex {
+		return false
 	}
-	return sent
+	n.resendIndex = false
+	if n.lead == 0 {
+		n.inflight = nil // no one to ask: the next read, or the sweep, asks
+		return false
+	}
+	n.requestIndex()
+	return true
 }
 
-// sweep runs every retry interval while the node holds requests: a read that has waited a
-// whole interval for its read index asks again (the request or its answer may have been lost),
-// and requests older than any client waits for are dropped.
+// sweep runs every retry interval while the node holds requests: requests older than any
+// client waits for are dropped, and a ReadIndex request unanswered for a whole interval is
+// sent again (the request or its answer may have been lost), for every read waiting by then.
 func (n *Node) sweep(env node.Env) {
 	keptW := n.writes[:0]
 	for _, w := range n.writes {
@@ -295,23 +325,30 @@ func (n *Node) sweep(env node.Env) {
 		}
 	}
 	n.reads = kept
-	for i := range n.reads {
-		r := &n.reads[i]
-		if r.Waited++; r.Confirmed || n.lead == 0 || r.Waited < 2 {
-			continue
-		}
-		r.Waited = 0
-		if n.bug != BugReadCtxReuse {
-			r.Ctx = n.newCtx() // etcd-io/etcd#21399: every attempt under a context of its own
-		} else {
-			// The seeded bug (etcd-io/etcd#20418): the retry reuses the first attempt's
-			// context. If the first attempt was answered after all, and the leader it went to
-			// has since been deposed without knowing it, the retry queues the old context
-			// again at that leader, behind newer reads, and late heartbeat responses from the
-			// first attempt's round confirm it, and with it every read queued before it.
-			n.note(env, seenCtxReused)
-		}
-		n.note(env, seenReadRetry)
-		n.do(call{Kind: callReadIndex, Data: r.Ctx})
+	waiting := slices.ContainsFunc(n.reads, func(r pendingRead) bool { return !r.Confirmed })
+	if !waiting {
+		n.inflight = nil
+		return
 	}
+	if n.waited++; n.lead == 0 || n.inflight != nil && n.waited < 2 {
+		return
+	}
+	n.note(env, seenReadRetry)
+	if n.bug != BugReadCtxReuse || n.inflight == nil {
+		n.requestIndex() // etcd-io/etcd#21399: every attempt under a context of its own
+		return
+	}
+	// The seeded bug (etcd-io/etcd#20418): the retry goes out under the first attempt's
+	// context, now for every read waiting, those that arrived since the first attempt
+	// included. A late answer to the first attempt, confirmed by heartbeat responses of its
+	// round, then serves them all at a read index fixed before some of them were asked: a
+	// stale read.
+	n.note(env, seenCtxReused)
+	for i := range n.reads {
+		if !n.reads[i].Confirmed {
+			n.reads[i].Ctx = n.inflight
+		}
+	}
+	n.waited = 0
+	n.do(call{Kind: callReadIndex, Data: n.inflight})
 }
