@@ -1,6 +1,7 @@
 package etcdraft
 
 import (
+	"encoding/binary"
 	"fmt"
 
 	"go.etcd.io/raft/v3"
@@ -35,7 +36,7 @@ type boot struct {
 	Applied uint64
 }
 
-// call is one journal entry: a call that changed the instance.
+// call is one call that changes the instance, as the journal records it.
 type call struct {
 	Kind callKind
 	Msg  raftpb.Message // step
@@ -79,12 +80,58 @@ func must(err error) {
 }
 
 // replay rebuilds the instance a journal describes.
-func replay(id uint64, o options, b boot, journal []call) *core {
+func replay(id uint64, o options, b boot, journal []byte) *core {
 	c := newCore(id, o, b)
-	for _, x := range journal {
+	for len(journal) > 0 {
+		var x call
+		x, journal = decodeCall(journal)
 		c.do(x)
 	}
 	return c
+}
+
+// The journal is kept encoded, one call after another: its kind, the length of what
+// follows, and that (a message in etcd raft's wire format, a proposal's or a context's bytes,
+// a snapshot's indexes, configuration and data). A node's journal is copied with the node at
+// every explored step, so it is kept small.
+func appendCall(j []byte, x call) []byte {
+	var p []byte
+	switch x.Kind {
+	case callStep:
+		b, err := x.Msg.Marshal()
+		must(err)
+		p = b
+	case callPropose, callReadIndex:
+		p = x.Data
+	case callSnapshot:
+		conf, err := x.Conf.Marshal()
+		must(err)
+		p = binary.AppendUvarint(p, x.Index)
+		p = binary.AppendUvarint(p, x.Compact)
+		p = binary.AppendUvarint(p, uint64(len(conf)))
+		p = append(append(p, conf...), x.Data...)
+	}
+	j = append(j, byte(x.Kind))
+	j = binary.AppendUvarint(j, uint64(len(p)))
+	return append(j, p...)
+}
+
+func decodeCall(j []byte) (call, []byte) {
+	x := call{Kind: callKind(j[0])}
+	n, k := binary.Uvarint(j[1:])
+	p, rest := j[1+k:1+k+int(n)], j[1+k+int(n):]
+	switch x.Kind {
+	case callStep:
+		must(x.Msg.Unmarshal(p))
+	case callPropose, callReadIndex:
+		x.Data = p
+	case callSnapshot:
+		r := reader{b: p}
+		x.Index, x.Compact = r.uvarint(), r.uvarint()
+		must(x.Conf.Unmarshal(r.bytes(int(r.uvarint()))))
+		x.Data = r.b
+	}
+	return x, rest
 }
 
 // do performs one journalled call.

@@ -39,7 +39,7 @@ type Node struct {
 	termCommitted bool
 
 	sm      Store
-	dirty   bool // entries applied since the last commit of the state machine to the backend
+	dirty   int // entries applied since the last commit of the state machine to the backend
 	writes  []proposal
 	reads   []pendingRead
 	readSeq uint64
@@ -60,7 +60,7 @@ type Node struct {
 	// With a journal (exploration), everything the instance was built from and every call
 	// made to it since; see raft.
 	boot    boot
-	journal []call
+	journal []byte
 	inst    live
 }
 
@@ -88,9 +88,6 @@ const (
 	timerSweep    = "sweep"    // read retries, and expiry of requests no one waits for
 	timerBackend  = "backend"  // the state machine's batched commit to durable storage
 )
-
-// maxAge is how many sweeps a request is kept: past a client's timeout, no one waits for it.
-const maxAge = 8
 
 // New returns node id of a cluster of cfg, before Start.
 func New(cfg node.Config, id node.ID) node.Node {
@@ -130,7 +127,7 @@ func (n *Node) raft() *core {
 func (n *Node) do(x call) {
 	c := n.raft()
 	if n.opt.journal {
-		n.journal = append(n.journal, x)
+		n.journal = appendCall(n.journal, x)
 	}
 	c.do(x)
 }
@@ -168,7 +165,7 @@ func (n *Node) Start(env node.Env) {
 	}
 	n.inst.set(c)
 	st := c.rn.BasicStatus()
-	n.lead, n.role = st.Lead, st.RaftState
+	n.hard, n.lead, n.role = st.HardState, st.Lead, st.RaftState // raft's own view of what it loaded
 	n.logFirst, _ = c.st.FirstIndex()
 	n.logLast, _ = c.st.LastIndex()
 	if n.inc > 1 { // a restart: what the backend held must be what was applied there before
@@ -206,7 +203,7 @@ func (n *Node) Timer(env node.Env, name string) {
 	switch name {
 	case timerTick:
 		n.tickArmed = false
-		if n.role != raft.StateLeader || n.opt.maxTicks > 0 && n.ticks >= n.opt.maxTicks {
+		if n.role != raft.StateLeader || n.opt.maxTicks >= 0 && n.ticks >= n.opt.maxTicks {
 			break
 		}
 		n.ticks++
@@ -248,7 +245,8 @@ func (n *Node) Timer(env node.Env, name string) {
 // mayCampaign reports whether the node is a voter and, when exploration bounds the terms,
 // whether another campaign stays within them.
 func (n *Node) mayCampaign() bool {
-	return slices.Contains(n.conf.Voters, uint64(n.id)) && (n.opt.maxTerm == 0 || n.hard.Term < n.opt.maxTerm)
+	return slices.Contains(n.conf.Voters, uint64(n.id)) && (n.opt.maxTerm == 0 || n.hard.Term < n.opt.maxTerm) &&
+		(n.opt.candidates == 0 || int(n.id) <= n.opt.candidates)
 }
 
 // settle runs etcd raft's Ready loop until it has nothing more to hand out, then the calls
@@ -267,9 +265,18 @@ func (n *Node) settle(env node.Env) {
 			break
 		}
 	}
+	if n.opt.batch > 0 && n.dirty >= n.opt.batch {
+		n.commitBackend(env) // the batch limit
+	}
 	n.maybeSnapshot(env)
 	n.setTimers(env)
 	n.heard = raftpb.Message{}
+	if n.opt.journal {
+		// A node that keeps a journal is copied before every step (the explorer's world): the
+		// instance would only weigh on the state it leaves behind, which rebuilds it if ever
+		// it steps again.
+		n.inst = live{}
+	}
 }
 
 // handleReady is one turn of the Ready loop, in the order etcd raft asks for: persist the hard
@@ -278,7 +285,7 @@ func (n *Node) settle(env node.Env) {
 func (n *Node) handleReady(env node.Env, c *core) {
 	rd := c.ready()
 	if n.opt.journal {
-		n.journal = append(n.journal, call{Kind: callReady})
+		n.journal = appendCall(n.journal, call{Kind: callReady})
 	}
 	n.persist(env, c, rd)
 	n.send(env, rd.Messages)
@@ -351,7 +358,7 @@ func (n *Node) setTimers(env node.Env) {
 			env.CancelTimer(timerElection)
 			n.electionArmed = false
 		}
-		if !n.tickArmed && (n.opt.maxTicks == 0 || n.ticks < n.opt.maxTicks) {
+		if !n.tickArmed && (n.opt.maxTicks < 0 || n.ticks < n.opt.maxTicks) {
 			env.SetTimer(timerTick, tick, tick)
 			n.tickArmed = true
 		}
@@ -373,7 +380,7 @@ func (n *Node) setTimers(env node.Env) {
 			e := tick * time.Duration(n.opt.electionTicks)
 			env.SetTimer(timerElection, e, 2*e-1)
 			n.electionArmed = true
-			if n.role == raft.StateFollower && n.lead != 0 && !n.opt.lease {
+			if n.role == raft.StateFollower && n.lead != 0 && n.opt.checkQuorum && !n.opt.lease {
 				env.SetTimer(timerLease, e, e)
 				n.leaseArmed = true
 			}
@@ -384,11 +391,11 @@ func (n *Node) setTimers(env node.Env) {
 		n.leaseArmed = false
 	}
 	n.resetElection = false
-	if !n.sweepArmed && (len(n.reads) > 0 || len(n.writes) > 0) {
+	if !n.sweepArmed && (n.opt.expire > 0 && (len(n.reads) > 0 || len(n.writes) > 0) || n.inflight != nil) {
 		env.SetTimer(timerSweep, n.opt.retry, n.opt.retry)
 		n.sweepArmed = true
 	}
-	if !n.backendArmed && n.dirty {
+	if !n.backendArmed && n.dirty > 0 && n.opt.backend > 0 {
 		env.SetTimer(timerBackend, n.opt.backend, n.opt.backend)
 		n.backendArmed = true
 	}

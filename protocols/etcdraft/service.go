@@ -201,7 +201,7 @@ func (n *Node) install(env node.Env, snap raftpb.Snapshot) {
 	n.sm, n.applied, n.snapIndex = sm, snap.Metadata.Index, snap.Metadata.Index
 	n.appliedTerm = snap.Metadata.Term
 	n.conf = cloneConf(snap.Metadata.ConfState)
-	n.dirty = false
+	n.dirty = 0
 	env.Output(Applied{Index: snap.Metadata.Index, Term: snap.Metadata.Term, Digest: sm.Digest})
 	n.note(env, seenInstall)
 	n.answerFromSessions(env)
@@ -213,7 +213,7 @@ func (n *Node) applyEntry(env node.Env, e raftpb.Entry) {
 		return
 	}
 	n.applied, n.appliedTerm = e.Index, e.Term
-	n.dirty = true
+	n.dirty++
 	switch e.Type {
 	case raftpb.EntryNormal:
 		if len(e.Data) > 0 {
@@ -313,14 +313,14 @@ func (n *Node) resend() bool {
 func (n *Node) sweep(env node.Env) {
 	keptW := n.writes[:0]
 	for _, w := range n.writes {
-		if w.Age++; w.Age < maxAge {
+		if w.Age++; n.opt.expire == 0 || w.Age < n.opt.expire {
 			keptW = append(keptW, w)
 		}
 	}
 	n.writes = keptW
 	kept := n.reads[:0]
 	for _, r := range n.reads {
-		if r.Age++; r.Age < maxAge {
+		if r.Age++; n.opt.expire == 0 || r.Age < n.opt.expire {
 			kept = append(kept, r)
 		}
 	}

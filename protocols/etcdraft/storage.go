@@ -155,12 +155,12 @@ func (n *Node) storeBackend(env node.Env, index uint64, sm Store) {
 // commitBackend is the backend's batched commit: what was applied since the last one becomes
 // durable.
 func (n *Node) commitBackend(env node.Env) {
-	if !n.dirty {
+	if n.dirty == 0 {
 		return
 	}
 	n.storeBackend(env, n.applied, n.sm)
 	env.Sync()
-	n.dirty = false
+	n.dirty = 0
 }
 
 // maybeSnapshot takes a snapshot once enough entries were applied since the last one, the way
@@ -175,7 +175,7 @@ func (n *Node) maybeSnapshot(env node.Env) {
 	term, err := n.raft().st.Term(index)
 	must(err)
 	n.storeBackend(env, index, n.sm)
-	n.dirty = false
+	n.dirty = 0
 	env.Store(keySnap, raftpb.Snapshot{Data: data, Metadata: raftpb.SnapshotMetadata{Index: index, Term: term, ConfState: cloneConf(n.conf)}})
 	n.dropSegments(env, index)
 	env.Sync()
