@@ -13,7 +13,13 @@
 //   - liveness after healing (Liveness): the run's fault phase ends, the simulator heals the
 //     network and keeps a core of at least a quorum of nodes up, and the protocol's progress
 //     predicate must then hold within a bound of virtual time. A failure reads "no progress
-//     within T after healing at t0" and lists what is still pending.
+//     within T after healing at t0" and lists what is still pending. The protocol's own
+//     liveness properties (node.Liveness) are judged in the same phase, each under its name:
+//     "eventually" (it must hold at some step within the bound) and "eventually always" (once
+//     it holds it must hold at every step for its Stable window; a relapse fails the run with
+//     what became pending again, and a window the phase is too short to watch whole fails as
+//     "too late to be judged", never as a pass). Exploration judges none of them
+//     (ExplorationLiveness says so for each).
 //   - progress under faults (Watchdog): for scenarios that promise progress while faults
 //     persist, no progress for a bound of virtual time during the fault phase is a failure.
 //   - history (Linearizability): the clients' operations must be linearizable against a

@@ -21,40 +21,186 @@ const (
 // and the network stops losing, duplicating and stretching messages. From then on nothing is
 // in the protocol's way, so it must make progress: everything in the run's pending list (the
 // protocol's Progress predicate, and every client with work left) must clear within the
-// liveness bound. Liveness stops the run as soon as it does; a run that reaches the bound, or
-// runs out of things to do, with something pending fails.
-type Liveness struct{ progressed bool }
+// liveness bound.
+//
+// Beside progress, Liveness judges the protocol's own liveness properties (node.Liveness),
+// each under its name:
+//
+//   - "eventually" (Stable zero): what Pending lists must clear at some step within the bound.
+//     Once it has, the property is met for the run and no longer looked at.
+//   - "eventually always" (Stable positive): once Pending clears, it must stay clear at every
+//     step for Stable of virtual time without a break. A step at which something is pending
+//     again is a relapse, reported at once with what became pending (a failure detector that
+//     suspects a live peer again, a second leader). The window must fit in the liveness phase:
+//     the property must first hold by the bound minus Stable, so that a whole window can be
+//     watched. A property that first holds later, and whose window the end of the phase cuts
+//     short, fails with a message that says so ("too late to be judged"): a window that was
+//     never watched whole is never counted as held. The one exception is a run that simply runs
+//     out of events: with nothing left to happen the state can no longer change, so a property
+//     that holds then holds for good.
+//
+// Liveness stops the run as soon as progress is made and every liveness property is met (each
+// "eventually always" one with its whole window watched); a run that reaches the bound, or runs
+// out of things to do, with any of them unmet fails. Properties are judged in the order
+// declared, after progress.
+//
+// Exhaustive exploration (sim/explore) has no time and no healing: it checks the Progress
+// predicate as "from every reachable state a progress state stays reachable", and does not
+// judge node.Liveness properties at all (see ExplorationLiveness).
+type Liveness struct {
+	progressed bool
+	props      []propWatch // one per node.Liveness of the protocol, made at the first step
+	made       bool
+}
+
+// propWatch is what Liveness knows of one liveness property during a run.
+type propWatch struct {
+	held  bool          // Pending is empty since since
+	since time.Duration // when it last started to hold
+	met   bool          // reached ("eventually") or its window watched whole ("eventually always")
+}
 
 // NewLiveness is the monitor factory for a sim.Config with a liveness phase.
 func NewLiveness() sim.Monitor { return &Liveness{} }
 
-// Step stops the run once it has healed and nothing is pending.
+// Step judges every property after each step once the run has healed, and stops the run once
+// all of them are met. A relapse of an "eventually always" property is a violation.
 func (l *Liveness) Step(w *sim.World) *sim.Violation {
-	if healed, _ := w.Healed(); healed && w.Progressed() {
+	healed, _ := w.Healed()
+	if !healed {
+		return nil
+	}
+	l.make(w)
+	if !l.progressed && w.Progressed() {
 		l.progressed = true
+	}
+	done := l.progressed
+	for i, p := range w.Protocol().Liveness {
+		if v := l.judge(w, p, &l.props[i]); v != nil {
+			return v
+		}
+		done = done && l.props[i].met
+	}
+	if done {
 		w.Stop()
 	}
 	return nil
 }
 
-// End fails a healed run that did not make progress.
+func (l *Liveness) make(w *sim.World) {
+	if !l.made {
+		l.props = make([]propWatch, len(w.Protocol().Liveness))
+		l.made = true
+	}
+}
+
+// judge looks at property p after a step.
+func (l *Liveness) judge(w *sim.World, p node.Liveness, st *propWatch) *sim.Violation {
+	if st.met {
+		return nil
+	}
+	now := w.Now()
+	if st.held && now >= st.since+p.Stable {
+		st.met = true // the window closed before this step: the state held until then
+		return nil
+	}
+	pending := p.Pending(w)
+	switch {
+	case len(pending) == 0 && p.Stable == 0:
+		st.met = true
+	case len(pending) == 0 && !st.held:
+		st.held, st.since = true, now
+	case len(pending) > 0 && st.held:
+		v := violation(w, p.Name, fmt.Sprintf("held from %s, then broke %v into its stable window of %v; pending again: %s",
+			seconds(st.since), now-st.since, p.Stable, strings.Join(pending, "; ")))
+		v.Pending = pending
+		return v
+	}
+	return nil
+}
+
+// End fails a healed run in which progress or a liveness property was not met.
 func (l *Liveness) End(w *sim.World) *sim.Violation {
 	healed, at := w.Healed()
-	if !healed || l.progressed {
+	if !healed {
 		return nil
 	}
-	pending := w.Pending()
-	if len(pending) == 0 {
-		return nil
-	}
+	l.make(w)
 	_, bound := w.Phases()
-	msg := fmt.Sprintf("no progress within %v after healing at %s", bound, seconds(at))
-	if w.Now() < at+bound {
-		msg += fmt.Sprintf(" (nothing was left to happen after %s)", seconds(w.Now()))
+	exhausted := w.Now() < at+bound // the run ran out of events before the bound
+	if !l.progressed {
+		if pending := w.Pending(); len(pending) > 0 {
+			msg := fmt.Sprintf("no progress within %v after healing at %s", bound, seconds(at))
+			if exhausted {
+				msg += fmt.Sprintf(" (nothing was left to happen after %s)", seconds(w.Now()))
+			}
+			v := violation(w, PropProgress, msg+"; pending: "+strings.Join(pending, "; "))
+			v.Pending = pending
+			return v
+		}
 	}
-	v := violation(w, PropProgress, msg+"; pending: "+strings.Join(pending, "; "))
+	for i, p := range w.Protocol().Liveness {
+		st := &l.props[i]
+		if st.met || st.held && w.Now() >= st.since+p.Stable {
+			continue // met, or its window closed after the last step without a break
+		}
+		pending := p.Pending(w)
+		if len(pending) == 0 && (exhausted || p.Stable == 0) {
+			continue // it holds now, and with nothing left to happen it holds for good
+		}
+		if v := l.unmet(w, p, st, pending, at, bound, exhausted); v != nil {
+			return v
+		}
+	}
+	return nil
+}
+
+// unmet reports a liveness property the run ended without meeting.
+func (l *Liveness) unmet(w *sim.World, p node.Liveness, st *propWatch, pending []string, at, bound time.Duration, exhausted bool) *sim.Violation {
+	var msg string
+	switch {
+	case st.held || len(pending) == 0:
+		since := st.since
+		if !st.held {
+			since = w.Now()
+		}
+		msg = fmt.Sprintf("held from %s, too late to be judged: the liveness phase ended at %s, %v into its stable window of %v",
+			seconds(since), seconds(at+bound), at+bound-since, p.Stable)
+		if p.Stable >= bound {
+			msg += fmt.Sprintf(" (the window is longer than the whole liveness phase of %v: the scenario cannot judge this property)", bound)
+		}
+	default:
+		what := "never held"
+		if p.Stable > 0 {
+			what = fmt.Sprintf("never held (for a stable window of %v)", p.Stable)
+		}
+		msg = fmt.Sprintf("%s within %v after healing at %s", what, bound, seconds(at))
+		if exhausted {
+			msg += fmt.Sprintf(" (nothing was left to happen after %s)", seconds(w.Now()))
+		}
+		msg += "; pending: " + strings.Join(pending, "; ")
+	}
+	v := violation(w, p.Name, msg)
 	v.Pending = pending
 	return v
+}
+
+// ExplorationLiveness says, for each liveness property of p, what exhaustive exploration
+// decides of it: nothing. Untimed exploration has neither time nor a healing phase (Healed is
+// always false there, and any armed timer may fire at any point, so a failure detector's
+// timeout can always expire before the next heartbeat): an "eventually" property could at most
+// be checked as "from every state, a state where it holds stays reachable", and an "eventually
+// always" one needs the time its window is measured in. Tools that explore report these as not
+// checked rather than as passed.
+func ExplorationLiveness(p *node.Protocol) (unchecked []string) {
+	for _, l := range p.Liveness {
+		kind := "eventually"
+		if l.Stable > 0 {
+			kind = fmt.Sprintf("eventually always, for %v", l.Stable)
+		}
+		unchecked = append(unchecked, fmt.Sprintf("%s (%s): judged only in timed runs, after healing", l.Name, kind))
+	}
+	return unchecked
 }
 
 // Watchdog fails a run whose protocol stands still during the fault phase, for scenarios that

@@ -110,15 +110,9 @@ func (n *Node) quorum() int { return quorum.Majority(n.cfg.N) }
 
 // Start recovers the copy and begins a new epoch of operation IDs.
 func (n *Node) Start(env node.Env) {
-	if v, ok := env.Load(keyCopy); ok {
-		n.reg = v.(register)
-	}
-	if v, ok := env.Load(keyTS); ok {
-		n.lastTS = v.(int)
-	}
-	if v, ok := env.Load(keyEpoch); ok {
-		n.epoch = v.(int)
-	}
+	n.reg, _ = node.Load[register](env, keyCopy)
+	n.lastTS, _ = node.Load[int](env, keyTS)
+	n.epoch, _ = node.Load[int](env, keyEpoch)
 	n.epoch++
 	env.Store(keyEpoch, n.epoch)
 	env.Sync()
@@ -126,8 +120,8 @@ func (n *Node) Start(env node.Env) {
 
 // Request starts a client's read or write with its query phase.
 func (n *Node) Request(env node.Env, req node.Request) {
-	op := req.Op.(kv.Op)
-	if op.Kind != kv.Get && op.Kind != kv.Put {
+	op, ok := node.OpOf[kv.Op](req)
+	if !ok || op.Kind != kv.Get && op.Kind != kv.Put {
 		panic(fmt.Sprintf("abd serves get and put, not %v", op))
 	}
 	n.next++

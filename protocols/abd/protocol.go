@@ -70,26 +70,26 @@ func next(c node.ClientID, seq int, choose func(int) int) any {
 // their writer, so a tag stands for one write.
 func oneValuePerTag(w node.World) error {
 	seen := map[Tag]node.ID{}
-	for id := node.ID(1); int(id) <= w.Config().N; id++ {
-		st, ok := w.State(id).(*Node)
-		if !ok || st.reg.Tag == (Tag{}) {
+	values := map[Tag]int{}
+	for id, st := range node.States[*Node](w) {
+		if st.reg.Tag == (Tag{}) {
 			continue
 		}
 		if other, ok := seen[st.reg.Tag]; ok {
-			if v := w.State(other).(*Node).reg.Value; v != st.reg.Value {
+			if v := values[st.reg.Tag]; v != st.reg.Value {
 				return fmt.Errorf("n%d holds %d and n%d holds %d, both under tag %v", other, v, id, st.reg.Value, st.reg.Tag)
 			}
 			continue
 		}
-		seen[st.reg.Tag] = id
+		seen[st.reg.Tag], values[st.reg.Tag] = id, st.reg.Value
 	}
 	return nil
 }
 
 // readSawWrite: a read returned a written value, so the history says something about reads.
 func readSawWrite(w node.World) bool {
-	for _, op := range w.History() {
-		if r, ok := op.Output.(kv.Result); ok && op.Done && op.Input.(kv.Op).Kind == kv.Get && r.OK {
+	for in, out := range node.Answered[kv.Op, kv.Result](w) {
+		if in.Kind == kv.Get && out.OK {
 			return true
 		}
 	}
@@ -99,8 +99,8 @@ func readSawWrite(w node.World) bool {
 // writeBackMattered: a read's query saw copies that disagreed, so without its write-back a
 // later read could have seen the older one.
 func writeBackMattered(w node.World) bool {
-	for id := node.ID(1); int(id) <= w.Config().N; id++ {
-		if st, ok := w.State(id).(*Node); ok && st.writebacks > 0 {
+	for _, st := range node.States[*Node](w) {
+		if st.writebacks > 0 {
 			return true
 		}
 	}
@@ -110,8 +110,8 @@ func writeBackMattered(w node.World) bool {
 // progress: no node that is up has an operation in progress.
 func progress(w node.World) []string {
 	var pending []string
-	for id := node.ID(1); int(id) <= w.Config().N; id++ {
-		if st, ok := w.State(id).(*Node); ok && w.Correct(id) {
+	for id, st := range node.States[*Node](w) {
+		if w.Correct(id) {
 			if k := len(st.unfinished()); k > 0 {
 				pending = append(pending, fmt.Sprintf("n%d has %d operations in progress", id, k))
 			}

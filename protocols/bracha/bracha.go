@@ -94,17 +94,17 @@ func instanceKey(s node.ID) string { return fmt.Sprintf("inst/%d", s) }
 func (n *Node) Start(env node.Env) {
 	self := env.Self()
 	for i := range n.inst {
-		if v, ok := env.Load(instanceKey(node.ID(i + 1))); ok {
+		if rec, ok := node.Load[record](env, instanceKey(node.ID(i+1))); ok {
 			in := &n.inst[i]
-			in.record = v.(record)
+			in.record = rec
 			in.echoes.Add(self, in.Echoed)
 			for _, r := range in.Readied {
 				in.readies.Add(self, r)
 			}
 		}
 	}
-	if v, ok := env.Load(keyValue); ok {
-		n.value = v.(Value)
+	if v, ok := node.Load[Value](env, keyValue); ok {
+		n.value = v
 	} else {
 		n.value = Value(1 + env.Choose(maxValue))
 		env.Store(keyValue, n.value)

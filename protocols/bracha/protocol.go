@@ -2,6 +2,7 @@ package bracha
 
 import (
 	"fmt"
+	"iter"
 	"time"
 
 	"github.com/replica-io/replica/protocols/node"
@@ -30,7 +31,7 @@ var Protocol = &node.Protocol{
 		{Name: "integrity", Check: integrity},
 	},
 	Sometimes: []node.Sometimes{
-		{Name: "delivered", Required: true, Reached: func(w node.World) bool { return len(deliveries(w, w.Outputs())) > 0 }},
+		{Name: "delivered", Required: true, Reached: func(w node.World) bool { return len(deliveries(w, all)) > 0 }},
 		{Name: "byzantine-sender-delivered", Reached: byzantineDelivered},
 	},
 	Progress: totality,
@@ -52,25 +53,31 @@ type delivery struct {
 	Delivery
 }
 
-// deliveries lists the correct nodes' deliveries among outs.
-func deliveries(w node.World, outs []node.Output) []delivery {
+// deliveries lists the correct nodes' deliveries among outputs (all of them, or the latest
+// step's).
+func deliveries(w node.World, outputs func(node.World) iter.Seq2[node.Output, Delivery]) []delivery {
 	var ds []delivery
-	for _, o := range outs {
-		if d, ok := o.Value.(Delivery); ok && w.Correct(o.Node) {
+	for o, d := range outputs(w) {
+		if w.Correct(o.Node) {
 			ds = append(ds, delivery{o.Node, d})
 		}
 	}
 	return ds
 }
 
+var (
+	all    = node.Outputs[Delivery]
+	latest = node.NewOutputs[Delivery]
+)
+
 // agreement: no two correct nodes deliver different values for the same sender.
 func agreement(w node.World) error {
-	fresh := deliveries(w, w.NewOutputs())
+	fresh := deliveries(w, latest)
 	if len(fresh) == 0 {
 		return nil
 	}
 	for _, d := range fresh {
-		for _, e := range deliveries(w, w.Outputs()) {
+		for _, e := range deliveries(w, all) {
 			if e.Sender == d.Sender && e.Value != d.Value {
 				return fmt.Errorf("n%d delivered %d from n%d but n%d delivered %d", d.node, d.Value, d.Sender, e.node, e.Value)
 			}
@@ -81,12 +88,12 @@ func agreement(w node.World) error {
 
 // validity: what a correct node delivers from a correct sender is what that sender broadcast.
 func validity(w node.World) error {
-	for _, d := range deliveries(w, w.NewOutputs()) {
+	for _, d := range deliveries(w, latest) {
 		if !w.Correct(d.Sender) {
 			continue
 		}
-		for _, o := range w.Outputs() {
-			if b, ok := o.Value.(Broadcast); ok && o.Node == d.Sender && b.Value != d.Value {
+		for o, b := range node.Outputs[Broadcast](w) {
+			if o.Node == d.Sender && b.Value != d.Value {
 				return fmt.Errorf("n%d delivered %d from n%d, which broadcast %d", d.node, d.Value, d.Sender, b.Value)
 			}
 		}
@@ -96,12 +103,12 @@ func validity(w node.World) error {
 
 // integrity: a correct node delivers at most once per sender.
 func integrity(w node.World) error {
-	fresh := deliveries(w, w.NewOutputs())
+	fresh := deliveries(w, latest)
 	if len(fresh) == 0 {
 		return nil
 	}
 	seen := map[[2]node.ID]int{}
-	for _, d := range deliveries(w, w.Outputs()) {
+	for _, d := range deliveries(w, all) {
 		k := [2]node.ID{d.node, d.Sender}
 		if seen[k]++; seen[k] > 1 {
 			return fmt.Errorf("n%d delivered n%d's broadcast twice", d.node, d.Sender)
@@ -115,7 +122,7 @@ func integrity(w node.World) error {
 func totality(w node.World) []string {
 	n := w.Config().N
 	delivered := make([]bool, n+1) // delivered[s]: some correct node delivered s
-	for _, d := range deliveries(w, w.Outputs()) {
+	for _, d := range deliveries(w, all) {
 		delivered[d.Sender] = true
 	}
 	var pending []string
@@ -123,8 +130,8 @@ func totality(w node.World) []string {
 		if !w.Correct(s) && !delivered[s] {
 			continue
 		}
-		for id := node.ID(1); int(id) <= n; id++ {
-			if st, ok := w.State(id).(*Node); ok && w.Correct(id) && st.Delivered(s) == 0 {
+		for id, st := range node.States[*Node](w) {
+			if w.Correct(id) && st.Delivered(s) == 0 {
 				pending = append(pending, fmt.Sprintf("n%d has not delivered n%d's broadcast", id, s))
 			}
 		}
@@ -135,7 +142,7 @@ func totality(w node.World) []string {
 // byzantineDelivered: a correct node delivered a Byzantine sender's broadcast (the adversary
 // did not simply keep every faulty broadcast from completing).
 func byzantineDelivered(w node.World) bool {
-	for _, d := range deliveries(w, w.Outputs()) {
+	for _, d := range deliveries(w, all) {
 		if !w.Correct(d.Sender) {
 			return true
 		}

@@ -80,3 +80,56 @@ func OpOf[T any](req Request) (T, bool) {
 	op, ok := req.Op.(T)
 	return op, ok
 }
+
+// Answered yields every answered operation of the clients' history whose input is an I and
+// answer an O, in invocation order.
+func Answered[I, O any](w World) iter.Seq2[I, O] {
+	return func(yield func(I, O) bool) {
+		for _, op := range w.History() {
+			in, ok := op.Input.(I)
+			out, ok2 := op.Output.(O)
+			if op.Done && ok && ok2 && !yield(in, out) {
+				return
+			}
+		}
+	}
+}
+
+// ReplyReader makes a Workload.Result from a function of the protocol's own reply type R. A
+// reply of another type is declined (ok false), so that the client tries again.
+func ReplyReader[R any](read func(reply R) (result any, ok bool, leader ID)) func(any) (any, bool, ID) {
+	return func(reply any) (any, bool, ID) {
+		r, ok := reply.(R)
+		if !ok {
+			return nil, false, 0
+		}
+		return read(r)
+	}
+}
+
+// Memo returns what a property keeps under key for the run, made by init the first time it
+// is asked; ok is false where the world keeps nothing for properties (an explorer's states, a
+// test's fake world), and the property must then work from the world alone. A property that
+// judges each new output against all before it keeps its index of the past here instead of
+// rescanning every output at every step.
+func Memo[T any](w World, key string, init func() T) (v T, ok bool) {
+	m, ok := w.(interface {
+		Memo(key string, init func() any) any
+	})
+	if !ok {
+		return v, false
+	}
+	return m.Memo(key, func() any { return init() }).(T), true
+}
+
+// MutatorOf makes a Mutator that changes messages of type M only: mutate receives them typed,
+// and every other message is left alone.
+func MutatorOf[M any](name string, mutate func(m M, choose func(n int) int) (Message, bool)) Mutator {
+	return Mutator{Name: name, Mutate: func(m Message, choose func(n int) int) (Message, bool) {
+		x, ok := m.(M)
+		if !ok {
+			return nil, false
+		}
+		return mutate(x, choose)
+	}}
+}

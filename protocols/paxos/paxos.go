@@ -104,12 +104,8 @@ func (n *Node) quorum() int { return quorum.Majority(n.cfg.N) }
 // Start recovers the acceptor's promise and accepted proposal, and the proposer's round. The
 // learner forgot any decision; its timer makes it ask again.
 func (n *Node) Start(env node.Env) {
-	if v, ok := env.Load(keyAcceptor); ok {
-		n.acc = v.(acceptorState)
-	}
-	if v, ok := env.Load(keyRound); ok {
-		n.round = v.(int)
-	}
+	n.acc, _ = node.Load[acceptorState](env, keyAcceptor)
+	n.round, _ = node.Load[int](env, keyRound)
 	if n.mayPropose(env.Self()) {
 		env.SetTimer(timerRetry, retryMin, retryMax)
 	}
@@ -122,8 +118,8 @@ func (n *Node) Request(env node.Env, req node.Request) {
 		return
 	}
 	n.waiting = append(n.waiting, req)
-	if n.own == 0 {
-		n.own = req.Op.(Value)
+	if v, ok := node.OpOf[Value](req); ok && n.own == 0 {
+		n.own = v
 	}
 	if n.ballot == (Ballot{}) {
 		n.propose(env)

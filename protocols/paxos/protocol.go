@@ -76,24 +76,28 @@ var Consensus = node.Sequential[Value, Value, Value]{
 
 // agreement: no two nodes ever decide different values.
 func agreement(w node.World) error {
-	fresh := w.NewOutputs()
-	if len(fresh) == 0 {
+	first, d, ok := node.FirstOutput[Decision](w)
+	if !ok {
 		return nil
 	}
-	first := w.Outputs()[0]
-	for _, o := range fresh {
-		if o.Value != first.Value {
-			return fmt.Errorf("n%d decided %v, but n%d decided %v", o.Node, o.Value.(Decision).Value,
-				first.Node, first.Value.(Decision).Value)
+	for o, e := range node.NewOutputs[Decision](w) {
+		if e == d {
+			continue
 		}
+		if o.Node == first.Node { // one node changed its mind: say what came between
+			if between := node.Between(w, o.Node, first.Time, o.Time); between != "" {
+				return fmt.Errorf("n%d decided %v, then %s, then decided %v", o.Node, d.Value, between, e.Value)
+			}
+		}
+		return fmt.Errorf("n%d decided %v, but n%d decided %v", o.Node, e.Value, first.Node, d.Value)
 	}
 	return nil
 }
 
 // validity: a decided value is one a client proposed.
 func validity(w node.World) error {
-	for _, o := range w.NewOutputs() {
-		v := o.Value.(Decision).Value
+	for o, d := range node.NewOutputs[Decision](w) {
+		v := d.Value
 		proposed := false
 		for _, op := range w.History() {
 			if op.Input == v {
@@ -111,9 +115,8 @@ func validity(w node.World) error {
 // progress: every node that is up has learned the decision.
 func progress(w node.World) []string {
 	var pending []string
-	for id := node.ID(1); int(id) <= w.Config().N; id++ {
-		st, ok := w.State(id).(*Node)
-		if ok && w.Correct(id) && st.decided == 0 {
+	for id, st := range node.States[*Node](w) {
+		if w.Correct(id) && st.decided == 0 {
 			pending = append(pending, fmt.Sprintf("n%d has not decided", id))
 		}
 	}

@@ -178,20 +178,16 @@ func (r *Replica) persistExec(env node.Env) {
 
 // recover reloads what a restarted replica had synced, and counts its own votes again.
 func (r *Replica) recover(env node.Env) {
-	if v, ok := env.Load(keyStable); ok {
-		sr := v.(stableRecord)
+	if sr, ok := node.Load[stableRecord](env, keyStable); ok {
 		r.low, r.lowApp, r.lowKnown = sr.Stable, sr.App, sr.Known
 	}
-	if v, ok := env.Load(keyExec); ok {
-		er := v.(execRecord)
+	if er, ok := node.Load[execRecord](env, keyExec); ok {
 		r.executed, r.app = er.Executed, er.App
 	}
-	if v, ok := env.Load(keyView); ok {
-		vr := v.(viewRecord)
+	if vr, ok := node.Load[viewRecord](env, keyView); ok {
 		r.view, r.changing = vr.View, vr.Changing
 	}
-	if v, ok := env.Load(keyCheckpoint); ok { // its last checkpoint, which may not be stable yet
-		cp := v.(execRecord)
+	if cp, ok := node.Load[execRecord](env, keyCheckpoint); ok { // its last checkpoint, which may not be stable yet
 		if cp.Executed > r.low.Seq {
 			r.snapshots[cp.Executed] = cp.App
 			r.checkpoints[cp.Executed] = &quorum.Tally[Digest]{}
@@ -200,11 +196,10 @@ func (r *Replica) recover(env node.Env) {
 	}
 	r.next = r.low.Seq
 	for i := 0; i < r.window; i++ {
-		v, ok := env.Load(r.slots[i])
+		rec, ok := node.Load[record](env, r.slots[i])
 		if !ok {
 			continue
 		}
-		rec := v.(record)
 		if rec.Seq <= r.low.Seq || rec.Seq > r.low.Seq+r.window {
 			continue
 		}

@@ -142,7 +142,7 @@ type Request struct {
 // clientRequest converts what a client submitted; ok is false for anything but a
 // key-value operation of a real client.
 func clientRequest(r node.Request) (Request, bool) {
-	op, ok := r.Op.(kv.Op)
+	op, ok := node.OpOf[kv.Op](r)
 	return Request{Client: r.Client, Seq: r.Seq, Op: op}, ok && r.Client > 0
 }
 

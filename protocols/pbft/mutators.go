@@ -9,11 +9,11 @@ import "github.com/replica-io/replica/protocols/node"
 var mutators = []node.Mutator{
 	{Name: "seq", Mutate: mutateSeq},
 	{Name: "view", Mutate: mutateView},
-	{Name: "null-request", Mutate: mutateNullRequest},
+	node.MutatorOf("null-request", mutateNullRequest),
 	{Name: "digest", Mutate: mutateDigest},
-	{Name: "checkpoint", Mutate: mutateCheckpoint},
-	{Name: "forget-prepared", Mutate: mutateForgetPrepared},
-	{Name: "reply", Mutate: mutateReply},
+	node.MutatorOf("checkpoint", mutateCheckpoint),
+	node.MutatorOf("forget-prepared", mutateForgetPrepared),
+	node.MutatorOf("reply", mutateReply),
 }
 
 // nudge moves x by one, up or down.
@@ -61,9 +61,8 @@ func mutateView(m node.Message, choose func(int) int) (node.Message, bool) {
 
 // mutateNullRequest turns a pre-prepare into one of the null request at the same number: a
 // message valid on its own, which makes an equivocating primary's second version.
-func mutateNullRequest(m node.Message, choose func(int) int) (node.Message, bool) {
-	pp, ok := m.(PrePrepare)
-	if !ok || pp.Req.Client == 0 {
+func mutateNullRequest(pp PrePrepare, choose func(int) int) (node.Message, bool) {
+	if pp.Req.Client == 0 {
 		return nil, false
 	}
 	pp.Req = Request{}
@@ -90,20 +89,15 @@ func mutateDigest(m node.Message, choose func(int) int) (node.Message, bool) {
 	return nil, false
 }
 
-func mutateCheckpoint(m node.Message, choose func(int) int) (node.Message, bool) {
-	cp, ok := m.(Checkpoint)
-	if !ok {
-		return nil, false
-	}
+func mutateCheckpoint(cp Checkpoint, choose func(int) int) (node.Message, bool) {
 	cp.State++
 	return cp, true
 }
 
 // mutateForgetPrepared leaves the certificates out of a VIEW-CHANGE: lying by omission,
 // which no signature can prevent, and which a quorum of 2f+1 VIEW-CHANGEs must outvote.
-func mutateForgetPrepared(m node.Message, choose func(int) int) (node.Message, bool) {
-	vc, ok := m.(ViewChange)
-	if !ok || len(vc.Prepared) == 0 {
+func mutateForgetPrepared(vc ViewChange, choose func(int) int) (node.Message, bool) {
+	if len(vc.Prepared) == 0 {
 		return nil, false
 	}
 	vc.Prepared = nil
@@ -111,11 +105,7 @@ func mutateForgetPrepared(m node.Message, choose func(int) int) (node.Message, b
 }
 
 // mutateReply changes the result a client gets: f+1 matching replies must outvote it.
-func mutateReply(m node.Message, choose func(int) int) (node.Message, bool) {
-	r, ok := m.(Reply)
-	if !ok {
-		return nil, false
-	}
+func mutateReply(r Reply, choose func(int) int) (node.Message, bool) {
 	r.Result.Value = nudge(r.Result.Value, choose)
 	return r, true
 }

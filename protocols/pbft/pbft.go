@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/replica-io/replica/protocols/kv"
 	"github.com/replica-io/replica/protocols/node"
 	"github.com/replica-io/replica/protocols/quorum"
 )
@@ -442,13 +441,7 @@ func (r *Replica) progress(env node.Env) {
 }
 
 // Result reads a reply for clients.
-func Result(reply any) (any, bool, node.ID) {
-	rep, ok := reply.(Reply)
-	if !ok {
-		return kv.Result{}, false, 0
-	}
-	return rep.Result, true, 0
-}
+var Result = node.ReplyReader(func(rep Reply) (any, bool, node.ID) { return rep.Result, true, 0 })
 
 // pendingRequests lists the requests waiting to execute, by client and number.
 func (r *Replica) pendingRequests() []Request {

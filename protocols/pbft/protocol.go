@@ -2,6 +2,7 @@ package pbft
 
 import (
 	"fmt"
+	"iter"
 	"time"
 
 	"github.com/replica-io/replica/protocols/kv"
@@ -36,7 +37,7 @@ var Protocol = &node.Protocol{
 		{Name: "log-window", Check: logWindow},
 	},
 	Sometimes: []node.Sometimes{
-		{Name: "executed", Required: true, Reached: func(w node.World) bool { return len(executions(w, w.Outputs())) > 0 }},
+		{Name: "executed", Required: true, Reached: func(w node.World) bool { return len(executions(w, all)) > 0 }},
 		{Name: "view-changed", Reached: func(w node.World) bool { return anyReplica(w, func(r *Replica) bool { return r.view > 0 }) }},
 		{Name: "checkpoint-stable", Reached: func(w node.World) bool { return anyReplica(w, func(r *Replica) bool { return r.low.Seq > 0 }) }},
 		{Name: "state-transfer", Reached: func(w node.World) bool { return anyReplica(w, func(r *Replica) bool { return r.transfers > 0 }) }},
@@ -90,24 +91,31 @@ type execution struct {
 	Executed
 }
 
-func executions(w node.World, outs []node.Output) []execution {
+// executions lists the correct replicas' executions among outputs (all of them, or the
+// latest step's).
+func executions(w node.World, outputs func(node.World) iter.Seq2[node.Output, Executed]) []execution {
 	var es []execution
-	for _, o := range outs {
-		if e, ok := o.Value.(Executed); ok && w.Correct(o.Node) {
+	for o, e := range outputs(w) {
+		if w.Correct(o.Node) {
 			es = append(es, execution{o.Node, e})
 		}
 	}
 	return es
 }
 
+var (
+	all    = node.Outputs[Executed]
+	latest = node.NewOutputs[Executed]
+)
+
 // agreement: no two correct replicas execute different requests at the same sequence number.
 func agreement(w node.World) error {
-	fresh := executions(w, w.NewOutputs())
+	fresh := executions(w, latest)
 	if len(fresh) == 0 {
 		return nil
 	}
 	for _, e := range fresh {
-		for _, o := range executions(w, w.Outputs()) {
+		for _, o := range executions(w, all) {
 			if o.Seq == e.Seq && o.Digest != e.Digest {
 				return fmt.Errorf("n%d executed %s at #%d but n%d executed %s", e.node, reqString(e.Req), e.Seq,
 					o.node, reqString(o.Req))
@@ -119,7 +127,7 @@ func agreement(w node.World) error {
 
 // validity: a correct replica executes only null requests and requests clients sent.
 func validity(w node.World) error {
-	for _, e := range executions(w, w.NewOutputs()) {
+	for _, e := range executions(w, latest) {
 		if e.Req.Client == 0 {
 			continue
 		}
@@ -165,8 +173,8 @@ func progress(w node.World) []string {
 
 // forEachReplica calls f for every correct replica that is up.
 func forEachReplica(w node.World, f func(node.ID, *Replica)) {
-	for id := node.ID(1); int(id) <= w.Config().N; id++ {
-		if r, ok := w.State(id).(*Replica); ok && w.Correct(id) {
+	for id, r := range node.States[*Replica](w) {
+		if w.Correct(id) {
 			f(id, r)
 		}
 	}

@@ -2,6 +2,7 @@ package raft
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/replica-io/replica/protocols/node"
 )
@@ -11,11 +12,7 @@ import (
 // electionSafety: at most one leader is elected in a term. It reads the Elected outputs, so
 // that two leaders of one term are caught even when they never coexist.
 func electionSafety(w node.World) error {
-	return pastOutputs(w, "raft/election-safety", func(past *history, o node.Output) error {
-		e, ok := o.Value.(Elected)
-		if !ok {
-			return nil
-		}
+	return pastOutputs(w, "raft/election-safety", func(past *history, o node.Output, e Elected) error {
 		if first, ok := past.leaders[e.Term]; ok && first != o.Node {
 			return fmt.Errorf("n%d and n%d were both elected leader of term %d", first, o.Node, e.Term)
 		}
@@ -27,18 +24,19 @@ func electionSafety(w node.World) error {
 // stateMachineSafety: no two applications of one log index differ, whichever nodes made them
 // and whenever (a node that crashed and recovered applies its log again).
 func stateMachineSafety(w node.World) error {
-	return pastOutputs(w, "raft/state-machine-safety", func(past *history, o node.Output) error {
-		a, ok := o.Value.(Applied)
-		if !ok {
-			return nil
-		}
+	return pastOutputs(w, "raft/state-machine-safety", func(past *history, o node.Output, a Applied) error {
 		for len(past.applied) <= a.Index {
 			past.applied = append(past.applied, appliedBy{})
 		}
 		if b := past.applied[a.Index]; b.node != 0 && b.Applied != a {
+			if b.node == o.Node { // one node applied two entries at one index: say what came between
+				if between := node.Between(w, o.Node, b.at, o.Time); between != "" {
+					return fmt.Errorf("n%d %s, then %s, then %s", o.Node, b.Applied, between, a)
+				}
+			}
 			return fmt.Errorf("n%d %s, but n%d had %s", o.Node, a, b.node, b.Applied)
 		}
-		past.applied[a.Index] = appliedBy{a, o.Node}
+		past.applied[a.Index] = appliedBy{a, o.Node, o.Time}
 		return nil
 	})
 }
@@ -54,32 +52,33 @@ type history struct {
 type appliedBy struct {
 	Applied
 	node node.ID
+	at   time.Duration
 }
 
 // memo is how a world offers per-run memory to properties (the simulator's does).
-type memo interface {
-	Memo(key string, init func() any) any
-}
-
 // pastOutputs runs check on every output not looked at yet, with what the property remembers
 // of the earlier ones. Where the world keeps no memory for properties, it rebuilds it from all
 // the outputs, and checks only the latest step's.
-func pastOutputs(w node.World, key string, check func(past *history, o node.Output) error) error {
+func pastOutputs[T any](w node.World, key string, check func(past *history, o node.Output, v T) error) error {
 	all := w.Outputs()
-	past := &history{}
-	if m, ok := w.(memo); ok {
-		past = m.Memo(key, func() any { return &history{} }).(*history)
-	} else {
-		past.seen = len(all) - len(w.NewOutputs())
+	past, ok := node.Memo(w, key, func() *history { return &history{} })
+	if !ok {
+		past = &history{seen: len(all) - len(w.NewOutputs())}
+	}
+	visit := func(o node.Output) error {
+		if v, ok := o.Value.(T); ok {
+			return check(past, o, v)
+		}
+		return nil
 	}
 	if past.leaders == nil {
 		past.leaders = map[int]node.ID{}
 		for _, o := range all[:past.seen] {
-			_ = check(past, o) // earlier steps were checked when they happened
+			_ = visit(o) // earlier steps were checked when they happened
 		}
 	}
 	for ; past.seen < len(all); past.seen++ {
-		if err := check(past, all[past.seen]); err != nil {
+		if err := visit(all[past.seen]); err != nil {
 			past.seen++
 			return err
 		}
@@ -97,10 +96,7 @@ func logMatching(w node.World) error {
 	// Where the world remembers the logs it last compared, only pairs with a log that changed
 	// since need comparing again: a step changes one node's log at most.
 	var changed [64]bool
-	seen := (*[64]logVersion)(nil)
-	if m, ok := w.(memo); ok {
-		seen = m.Memo("raft/log-matching", func() any { return new([64]logVersion) }).(*[64]logVersion)
-	}
+	seen, _ := node.Memo(w, "raft/log-matching", func() *[64]logVersion { return new([64]logVersion) })
 	for _, n := range up {
 		v := versionOf(n)
 		changed[n.id-1] = seen == nil || seen[n.id-1] != v
@@ -248,7 +244,7 @@ func electable(w node.World, nodes []*Node) error {
 func upNodes(w node.World, buf *[64]*Node) []*Node {
 	out := buf[:0]
 	for id, n := node.ID(1), w.Config().N; int(id) <= n; id++ {
-		if n, ok := w.State(id).(*Node); ok {
+		if n, ok := node.StateOf[*Node](w, id); ok {
 			out = append(out, n)
 		}
 	}
@@ -338,26 +334,27 @@ func (n *Node) note(env node.Env, c coverage) {
 var sometimes = func() []node.Sometimes {
 	s := []node.Sometimes{
 		{Name: "leader-elected", Required: true, Reached: func(w node.World) bool {
-			return anyOutput(w, func(v any) bool { _, ok := v.(Elected); return ok })
+			return anyNew(w, func(Elected) bool { return true })
 		}},
 		{Name: "command-applied", Required: true, Reached: func(w node.World) bool {
-			return anyOutput(w, func(v any) bool { a, ok := v.(Applied); return ok && a.Type == Command })
+			return anyNew(w, func(a Applied) bool { return a.Type == Command })
 		}},
 		{Name: "configuration-changed", Reached: func(w node.World) bool {
-			return anyOutput(w, func(v any) bool { a, ok := v.(Applied); return ok && a.Type == Config })
+			return anyNew(w, func(a Applied) bool { return a.Type == Config })
 		}},
 	}
 	for _, name := range coverageNames {
 		s = append(s, node.Sometimes{Name: name, Reached: func(w node.World) bool {
-			return anyOutput(w, func(v any) bool { n, ok := v.(Noted); return ok && n.What == name })
+			return anyNew(w, func(n Noted) bool { return n.What == name })
 		}})
 	}
 	return s
 }()
 
-func anyOutput(w node.World, f func(v any) bool) bool {
-	for _, o := range w.NewOutputs() {
-		if f(o.Value) {
+// anyNew reports whether the latest step output a T for which f holds.
+func anyNew[T any](w node.World, f func(T) bool) bool {
+	for _, v := range node.NewOutputs[T](w) {
+		if f(v) {
 			return true
 		}
 	}

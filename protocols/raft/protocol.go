@@ -101,11 +101,8 @@ var Protocol = &node.Protocol{
 		Ops:     1 << 30, // closed-loop clients that keep going for the whole run
 		Timeout: 500 * time.Millisecond,
 		Next:    nextOp,
-		Result: func(reply any) (any, bool, node.ID) {
-			r := reply.(Reply)
-			return r.Result, r.OK, r.Leader
-		},
-		Spec: kv.Store,
+		Result:  node.ReplyReader(func(r Reply) (any, bool, node.ID) { return r.Result, r.OK, r.Leader }),
+		Spec:    kv.Store,
 	},
 	Timing:  node.Timing{Delay: 10 * time.Millisecond, Settle: time.Second},
 	MaxSize: MaxSize,

@@ -210,13 +210,12 @@ func New(cfg node.Config, id node.ID) node.Node {
 // snapshot, the leader) is relearned.
 func (n *Node) Start(env node.Env) {
 	n.id = env.Self()
-	if v, ok := env.Load(keyState); ok {
-		hs := v.(hardState)
+	if hs, ok := node.Load[hardState](env, keyState); ok {
 		n.term, n.votedFor = hs.Term, hs.Vote
 	}
 	n.snap = Snapshot{Members: AllMembers(min(n.opt.voters, n.cfg.N))}
-	if v, ok := env.Load(keySnapshot); ok {
-		n.snap = v.(Snapshot)
+	if s, ok := node.Load[Snapshot](env, keySnapshot); ok {
+		n.snap = s
 	}
 	n.log = loadLog(env, n.snap)
 	n.sm = n.snap.restore()

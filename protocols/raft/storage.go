@@ -72,16 +72,14 @@ func dropSegments(env node.Env, from, base int) {
 // loadLog reads back the log that saveLog wrote.
 func loadLog(env node.Env, snap Snapshot) Log {
 	l := Log{Base: snap.Index, BaseTerm: snap.Term}
-	v, ok := env.Load(keyLog)
+	b, ok := node.Load[logBounds](env, keyLog)
 	if !ok {
 		return l
 	}
-	b := v.(logBounds)
 	l = Log{Base: b.Base, BaseTerm: b.BaseTerm}
 	for l.Last() < b.Last {
 		k := l.Last() / segmentSize // the segment of index Last+1
-		v, _ := env.Load(segmentKey(k))
-		s, _ := v.(segment)
+		s, _ := node.Load[segment](env, segmentKey(k))
 		for j, e := range s.Entries {
 			if i := s.First + j; i == l.Last()+1 && i <= b.Last {
 				l.Append(e)

@@ -103,7 +103,7 @@ func (r Reply) String() string {
 // Request is a client's operation. Only the leader serves it; the others point to the leader.
 // A request whose session shows it applied already is answered from the session.
 func (n *Node) Request(env node.Env, req node.Request) {
-	op, ok := req.Op.(kv.Op)
+	op, ok := node.OpOf[kv.Op](req)
 	if !ok {
 		return
 	}
@@ -209,9 +209,9 @@ func (n *Node) confirmRounds(env node.Env) {
 func (n *Node) serveReads(env node.Env) {
 	kept := n.reads[:0]
 	for _, r := range n.reads {
-		if r.Round <= n.confirmed && r.Index <= n.applied {
+		if op, _ := node.OpOf[kv.Op](r.Req); r.Round <= n.confirmed && r.Index <= n.applied {
 			n.note(env, seenReadIndex)
-			env.Reply(r.Req, Reply{OK: true, Leader: n.id, Result: n.sm.read(r.Req.Op.(kv.Op))})
+			env.Reply(r.Req, Reply{OK: true, Leader: n.id, Result: n.sm.read(op)})
 			continue
 		}
 		kept = append(kept, r)
