@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"github.com/replica-io/replica/protocols/etcdraft"
 	"github.com/replica-io/replica/protocols/node"
 	"github.com/replica-io/replica/sim"
 )
@@ -25,6 +26,7 @@ var etcdraftScenarios = []*Scenario{
 			d.TailProb = 0.02
 			return sim.Profile{Delay: d, Drop: 0.05, FaultEvery: t.Settle / 2, Down: t.Settle, Pause: 1, MaxDown: -1}
 		},
+		Checks: Checks{Sometimes: []node.Sometimes{etcdraft.Coverage("read-retried")}},
 		Faults: 6, Liveness: 10},
 	{Name: "etcd-leader-churn", For: etcdraftOnly,
 		Summary: "crashes right after steps, the leader's among them, with quick restarts: one new leader after another (etcd-io/etcd#21375)",
@@ -43,6 +45,7 @@ var etcdraftScenarios = []*Scenario{
 			d := delays(t)
 			return sim.Profile{Delay: d, FaultEvery: t.Settle / 2, Down: t.Settle, Isolate: 1, MaxDown: -1, Skew: 0.5}
 		},
+		Checks: Checks{Sometimes: []node.Sometimes{etcdraft.Coverage("lease-kept-leader"), etcdraft.Coverage("snapshot-installed")}},
 		Faults: 8, Liveness: 10},
 	{Name: "etcd-crash-backend", For: etcdraftOnly,
 		Summary: "crashes right after steps, between a WAL sync and the backend's batch commit (etcd-io/etcd#13766)",
@@ -50,5 +53,7 @@ var etcdraftScenarios = []*Scenario{
 			d := delays(t)
 			return sim.Profile{Delay: d, FaultEvery: t.Settle / 4, Down: t.Settle / 10, Crash: 1, StepCrash: 0.01, MaxDown: -1}
 		},
-		Faults: 4, Liveness: 10},
+		Checks:    Checks{Sometimes: []node.Sometimes{etcdraft.Coverage("backend-recovered")}},
+		Unreached: map[string]string{"check-quorum-step-down": "crashes only: a leader loses its majority only by crashing"},
+		Faults:    4, Liveness: 10},
 }

@@ -57,7 +57,7 @@ const (
 	callReadIndex
 	callReady // a whole Ready cycle: see ready and advance
 	callSnapshot
-	callForgetLeader
+	callLeaseTicks
 )
 
 // newCore builds an etcd raft instance over storage holding b.
@@ -103,6 +103,8 @@ func appendCall(j []byte, x call) []byte {
 		p = b
 	case callPropose, callReadIndex:
 		p = x.Data
+	case callLeaseTicks:
+		p = binary.AppendUvarint(p, x.Index)
 	case callSnapshot:
 		conf, err := x.Conf.Marshal()
 		must(err)
@@ -125,6 +127,8 @@ func decodeCall(j []byte) (call, []byte) {
 		must(x.Msg.Unmarshal(p))
 	case callPropose, callReadIndex:
 		x.Data = p
+	case callLeaseTicks:
+		x.Index, _ = binary.Uvarint(p)
 	case callSnapshot:
 		r := reader{b: p}
 		x.Index, x.Compact = r.uvarint(), r.uvarint()
@@ -151,8 +155,10 @@ func (c *core) do(x call) {
 		c.advance(c.ready())
 	case callSnapshot:
 		c.snapshot(x.Index, x.Compact, x.Conf, x.Data)
-	case callForgetLeader:
-		_ = c.rn.ForgetLeader()
+	case callLeaseTicks:
+		for range x.Index {
+			c.rn.TickQuiesced()
+		}
 	}
 }
 

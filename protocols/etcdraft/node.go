@@ -51,7 +51,7 @@ type Node struct {
 
 	// The timers that are armed, and what the last step asks of the election timer.
 	tickArmed, electionArmed, leaseArmed, sweepArmed, backendArmed bool
-	resetElection, forgot                                          bool
+	resetElection                                                  bool
 	heard                                                          raftpb.Message // the message this step received
 	ticks                                                          int            // ticks of the leader's clock this term
 
@@ -208,8 +208,12 @@ func (n *Node) Timer(env node.Env, name string) {
 		}
 		n.ticks++
 		n.do(call{Kind: callTick})
-		if n.raft().rn.BasicStatus().RaftState != raft.StateLeader {
+		switch {
+		case n.raft().rn.BasicStatus().RaftState != raft.StateLeader:
 			n.note(env, seenCheckQuorum) // the tick's CheckQuorum found no quorum
+		case n.opt.checkQuorum && n.ticks%n.opt.electionTicks == 0:
+			// etcd raft checks every ElectionTick ticks of a leader's clock; this one passed.
+			env.Output(QuorumChecked{Term: n.hard.Term})
 		}
 	case timerElection:
 		n.electionArmed = false
@@ -225,12 +229,12 @@ func (n *Node) Timer(env node.Env, name string) {
 	case timerLease:
 		n.leaseArmed = false
 		if n.role == raft.StateFollower && n.lead != 0 {
-			// An election timeout without word from the leader: etcd raft's follower would
-			// now grant votes again (its lease, electionElapsed < ElectionTick, is over) though
-			// it campaigns itself only once its randomized timeout has passed too. ForgetLeader
-			// gives the same without a tick.
-			n.forgot = true
-			n.do(call{Kind: callForgetLeader})
+			// An election timeout without word from the leader: etcd raft's follower, whose
+			// clock would have ticked that long, now grants votes again (its lease,
+			// electionElapsed < ElectionTick, is over), though it campaigns only once its own
+			// randomized timeout has passed. TickQuiesced advances that clock without letting
+			// it campaign, which the driver's election timer does instead.
+			n.do(call{Kind: callLeaseTicks, Index: uint64(n.opt.electionTicks)})
 		}
 	case timerSweep:
 		n.sweepArmed = false
@@ -380,7 +384,7 @@ func (n *Node) setTimers(env node.Env) {
 			e := tick * time.Duration(n.opt.electionTicks)
 			env.SetTimer(timerElection, e, 2*e-1)
 			n.electionArmed = true
-			if n.role == raft.StateFollower && n.lead != 0 && n.opt.checkQuorum && !n.opt.lease {
+			if n.role == raft.StateFollower && n.lead != 0 && n.opt.checkQuorum {
 				env.SetTimer(timerLease, e, e)
 				n.leaseArmed = true
 			}

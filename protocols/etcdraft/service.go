@@ -183,10 +183,9 @@ func (n *Node) softState(env node.Env, s raft.SoftState) {
 	if s.Lead != n.lead && n.inflight != nil {
 		n.resendIndex = true
 	}
-	if (s.Lead != n.lead || s.RaftState != n.role) && !n.forgot {
-		n.resetElection = true // not for a leader forgotten at the end of its lease
+	if s.Lead != n.lead || s.RaftState != n.role {
+		n.resetElection = true
 	}
-	n.forgot = false
 	n.lead, n.role = s.Lead, s.RaftState
 	if n.role == raft.StateLeader && !wasLeader {
 		n.ticks, n.termStart, n.termCommitted = 0, 0, false
@@ -343,7 +342,6 @@ func (n *Node) sweep(env node.Env) {
 	// included. A late answer to the first attempt, confirmed by heartbeat responses of its
 	// round, then serves them all at a read index fixed before some of them were asked: a
 	// stale read.
-	n.note(env, seenCtxReused)
 	for i := range n.reads {
 		if !n.reads[i].Confirmed {
 			n.reads[i].Ctx = n.inflight
