@@ -17,9 +17,16 @@ import (
 // completes a quorum for it: the new read is released and served x=1, though x=2 was
 // committed and answered before it was asked. With a fresh context per attempt (the fix,
 // etcd-io/etcd#21399), n3's response names no pending request, and the read is not served.
+//
+// With a journal (as exploration keeps one), every node rebuilds its etcd raft instance from
+// the journal at every step and checks it is where it was left: the same story must unfold.
 func TestReadCtxReuseAtDeposedLeader(t *testing.T) {
-	for _, bug := range []string{"", BugReadCtxReuse} {
-		c := newCluster(t, 3, bug, nil)
+	for _, tc := range []struct {
+		bug    string
+		params map[string]int
+	}{{"", nil}, {BugReadCtxReuse, nil}, {"", map[string]int{"journal": 1}}, {BugReadCtxReuse, map[string]int{"journal": 1}}} {
+		bug := tc.bug
+		c := newCluster(t, 3, bug, tc.params)
 		c.fire(1, timerElection)
 		c.settle(1, 2, 3)
 		if c.leader() != 1 {
