@@ -85,7 +85,7 @@ func at(s []string, i int) string {
 // campaigns of the command line run thousands).
 func TestCorrectConfigurationHolds(t *testing.T) {
 	for _, sc := range []string{"swarm", "default", "crash-restart", "lossy-crash", "partial-connectivity",
-		"etcd-paused-leader", "etcd-leader-churn", "etcd-lease-skew", "etcd-crash-backend"} {
+		"etcd-paused-leader", "etcd-leader-churn", "etcd-leader-isolation", "etcd-crash-backend"} {
 		t.Run(sc, func(t *testing.T) {
 			t.Parallel()
 			simtest.Run(t, spec(t, "", sc), simtest.Seeds(3))
@@ -102,10 +102,10 @@ func TestSeededBugsAreFound(t *testing.T) {
 		seed     uint64
 		property string
 	}{
-		etcdraft.BugReadCtxReuse:     {10, checker.PropLinearizable},
+		etcdraft.BugReadCtxReuse:     {93, checker.PropLinearizable},
 		etcdraft.BugReadLeaderChange: {139, checker.PropLinearizable},
 		etcdraft.BugPlain:            {3, checker.PropWatchdog},
-		etcdraft.BugLeaseRead:        {80, checker.PropLinearizable},
+		etcdraft.BugLeaseRead:        {333, checker.PropLinearizable},
 		etcdraft.BugIndexNotAtomic:   {0, "state-machine-safety"},
 	}
 	for _, b := range etcdraft.Protocol.Bugs {

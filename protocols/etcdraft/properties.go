@@ -68,9 +68,12 @@ func stateMachineSafety(w node.World) error {
 		if !ok {
 			return nil
 		}
-		first, seen := p.applied[a.Index]
+		for uint64(len(p.applied)) <= a.Index {
+			p.applied = append(p.applied, appliedBy{})
+		}
+		first := p.applied[a.Index]
 		switch {
-		case !seen:
+		case first.node == 0:
 			p.applied[a.Index] = appliedBy{a, o.Node}
 		case first.Term != a.Term:
 			return fmt.Errorf("n%d applied an entry of term %d at index %d, where n%d applied one of term %d",
@@ -91,7 +94,7 @@ func stateMachineSafety(w node.World) error {
 type past struct {
 	seen    int // outputs looked at so far
 	leaders map[uint64]node.ID
-	applied map[uint64]appliedBy
+	applied []appliedBy // by log index
 }
 
 type appliedBy struct {
@@ -116,7 +119,7 @@ func pastOutputs(w node.World, key string, check func(p *past, o node.Output) er
 		p.seen = len(all) - len(w.NewOutputs())
 	}
 	if p.leaders == nil {
-		p.leaders, p.applied = map[uint64]node.ID{}, map[uint64]appliedBy{}
+		p.leaders = map[uint64]node.ID{}
 		for _, o := range all[:p.seen] {
 			_ = check(p, o) // earlier steps were checked when they happened
 		}
@@ -269,6 +272,9 @@ var sometimes = func() []node.Sometimes {
 // and those of the protocol's own sometimes-properties).
 func Coverage(what string) node.Sometimes {
 	return node.Sometimes{Name: what, Reached: func(w node.World) bool {
+		if len(w.NewOutputs()) == 0 {
+			return false
+		}
 		for _, o := range node.NewOutputs[Noted](w) {
 			if o.What == what {
 				return true
