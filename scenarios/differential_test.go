@@ -54,6 +54,13 @@ var differentialCases = map[string]diffCase{
 	"raft/membership-no-fix":  {unreachable: raftUnbounded},
 	"raft/no-compaction":      {unreachable: raftUnbounded + "; and the bug is a log that outgrows its bound over an hour of load"},
 	"raft/plain":              {unreachable: raftUnbounded + "; and the bug is a liveness failure under partial connectivity"},
+	"etcdraft/read-ctx-reuse": {unreachable: "the bug needs a paused, deposed leader and a retried read after a timeout: " +
+		"more elections and ticks than etcdraft's exploration bounds (one election, no leader ticks) allow"},
+	"etcdraft/read-leader-change": {unreachable: "the bug needs a second leader, and etcdraft's exploration bounds allow one election"},
+	"etcdraft/plain":              {unreachable: "a liveness failure under partial connectivity, judged over virtual time after healing"},
+	"etcdraft/lease-read": {unreachable: "lease reads trust elapsed ticks against an election timeout: time, which the untimed " +
+		"world abstracts away, and a second election"},
+	"etcdraft/index-not-atomic": {seeds: 100},
 }
 
 // correctStates bounds the exploration of a correct protocol in a bug's bounds (long mode).
