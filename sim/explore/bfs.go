@@ -39,6 +39,7 @@ func (e *engine[S]) bfs(r *Result) error {
 	ws[0].transitions = 0
 	ws[0].flush(0)
 	cur := e.gather(ws)
+	var expanded int64 // states whose successors were generated, for the branching factor
 	if err := e.levelDone(ws, 0, r); err != nil {
 		return err
 	}
@@ -51,18 +52,24 @@ func (e *engine[S]) bfs(r *Result) error {
 			r.Stopped = "max-depth"
 		case e.opts.MaxStates > 0 && r.Unique >= e.opts.MaxStates:
 			r.Stopped = "max-states"
+		case e.outOfMemory(e.set, blockLen*e.opts.Workers):
+			r.Stopped = "max-memory"
 		}
 		if r.Stopped != "" {
 			break
 		}
 		e.depth.Store(int64(depth))
 		var whole bool
+		expanded += int64(blocksLen(cur))
 		cur, whole = e.expand(cur, ws, depth+1)
 		if err := e.levelDone(ws, depth+1, r); err != nil {
 			return err
 		}
 		if !whole {
 			r.Stopped = e.stopReason()
+		}
+		if expanded > 0 {
+			e.branch.Store(max(1, (r.Transitions+expanded-1)/expanded))
 		}
 	}
 	r.Unique = e.set.len()
@@ -105,6 +112,9 @@ func (e *engine[S]) expand(cur [][]S, ws []*worker[S], depth int) ([][]S, bool) 
 	var taken atomic.Int64
 	run := func(w *worker[S]) {
 		for !e.stopped.Load() {
+			if e.outOfMemory(e.set, blockLen*len(ws)) {
+				break // before taking a block, so that the level is not reported whole
+			}
 			i := int(taken.Add(1)) - 1
 			if i >= len(cur) {
 				break
@@ -133,6 +143,15 @@ func (e *engine[S]) expand(cur [][]S, ws []*worker[S], depth int) ([][]S, bool) 
 	}
 	// A worker that ran out of blocks took one past the end; one that stopped did not.
 	return e.gather(ws), taken.Load() >= int64(len(cur))
+}
+
+// blocksLen returns the number of states in blocks.
+func blocksLen[S any](blocks [][]S) int {
+	n := 0
+	for _, b := range blocks {
+		n += len(b)
+	}
+	return n
 }
 
 // gather collects the workers' blocks of the next level.

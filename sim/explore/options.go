@@ -50,6 +50,15 @@ type Options struct {
 	// scheduling.
 	Timeout time.Duration
 
+	// MaxMemory, when positive, stops the search before the process holds more than this
+	// many bytes of resident memory, counting the visited set's next doubling before it
+	// happens. The search is then incomplete, stopped by "max-memory", and reports what it
+	// covered up to that point; like Timeout, where exactly it stops depends on the machine
+	// (the garbage collector's timing) and, with several workers, on scheduling. The checks
+	// run between blocks of states, so a budget below what one block takes is overshot by
+	// that much.
+	MaxMemory int64
+
 	// Workers is the number of goroutines that expand a breadth-first level; 0 means
 	// GOMAXPROCS. Results do not depend on it.
 	Workers int
@@ -111,7 +120,8 @@ type Result struct {
 	StoreBytes int64
 
 	// Complete reports that every reachable state was explored. Otherwise Stopped says
-	// why not: "violation", "max-depth", "max-states", "timeout" or "canceled".
+	// why not: "violation", "max-depth", "max-states", "max-memory", "timeout" or
+	// "canceled".
 	Complete bool
 	Stopped  string
 
