@@ -30,7 +30,7 @@ func Run[S any](ctx context.Context, m Model[S], opts Options) (*Result, error) 
 	defer stop()
 	defer e.set.free()
 
-	r := &Result{}
+	r := &Result{Reduction: e.reduction}
 	switch opts.Strategy {
 	case BreadthFirst:
 		err = e.bfs(r)
@@ -67,11 +67,16 @@ type engine[S any] struct {
 	nSome int
 	opts  Options
 
-	set     *fpSet
-	mem     memoryBudget
-	ctx     context.Context
-	stopped atomic.Bool // set when ctx is done: on timeout or cancellation
-	start   time.Time
+	set *fpSet
+	mem memoryBudget
+	// With partial-order reduction: the model's sleep-set view and the table of sleep
+	// sets; both nil without. reduction says which, for the result.
+	sleepy    SleepModel[S]
+	tab       *sleepTable[S]
+	reduction string
+	ctx       context.Context
+	stopped   atomic.Bool // set when ctx is done: on timeout or cancellation
+	start     time.Time
 
 	// witnessDepth[i] is the depth at which sometimes-property i first held, or -1.
 	witnessDepth []int
@@ -133,6 +138,28 @@ func newEngine[S any](m Model[S], opts Options) (*engine[S], error) {
 	if opts.CheckProgress {
 		if _, ok := m.(ProgressModel[S]); !ok {
 			return nil, errors.New("explore: progress check asked for, but the model has no Progress method")
+		}
+	}
+	if opts.Reduce {
+		e.reduction = "sleep sets"
+		sm, ok := m.(SleepModel[S])
+		var err error
+		if ok {
+			err = sm.Reducible()
+		}
+		switch {
+		case !ok:
+			e.reduction = "off: the model does not say which transitions commute"
+		case opts.Strategy != BreadthFirst:
+			e.reduction = "off: depth-first search does not reduce"
+		case opts.Symmetry:
+			e.reduction = "off: with symmetry (a canonical state renames what its sleep set names)"
+		case opts.MaxDepth > 0:
+			e.reduction = "off: with a depth bound (with sleep sets a state may be reached first deeper than its depth, and the bound would cut it off)"
+		case err != nil:
+			e.reduction = "off: " + err.Error()
+		default:
+			e.sleepy, e.tab = sm, newSleepTable[S]()
 		}
 	}
 	e.reportNext.Store(int64(opts.ReportEvery))

@@ -71,6 +71,16 @@ type Options struct {
 	// transition), so it is meant for small configurations.
 	CheckProgress bool
 
+	// Reduce turns on partial-order reduction by sleep sets, for models that implement
+	// SleepModel, in breadth-first search without Symmetry or MaxDepth (elsewhere the
+	// search runs unreduced and Result.Reduction says why). Sleep sets skip transitions,
+	// never states: a complete search stores and checks every state the unreduced one does,
+	// so invariants, sometimes-properties and the progress check (which builds the whole
+	// graph afresh after the search) are judged alike; only Transitions is smaller, MaxDepth
+	// may be larger (a state first reached by a longer path), and a search stopped early by
+	// MaxStates, MaxMemory or Timeout has covered a different part of the space.
+	Reduce bool
+
 	// Report, when set, is called every ReportEvery (default one second) while the search
 	// runs, never twice at once, for a progress line on a terminal.
 	Report      func(Status)
@@ -118,6 +128,9 @@ type Result struct {
 	// table and the frontier blocks (breadth-first) or the stack (depth-first). Divided by
 	// Unique, it is the cost of a state, whatever else the process holds.
 	StoreBytes int64
+	// Reduction says how the search was reduced: "" (not asked), "sleep sets", or "off: "
+	// and why a reduction asked for did not apply.
+	Reduction string
 
 	// Complete reports that every reachable state was explored. Otherwise Stopped says
 	// why not: "violation", "max-depth", "max-states", "max-memory", "timeout" or

@@ -367,6 +367,7 @@ func parseExploreArgs(args []string, stderr io.Writer) (*exploreTarget, explore.
 		"three quarters of the machine's or the control group's memory, at most nine tenths of what is available at the start; 0: no limit)")
 	workers := fs.Int("workers", 0, "goroutines expanding a breadth-first level (default: the number of CPUs); results do not depend on it")
 	symmetry := fs.Bool("symmetry", false, "store one state per class of symmetric states (protocols with interchangeable nodes)")
+	por := fs.Bool("por", true, "partial-order reduction by sleep sets: skip interleavings of independent steps at different nodes (every state is still visited; off by itself with dfs, -symmetry, -max-depth or a duplicating network)")
 	checkProgress := fs.Bool("check-progress", false, "check that a progress state stays reachable from every state (stores the whole graph)")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
 	a.untimed.Crashes, a.untimed.Requests = -1, -1
@@ -422,7 +423,7 @@ func parseExploreArgs(args []string, stderr io.Writer) (*exploreTarget, explore.
 	}
 	opts = explore.Options{
 		MaxDepth: *maxDepth, MaxStates: *maxStates, Timeout: *timeout, MaxMemory: int64(maxMemory),
-		Workers: *workers, Symmetry: *symmetry, CheckProgress: *checkProgress,
+		Workers: *workers, Symmetry: *symmetry, CheckProgress: *checkProgress, Reduce: *por,
 	}
 	if *strategy == "dfs" {
 		opts.Strategy = explore.DepthFirst
@@ -534,6 +535,7 @@ type exploreReport struct {
 	PeakMemoryBytes int64        `json:"peak_memory_bytes"`
 	StoreBytes      int64        `json:"store_bytes"`      // held for states: visited set and frontier
 	MaxMemoryBytes  int64        `json:"max_memory_bytes"` // the memory budget, 0 for none
+	Reduction       string       `json:"reduction"`        // "sleep sets", "off: why", or "" (not asked)
 	Complete        bool         `json:"complete"`
 	Stopped         string       `json:"stopped,omitempty"`
 	Violation       *pathOut     `json:"violation"`
@@ -569,7 +571,7 @@ func baseReport(t *exploreTarget, opts explore.Options, r *explore.Result) *expl
 		Target: t.name, Strategy: opts.Strategy.String(), Workers: opts.Workers, Symmetry: opts.Symmetry,
 		UniqueStates: r.Unique, Transitions: r.Transitions, MaxDepth: r.MaxDepth,
 		WallSeconds: r.Wall.Seconds(), StatesPerSecond: r.StatesPerSecond,
-		PeakMemoryBytes: r.PeakMemoryBytes, StoreBytes: r.StoreBytes, MaxMemoryBytes: opts.MaxMemory,
+		PeakMemoryBytes: r.PeakMemoryBytes, StoreBytes: r.StoreBytes, MaxMemoryBytes: opts.MaxMemory, Reduction: r.Reduction,
 		Complete: r.Complete, Stopped: r.Stopped,
 	}
 	if opts.Strategy == explore.DepthFirst {
@@ -631,6 +633,9 @@ func (rep *exploreReport) failed() bool {
 
 func (rep *exploreReport) printText(w io.Writer) {
 	fmt.Fprintf(w, "explore %s (%s, %d workers, symmetry %t)\n", rep.Target, rep.Strategy, rep.Workers, rep.Symmetry)
+	if rep.Reduction != "" {
+		fmt.Fprintf(w, "  reduction          %s\n", rep.Reduction)
+	}
 	fmt.Fprintf(w, "  unique states      %d\n", rep.UniqueStates)
 	fmt.Fprintf(w, "  transitions        %d\n", rep.Transitions)
 	fmt.Fprintf(w, "  maximum depth      %d\n", rep.MaxDepth)
