@@ -98,7 +98,11 @@ func (t *sleepTable[S]) arrive(fp uint64, s S, sleep []sleepItem, level int, ins
 		return false
 	}
 	if e, ok := sh.sleep[fp]; ok && !subset(e.sleep, sleep) {
-		sh.revisit[fp] = &revisit[S]{s, sleep}
+		r := &revisit[S]{sleep: sleep}
+		if int(e.level) != level {
+			r.s = s // expanded already: kept to explore what it owes; else only narrowed
+		}
+		sh.revisit[fp] = r
 	} // else nothing is asleep there that is not asleep here too
 	return false
 }

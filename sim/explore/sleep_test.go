@@ -53,9 +53,11 @@ func (detour) Init() []dstate { return []dstate{{}} }
 func (d detour) Next(s dstate, yield func(int, dstate) bool) {
 	d.NextSleep(s, func(uint64) bool { return false }, func(next dstate, id uint64, _ int32) bool { return yield(int(id), next) })
 }
-func (detour) Fingerprint(s dstate) uint64 { return mix(uint64(s.a) | uint64(s.b)<<8 | uint64(s.w)<<16) }
-func (detour) Violated(dstate) string      { return "" }
-func (detour) Reducible() error            { return nil }
+func (detour) Fingerprint(s dstate) uint64 {
+	return mix(uint64(s.a) | uint64(s.b)<<8 | uint64(s.w)<<16)
+}
+func (detour) Violated(dstate) string { return "" }
+func (detour) Reducible() error       { return nil }
 func (detour) NextSleep(s dstate, asleep func(uint64) bool, yield func(dstate, uint64, int32) bool) {
 	switch {
 	case s.w == 1: // k: to b's state

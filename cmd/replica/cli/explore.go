@@ -367,7 +367,7 @@ func parseExploreArgs(args []string, stderr io.Writer) (*exploreTarget, explore.
 		"three quarters of the machine's or the control group's memory, at most nine tenths of what is available at the start; 0: no limit)")
 	workers := fs.Int("workers", 0, "goroutines expanding a breadth-first level (default: the number of CPUs); results do not depend on it")
 	symmetry := fs.Bool("symmetry", false, "store one state per class of symmetric states (protocols with interchangeable nodes)")
-	por := fs.Bool("por", true, "partial-order reduction by sleep sets: skip interleavings of independent steps at different nodes (every state is still visited; off by itself with dfs, -symmetry, -max-depth or a duplicating network)")
+	por := fs.Bool("por", false, "partial-order reduction by sleep sets: skip interleavings of independent steps at different nodes (every state is still visited, so the verdict is the same; off by itself with dfs, -symmetry, -max-depth or a duplicating network; off by default: on Paxos it saves 3-17% of the transitions and costs memory, see docs/BENCHMARKS.md)")
 	checkProgress := fs.Bool("check-progress", false, "check that a progress state stays reachable from every state (stores the whole graph)")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
 	a.untimed.Crashes, a.untimed.Requests = -1, -1
