@@ -40,6 +40,18 @@
 // which message), so two runs can be compared at a glance and a replay can tell whether it
 // followed the recorded run.
 //
+// # Guided runs
+//
+// A Search is a guided search over runs, as Go's fuzzer searches over inputs: its corpus holds
+// runs that reached coverage no run before them reached (Coverage: a signature of every step,
+// or the protocol's abstract state), and each new run mutates one of them (Mutate: crash a
+// node right after one of its steps, add or drop a fault, swap two deliveries, splice two
+// runs). A mutated run is driven by a Guided chooser, which answers each event's choices from
+// a Plan — the parent's choices, edited, filed under the events that made them — and the rest
+// from a seeded stream. Every mutated run is one the scenario's own profile can produce; a
+// search is deterministic, and needs no more than its first seed. `replica run -guided` and
+// simtest.Guided run one.
+//
 // # Untimed runs
 //
 // Untimed is the same world as a transition system for the explorer (sim/explore): time is
