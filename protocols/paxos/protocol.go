@@ -42,6 +42,7 @@ var Protocol = &node.Protocol{
 		{Name: "decided", Required: true, Reached: func(w node.World) bool { return len(w.Outputs()) > 0 }},
 	},
 	Progress: progress,
+	Abstract: abstract,
 	Workload: &node.Workload{
 		Clients: 5,
 		Ops:     1,

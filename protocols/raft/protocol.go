@@ -104,8 +104,9 @@ var Protocol = &node.Protocol{
 		Result:  node.ReplyReader(func(r Reply) (any, bool, node.ID) { return r.Result, r.OK, r.Leader }),
 		Spec:    kv.Store,
 	},
-	Timing:  node.Timing{Delay: 10 * time.Millisecond, Settle: time.Second},
-	MaxSize: MaxSize,
+	Abstract: abstract,
+	Timing:   node.Timing{Delay: 10 * time.Millisecond, Settle: time.Second},
+	MaxSize:  MaxSize,
 }
 
 // keys are the keys the clients use: few, so that operations on one key often overlap.
