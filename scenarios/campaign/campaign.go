@@ -32,6 +32,9 @@ type Campaign struct {
 	OnResult func(Result)
 	// RequireFaults fails the campaign if a fault kind its profile enables never fired.
 	RequireFaults bool
+	// Guided makes the campaign a guided search (see GuidedWindow): each run after the first
+	// few mutates an earlier one that reached new coverage. Only a Runner runs it so.
+	Guided bool
 }
 
 // PropHang and PropDeterminism name the failures the campaign itself reports.
@@ -58,6 +61,7 @@ func (c *Campaign) Head() Summary {
 		s.EnabledFaults = append(s.EnabledFaults, k.String())
 	}
 	s.RequireFaults = c.RequireFaults
+	s.Guided = c.Guided
 	s.Required = checker.Required(c.Spec.Sometimes())
 	return s
 }
@@ -120,13 +124,26 @@ func (c *Campaign) Detail(s *Summary, limit int) {
 		if v.Property == PropHang || v.Property == PropDeterminism {
 			continue
 		}
-		r := c.Spec.Run(v.Seed)
-		if r.Violation == nil || r.Violation.Property != v.Property {
+		r, ok := c.rerun(v)
+		if !ok || r.Violation == nil || r.Violation.Property != v.Property {
 			continue
 		}
 		full := checker.NewReport(v.Seed, r.Violation)
 		v.Details, v.Context, v.Nodes = full.Details, full.Context, full.Nodes
 	}
+}
+
+// rerun runs a violation's run again: its seed, or for a guided campaign the choices its
+// capsule holds.
+func (c *Campaign) rerun(v *Violation) (sim.Result, bool) {
+	if !c.Guided {
+		return c.Spec.Run(v.Seed), true
+	}
+	cp, err := capsule.Read(v.Capsule)
+	if err != nil {
+		return sim.Result{}, false
+	}
+	return sim.Run(c.Spec.Config(), sim.NewRecorded(cp.Choices)), true
 }
 
 // runSeed runs one seed under a wall-clock watchdog, twice with CheckDeterminism.

@@ -32,6 +32,8 @@ type runFlags struct {
 	json, verbose           bool
 	checkDeterminism        bool
 	seedTimeout             time.Duration
+	guided                  bool
+	guidedCorpus            string
 	checks                  *checkFlags
 }
 
@@ -52,6 +54,8 @@ func runCampaign(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&rf.verbose, "v", false, "print every seed's outcome and fault profile")
 	fs.BoolVar(&rf.checkDeterminism, "check-determinism", false, "run every seed twice and fail seeds whose traces differ")
 	fs.DurationVar(&rf.seedTimeout, "seed-timeout", campaign.DefaultSeedTimeout, "wall time after which a seed counts as hung")
+	fs.BoolVar(&rf.guided, "guided", false, "a guided search: after the first runs, each run mutates an earlier one that reached new coverage (-seeds runs in all)")
+	fs.StringVar(&rf.guidedCorpus, "guided-corpus", "", "with -guided, seed the corpus from the capsules under `DIR` and write the new entries there")
 	rf.checks = addCheckFlags(fs)
 	ff := addFleetFlags(fs)
 	if code, ok := parse(fs, args, stderr); !ok {
@@ -79,7 +83,7 @@ func runCampaign(args []string, stdout, stderr io.Writer) int {
 	spec.Faults = rf.duration
 
 	c := &campaign.Campaign{Spec: spec, Workers: rf.workers, OutDir: rf.out,
-		CheckDeterminism: rf.checkDeterminism, SeedTimeout: rf.seedTimeout}
+		CheckDeterminism: rf.checkDeterminism, SeedTimeout: rf.seedTimeout, Guided: rf.guided}
 	if err := rf.checks.apply(spec, c); err != nil {
 		return usageError(stderr, "replica run", "%v", err)
 	}
@@ -87,6 +91,7 @@ func runCampaign(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageError(stderr, "replica run", "%v", err)
 	}
+	plan.GuidedCorpus = rf.guidedCorpus
 	var show seedDisplay
 	c.OnResult = func(r campaign.Result) {
 		show.add(r)
@@ -116,7 +121,7 @@ func runCampaign(args []string, stdout, stderr io.Writer) int {
 		printJSON(stdout, rep)
 	} else {
 		printHead(stdout, plan, rep)
-		printSummary(stdout, spec, rep.Seeds, rep.Summary, rf.checkDeterminism)
+		printSummary(stdout, spec, rep.Seeds, rep.Summary, rf.checkDeterminism, searchLines(rep))
 	}
 	if rep.Interrupted {
 		hint := stdout
@@ -192,7 +197,9 @@ func printSeed(w io.Writer, spec *scenarios.Spec, r campaign.Result) {
 		verdict = "FAIL " + r.Violation.Property
 	}
 	profile := ""
-	if spec.Scenario.Swarm {
+	if g := r.Guided; g != nil {
+		profile = "  " + guidedOrigin(g)
+	} else if spec.Scenario.Swarm {
 		res := spec.Run(r.Seed) // swarm draws the profile per seed: show it
 		profile = "  profile: " + res.Profile.String()
 	}
@@ -204,7 +211,7 @@ func printJSON(w io.Writer, v any) {
 	fmt.Fprintln(w, string(b))
 }
 
-func printSummary(w io.Writer, spec *scenarios.Spec, seeds []uint64, s campaign.Summary, determinism bool) {
+func printSummary(w io.Writer, spec *scenarios.Spec, seeds []uint64, s campaign.Summary, determinism bool, search []string) {
 	fmt.Fprintf(w, "%s  n=%d", spec.Name(), spec.Cluster.N)
 	if spec.Cluster.F > 0 {
 		fmt.Fprintf(w, " f=%d", spec.Cluster.F)
@@ -239,6 +246,9 @@ func printSummary(w io.Writer, spec *scenarios.Spec, seeds []uint64, s campaign.
 	printChecks(w, s)
 	if determinism {
 		printDeterminism(w, s)
+	}
+	for _, l := range search {
+		fmt.Fprintf(w, "  %s\n", l)
 	}
 	fmt.Fprintf(w, "  campaign hash %s\n", s.CampaignHash)
 	for i, v := range s.Violations {
@@ -276,4 +286,52 @@ func sometimesLine(m map[string]int, runs int, unreached map[string]string) stri
 		parts = append(parts, fmt.Sprintf("%s %d/%d%s", k, m[k], runs, mark))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// guidedOrigin says how a guided run was made, for -v.
+func guidedOrigin(g *campaign.GuidedRun) string {
+	var from string
+	switch {
+	case g.Parent != nil:
+		from = fmt.Sprintf("mutated from run %d (%s)", *g.Parent, strings.Join(g.Edits, ", "))
+	case g.Corpus != "":
+		from = fmt.Sprintf("mutated from %s (%s)", g.Corpus, strings.Join(g.Edits, ", "))
+	default:
+		from = "a plain seeded run"
+	}
+	if g.New > 0 {
+		from += fmt.Sprintf(", new coverage %d", g.New)
+	}
+	return from
+}
+
+// searchLines say how the search went: runs to the first failure, how many runs without a
+// failure a fixed version needs, and what a guided search kept.
+func searchLines(rep campaign.Report) []string {
+	var out []string
+	if n := rep.RunsToFirstFailure; n != nil {
+		out = append(out, fmt.Sprintf("first failure after %d %s", *n, plural(*n, "run", "runs")))
+	}
+	if f := rep.Findability; f != nil {
+		out = append(out, "findability: "+f.Sentence())
+	}
+	if g := rep.Guided; g != nil {
+		loaded := ""
+		if g.Loaded > 0 {
+			loaded = fmt.Sprintf(" (%d from the corpus directory)", g.Loaded)
+		}
+		written := ""
+		if g.Written > 0 {
+			written = fmt.Sprintf(", %d written to the corpus directory", g.Written)
+		}
+		out = append(out, fmt.Sprintf("guided: a corpus of %d runs%s reaching %d coverage features%s", g.Corpus, loaded, g.Features, written))
+	}
+	return out
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
