@@ -24,6 +24,9 @@ type Protocol struct {
 	// MaxFaulty is the number of Byzantine nodes the protocol tolerates in a cluster of n;
 	// nil for protocols that tolerate crash faults only.
 	MaxFaulty func(n int) int
+	// Tolerates says how many nodes may be down at once (see Tolerance); the zero Tolerance
+	// is what Quorum implies.
+	Tolerates Tolerance
 
 	// Bugs are the seeded-bug variants, each a small named change next to the correct code.
 	Bugs []Bug

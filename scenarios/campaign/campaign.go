@@ -62,6 +62,7 @@ func (c *Campaign) Head() Summary {
 	}
 	s.RequireFaults = c.RequireFaults
 	s.Guided = c.Guided
+	s.Unfireable = sim.Unfireable(c.Spec.Config())
 	s.Required = checker.Required(c.Spec.Sometimes())
 	return s
 }

@@ -75,7 +75,10 @@ type Summary struct {
 	// Coverage: the fault kinds the profile enables, those of them that never fired, the
 	// required sometimes-properties, and the reasons coverage fails the campaign (a required
 	// property never reached; with RequireFaults, an enabled kind that never fired).
-	EnabledFaults    []string `json:"enabled_faults"`
+	EnabledFaults []string `json:"enabled_faults"`
+	// Unfireable are the enabled kinds that can never fire under the run's budgets, each
+	// with the reason (see sim.Unfireable), known before the first run.
+	Unfireable       []string `json:"unfireable_faults,omitempty"`
 	NeverFired       []string `json:"never_fired"`
 	RequireFaults    bool     `json:"require_faults,omitempty"`
 	Required         []string `json:"required_sometimes,omitempty"`

@@ -105,6 +105,9 @@ func runCampaign(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, "replica run", "%v", err)
 	}
 	defer runner.Close()
+	for _, u := range c.Head().Unfireable {
+		fmt.Fprintf(stderr, "note: enabled but can never fire: %s\n", u)
+	}
 	show.start(stderr, runner.Todo(), plan.TimeBudget)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
