@@ -15,7 +15,6 @@ type summary struct {
 	Overtaken  int // proposers in phase 2 whose ballot an acceptor that is up has promised to ignore
 	Values     int // distinct values accepted by acceptors that are up
 	Decided    int // nodes that decided
-	Down       int
 }
 
 func abstract(w node.World) any {
@@ -25,8 +24,7 @@ func abstract(w node.World) any {
 	for id := node.ID(1); int(id) <= w.Config().N; id++ {
 		st, ok := w.State(id).(*Node)
 		if !ok || st == nil {
-			s.Down++
-			continue
+			continue // which nodes are down is the fault schedule's business, not the protocol's state
 		}
 		promised[id] = st.acc.Promised
 		if st.acc.Value != 0 && !containsValue(values, st.acc.Value) {
