@@ -40,6 +40,25 @@ func Unfireable(cfg Config) []string {
 	if n < 2 && p.FaultEvery > 0 && p.Split+p.Isolate+p.OneWay+p.Partial > 0 {
 		out = append(out, "partitions: a cluster of one node has no link to cut")
 	}
+	if p.FaultEvery > 0 && !p.BreakDisk {
+		t := cfg.Protocol.Tolerates
+		for _, k := range []struct {
+			kind     string
+			weight   int
+			declared bool
+		}{
+			{"disk_corrupt", p.Corrupt, t.Disk.Corrupt}, {"disk_torn", p.Torn, t.Disk.Torn},
+			{"disk_full", p.Full, t.Disk.Full}, {"disk_slow", p.Slow, t.Disk.Slow},
+			{"cluster_crash", p.ClusterCrash, t.ClusterCrash},
+		} {
+			if k.weight > 0 && !k.declared {
+				out = append(out, k.kind+": the protocol does not declare that it survives it (node.Tolerance), and the scenario does not mean to break it")
+			}
+		}
+	}
+	if down == 0 && p.FaultEvery > 0 && p.Torn+p.Lost+p.Full+p.Slow > 0 {
+		out = append(out, "disk_torn, disk_lost, disk_full, disk_slow: "+why)
+	}
 	if len(p.Byzantine.kinds()) > 0 && cfg.Cluster.F == 0 {
 		out = append(out, "Byzantine strategies: the run has no Byzantine node (-f 0)")
 	}

@@ -16,6 +16,12 @@ type Tolerance struct {
 	// can lose and still make progress; or, for a protocol that needs every node (Quorum n),
 	// one.
 	Down func(n int) int
+	// Disk lists the storage faults the protocol survives; the zero DiskFaults, none.
+	Disk DiskFaults
+	// ClusterCrash: every node may crash at once, losing what it had not synced. A protocol
+	// that keeps what it acknowledged on synced storage survives it; one that keeps its
+	// state in memory only does not.
+	ClusterCrash bool
 }
 
 // DownBudget is how many nodes of a cluster of n the protocol lets be down at once, by its
