@@ -1,6 +1,9 @@
 package sim
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // downBudget is how many nodes may be down (crashed or paused) at once in a run of cfg under
 // profile p: the profile's MaxDown when it sets one, else what the protocol tolerates (see
@@ -41,6 +44,7 @@ func Unfireable(cfg Config) []string {
 		out = append(out, "partitions: a cluster of one node has no link to cut")
 	}
 	if p.FaultEvery > 0 && !p.BreakDisk {
+		var kinds []string
 		t := cfg.Protocol.Tolerates
 		for _, k := range []struct {
 			kind     string
@@ -52,8 +56,11 @@ func Unfireable(cfg Config) []string {
 			{"cluster_crash", p.ClusterCrash, t.ClusterCrash},
 		} {
 			if k.weight > 0 && !k.declared {
-				out = append(out, k.kind+": the protocol does not declare that it survives it (node.Tolerance), and the scenario does not mean to break it")
+				kinds = append(kinds, k.kind)
 			}
+		}
+		if len(kinds) > 0 {
+			out = append(out, strings.Join(kinds, ", ")+": the protocol does not declare that it survives them (node.Tolerance), and the scenario does not mean to break it")
 		}
 	}
 	if down == 0 && p.FaultEvery > 0 && p.Torn+p.Lost+p.Full+p.Slow > 0 {

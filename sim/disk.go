@@ -73,6 +73,26 @@ func (p Profile) crashesFromDisk() bool {
 	return p.FaultEvery > 0 && p.Torn+p.Lost+p.Full+p.ClusterCrash > 0
 }
 
+// WithinTolerance is profile p without the storage faults and cluster crashes that protocol
+// proto does not declare it survives (unless p means to break it): the kinds its runs can fire.
+func WithinTolerance(p Profile, proto *node.Protocol) Profile {
+	if p.BreakDisk {
+		return p
+	}
+	t := proto.Tolerates
+	off := func(w *int, declared bool) {
+		if !declared {
+			*w = 0
+		}
+	}
+	off(&p.Corrupt, t.Disk.Corrupt)
+	off(&p.Torn, t.Disk.Torn)
+	off(&p.Full, t.Disk.Full)
+	off(&p.Slow, t.Disk.Slow)
+	off(&p.ClusterCrash, t.ClusterCrash)
+	return p
+}
+
 // tolerates reports whether the run may fire a storage fault the protocol declares (or not,
 // when the scenario means to break it).
 func (w *World) tolerates(declared bool) bool { return declared || w.profile.BreakDisk }
