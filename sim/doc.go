@@ -52,8 +52,11 @@
 // reordering, partitions of four shapes (a split, an isolated node, one-way links, partial
 // connectivity) that heal after a while, crashes that lose volatile state and unsynced writes
 // and restart from durable storage, crashes right after a step, pauses, timer clock skew,
-// fixed cut links, and Byzantine nodes (adversary.go). Swarm draws the profile itself from the
-// run's choices. After the fault phase the run heals (startLiveness): partitions end, a core
+// fixed cut links, Byzantine nodes (adversary.go), and storage faults and whole-cluster
+// crashes (disk.go: a read back altered, a sync torn by a crash, a sync that lied, a full disk,
+// a slow one), which fire only within what the protocol declares it survives
+// (node.Tolerance). How many nodes may be down at once is DownBudget. Swarm draws the profile
+// itself from the run's choices. After the fault phase the run heals (startLiveness): partitions end, a core
 // of at least a quorum is kept up, and the protocol must make progress, which the checker
 // package judges through Monitors.
 //
