@@ -29,6 +29,7 @@ type runFlags struct {
 	workers                 int
 	duration                time.Duration
 	out                     string
+	capsules                int
 	json, verbose           bool
 	checkDeterminism        bool
 	seedTimeout             time.Duration
@@ -50,6 +51,7 @@ func runCampaign(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&rf.workers, "workers", 0, "seeds run in parallel (default: the number of CPUs); results do not depend on it")
 	fs.DurationVar(&rf.duration, "duration", 0, "length of the fault phase in virtual time (default: the scenario's)")
 	fs.StringVar(&rf.out, "out", "replica-out", "directory for the capsules of failing seeds")
+	fs.IntVar(&rf.capsules, "capsules", campaign.DefaultCapsules, "at most this many failing seeds get a capsule (-1: every one); the rest are listed by seed")
 	fs.BoolVar(&rf.json, "json", false, "print one JSON object with the campaign's summary")
 	fs.BoolVar(&rf.verbose, "v", false, "print every seed's outcome and fault profile")
 	fs.BoolVar(&rf.checkDeterminism, "check-determinism", false, "run every seed twice and fail seeds whose traces differ")
@@ -82,7 +84,10 @@ func runCampaign(args []string, stdout, stderr io.Writer) int {
 	}
 	spec.Faults = rf.duration
 
-	c := &campaign.Campaign{Spec: spec, Workers: rf.workers, OutDir: rf.out,
+	if rf.capsules == 0 || rf.capsules < -1 {
+		return usageError(stderr, "replica run", "-capsules %d: want a positive count, or -1 for every failing seed", rf.capsules)
+	}
+	c := &campaign.Campaign{Spec: spec, Workers: rf.workers, OutDir: rf.out, Capsules: rf.capsules,
 		CheckDeterminism: rf.checkDeterminism, SeedTimeout: rf.seedTimeout, Guided: rf.guided}
 	if err := rf.checks.apply(spec, c); err != nil {
 		return usageError(stderr, "replica run", "%v", err)
@@ -262,6 +267,8 @@ func printSummary(w io.Writer, spec *scenarios.Spec, seeds []uint64, s campaign.
 		fmt.Fprintf(w, "FAIL seed %d: %s violated at %.3fs (event %d): %s\n", v.Seed, v.Property, v.Time, v.Event, v.Message)
 		if v.Capsule != "" {
 			fmt.Fprintf(w, "     capsule %s  (replica replay %s)\n", v.Capsule, v.Capsule)
+		} else if len(s.Capsules) > 0 && v.Property != campaign.PropHang {
+			fmt.Fprintf(w, "     no capsule: over the -capsules bound (-seed-start %d -seeds 1 writes one)\n", v.Seed)
 		}
 	}
 	if len(s.Violations) > 0 {
