@@ -28,6 +28,9 @@ var Protocol = &node.Protocol{
 	DefaultN: 3,
 	MinN:     1,
 	Quorum:   quorum.Majority,
+	// Acceptors sync their promises and acceptances before they answer, and a proposer its
+	// round before it uses it: the whole cluster may crash at once.
+	Tolerates: node.Tolerance{ClusterCrash: true},
 	Bugs: []node.Bug{
 		{Name: BugNoPersist, Scenario: "crash-restart",
 			Summary: "acceptors keep their promise only in volatile state: after a restart they accept a lower ballot"},
@@ -42,6 +45,7 @@ var Protocol = &node.Protocol{
 		{Name: "decided", Required: true, Reached: func(w node.World) bool { return len(w.Outputs()) > 0 }},
 	},
 	Progress: progress,
+	Abstract: abstract,
 	Workload: &node.Workload{
 		Clients: 5,
 		Ops:     1,
