@@ -48,6 +48,18 @@ func Outputs[T any](w World) iter.Seq2[Output, T] { return outputsOf[T](w.Output
 // checks each output once.
 func NewOutputs[T any](w World) iter.Seq2[Output, T] { return outputsOf[T](w.NewOutputs()) }
 
+// AnyNew reports whether the latest step output a T for which f holds: what a
+// sometimes-property asks after every step. A plain loop, where NewOutputs's iterator would
+// cost its closures' allocations at every step of every run.
+func AnyNew[T any](w World, f func(T) bool) bool {
+	for _, o := range w.NewOutputs() {
+		if v, ok := o.Value.(T); ok && f(v) {
+			return true
+		}
+	}
+	return false
+}
+
 func outputsOf[T any](outs []Output) iter.Seq2[Output, T] {
 	return func(yield func(Output, T) bool) {
 		for _, o := range outs {

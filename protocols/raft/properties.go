@@ -334,29 +334,19 @@ func (n *Node) note(env node.Env, c coverage) {
 var sometimes = func() []node.Sometimes {
 	s := []node.Sometimes{
 		{Name: "leader-elected", Required: true, Reached: func(w node.World) bool {
-			return anyNew(w, func(Elected) bool { return true })
+			return node.AnyNew(w, func(Elected) bool { return true })
 		}},
 		{Name: "command-applied", Required: true, Reached: func(w node.World) bool {
-			return anyNew(w, func(a Applied) bool { return a.Type == Command })
+			return node.AnyNew(w, func(a Applied) bool { return a.Type == Command })
 		}},
 		{Name: "configuration-changed", Reached: func(w node.World) bool {
-			return anyNew(w, func(a Applied) bool { return a.Type == Config })
+			return node.AnyNew(w, func(a Applied) bool { return a.Type == Config })
 		}},
 	}
 	for _, name := range coverageNames {
 		s = append(s, node.Sometimes{Name: name, Reached: func(w node.World) bool {
-			return anyNew(w, func(n Noted) bool { return n.What == name })
+			return node.AnyNew(w, func(n Noted) bool { return n.What == name })
 		}})
 	}
 	return s
 }()
-
-// anyNew reports whether the latest step output a T for which f holds.
-func anyNew[T any](w node.World, f func(T) bool) bool {
-	for _, v := range node.NewOutputs[T](w) {
-		if f(v) {
-			return true
-		}
-	}
-	return false
-}
