@@ -101,7 +101,8 @@ func (s *slot) sync() {
 func (e *env) Output(v any) {
 	e.effect()
 	v = cloneAny(v)
-	e.w.outputs = append(e.w.outputs, node.Output{Node: e.s.id, Time: e.w.now, Value: v})
+	path, value := node.SplitOutput(v) // a component's output, with its path
+	e.w.outputs = append(e.w.outputs, node.Output{Node: e.s.id, Time: e.w.now, Path: path, Value: value})
 	e.w.record(Output, e.s.id, 0, 0, v)
 }
 

@@ -448,6 +448,9 @@ func (u *Untimed) seal(s *UState) {
 	h.Uint64(uint64(len(s.history)))
 	for _, o := range s.outputs {
 		h.Uint64(uint64(o.Node))
+		if o.Path != "" {
+			h.String(o.Path)
+		}
 		h.Value(o.Value)
 	}
 	s.fp = h.Sum()
@@ -624,10 +627,11 @@ func (e *uenv) Reply(req node.Request, result any) { trace(e.tr, Reply, e.s.id, 
 func (e *uenv) Output(v any) {
 	v = cloneAny(v)
 	trace(e.tr, Output, e.s.id, 0, 0, v)
-	o := node.Output{Node: e.s.id, Value: v}
-	h := HashOf(v)
+	path, value := node.SplitOutput(v) // a component's output, with its path
+	o := node.Output{Node: e.s.id, Path: path, Value: value}
+	h := outputHash(o)
 	i := sort.Search(len(e.st.outputs), func(i int) bool { return outputLess(o, h, e.st.outputs[i]) })
-	if i > 0 && e.st.outputs[i-1].Node == o.Node && HashOf(e.st.outputs[i-1].Value) == h {
+	if i > 0 && e.st.outputs[i-1].Node == o.Node && outputHash(e.st.outputs[i-1]) == h {
 		return
 	}
 	e.st.outputs = slices.Insert(slices.Clip(e.st.outputs), i, o)
@@ -638,7 +642,7 @@ func outputLess(o node.Output, h uint64, x node.Output) bool {
 	if o.Node != x.Node {
 		return o.Node < x.Node
 	}
-	return h < HashOf(x.Value)
+	return h < outputHash(x)
 }
 
 // Choose takes the step's next recorded choice, zero beyond them, and notes the arity so

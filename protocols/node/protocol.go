@@ -65,6 +65,10 @@ type Protocol struct {
 	// no bound. A node that outgrows it has a memory leak: a table that is never pruned,
 	// a log that is never compacted.
 	MaxSize func(cfg Config) int
+
+	// composeErr is what Compose found wrong with the protocol's stack of components;
+	// Validate reports it.
+	composeErr error
 }
 
 // Liveness is a property judged after faults heal (see Protocol.Liveness).
