@@ -1,0 +1,233 @@
+package links
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/replica-io/replica/protocols/node"
+)
+
+// BugNoDedup is the seeded bug: the receiver delivers every copy of a message it gets.
+const BugNoDedup = "no-dedup"
+
+// The messages of the protocol.
+type (
+	// Data carries one of the user's messages: the Seq-th the sender's incarnation Epoch sent
+	// to this receiver. Resent marks a retransmission.
+	Data struct {
+		Epoch, Seq int
+		Resent     bool
+		Msg        node.Message
+	}
+	// Ack acknowledges the receipt of Data (Epoch, Seq).
+	Ack struct{ Epoch, Seq int }
+)
+
+func (d Data) String() string {
+	re := ""
+	if d.Resent {
+		re = " resent"
+	}
+	return fmt.Sprintf("DATA(%d.%d%s: %v)", d.Epoch, d.Seq, re, summary(d.Msg))
+}
+func (a Ack) String() string { return fmt.Sprintf("ACK(%d.%d)", a.Epoch, a.Seq) }
+
+// Carried and Carry let the adversary reach the user's message inside a DATA.
+func (d Data) Carried() node.Message             { return d.Msg }
+func (d Data) Carry(m node.Message) node.Message { d.Msg = m; return d }
+
+func summary(m node.Message) string {
+	if s, ok := m.(fmt.Stringer); ok {
+		return s.String()
+	}
+	return fmt.Sprintf("%+v", m)
+}
+
+// The outputs the properties read: every message sent, and every delivery, with the
+// receiver's incarnation.
+type (
+	Sent struct {
+		To         node.ID
+		Epoch, Seq int
+	}
+	Delivered struct {
+		From      node.ID
+		FromEpoch int // the sender's incarnation
+		Seq       int
+		Epoch     int // the receiver's incarnation
+		Resent    bool
+	}
+)
+
+// Tuning.
+const (
+	keyEpoch     = "epoch"
+	timerResend  = "resend"
+	resendEvery  = 40 * time.Millisecond
+	resendJitter = 20 * time.Millisecond
+	// Window is how many unacknowledged messages per peer one retransmission round resends.
+	Window = 32
+)
+
+// outbox is what a node keeps of the messages it sent one peer.
+type outbox struct {
+	next    int    // the sequence number of the next message
+	unacked []Data // in sequence order
+	quiet   int    // retransmission rounds since the peer last acknowledged anything
+}
+
+// inbox is what a node knows of one sender's messages: the sender's latest incarnation, and
+// which of its sequence numbers were delivered (all up to Low, and Above).
+type inbox struct {
+	Epoch int
+	Low   int
+	Above []int // sorted, all > Low+1
+}
+
+func (b *inbox) has(seq int) bool { return seq <= b.Low || slices.Contains(b.Above, seq) }
+
+func (b *inbox) add(seq int) {
+	if i, found := slices.BinarySearch(b.Above, seq); !found {
+		b.Above = slices.Insert(b.Above, i, seq)
+	}
+	for len(b.Above) > 0 && b.Above[0] == b.Low+1 {
+		b.Low++
+		b.Above = b.Above[1:]
+	}
+}
+
+// Links is one node's end of the perfect links to every node.
+type Links struct {
+	cfg   node.Config
+	epoch int
+	out   []outbox // out[p]: to node p
+	in    []inbox  // in[p]: from node p
+	armed bool     // the retransmission timer is set
+	round int      // retransmission rounds so far
+}
+
+// New returns node id's links.
+func New(cfg node.Config, id node.ID) node.Node {
+	return &Links{cfg: cfg, out: make([]outbox, cfg.N+1), in: make([]inbox, cfg.N+1)}
+}
+
+// Start begins a new incarnation: its epoch, one above the last, is synced before anything is
+// sent with it, so that receivers never mistake this incarnation's messages for the last's.
+func (l *Links) Start(env node.Env) {
+	last, _ := node.Load[int](env, keyEpoch)
+	l.epoch = last + 1
+	env.Store(keyEpoch, l.epoch)
+	env.Sync()
+}
+
+// Request sends the user's message (a LinkSend).
+func (l *Links) Request(env node.Env, req node.Request) {
+	s, ok := node.OpOf[node.LinkSend](req)
+	if !ok || s.To < 1 || int(s.To) > l.cfg.N {
+		return
+	}
+	box := &l.out[s.To]
+	box.next++
+	d := Data{Epoch: l.epoch, Seq: box.next, Msg: s.Msg}
+	box.unacked = append(box.unacked, d)
+	env.Output(Sent{To: s.To, Epoch: d.Epoch, Seq: d.Seq})
+	env.Send(s.To, d)
+	l.arm(env)
+}
+
+func (l *Links) arm(env node.Env) {
+	if !l.armed {
+		l.armed = true
+		env.SetTimer(timerResend, resendEvery, resendEvery+resendJitter)
+	}
+}
+
+// Receive acknowledges and delivers DATA, and forgets what ACKs acknowledge.
+func (l *Links) Receive(env node.Env, from node.ID, m node.Message) {
+	switch m := m.(type) {
+	case Data:
+		l.onData(env, from, m)
+	case Ack:
+		l.onAck(from, m)
+	}
+}
+
+func (l *Links) onData(env node.Env, from node.ID, d Data) {
+	b := &l.in[from]
+	switch {
+	case d.Seq < 1 || d.Epoch < b.Epoch:
+		return // from an incarnation that has since restarted: no one waits for its answer
+	case d.Epoch > b.Epoch:
+		*b = inbox{Epoch: d.Epoch} // the sender restarted: its numbering starts again
+	}
+	env.Send(from, Ack{Epoch: d.Epoch, Seq: d.Seq}) // every copy: the last ACK may have been lost
+	if b.has(d.Seq) && l.cfg.Bug != BugNoDedup {
+		return // PL2: delivered once
+	}
+	b.add(d.Seq)
+	env.Output(Delivered{From: from, FromEpoch: d.Epoch, Seq: d.Seq, Epoch: l.epoch, Resent: d.Resent})
+	node.Indicate(env, node.LinkDeliver{From: from, Msg: d.Msg})
+}
+
+func (l *Links) onAck(from node.ID, a Ack) {
+	if a.Epoch != l.epoch {
+		return
+	}
+	box := &l.out[from]
+	box.quiet = 0
+	box.unacked = slices.DeleteFunc(box.unacked, func(d Data) bool { return d.Seq == a.Seq })
+}
+
+// Timer resends the oldest unacknowledged messages to every peer, Window at most each, until
+// everything is acknowledged (PL1). A peer that has acknowledged nothing for a while (it is
+// down, or cut off) is tried less and less often, down to one round in eight.
+func (l *Links) Timer(env node.Env, name string) {
+	if name != timerResend {
+		return
+	}
+	l.armed = false
+	l.round++
+	for p := range l.out {
+		box := &l.out[p]
+		if len(box.unacked) == 0 {
+			continue
+		}
+		box.quiet++
+		if l.round%(1<<min(box.quiet-1, 3)) != 0 {
+			continue
+		}
+		for i, d := range box.unacked {
+			if i == Window {
+				break
+			}
+			d.Resent = true
+			env.Send(node.ID(p), d)
+		}
+	}
+	if l.Unacked() > 0 {
+		l.arm(env)
+	}
+}
+
+// Unacked is the number of messages the node holds unacknowledged, to every peer.
+func (l *Links) Unacked() int {
+	n := 0
+	for _, b := range l.out {
+		n += len(b.unacked)
+	}
+	return n
+}
+
+// UnackedTo is the number of messages the node holds unacknowledged for peer p.
+func (l *Links) UnackedTo(p node.ID) int { return len(l.out[p].unacked) }
+
+// Size counts the messages kept for retransmission and the out-of-order sequence numbers
+// remembered.
+func (l *Links) Size() int {
+	n := l.Unacked()
+	for _, b := range l.in {
+		n += len(b.Above)
+	}
+	return n
+}
