@@ -46,8 +46,8 @@ const BugShortTimeout = "short-timeout"
 // may run at half or one and a half times real speed) plus the longest delay of a healed
 // network, so that a network that behaves never makes the detector suspect anyone.
 const (
-	Period      = 20 * time.Millisecond
-	Timeout     = 120 * time.Millisecond
+	Period      = 80 * time.Millisecond
+	Timeout     = 400 * time.Millisecond
 	MaxTimeout  = time.Second
 	timerBeat   = "beat"
 	watchPrefix = "watch/"

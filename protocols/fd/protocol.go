@@ -8,7 +8,7 @@ import (
 )
 
 // Stable is how long the detector's properties must keep holding once they hold.
-const Stable = time.Second
+const Stable = 500 * time.Millisecond
 
 // Module describes the detector to the tools.
 var Module = &node.Module{
@@ -16,7 +16,7 @@ var Module = &node.Module{
 	Summary: "eventually perfect failure detector: heartbeats, a timeout that grows after a false suspicion",
 	New:     New,
 	Bugs: []node.Bug{
-		{Name: BugShortTimeout, Scenario: "default",
+		{Name: BugShortTimeout, Scenario: "brief",
 			Summary: "the detector waits one heartbeat period instead of the timeout: it suspects live peers between heartbeats, forever"},
 	},
 	Liveness: []node.Liveness{

@@ -16,8 +16,10 @@
 //
 // The algorithm is retransmission with acknowledgements. Every message gets a sequence number
 // per destination and is kept until its receiver acknowledges it; a timer sends what is still
-// unacknowledged again. The receiver acknowledges every copy it gets and delivers a sequence
-// number once.
+// unacknowledged again. The receiver delivers a sequence number once, and acknowledges every
+// copy it gets: cumulatively (everything up to a number, and the few above it that came out of
+// order), on the next DATA it sends the same peer, or on its own a few milliseconds later if
+// none goes, so that a request answered at once costs no acknowledgement of its own.
 //
 // Crashes and restarts: a node numbers its incarnations (its epoch, kept in durable storage)
 // and stamps its messages with it. What a node had not yet had acknowledged when it crashed is
@@ -32,7 +34,8 @@
 // unacknowledged. Retransmission sends at most Window unacknowledged messages per peer at a
 // time, oldest first.
 //
-// Checked: no-duplication and no-creation (invariants over the Sent and Delivered outputs),
+// Checked: no-duplication (an invariant over the Delivered outputs) and no-creation (a
+// delivered sequence number was issued by the sender, while it is in that incarnation),
 // delivery (after healing, no node that is up still holds a message for a peer that is up:
 // everything was acknowledged), and, as coverage, that a retransmitted message was delivered.
 //

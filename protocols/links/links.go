@@ -14,14 +14,20 @@ const BugNoDedup = "no-dedup"
 // The messages of the protocol.
 type (
 	// Data carries one of the user's messages: the Seq-th the sender's incarnation Epoch sent
-	// to this receiver. Resent marks a retransmission.
+	// to this receiver. Resent marks a retransmission. Ack acknowledges, on the way, what the
+	// sender has received from the receiver.
 	Data struct {
 		Epoch, Seq int
 		Resent     bool
+		Ack        Ack
 		Msg        node.Message
 	}
-	// Ack acknowledges the receipt of Data (Epoch, Seq).
-	Ack struct{ Epoch, Seq int }
+	// Ack acknowledges every message of the receiver's incarnation Epoch numbered up to Low,
+	// and those in Above. Epoch zero acknowledges nothing.
+	Ack struct {
+		Epoch, Low int
+		Above      []int
+	}
 )
 
 func (d Data) String() string {
@@ -31,7 +37,7 @@ func (d Data) String() string {
 	}
 	return fmt.Sprintf("DATA(%d.%d%s: %v)", d.Epoch, d.Seq, re, summary(d.Msg))
 }
-func (a Ack) String() string { return fmt.Sprintf("ACK(%d.%d)", a.Epoch, a.Seq) }
+func (a Ack) String() string { return fmt.Sprintf("ACK(%d.%d%v)", a.Epoch, a.Low, a.Above) }
 
 // Carried and Carry let the adversary reach the user's message inside a DATA.
 func (d Data) Carried() node.Message             { return d.Msg }
@@ -44,13 +50,9 @@ func summary(m node.Message) string {
 	return fmt.Sprintf("%+v", m)
 }
 
-// The outputs the properties read: every message sent, and every delivery, with the
-// receiver's incarnation.
+// Delivered is the output of a delivery, with the receiver's incarnation: what the properties
+// read.
 type (
-	Sent struct {
-		To         node.ID
-		Epoch, Seq int
-	}
 	Delivered struct {
 		From      node.ID
 		FromEpoch int // the sender's incarnation
@@ -66,6 +68,10 @@ const (
 	timerResend  = "resend"
 	resendEvery  = 40 * time.Millisecond
 	resendJitter = 20 * time.Millisecond
+	// Acknowledgements ride on the next DATA to the same peer; what has not left within
+	// ackDelay goes out on its own.
+	timerAck = "ack"
+	ackDelay = 5 * time.Millisecond
 	// Window is how many unacknowledged messages per peer one retransmission round resends.
 	Window = 32
 )
@@ -83,7 +89,11 @@ type inbox struct {
 	Epoch int
 	Low   int
 	Above []int // sorted, all > Low+1
+	Owed  bool  // received something not acknowledged yet
 }
+
+// ack is what the inbox acknowledges.
+func (b *inbox) ack() Ack { return Ack{Epoch: b.Epoch, Low: b.Low, Above: slices.Clone(b.Above)} }
 
 func (b *inbox) has(seq int) bool { return seq <= b.Low || slices.Contains(b.Above, seq) }
 
@@ -99,12 +109,13 @@ func (b *inbox) add(seq int) {
 
 // Links is one node's end of the perfect links to every node.
 type Links struct {
-	cfg   node.Config
-	epoch int
-	out   []outbox // out[p]: to node p
-	in    []inbox  // in[p]: from node p
-	armed bool     // the retransmission timer is set
-	round int      // retransmission rounds so far
+	cfg    node.Config
+	epoch  int
+	out    []outbox // out[p]: to node p
+	in     []inbox  // in[p]: from node p
+	armed  bool     // the retransmission timer is set
+	acking bool     // the acknowledgement timer is set
+	round  int      // retransmission rounds so far
 }
 
 // New returns node id's links.
@@ -131,9 +142,16 @@ func (l *Links) Request(env node.Env, req node.Request) {
 	box.next++
 	d := Data{Epoch: l.epoch, Seq: box.next, Msg: s.Msg}
 	box.unacked = append(box.unacked, d)
-	env.Output(Sent{To: s.To, Epoch: d.Epoch, Seq: d.Seq})
-	env.Send(s.To, d)
+	l.send(env, s.To, d)
 	l.arm(env)
+}
+
+// send sends DATA with the acknowledgement owed to its receiver.
+func (l *Links) send(env node.Env, to node.ID, d Data) {
+	if b := &l.in[to]; b.Epoch > 0 {
+		d.Ack, b.Owed = b.ack(), false
+	}
+	env.Send(to, d)
 }
 
 func (l *Links) arm(env node.Env) {
@@ -143,10 +161,14 @@ func (l *Links) arm(env node.Env) {
 	}
 }
 
-// Receive acknowledges and delivers DATA, and forgets what ACKs acknowledge.
+// Receive delivers DATA, and forgets what acknowledgements acknowledge.
 func (l *Links) Receive(env node.Env, from node.ID, m node.Message) {
+	if from < 1 || int(from) > l.cfg.N {
+		return
+	}
 	switch m := m.(type) {
 	case Data:
+		l.onAck(from, m.Ack)
 		l.onData(env, from, m)
 	case Ack:
 		l.onAck(from, m)
@@ -161,7 +183,7 @@ func (l *Links) onData(env node.Env, from node.ID, d Data) {
 	case d.Epoch > b.Epoch:
 		*b = inbox{Epoch: d.Epoch} // the sender restarted: its numbering starts again
 	}
-	env.Send(from, Ack{Epoch: d.Epoch, Seq: d.Seq}) // every copy: the last ACK may have been lost
+	l.owe(env, b) // every copy: the last acknowledgement may have been lost
 	if b.has(d.Seq) && l.cfg.Bug != BugNoDedup {
 		return // PL2: delivered once
 	}
@@ -170,19 +192,41 @@ func (l *Links) onData(env node.Env, from node.ID, d Data) {
 	node.Indicate(env, node.LinkDeliver{From: from, Msg: d.Msg})
 }
 
+// owe notes an acknowledgement to send: with the next DATA to the peer, or on its own soon.
+func (l *Links) owe(env node.Env, b *inbox) {
+	b.Owed = true
+	if !l.acking {
+		l.acking = true
+		env.SetTimer(timerAck, ackDelay, ackDelay)
+	}
+}
+
 func (l *Links) onAck(from node.ID, a Ack) {
 	if a.Epoch != l.epoch {
 		return
 	}
 	box := &l.out[from]
-	box.quiet = 0
-	box.unacked = slices.DeleteFunc(box.unacked, func(d Data) bool { return d.Seq == a.Seq })
+	n := len(box.unacked)
+	box.unacked = slices.DeleteFunc(box.unacked, func(d Data) bool { return d.Seq <= a.Low || slices.Contains(a.Above, d.Seq) })
+	if len(box.unacked) < n {
+		box.quiet = 0
+	}
 }
 
 // Timer resends the oldest unacknowledged messages to every peer, Window at most each, until
 // everything is acknowledged (PL1). A peer that has acknowledged nothing for a while (it is
 // down, or cut off) is tried less and less often, down to one round in eight.
 func (l *Links) Timer(env node.Env, name string) {
+	if name == timerAck {
+		l.acking = false
+		for p := range l.in {
+			if b := &l.in[p]; b.Owed {
+				b.Owed = false
+				env.Send(node.ID(p), b.ack())
+			}
+		}
+		return
+	}
 	if name != timerResend {
 		return
 	}
@@ -202,13 +246,22 @@ func (l *Links) Timer(env node.Env, name string) {
 				break
 			}
 			d.Resent = true
-			env.Send(node.ID(p), d)
+			l.send(env, node.ID(p), d)
 		}
 	}
 	if l.Unacked() > 0 {
 		l.arm(env)
 	}
 }
+
+// Issued reports whether the node, in its incarnation epoch, has numbered a message seq for
+// peer p (false for another incarnation: that one is gone).
+func (l *Links) Issued(p node.ID, epoch, seq int) bool {
+	return epoch == l.epoch && seq >= 1 && seq <= l.out[p].next
+}
+
+// Epoch is the node's incarnation.
+func (l *Links) Epoch() int { return l.epoch }
 
 // Unacked is the number of messages the node holds unacknowledged, to every peer.
 func (l *Links) Unacked() int {

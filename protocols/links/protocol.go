@@ -22,8 +22,8 @@ var Module = &node.Module{
 	},
 	Sometimes: []node.Sometimes{
 		{Name: "retransmission-delivered", Reached: func(w node.World) bool {
-			for _, d := range node.Outputs[Delivered](w) {
-				if d.Resent {
+			for _, o := range w.NewOutputs() {
+				if d, ok := o.Value.(Delivered); ok && d.Resent {
 					return true
 				}
 			}
@@ -60,15 +60,19 @@ type deliveryKey struct {
 // exhaustive exploration a state's outputs are a set, where two equal deliveries are one:
 // there the property cannot see duplicates.)
 func noDuplication(w node.World) error {
-	if len(w.NewOutputs()) == 0 {
+	fresh := w.NewOutputs()
+	if len(fresh) == 0 {
 		return nil
 	}
 	seen, memo := node.Memo(w, "delivered", func() map[deliveryKey]bool { return map[deliveryKey]bool{} })
-	fresh := node.NewOutputs[Delivered](w)
 	if !memo {
-		seen, fresh = map[deliveryKey]bool{}, node.Outputs[Delivered](w)
+		seen, fresh = map[deliveryKey]bool{}, w.Outputs()
 	}
-	for o, d := range fresh {
+	for _, o := range fresh {
+		d, ok := o.Value.(Delivered)
+		if !ok {
+			continue
+		}
 		k := deliveryKey{o.Node, d.Epoch, d.From, d.FromEpoch, d.Seq}
 		if seen[k] {
 			return fmt.Errorf("n%d delivered message %d.%d from n%d twice", o.Node, d.FromEpoch, d.Seq, d.From)
@@ -78,35 +82,17 @@ func noDuplication(w node.World) error {
 	return nil
 }
 
-// sentKey identifies a message sent.
-type sentKey struct {
-	from, to   node.ID
-	epoch, seq int
-}
-
-// noCreation (PL3): what a node delivers from p, p sent to it.
+// noCreation (PL3): what a node delivers from p, p sent to it. The check reads the sender's
+// state, so it judges deliveries from a sender still in the incarnation that sent them (one
+// that has restarted since cannot tell any more what it sent).
 func noCreation(w node.World) error {
-	if len(w.NewOutputs()) == 0 {
-		return nil
-	}
-	fresh := node.NewOutputs[Delivered](w)
-	type index struct {
-		seen int
-		sent map[sentKey]bool
-	}
-	ix, memo := node.Memo(w, "sent", func() *index { return &index{sent: map[sentKey]bool{}} })
-	if !memo {
-		ix = &index{sent: map[sentKey]bool{}}
-	}
-	outs := w.Outputs()
-	for _, o := range outs[ix.seen:] {
-		if s, ok := o.Value.(Sent); ok {
-			ix.sent[sentKey{o.Node, s.To, s.Epoch, s.Seq}] = true
+	for _, o := range w.NewOutputs() {
+		d, ok := o.Value.(Delivered)
+		if !ok {
+			continue
 		}
-	}
-	ix.seen = len(outs)
-	for o, d := range fresh {
-		if !ix.sent[sentKey{d.From, o.Node, d.FromEpoch, d.Seq}] {
+		sender, ok := node.StateOf[*Links](w, d.From)
+		if ok && sender.Epoch() == d.FromEpoch && !sender.Issued(o.Node, d.FromEpoch, d.Seq) {
 			return fmt.Errorf("n%d delivered message %d.%d from n%d, which n%d never sent it", o.Node, d.FromEpoch, d.Seq, d.From, d.From)
 		}
 	}

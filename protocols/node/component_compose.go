@@ -66,7 +66,8 @@ type Part struct {
 //     its component; the root's Progress as p's when p has none;
 //   - the parts' mutators, lifted so that they reach their component's messages wherever
 //     they travel (in an Envelope, inside a transport's message), named "<path>/<name>";
-//   - the parts' seeded bugs after p's own.
+//   - the parts' seeded bugs after p's own (once for a module used in several parts: its flag
+//     turns the bug on in all of them).
 //
 // A malformed stack (a part without a module, a path whose parent is missing, Over naming
 // something that is not a transport below the part) makes p invalid: Validate reports it,
@@ -101,7 +102,11 @@ func Compose(p *Protocol, parts ...Part) *Protocol {
 	for _, pt := range parts {
 		liftProperties(p, pt)
 		p.Mutators = append(p.Mutators, liftMutators(parts, pt)...)
-		p.Bugs = append(p.Bugs, pt.Module.Bugs...)
+		for _, b := range pt.Module.Bugs {
+			if !slices.Contains(p.Bugs, b) { // a module used twice has its bugs once: one flag runs both
+				p.Bugs = append(p.Bugs, b)
+			}
+		}
 	}
 	return p
 }
@@ -151,6 +156,16 @@ func qualify(path, name string) string {
 // liftProperties adds part pt's properties to p, each judged on the world scoped to it.
 func liftProperties(p *Protocol, pt Part) {
 	m, path := pt.Module, pt.Path
+	keys := keysOf(path)
+	Scope := func(w World, path string) World { // the stack's own worlds are never scoped
+		if _, ok := w.(scoped); ok {
+			return Scope(w, path)
+		}
+		if _, ok := w.(*memoScoped); ok {
+			return Scope(w, path)
+		}
+		return scope(w, path, keys)
+	}
 	for _, inv := range m.Invariants {
 		check := inv.Check
 		p.Invariants = append(p.Invariants, Invariant{Name: qualify(path, inv.Name),

@@ -3,6 +3,7 @@ package node
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -173,19 +174,51 @@ func (s *Stack) single() bool { return len(s.Parts) == 1 }
 type runner struct {
 	s     *Stack
 	outer Env
-	envs  []*compEnv
+	made  uint8      // made&(1<<i): small[i] is set up
+	small [8]compEnv // the Envs of the first eight components
+	extra []*compEnv // the others'
 }
 
+// runners are reused from step to step: a step's Envs are valid only during the step (see
+// Env), so nothing keeps one after it.
+var runners = sync.Pool{New: func() any { return new(runner) }}
+
 func (s *Stack) begin(env Env) *runner {
-	return &runner{s: s, outer: env, envs: make([]*compEnv, len(s.Parts))}
+	r := runners.Get().(*runner)
+	r.s, r.outer, r.made = s, env, 0
+	return r
+}
+
+// end returns the runner to the pool, dropping what it refers to.
+func (r *runner) end() {
+	r.s, r.outer, r.extra = nil, nil, r.extra[:0]
+	for i := range r.small {
+		r.small[i] = compEnv{}
+	}
+	runners.Put(r)
 }
 
 func (r *runner) env(i int) *compEnv {
-	if r.envs[i] == nil {
-		s := r.s
-		r.envs[i] = &compEnv{r: r, p: &s.Parts[i], parent: s.parent(i), over: s.over(i), name: s.Parts[i].name()}
+	var e *compEnv
+	if i < len(r.small) {
+		e = &r.small[i]
+		if r.made&(1<<i) != 0 {
+			return e
+		}
+		r.made |= 1 << i
+	} else {
+		for len(r.extra) <= i-len(r.small) {
+			r.extra = append(r.extra, nil)
+		}
+		if e = r.extra[i-len(r.small)]; e != nil {
+			return e
+		}
+		e = new(compEnv)
+		r.extra[i-len(r.small)] = e
 	}
-	return r.envs[i]
+	s := r.s
+	*e = compEnv{r: r, p: &s.Parts[i], parent: s.parent(i), over: s.over(i), name: s.Parts[i].name()}
+	return e
 }
 
 func (r *runner) enqueue(e local) { r.s.queue = append(r.s.queue, e) }
@@ -204,6 +237,7 @@ func (r *runner) drain() {
 		r.handle(e)
 	}
 	s.queue = s.queue[:0]
+	r.end()
 }
 
 func (r *runner) handle(e local) {

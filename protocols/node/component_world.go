@@ -12,24 +12,59 @@ import (
 // the whole world's. A property written against a component alone holds the same way inside
 // any stack. Scoping a scoped world goes further down: path is then relative to it.
 func Scope(w World, path string) World {
-	var s scoped
 	switch x := w.(type) {
 	case scoped:
-		s = scoped{w: x.w, path: childPath(x.path, path)}
-	case memoScoped:
-		s = scoped{w: x.w, path: childPath(x.path, path)}
-	default:
-		s = scoped{w: w, path: path}
+		w, path = x.w, childPath(x.path, path)
+	case *memoScoped:
+		w, path = x.w, childPath(x.path, path)
 	}
-	if _, ok := s.w.(memoWorld); ok {
-		return memoScoped{s}
+	return scope(w, path, keysOf(path))
+}
+
+// Scoper scopes worlds to one path, with what that takes made once: for properties that look
+// at a component of a stack after every step.
+type Scoper struct {
+	path string
+	keys scopeKeys
+}
+
+// ScopeTo returns the Scoper of path.
+func ScopeTo(path string) Scoper { return Scoper{path: path, keys: keysOf(path)} }
+
+// Of is Scope(w, path).
+func (s Scoper) Of(w World) World {
+	switch w.(type) {
+	case scoped, *memoScoped:
+		return Scope(w, s.path)
 	}
-	return s
+	return scope(w, s.path, s.keys)
+}
+
+// scopeKeys are the memo keys of a component's view and of its outputs.
+type scopeKeys struct{ view, outputs string }
+
+func keysOf(path string) scopeKeys {
+	return scopeKeys{view: "node.Scope view of " + path, outputs: "node.Scope outputs of " + path}
+}
+
+// scope is Scope of a world that is not itself scoped, with the memo keys made already. A
+// world with memos keeps the scoped view too, so that the properties evaluated after every
+// step do not each make one.
+func scope(w World, path string, keys scopeKeys) World {
+	if m, ok := w.(memoWorld); ok {
+		v := m.Memo(keys.view, newView).(*memoScoped)
+		if v.w == nil {
+			v.scoped = scoped{w: w, path: path, key: keys.outputs}
+		}
+		return v
+	}
+	return scoped{w: w, path: path, key: keys.outputs}
 }
 
 type scoped struct {
 	w    World
 	path string
+	key  string // the memo key of the component's outputs (see Outputs)
 }
 
 // memoWorld is a world that keeps memos for properties (see Memo).
@@ -39,9 +74,30 @@ type memoWorld interface {
 
 // memoScoped is a scoped view of a world with memos: the component's properties keep theirs
 // under keys of their own.
-type memoScoped struct{ scoped }
+type memoScoped struct {
+	scoped
+	// The component's outputs of the latest step, filtered once for all its properties.
+	freshOf *Output // the first of the world's new outputs they were filtered from
+	freshN  int
+	fresh   []Output
+}
 
-func (s memoScoped) Memo(key string, init func() any) any {
+// NewOutputs filters the world's new outputs once per step.
+func (s *memoScoped) NewOutputs() []Output {
+	all := s.w.NewOutputs()
+	if len(all) == 0 {
+		return nil
+	}
+	if &all[0] != s.freshOf || len(all) != s.freshN {
+		s.freshOf, s.freshN = &all[0], len(all)
+		s.fresh = s.scoped.NewOutputs()
+	}
+	return s.fresh
+}
+
+func newView() any { return &memoScoped{} }
+
+func (s *memoScoped) Memo(key string, init func() any) any {
 	return s.w.(memoWorld).Memo("["+s.path+"]"+key, init)
 }
 
@@ -79,7 +135,7 @@ func (s scoped) Outputs() []Output {
 		outs []Output
 	}
 	all := s.w.Outputs()
-	ix, ok := Memo(s.w, "node.Scope outputs of "+s.path, func() *index { return &index{} })
+	ix, ok := Memo(s.w, s.key, func() *index { return &index{} })
 	if !ok {
 		return s.filter(nil, all)
 	}
@@ -115,7 +171,18 @@ func (s scoped) filter(dst, outs []Output) []Output {
 // has no component there, or when it is not a T. Inside a component's own properties the
 // path is relative to the component.
 func StateAt[T any](w World, id ID, path string) (T, bool) {
-	st, ok := Scope(w, path).State(id).(T)
+	switch x := w.(type) {
+	case scoped:
+		w, path = x.w, childPath(x.path, path)
+	case *memoScoped:
+		w, path = x.w, childPath(x.path, path)
+	}
+	var st T
+	s, ok := w.State(id).(*Stack)
+	if !ok {
+		return st, false
+	}
+	st, ok = s.Component(path).(T)
 	return st, ok
 }
 

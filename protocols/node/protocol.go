@@ -57,6 +57,11 @@ type Protocol struct {
 	// client requests.
 	Explore Explore
 
+	// Convergence lists the protocol's replicated objects whose replicas must converge
+	// (strong eventual consistency, for eventually consistent protocols such as CRDTs); the
+	// convergence checker (package checker) judges every run against them.
+	Convergence []Convergent
+
 	// Components lists the paths of the protocol's sub-components ("log", "log/paxos",
 	// "links"), for the tools to show its structure; empty for a protocol of one component.
 	Components []string

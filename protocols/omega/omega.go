@@ -93,7 +93,7 @@ func (o *Omega) Timer(node.Env, string)                  {}
 func (o *Omega) Request(node.Env, node.Request)          {}
 
 // Stable is how long eventual leadership must keep holding once it holds.
-const Stable = time.Second
+const Stable = 500 * time.Millisecond
 
 // Module describes Omega to the tools.
 var Module = &node.Module{
@@ -101,7 +101,7 @@ var Module = &node.Module{
 	Summary: "leader election (Ω) over a failure detector: the smallest node not suspected",
 	New:     New,
 	Bugs: []node.Bug{
-		{Name: BugSelfLeader, Scenario: "crash-restart",
+		{Name: BugSelfLeader, Scenario: "crash-heavy",
 			Summary: "a node that suspects its leader trusts itself instead of the next node: with the leader gone, several lead forever"},
 	},
 	Liveness: []node.Liveness{{Name: "eventual-leadership", Pending: leadership, Stable: Stable}},
