@@ -30,8 +30,16 @@ type Scenario struct {
 	Summary string
 	// Profile builds the fault profile from the protocol's timing.
 	Profile func(t node.Timing) sim.Profile
-	// Swarm lets each seed draw its own profile around Profile.
-	Swarm bool
+	// Swarm lets each seed draw its own profile around Profile, and for a protocol named in
+	// SwarmParams, the protocol parameters listed there (see sim.ParamDraw): the features a
+	// protocol has a sometimes-property for are drawn on in some seeds and off in others.
+	// Parameters that the memory bounds depend on are not to be drawn.
+	Swarm       bool
+	SwarmParams map[string][]sim.ParamDraw
+	// Unreached names the sometimes-properties the scenario does not mean to reach, each
+	// with the reason (a feature it leaves off, a fault it never injects); summaries say so
+	// instead of NEVER, and the coverage check (see scenarios/campaign) expects them unreached.
+	Unreached map[string]string
 	// Faults is the length of the fault phase, and Liveness the bound on progress after
 	// healing (zero: no liveness phase), in units of the protocol's Settle time.
 	Faults, Liveness float64
@@ -89,10 +97,35 @@ func mixed(t node.Timing) sim.Profile {
 	}
 }
 
+// Reasons shared by the scenarios' Unreached lists.
+const (
+	noByzantine  = "no Byzantine node in this scenario (byzantine-swarm and twins have them)"
+	noMembership = "membership changes and leadership transfers are off (swarm and membership-churn turn them on)"
+)
+
+// calmUnreached are the properties of a network that never misbehaves: no leader loses its
+// majority or its followers' logs, nobody asks for a vote within a leader's lease, no request
+// is retried.
+func calmUnreached() map[string]string {
+	const calm = "no faults: "
+	return map[string]string{
+		"byzantine-sender-delivered": noByzantine,
+		"configuration-changed":      noMembership, "leadership-transferred": noMembership,
+		"check-quorum-step-down": calm + "no leader loses its majority",
+		"fast-backtrack":         calm + "no follower's log diverges from its leader's",
+		"lease-kept-leader":      calm + "no server asks for a vote while a leader holds its lease",
+		"retry-deduplicated":     calm + "no client request is lost and retried",
+		"view-changed":           calm + "the first primary never fails",
+		"state-transfer":         calm + "no replica falls behind",
+	}
+}
+
 // builtin are the scenarios every protocol may run, registered first.
 var builtin = []*Scenario{
 	{Name: "default", Summary: "every fault kind at moderate rates, then healing and a liveness check",
-		Profile: mixed, Faults: 6, Liveness: 10},
+		Profile: mixed, Faults: 6, Liveness: 10,
+		Unreached: map[string]string{"byzantine-sender-delivered": noByzantine,
+			"configuration-changed": noMembership, "leadership-transferred": noMembership}},
 	{Name: "crash-restart", Summary: "frequent crashes and restarts from durable state, lossy network",
 		Profile: func(t node.Timing) sim.Profile {
 			// Quick reboots, often, and right after steps: a node that crashes between two
@@ -103,18 +136,30 @@ var builtin = []*Scenario{
 			return sim.Profile{Delay: d, Drop: 0.05, Duplicate: 0.1, Reorder: true,
 				FaultEvery: t.Settle / 15, Down: t.Settle / 150, Crash: 1, StepCrash: 0.05, MaxDown: -1}
 		},
-		Faults: 6, Liveness: 10},
-	{Name: "swarm", Summary: "each seed draws which faults are on and how often (swarm testing)",
-		Profile: mixed, Swarm: true, Faults: 6, Liveness: 10},
+		Faults: 6, Liveness: 10,
+		Unreached: map[string]string{"byzantine-sender-delivered": noByzantine,
+			"configuration-changed": noMembership, "leadership-transferred": noMembership,
+			// Raft's leaders, with a crash every fifteenth of its settle time, do not last
+			// long enough for these.
+			"check-quorum-step-down": "a crash every few heartbeats: leaders crash before they can lose a majority",
+			"fast-backtrack":         "a crash every few heartbeats: no leader lasts long enough to meet a follower a whole term behind",
+			"log-compacted":          "a crash every few heartbeats: the log never grows to a snapshot's threshold",
+			"snapshot-installed":     "a crash every few heartbeats: the log never grows to a snapshot's threshold"}},
+	{Name: "swarm", Summary: "each seed draws which faults are on and how often (swarm testing), and which protocol features",
+		Profile: mixed, Swarm: true, Faults: 6, Liveness: 10, SwarmParams: swarmParams,
+		Unreached: map[string]string{"byzantine-sender-delivered": "a crash-fault swarm: byzantine-swarm draws Byzantine nodes"}},
 	{Name: "lossy-crash", Summary: "a very lossy network and frequent short crashes: operations left half done",
 		Profile: func(t node.Timing) sim.Profile {
 			return sim.Profile{Delay: delays(t), Drop: 0.4, Reorder: true,
 				FaultEvery: t.Settle / 20, Down: t.Settle / 30, Crash: 1, MaxDown: -1}
 		},
-		Faults: 6, Liveness: 10},
+		Faults: 6, Liveness: 10,
+		Unreached: map[string]string{"byzantine-sender-delivered": noByzantine,
+			"configuration-changed": noMembership, "leadership-transferred": noMembership}},
 	{Name: "calm", Summary: "a perfect network and no faults: the protocol's happy path",
 		Profile: func(t node.Timing) sim.Profile { return sim.Profile{Delay: delays(t)} },
-		Faults:  2, Liveness: 5},
+		Faults:  2, Liveness: 5,
+		Unreached: calmUnreached()},
 }
 
 // scale turns a multiple of the protocol's settle time into a duration.

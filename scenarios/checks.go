@@ -1,6 +1,10 @@
 package scenarios
 
 import (
+	"errors"
+	"fmt"
+	"time"
+
 	"github.com/replica-io/replica/checker"
 	"github.com/replica-io/replica/protocols/node"
 	"github.com/replica-io/replica/sim"
@@ -45,12 +49,15 @@ const (
 // monitors are the checkers of the spec's runs, in the order their verdicts take precedence
 // at the end of a run: safety of the history before liveness.
 func (s *Spec) monitors() []func() sim.Monitor {
+	return monitors(s.Protocol, s.Scenario.Checks, s.Bounds(), s.Scenario.Liveness > 0, s.LinLimit)
+}
+
+func monitors(p *node.Protocol, c Checks, b checker.Bounds, liveness bool, linLimit time.Duration) []func() sim.Monitor {
 	var ms []func() sim.Monitor
-	p, c := s.Protocol, s.Scenario.Checks
 	if wl := p.Workload; wl != nil && wl.Spec != nil {
-		ms = append(ms, checker.NewLinearizability(wl.Spec, s.LinLimit))
+		ms = append(ms, checker.NewLinearizability(wl.Spec, linLimit))
 	}
-	ms = append(ms, checker.NewMemory(s.Bounds()))
+	ms = append(ms, checker.NewMemory(b))
 	if c.Watchdog > 0 {
 		ms = append(ms, checker.NewWatchdog(scale(p.Timing, c.Watchdog), p.Advance))
 	}
@@ -60,10 +67,45 @@ func (s *Spec) monitors() []func() sim.Monitor {
 	if len(p.Convergence) > 0 {
 		ms = append(ms, checker.NewConvergence(p.Convergence))
 	}
-	if s.Scenario.Liveness > 0 {
+	if liveness {
 		ms = append(ms, checker.NewLiveness)
 	}
 	return ms
+}
+
+// Checked returns a hand-built simulator configuration with every check its protocol
+// declares: the linearizability of the history against the workload's Spec, the memory bounds
+// (MaxSize and the defaults for messages in flight and timers) and, when cfg has a liveness
+// phase, liveness after healing; its own Monitors run beside them. It refuses a configuration
+// that would check nothing: an invalid protocol, a cluster outside what the protocol supports,
+// or a fault phase of no length. A configuration built from a Spec needs none of this:
+// Spec.Config already has it all.
+func Checked(cfg sim.Config) (sim.Config, error) {
+	p := cfg.Protocol
+	if p == nil {
+		return cfg, errors.New("the configuration has no protocol")
+	}
+	if err := Validate(p); err != nil {
+		return cfg, err
+	}
+	if n := cfg.Cluster.N; n < p.MinN || n > MaxNodes {
+		return cfg, fmt.Errorf("a cluster of %d nodes: protocol %s needs between %d and %d", n, p.Name, p.MinN, MaxNodes)
+	}
+	if bug := cfg.Cluster.Bug; bug != "" {
+		if _, ok := p.Bug(bug); !ok {
+			return cfg, fmt.Errorf("unknown bug %q for protocol %s (known: %s)", bug, p.Name, bugNames(p))
+		}
+	}
+	if cfg.Faults <= 0 {
+		return cfg, errors.New("Faults is zero: a run of no length checks nothing")
+	}
+	b := checker.Bounds{InFlight: DefaultMaxInFlightPerPeer * cfg.Cluster.N, Timers: DefaultMaxTimers}
+	if p.MaxSize != nil {
+		b.State = p.MaxSize(cfg.Cluster)
+	}
+	own := cfg.Monitors
+	cfg.Monitors = append(monitors(p, Checks{}, b, cfg.Liveness > 0, 0), own...)
+	return cfg, nil
 }
 
 // Bounds are the memory bounds of the spec's runs.

@@ -10,10 +10,27 @@ func init() { RegisterScenario(raftScenarios...) }
 
 var raftOnly = []string{"raft"}
 
+// swarmParams are the protocol features the swarm scenario draws per seed, for the protocols
+// that have them: Raft's membership changes (a smaller first configuration, so that there are
+// servers to add; a change every 40 or 300 ms) and leadership transfers (every 300 ms or
+// second), each off in a third of the seeds or more, so that a swarm campaign reaches every
+// sometimes-property Raft declares (configuration-changed, leadership-transferred).
+// Membership is drawn only in runs that crash no node: the liveness phase keeps a majority of
+// the whole cluster up, which need not hold a majority of a changed configuration (see
+// sim.ParamDraw); membership-churn is the scenario for changes under partitions.
+var swarmParams = map[string][]sim.ParamDraw{
+	"raft": {
+		{Name: "voters", Values: []int{MaxNodes, 3}, WithoutCrashes: true}, // all (voters is capped at n), or 3
+		{Name: "churn", Values: []int{0, 40, 300}, WithoutCrashes: true},
+		{Name: "transfer", Values: []int{0, 300, 1000}},
+	},
+}
+
 var raftScenarios = []*Scenario{
 	{Name: "partial-connectivity", For: raftOnly, N: 5,
 		Summary: "{1,2,3} fully connected, 4 reaches only 2, 5 reaches only 3 (the 2020 etcd outage); a leader must stay elected",
 		Profile: partialConnectivity, Faults: 2, Liveness: 10,
+		Unreached: fixedCutUnreached(),
 		// A majority stays connected: clients must be served all along, not only once the
 		// network heals. Half a second covers a slow first election (votes split between
 		// candidates that each reach part of the cluster).
@@ -28,7 +45,8 @@ var raftScenarios = []*Scenario{
 			d.TailProb = 0.02
 			return sim.Profile{Delay: d, Drop: 0.01, FaultEvery: t.Settle / 3, Down: t.Settle, Isolate: 1, Pause: 2, MaxDown: 1}
 		},
-		Faults: 2.5, Liveness: 10},
+		Faults: 2.5, Liveness: 10,
+		Unreached: map[string]string{"configuration-changed": noMembership, "leadership-transferred": noMembership}},
 	{Name: "crash-restart-storm", For: raftOnly,
 		Summary: "a crash every few heartbeats with quick restarts, brief isolations and one-way cuts, on a lossy network",
 		Params:  map[string]int{"batch": 1},
@@ -43,7 +61,10 @@ var raftScenarios = []*Scenario{
 			return sim.Profile{Delay: d, Drop: 0.1, Duplicate: 0.1, Reorder: true,
 				FaultEvery: t.Settle / 20, Down: t.Settle / 10, Crash: 2, Isolate: 1, OneWay: 1, MaxDown: -1}
 		},
-		Faults: 3, Liveness: 10},
+		Faults: 3, Liveness: 10,
+		Unreached: map[string]string{"configuration-changed": noMembership, "leadership-transferred": noMembership,
+			"log-compacted":      "one entry per AppendEntries and a crash every few heartbeats: the log never grows to a snapshot's threshold",
+			"snapshot-installed": "one entry per AppendEntries and a crash every few heartbeats: the log never grows to a snapshot's threshold"}},
 	{Name: "membership-churn", For: raftOnly,
 		Summary: "the leader adds and removes servers one at a time, and hands over leadership, under partitions and loss",
 		Params:  map[string]int{"voters": 3, "churn": 40, "transfer": 1000},
@@ -70,7 +91,18 @@ var raftScenarios = []*Scenario{
 			return sim.Profile{Delay: d, Drop: 0.01, Duplicate: 0.01, Reorder: true,
 				FaultEvery: 20 * t.Settle, Down: t.Settle, Crash: 1, Pause: 1, Isolate: 1, MaxDown: -1}
 		},
-		Faults: 3600, Liveness: 10, MaxEvents: 20_000_000},
+		Faults: 3600, Liveness: 10, MaxEvents: 20_000_000,
+		Unreached: map[string]string{"configuration-changed": noMembership, "leadership-transferred": noMembership,
+			"read-index": "reads go through the log here (readindex=0), so that they too grow it",
+			"fast-backtrack": "a fault every 20 settle times, after which a follower is at most a few entries " +
+				"behind: not a whole term (the coverage check runs one seed of an hour)"}},
+}
+
+// fixedCutUnreached are what a network with fixed cut links and no other fault does not do.
+func fixedCutUnreached() map[string]string {
+	u := calmUnreached()
+	u["check-quorum-step-down"] = "the connected majority keeps its leader: none loses its majority"
+	return u
 }
 
 // partialConnectivity is the network of the 2020 etcd outage, on five nodes: 1, 2 and 3 reach

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -38,10 +39,33 @@ func Resolve(protocol, bug, scenario string, n, f int) (*Spec, error) {
 	if err != nil {
 		return nil, err
 	}
-	if bug != "" {
-		b, ok := p.Bug(bug)
+	return New(p, Options{Bug: bug, Scenario: scenario, N: n, F: f})
+}
+
+// Options are a run's choices besides its protocol: the seeded bug ("" for the correct
+// protocol), the scenario ("" for the one that finds Bug, else "default"), the cluster size
+// and Byzantine nodes (zero: the scenario's or the protocol's), and parameters on top of the
+// scenario's.
+type Options struct {
+	Bug, Scenario string
+	N, F          int
+	Params        map[string]int
+}
+
+// New builds the Spec of protocol p, registered or not: the one way every tool (the command
+// line, simtest, capsules) turns a protocol and a scenario into runs, so that each run checks
+// everything the protocol declares (invariants, the workload's specification, liveness,
+// memory bounds) and the scenario's parameters apply. It validates p and refuses a bug p does
+// not have, a scenario that does not apply to p, and a cluster outside what p supports.
+func New(p *node.Protocol, o Options) (*Spec, error) {
+	if err := Validate(p); err != nil {
+		return nil, err
+	}
+	scenario := o.Scenario
+	if o.Bug != "" {
+		b, ok := p.Bug(o.Bug)
 		if !ok {
-			return nil, fmt.Errorf("unknown bug %q for protocol %s (known: %s)", bug, p.Name, bugNames(p))
+			return nil, fmt.Errorf("unknown bug %q for protocol %s (known: %s)", o.Bug, p.Name, bugNames(p))
 		}
 		if scenario == "" {
 			scenario = b.Scenario
@@ -50,41 +74,96 @@ func Resolve(protocol, bug, scenario string, n, f int) (*Spec, error) {
 	if scenario == "" {
 		scenario = DefaultScenario
 	}
-	s, err := Lookup(scenario)
+	sc, err := Lookup(scenario)
 	if err != nil {
 		return nil, err
 	}
-	if !s.Applies(p) {
-		return nil, fmt.Errorf("scenario %s does not apply to protocol %s", s.Name, p.Name)
-	}
+	n := o.N
 	if n == 0 {
-		n = s.N
+		n = sc.N
 	}
 	if n == 0 {
 		n = p.DefaultN
 	}
-	if n < p.MinN || n > 64 {
-		return nil, fmt.Errorf("-n %d: protocol %s needs between %d and 64 nodes", n, p.Name, p.MinN)
+	f := o.F
+	if f == 0 && n >= p.MinN {
+		f = sc.byzantine(p, n)
+	}
+	params := maps.Clone(sc.Params)
+	if len(o.Params) > 0 && params == nil {
+		params = map[string]int{}
+	}
+	maps.Copy(params, o.Params)
+	s := &Spec{Protocol: p, Bug: o.Bug, Scenario: sc, Cluster: node.Config{N: n, F: f, Bug: o.Bug, Params: params}}
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Validate checks a spec before it runs, however it was built: the protocol's description,
+// that the bug is one of the protocol's and the scenario applies to it, and that the cluster
+// is one the protocol supports (its size, and no more Byzantine nodes than it tolerates
+// unless the scenario means to exceed that).
+func (s *Spec) Validate() error {
+	p := s.Protocol
+	switch {
+	case p == nil:
+		return errors.New("the spec has no protocol")
+	case s.Scenario == nil:
+		return fmt.Errorf("the spec of protocol %s has no scenario", p.Name)
+	case s.Bug != "" && s.Cluster.Bug != "" && s.Bug != s.Cluster.Bug:
+		return fmt.Errorf("the spec names bug %q but its cluster runs bug %q", s.Bug, s.Cluster.Bug)
+	}
+	if err := Validate(p); err != nil {
+		return err
+	}
+	if bug := s.bug(); bug != "" {
+		if _, ok := p.Bug(bug); !ok {
+			return fmt.Errorf("unknown bug %q for protocol %s (known: %s)", bug, p.Name, bugNames(p))
+		}
+	}
+	if !s.Scenario.Applies(p) {
+		return fmt.Errorf("scenario %s does not apply to protocol %s", s.Scenario.Name, p.Name)
+	}
+	if s.Scenario.Profile == nil {
+		return fmt.Errorf("scenario %s has no fault profile", s.Scenario.Name)
+	}
+	if s.Scenario.Faults <= 0 && s.Faults <= 0 {
+		return fmt.Errorf("scenario %s has a fault phase of no length: its runs would check nothing", s.Scenario.Name)
+	}
+	n, f := s.Cluster.N, s.Cluster.F
+	if n < p.MinN || n > MaxNodes {
+		return fmt.Errorf("-n %d: protocol %s needs between %d and %d nodes", n, p.Name, p.MinN, MaxNodes)
 	}
 	if f < 0 {
-		return nil, fmt.Errorf("-f %d: the number of Byzantine nodes cannot be negative", f)
-	}
-	if f == 0 {
-		f = s.byzantine(p, n)
+		return fmt.Errorf("-f %d: the number of Byzantine nodes cannot be negative", f)
 	}
 	if f > 0 {
 		if p.MaxFaulty == nil {
-			return nil, fmt.Errorf("-f %d: protocol %s tolerates crash faults only, not Byzantine nodes", f, p.Name)
+			return fmt.Errorf("-f %d: protocol %s tolerates crash faults only, not Byzantine nodes", f, p.Name)
 		}
-		if max := p.MaxFaulty(n); f > max && !s.ExceedF {
-			return nil, fmt.Errorf("-f %d: protocol %s with n=%d tolerates at most %d Byzantine %s%s", f, p.Name, n, max,
+		if max := p.MaxFaulty(n); f > max && !s.Scenario.ExceedF {
+			return fmt.Errorf("-f %d: protocol %s with n=%d tolerates at most %d Byzantine %s%s", f, p.Name, n, max,
 				plural(max, "node", "nodes"), enoughNodes(p, f))
 		}
 		if f >= n {
-			return nil, fmt.Errorf("-f %d: a cluster of n=%d needs at least one correct node", f, n)
+			return fmt.Errorf("-f %d: a cluster of n=%d needs at least one correct node", f, n)
 		}
 	}
-	return &Spec{Protocol: p, Bug: bug, Scenario: s, Cluster: node.Config{N: n, F: f, Bug: bug, Params: s.Params}}, nil
+	return nil
+}
+
+// Variant is the seeded bug the spec runs ("" for the correct protocol): Bug, or the
+// cluster's when only that is set, so that a hand-built spec never runs one variant under the
+// other's name.
+func (s *Spec) Variant() string { return s.bug() }
+
+func (s *Spec) bug() string {
+	if s.Bug != "" {
+		return s.Bug
+	}
+	return s.Cluster.Bug
 }
 
 func bugNames(p *node.Protocol) string {
@@ -104,9 +183,16 @@ func bugNames(p *node.Protocol) string {
 // Config is the simulator configuration of the spec.
 func (s *Spec) Config() sim.Config {
 	t := s.Protocol.Timing
+	cluster := s.Cluster
+	cluster.Bug = s.bug()
+	if len(s.Scenario.Params) > 0 { // the scenario's parameters, under the spec's own
+		params := maps.Clone(s.Scenario.Params)
+		maps.Copy(params, cluster.Params)
+		cluster.Params = params
+	}
 	cfg := sim.Config{
 		Protocol:  s.Protocol,
-		Cluster:   s.Cluster,
+		Cluster:   cluster,
 		Profile:   s.Scenario.Profile(t),
 		Swarm:     s.Scenario.Swarm,
 		Faults:    scale(t, s.Scenario.Faults),
@@ -118,6 +204,8 @@ func (s *Spec) Config() sim.Config {
 	if s.Faults > 0 {
 		cfg.Faults = s.Faults
 	}
+	cfg.MaxEvents = s.eventBudget(cfg) // see budget.go
+	cfg.SwarmParams = s.Scenario.SwarmParams[s.Protocol.Name]
 	cfg.Context = s.Context
 	cfg.Monitors = s.monitors()
 	return cfg
@@ -131,8 +219,8 @@ func (s *Spec) Run(seed uint64) sim.Result {
 // Name is a short name of the spec for reports: protocol, bug and scenario.
 func (s *Spec) Name() string {
 	name := s.Protocol.Name
-	if s.Bug != "" {
-		name += "/" + s.Bug
+	if bug := s.bug(); bug != "" {
+		name += "/" + bug
 	}
 	return name + "@" + s.Scenario.Name
 }
@@ -140,7 +228,7 @@ func (s *Spec) Name() string {
 // Capsule records run r of seed as a replay capsule; source says which tool made it.
 func (s *Spec) Capsule(seed uint64, r sim.Result, source string) *capsule.Capsule {
 	c := &capsule.Capsule{
-		Source: source, Protocol: s.Protocol.Name, Bug: s.Bug, Scenario: s.Scenario.Name,
+		Source: source, Protocol: s.Protocol.Name, Bug: s.bug(), Scenario: s.Scenario.Name,
 		N: s.Cluster.N, F: s.Cluster.F, Seed: seed, Profile: r.Profile.String(),
 		TraceHash: r.TraceHash, Choices: r.Choices,
 	}

@@ -341,8 +341,9 @@ func (w *World) sendLate(from, to node.ID, m node.Message, late time.Duration) {
 		return
 	}
 	m = cloneAny(m)
-	w.record(Send, from, to, 0, m)
-	w.enqueue(from, to, m, w.delay()+late)
+	mid := w.trace.newMsg()
+	w.recordMsg(Send, from, to, mid, m)
+	w.enqueue(from, to, mid, m, w.delay()+late)
 }
 
 func (t *traitor) remember(m node.Message) {

@@ -86,9 +86,9 @@ func (b *byzNode) Request(env node.Env, req node.Request) {
 
 func (b *byzNode) String() string {
 	if b.twins[1] != nil {
-		return fmt.Sprintf("byzantine twins {%+v} {%+v}", b.twins[0], b.twins[1])
+		return fmt.Sprintf("byzantine twins {%s} {%s}", Describe(b.twins[0], 600), Describe(b.twins[1], 600))
 	}
-	return fmt.Sprintf("byzantine {%+v}", b.twins[0])
+	return fmt.Sprintf("byzantine {%s}", Describe(b.twins[0], 600))
 }
 
 // byzEnv is the Env of a Byzantine node's correct code: what it sends and replies goes

@@ -276,9 +276,18 @@ func (w *World) startLiveness() {
 	q = min(n, q+len(w.profile.Byzantine.Nodes)) // a quorum of correct nodes, beside the Byzantine ones
 	size := q + w.choose.Choose(Faults, n-q+1)
 	w.core = make([]bool, n)
-	// Choose the core: the nodes that are up first, in a drawn order, then the others.
+	// Choose the core: the protocol's essential nodes, then the nodes that are up, in a drawn
+	// order, then the others.
 	order := w.drawOrder()
 	picked := 0
+	if w.proto.Essential != nil {
+		for _, id := range w.proto.Essential(w.cfg.Cluster) {
+			if id >= 1 && int(id) <= n && !w.core[id-1] {
+				w.core[id-1] = true
+				picked++
+			}
+		}
+	}
 	for pass := 0; pass < 2 && picked < size; pass++ {
 		for _, id := range order {
 			s := w.slot(id)

@@ -80,7 +80,7 @@ func BenchmarkHashMessage(b *testing.B) {
 func TestDescribeFollowsPointersAndSortsMaps(t *testing.T) {
 	v := &outer{M: map[string]int{"b": 2, "a": 1}, In: inner{1, []string{"x"}}, P: &inner{2, nil}, Any: 7}
 	got := Describe(v, 1000)
-	want := `&{M:map["a":1 "b":2] In:{A:1 b:["x"]} P:&{A:2 b:[]} Any:7}`
+	want := `outer{M:map["a":1 "b":2] In:{A:1 b:["x"]} P:{A:2 b:[]} Any:7}`
 	if got != want {
 		t.Errorf("Describe = %s, want %s", got, want)
 	}

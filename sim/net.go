@@ -33,33 +33,34 @@ func (w *World) pick(p Purpose, span time.Duration) time.Duration {
 // and delays each copy.
 func (w *World) send(from, to node.ID, m node.Message) {
 	m = cloneAny(m)
-	w.record(Send, from, to, 0, m)
+	mid := w.trace.newMsg()
+	w.recordMsg(Send, from, to, mid, m)
 	if to == from { // loopback never fails
-		w.enqueue(from, to, m, w.profile.Delay.Min)
+		w.enqueue(from, to, mid, m, w.profile.Delay.Min)
 		return
 	}
 	if !w.live && w.profile.Drop > 0 && w.choose.Flip(Network, w.profile.Drop) {
 		w.fault(KindDrop)
-		w.record(Dropped, to, from, 0, m)
+		w.recordMsg(Dropped, to, from, mid, m)
 		return
 	}
 	copies := 1
 	if !w.live && w.profile.Duplicate > 0 && w.choose.Flip(Network, w.profile.Duplicate) {
 		w.fault(KindDuplicate)
-		w.record(Dup, to, from, 0, m)
+		w.recordMsg(Dup, to, from, mid, m)
 		copies = 2
 	}
 	for i := range copies {
 		if i > 0 {
 			m = cloneAny(m) // each copy is its own: a receiver may change what it got
 		}
-		w.enqueue(from, to, m, w.delay())
+		w.enqueue(from, to, mid, m, w.delay())
 	}
 }
 
-// enqueue schedules the arrival of m after d, keeping each link in order unless the profile
-// lets it reorder.
-func (w *World) enqueue(from, to node.ID, m node.Message, d time.Duration) {
+// enqueue schedules the arrival of m (message number mid) after d, keeping each link in order
+// unless the profile lets it reorder.
+func (w *World) enqueue(from, to node.ID, mid int, m node.Message, d time.Duration) {
 	at := w.now + d
 	last := w.lastArrival[from][to]
 	if at < last {
@@ -71,7 +72,7 @@ func (w *World) enqueue(from, to node.ID, m node.Message, d time.Duration) {
 	}
 	w.lastArrival[from][to] = max(last, at)
 	w.inFlight[to]++
-	w.schedule(event{at: at, kind: evDeliver, node: to, from: from, msg: m})
+	w.schedule(event{at: at, kind: evDeliver, node: to, from: from, msg: m, mid: mid})
 }
 
 // deliver hands a message that arrived to its node, unless a partition or a crash is in
@@ -82,11 +83,11 @@ func (w *World) deliver(e event) {
 	switch {
 	case w.cut[e.from][e.node]:
 		w.fault(KindBlocked)
-		w.record(Blocked, e.node, e.from, 0, e.msg)
+		w.recordMsg(Blocked, e.node, e.from, e.mid, e.msg)
 	case !s.up:
-		w.record(Lost, e.node, e.from, 0, e.msg)
+		w.recordMsg(Lost, e.node, e.from, e.mid, e.msg)
 	default:
-		w.record(Deliver, e.node, e.from, 0, e.msg)
+		w.recordMsg(Deliver, e.node, e.from, e.mid, e.msg)
 		w.step(s, func(n node.Node, env node.Env) { n.Receive(env, e.from, e.msg) })
 	}
 }

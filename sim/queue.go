@@ -37,6 +37,7 @@ type event struct {
 	cl   int     // the client's index
 	name string  // the timer's name
 	msg  any     // the message, request or reply
+	mid  int     // the message's number in the trace (see Entry.Msg)
 }
 
 // queue holds the scheduled events: a binary min-heap of small keys, ordered by (at, seq),

@@ -70,6 +70,10 @@ type Result struct {
 	Progress time.Duration
 	// Monitors are the run's monitors, for the verdicts and artifacts they keep.
 	Monitors []Monitor
+	// Exhausted says that the run used up its event budget (Config.MaxEvents) while virtual
+	// time still advanced, and stopped before the end it was configured for: checked up to
+	// there, not failed (see budget.go).
+	Exhausted bool
 }
 
 // Run simulates one run of cfg, every decision made by c.
@@ -143,7 +147,7 @@ func (w *World) run() {
 		end += w.cfg.Liveness
 	}
 	w.loop(end)
-	if w.violation == nil {
+	if w.violation == nil && !w.budget.exhausted { // a run cut short is not judged at its end
 		for _, m := range w.monitors() {
 			if v := m.End(w); v != nil {
 				w.setViolation(v)
@@ -159,6 +163,7 @@ func (w *World) start() {
 	w.profile = w.cfg.Profile
 	if w.cfg.Swarm {
 		w.profile = Swarm(w.choose, w.cfg.Profile)
+		w.drawParams()
 	}
 	if w.profile.Skew > 0 {
 		w.skewClocks()
@@ -175,6 +180,7 @@ func (w *World) start() {
 	w.startClients()
 	w.nextFaultTick()
 	w.check()
+	w.endStep()
 }
 
 // loop steps through events in time order until virtual time end, a violation, or the end
@@ -197,9 +203,8 @@ func (w *World) loop(end time.Duration) {
 		}
 		w.events++
 		w.check()
-		if w.events >= w.cfg.MaxEvents && w.violation == nil && !w.stopped {
-			w.violate(PropEventBudget, fmt.Sprintf("the run took more than %d events", w.cfg.MaxEvents))
-		}
+		w.endStep()
+		w.checkBudget()
 	}
 }
 
@@ -341,6 +346,7 @@ func (w *World) setViolation(v *Violation) {
 	if w.violation != nil {
 		return
 	}
+	v.Event = w.trace.lastEvent()
 	v.Context = w.trace.last()
 	for _, s := range w.nodes {
 		v.Nodes = append(v.Nodes, describeSlot(s))
@@ -386,6 +392,7 @@ func (w *World) result() Result {
 		Trace:     w.trace.full,
 		Ops:       len(w.history),
 		Monitors:  w.mons,
+		Exhausted: w.budget.exhausted,
 	}
 	for _, op := range w.history {
 		if !op.Done {

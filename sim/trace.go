@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -46,6 +47,15 @@ var whatNames = [numWhats]string{
 
 func (w What) String() string { return whatNames[w] }
 
+// Whats lists every kind of trace entry, in order.
+func Whats() []What {
+	out := make([]What, numWhats)
+	for i := range out {
+		out[i] = What(i)
+	}
+	return out
+}
+
 // IsFault tells the entries that are injected faults, for marking them in timelines.
 func (w What) IsFault() bool {
 	switch w {
@@ -55,16 +65,27 @@ func (w What) IsFault() bool {
 	return false
 }
 
-// Entry is one line of a run's trace: what happened, at which step and virtual time, at which
-// node, with which peer or client, and the message or value involved.
+// Entry is one line of a run's trace: what happened, at which event and virtual time, at
+// which node, with which peer or client, and the message or value involved.
+//
+// Events are numbered without gaps: 0 is the start of the run (the nodes' boots), then 1, 2,
+// ... for each step that left entries, and a violation cites the number of the event after
+// which it was found. (The world also takes steps that leave no trace, a fault draw that
+// drew no fault or a reply that came too late, say: they count against the run's event
+// budget but get no number, so that the numbers a timeline shows are the ones reports cite.)
 type Entry struct {
-	Event  int           // the index of the step it belongs to
+	Event  int           // the event it belongs to
 	Time   time.Duration // virtual time
 	What   What
 	Node   node.ID       // the node it happened at (0: none)
 	Peer   node.ID       // the other node: sender of a delivery, receiver of a send
 	Client node.ClientID // the client involved, if any
-	Data   any           // the message, timer name, output or description
+	// Msg identifies a message between nodes: its send, its drop or duplication, and every
+	// delivery, block or loss of it carry the same number, counted from 1 in the order of
+	// sending. Zero for entries about no such message. It is derived from the run, so it is
+	// not part of the trace hash.
+	Msg  int
+	Data any // the message, timer name, output or description
 }
 
 // String formats the entry as one timeline line.
@@ -131,7 +152,8 @@ const (
 	TraceFull                  // every entry
 )
 
-// tracer folds entries into the trace hash and keeps the entries a report needs.
+// tracer folds entries into the trace hash, numbers events, and keeps the entries a report
+// needs.
 type tracer struct {
 	hash    Hasher
 	mode    TraceMode
@@ -140,24 +162,136 @@ type tracer struct {
 	ringPos int
 	count   int
 	step    int // the step entries belong to, for drivers without a World (untimed replays)
+
+	// Event numbering (see Entry): event is the number of the latest entry's event, raw the
+	// step index its driver gave it, open whether that step is still going on. A step ends
+	// when the driver says so (endStep) or when entries come with another step index.
+	event int
+	raw   int
+	open  bool
+
+	msgs    int                  // messages numbered so far (see Entry.Msg)
+	unnamed map[msgKey]*inFlight // messages sent without a number (untimed replays), by link and content
+	lives   [][]life             // lives[id]: node id's crashes, restarts, pauses and resumes
+	touched []node.ID            // the nodes the current step's entries name
 }
 
 func newTracer(mode TraceMode, context int) tracer {
-	return tracer{hash: NewHasher(), mode: mode, ring: make([]Entry, context)}
+	return tracer{hash: NewHasher(), mode: mode, ring: make([]Entry, context), event: -1}
 }
 
 func (t *tracer) add(e Entry) {
-	t.hash.Uint64(uint64(e.Event))
+	t.hash.Uint64(uint64(e.Event)) // the driver's own step index: trace hashes stay as they were
 	t.hash.Uint64(uint64(e.Time))
 	t.hash.Uint64(uint64(e.What)<<48 | uint64(e.Node)<<32 | uint64(e.Peer)<<16 | uint64(e.Client))
 	t.hash.Value(e.Data)
 	t.count++
+	if !t.open || e.Event != t.raw {
+		t.event++
+		t.open, t.raw = true, e.Event
+	}
+	e.Event = t.event
+	t.note(e)
 	if t.mode == TraceFull {
+		if e.Msg == 0 {
+			t.name(&e)
+		}
 		t.full = append(t.full, e)
 	}
 	if len(t.ring) > 0 {
 		t.ring[t.ringPos] = e
 		t.ringPos = (t.ringPos + 1) % len(t.ring)
+	}
+}
+
+// endStep ends the current step: the next entry belongs to the next event. It returns the
+// nodes the step's entries named, and whether it left any entry at all.
+func (t *tracer) endStep() (touched []node.ID, traced bool) {
+	traced = t.open
+	touched, t.touched = t.touched, t.touched[:0:0]
+	t.open = false
+	return touched, traced
+}
+
+// lastEvent is the number of the latest event that left entries: the one a violation found
+// now cites.
+func (t *tracer) lastEvent() int { return max(t.event, 0) }
+
+// newMsg numbers a message as it is sent.
+func (t *tracer) newMsg() int {
+	t.msgs++
+	return t.msgs
+}
+
+// note keeps what the tracer tells about the run besides its entries: which nodes the
+// current step touched, and each node's crashes and restarts (for Between).
+func (t *tracer) note(e Entry) {
+	if e.Node == 0 {
+		return
+	}
+	if !slices.Contains(t.touched, e.Node) {
+		t.touched = append(t.touched, e.Node)
+	}
+	switch e.What {
+	case Crash, Restart, Pause, Resume:
+		for len(t.lives) <= int(e.Node) {
+			t.lives = append(t.lives, nil)
+		}
+		t.lives[e.Node] = append(t.lives[e.Node], life{e.Time, e.What})
+	}
+}
+
+// life is one change in whether a node runs.
+type life struct {
+	at   time.Duration
+	what What
+}
+
+// msgKey names a message by its link and content.
+type msgKey struct {
+	from, to node.ID
+	h        uint64
+}
+
+// inFlight holds the numbers of the copies of one message on one link that were sent and
+// not yet delivered, oldest first, and the last one delivered.
+type inFlight struct {
+	sent []int
+	last int
+}
+
+// name gives a number to an entry about a message that came without one. The untimed world's
+// messages have no identity: two messages with the same content on the same link are one and
+// the same to it, and it delivers the oldest first, so matching by link and content, oldest
+// first, is exact. A delivery with no copy left in flight is a duplicating network's second
+// delivery of the last one.
+func (t *tracer) name(e *Entry) {
+	if e.Peer == 0 || e.Node == 0 {
+		return
+	}
+	switch e.What {
+	case Send:
+		k := msgKey{e.Node, e.Peer, HashOf(e.Data)}
+		if t.unnamed == nil {
+			t.unnamed = map[msgKey]*inFlight{}
+		}
+		f := t.unnamed[k]
+		if f == nil {
+			f = &inFlight{}
+			t.unnamed[k] = f
+		}
+		e.Msg = t.newMsg()
+		f.sent = append(f.sent, e.Msg)
+	case Deliver, Dropped, Lost, Blocked:
+		f := t.unnamed[msgKey{e.Peer, e.Node, HashOf(e.Data)}]
+		switch {
+		case f == nil:
+		case len(f.sent) > 0:
+			e.Msg, f.sent = f.sent[0], f.sent[1:]
+			f.last = e.Msg
+		default:
+			e.Msg = f.last
+		}
 	}
 }
 
@@ -169,4 +303,9 @@ func (t *tracer) last() []Entry {
 		out = append(out, t.ring[(t.ringPos-n+i+len(t.ring))%len(t.ring)])
 	}
 	return out
+}
+
+// recordMsg adds an entry about message mid to the trace (see Entry.Msg).
+func (w *World) recordMsg(what What, id, peer node.ID, mid int, data any) {
+	w.trace.add(Entry{Event: w.events, Time: w.now, What: what, Node: id, Peer: peer, Msg: mid, Data: data})
 }

@@ -12,8 +12,10 @@ type Config struct {
 	Protocol *node.Protocol
 	Cluster  node.Config
 	Profile  Profile
-	// Swarm draws the profile from the run's own choices (see Swarm), with Profile as base.
-	Swarm bool
+	// Swarm draws the profile from the run's own choices (see Swarm), with Profile as base,
+	// and the protocol parameters of SwarmParams (see ParamDraw).
+	Swarm       bool
+	SwarmParams []ParamDraw
 
 	// Clients and Ops override the protocol's workload size when positive.
 	Clients, Ops int
@@ -37,6 +39,9 @@ type Config struct {
 
 	// Monitors check the run beside the protocol's own invariants (see Monitor).
 	Monitors []func() Monitor
+
+	// Observer, if set, sees the world after every step (see Observer).
+	Observer Observer
 }
 
 // Defaults for the limits a Config leaves at zero.
@@ -118,6 +123,7 @@ type World struct {
 	violation *Violation
 	reached   []bool // the protocol's Sometimes properties reached in this run
 	mons      []Monitor
+	budget    eventBudget // see budget.go
 }
 
 // newWorld builds the world of cfg driven by chooser; Run starts it.

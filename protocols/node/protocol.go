@@ -17,6 +17,10 @@ type Protocol struct {
 	// Quorum is the number of nodes that must be up and connected for the protocol to make
 	// progress in a cluster of n (a majority for crash-tolerant protocols).
 	Quorum func(n int) int
+	// Essential lists the nodes the protocol cannot make progress without (a fixed primary,
+	// a coordinator); nil for none. Once faults heal, a run restarts them and keeps them up,
+	// beside a quorum, before it demands progress.
+	Essential func(cfg Config) []ID
 	// MaxFaulty is the number of Byzantine nodes the protocol tolerates in a cluster of n;
 	// nil for protocols that tolerate crash faults only.
 	MaxFaulty func(n int) int

@@ -44,6 +44,13 @@ func (p *Protocol) validate() error {
 			return fmt.Errorf("Quorum(%d) is %d: want between 1 and n", p.DefaultN, q)
 		}
 	}
+	if p.Essential != nil {
+		for _, id := range p.Essential(Config{N: p.DefaultN}) {
+			if id < 1 || int(id) > p.DefaultN {
+				return fmt.Errorf("Essential names node %d, outside 1..DefaultN", id)
+			}
+		}
+	}
 	if p.MaxFaulty != nil {
 		if f := p.MaxFaulty(p.DefaultN); f < 0 || f >= p.DefaultN {
 			return fmt.Errorf("MaxFaulty(%d) is %d: want between 0 and n-1", p.DefaultN, f)

@@ -88,9 +88,15 @@ func agreement(w node.World) error {
 		return nil
 	}
 	for o, e := range node.NewOutputs[Decision[Value]](w) {
-		if e != d {
-			return fmt.Errorf("n%d decided %v, but n%d decided %v", o.Node, e.Value, first.Node, d.Value)
+		if e == d {
+			continue
 		}
+		if o.Node == first.Node { // one node changed its mind: say what came between
+			if between := node.Between(w, o.Node, first.Time, o.Time); between != "" {
+				return fmt.Errorf("n%d decided %v, then %s, then decided %v", o.Node, d.Value, between, e.Value)
+			}
+		}
+		return fmt.Errorf("n%d decided %v, but n%d decided %v", o.Node, e.Value, first.Node, d.Value)
 	}
 	return nil
 }

@@ -2,7 +2,11 @@
 // quorums, and a vote counter that counts each voter once.
 package quorum
 
-import "github.com/replica-io/replica/protocols/node"
+import (
+	"fmt"
+
+	"github.com/replica-io/replica/protocols/node"
+)
 
 // Majority is the smallest set of n nodes that any two such sets share a node: n/2+1.
 func Majority(n int) int { return n/2 + 1 }
@@ -40,4 +44,18 @@ func (v Votes) Count() int {
 		c++
 	}
 	return c
+}
+
+// String lists the voters, as in {n1 n3}: how a node's state reads in reports and traces.
+func (v Votes) String() string {
+	b := []byte("{")
+	for id := node.ID(1); id <= 64; id++ {
+		if v.Has(id) {
+			if len(b) > 1 {
+				b = append(b, ' ')
+			}
+			b = fmt.Appendf(b, "n%d", id)
+		}
+	}
+	return string(append(b, '}'))
 }

@@ -2,6 +2,7 @@ package raft
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/replica-io/replica/protocols/node"
 )
@@ -28,9 +29,14 @@ func stateMachineSafety(w node.World) error {
 			past.applied = append(past.applied, appliedBy{})
 		}
 		if b := past.applied[a.Index]; b.node != 0 && b.Applied != a {
+			if b.node == o.Node { // one node applied two entries at one index: say what came between
+				if between := node.Between(w, o.Node, b.at, o.Time); between != "" {
+					return fmt.Errorf("n%d %s, then %s, then %s", o.Node, b.Applied, between, a)
+				}
+			}
 			return fmt.Errorf("n%d %s, but n%d had %s", o.Node, a, b.node, b.Applied)
 		}
-		past.applied[a.Index] = appliedBy{a, o.Node}
+		past.applied[a.Index] = appliedBy{a, o.Node, o.Time}
 		return nil
 	})
 }
@@ -46,6 +52,7 @@ type history struct {
 type appliedBy struct {
 	Applied
 	node node.ID
+	at   time.Duration
 }
 
 // memo is how a world offers per-run memory to properties (the simulator's does).

@@ -45,7 +45,7 @@ const DefaultSeedTimeout = time.Minute
 
 // Head is the part of a summary that does not depend on the results.
 func (c *Campaign) Head() Summary {
-	s := Summary{Protocol: c.Spec.Protocol.Name, Bug: c.Spec.Bug, Scenario: c.Spec.Scenario.Name,
+	s := Summary{Protocol: c.Spec.Protocol.Name, Bug: c.Spec.Variant(), Scenario: c.Spec.Scenario.Name,
 		N: c.Spec.Cluster.N, F: c.Spec.Cluster.F, Sometimes: map[string]int{}}
 	for _, p := range c.Spec.Sometimes() {
 		s.Sometimes[p.Name] = 0

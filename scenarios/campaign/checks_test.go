@@ -143,3 +143,20 @@ func TestAScenarioDeclaresSometimesPropertiesToo(t *testing.T) {
 		t.Errorf("coverage failures %q: want the scenario's unreached required property", s.CoverageFailures)
 	}
 }
+
+// TestALongDurationIsNotAFailure: runs that use up their event budget while virtual time
+// advances are counted apart, not failed, and write no capsule.
+func TestALongDurationIsNotAFailure(t *testing.T) {
+	sc := *mustScenario(t, "default")
+	sc.MaxEvents = 500
+	spec := custom(t, "paxos", "", &sc)
+	spec.Faults = time.Hour
+	dir := t.TempDir()
+	s := run(t, &Campaign{Spec: spec, Seeds: seeds(5), OutDir: dir})
+	if s.Failures != 0 || s.Exhausted != 5 || s.Failed() {
+		t.Errorf("failures %d, exhausted %d, failed %v: %+v", s.Failures, s.Exhausted, s.Failed(), s.Violations)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("capsules written for runs that did not fail: %v", entries)
+	}
+}

@@ -7,4 +7,19 @@
 // on scheduling. Each result is handed to the caller as soon as its seed finishes (a results
 // file, a progress line), so that an interrupted campaign loses nothing. Failing seeds are
 // written as replay capsules.
+//
+// A Plan says which seeds to run and what becomes of their results: a shard of a campaign
+// split over machines (Shard), a results file that keeps every result as a JSON line the
+// moment it comes (Line), a resumed run that skips the seeds such a file holds, a wall-time
+// budget, a regression corpus re-run first (RunCorpus), a JUnit report (WriteJUnit).
+// Campaign.Prepare checks a plan, its output paths among it, before the first seed;
+// Runner.Run carries it out and returns the Report that `replica run -json` prints. Merge
+// folds results files back into the report of their whole campaign:
+//
+//	r, err := (&campaign.Campaign{Spec: spec}).Prepare(campaign.Plan{Count: 1000,
+//		Shard: campaign.Shard{I: 0, N: 4}, Results: "shard-0.jsonl"})
+//	...
+//	report, err := r.Run(ctx)
+//	...
+//	merged, err := campaign.Merge([]string{"shard-*.jsonl"}) // == the unsharded report
 package campaign

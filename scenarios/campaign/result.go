@@ -26,6 +26,9 @@ type Result struct {
 	// not judged), for protocols with eventually consistent objects.
 	Convergence string     `json:"convergence,omitempty"`
 	Violation   *Violation `json:"violation,omitempty"`
+	// Exhausted says that the run used up its event budget while virtual time still
+	// advanced, and stopped early: checked up to there, not failed (see sim.Result).
+	Exhausted bool `json:"budget_exhausted,omitempty"`
 }
 
 // Violation is a failed property, as reports and programs see it (see checker.Report).
@@ -71,6 +74,9 @@ type Summary struct {
 	Unknown      int            `json:"unknown_ops"`
 	CampaignHash string         `json:"campaign_hash"`
 	Interrupted  bool           `json:"interrupted,omitempty"`
+	// Exhausted counts the runs that used up their event budget before their end (a long
+	// -duration): not failures, but not checked whole either.
+	Exhausted int `json:"budget_exhausted,omitempty"`
 
 	// Linearizability counts the history checks, for protocols whose workload names a model.
 	Linearizability *LinCounts `json:"linearizability,omitempty"`
@@ -104,6 +110,7 @@ func newResult(seed uint64, r sim.Result, sometimes []string) Result {
 		Faults:    faultMap(r.Faults),
 		Ops:       r.Ops,
 		Unknown:   r.Unknown,
+		Exhausted: r.Exhausted,
 	}
 	for i, hit := range r.Reached {
 		if hit {
@@ -169,6 +176,9 @@ func Summarize(head Summary, results []Result, wall time.Duration) Summary {
 		virtual += time.Duration(r.Virtual * float64(time.Second))
 		s.Ops += r.Ops
 		s.Unknown += r.Unknown
+		if r.Exhausted {
+			s.Exhausted++
+		}
 		for k, n := range r.Faults {
 			s.Faults[k] += n
 		}

@@ -133,6 +133,7 @@ func verify(data []byte) ([]byte, error) {
 	if v != Version {
 		return nil, fmt.Errorf("format version %d is not supported (this replica reads version %d)", v, Version)
 	}
+	data = withFinalNewline(data)
 	i := bytes.LastIndex(data, []byte("\nchecksum "))
 	if i < 0 || !bytes.HasSuffix(data, []byte("\n")) {
 		return nil, ErrTruncated
@@ -144,6 +145,47 @@ func verify(data []byte) ([]byte, error) {
 		return nil, ErrChecksum
 	}
 	return body, nil
+}
+
+// withFinalNewline adds the newline an editor may have dropped after a complete checksum
+// line (64 hex digits); a checksum line cut short stays truncated.
+func withFinalNewline(data []byte) []byte {
+	if bytes.HasSuffix(data, []byte("\n")) {
+		return data
+	}
+	i := bytes.LastIndexByte(data, '\n')
+	last := string(data[i+1:])
+	sum, ok := strings.CutPrefix(last, "checksum ")
+	if !ok || len(sum) != 2*sha256.Size {
+		return data
+	}
+	if _, err := hex.DecodeString(sum); err != nil {
+		return data
+	}
+	return append(data[:len(data):len(data)], '\n')
+}
+
+// Reseal recomputes the checksum of a capsule edited by hand (a choice changed to see what
+// the run does then), after checking that everything else in it is well-formed: the edit is
+// meant, so the capsule reads again, and `replica replay` reports whether the run diverged
+// from its recorded trace. The result is the capsule's bytes with the new checksum line.
+func Reseal(data []byte) ([]byte, error) {
+	if !bytes.HasPrefix(data, []byte(magic+" ")) {
+		return nil, ErrNotCapsule
+	}
+	data = withFinalNewline(data)
+	body := data
+	if i := bytes.LastIndex(data, []byte("\nchecksum ")); i >= 0 {
+		body = data[:i+1]
+	}
+	if !bytes.HasSuffix(body, []byte("\n")) {
+		body = append(body[:len(body):len(body)], '\n')
+	}
+	if _, err := parse(body); err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(body)
+	return append(body[:len(body):len(body)], []byte("checksum "+hex.EncodeToString(sum[:])+"\n")...), nil
 }
 
 // parse reads the fields of a verified body; everything must be well-formed.

@@ -104,3 +104,47 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestAFinalNewlineMayBeMissing(t *testing.T) {
+	var b bytes.Buffer
+	c := &Capsule{Source: "run", Protocol: "paxos", Scenario: "default", N: 3, Seed: 7, Choices: []int32{1, 2, 3}}
+	if err := c.Encode(&b); err != nil {
+		t.Fatal(err)
+	}
+	data := b.Bytes()
+	if _, err := Decode(bytes.NewReader(data[:len(data)-1])); err != nil {
+		t.Errorf("a capsule missing only its final newline: %v", err)
+	}
+	for _, cut := range []int{2, 10, 70} { // into the checksum line
+		if _, err := Decode(bytes.NewReader(data[:len(data)-cut])); err == nil {
+			t.Errorf("a capsule cut %d bytes short reads", cut)
+		}
+	}
+}
+
+func TestResealAfterAHandEdit(t *testing.T) {
+	var b bytes.Buffer
+	c := &Capsule{Source: "run", Protocol: "paxos", Scenario: "default", N: 3, Seed: 7, Choices: []int32{1, 2, 3}}
+	c.Encode(&b)
+	edited := bytes.Replace(b.Bytes(), []byte("c 1 2 3\n"), []byte("c 1 5 3\n"), 1)
+	if _, err := Decode(bytes.NewReader(edited)); !errors.Is(err, ErrChecksum) {
+		t.Fatalf("a hand-edited capsule reads: %v", err)
+	}
+	fixed, err := Reseal(edited)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Decode(bytes.NewReader(fixed))
+	if err != nil || got.Choices[1] != 5 {
+		t.Fatalf("resealed: %v, choices %v", err, got.Choices)
+	}
+	// Without its checksum line, and without a final newline, too.
+	noSum := fixed[:bytes.LastIndex(fixed, []byte("checksum "))-1]
+	if again, err := Reseal(noSum); err != nil || !bytes.Equal(again, fixed) {
+		t.Errorf("resealing a capsule without checksum: %v", err)
+	}
+	// An edit that breaks the format is still refused.
+	if _, err := Reseal(bytes.Replace(edited, []byte("c 1 5 3"), []byte("c 1 x 3"), 1)); err == nil {
+		t.Error("a malformed choice was resealed")
+	}
+}

@@ -19,6 +19,7 @@
 //
 // A scenario is anything with a Config() sim.Config method: a resolved scenarios.Spec, or a
 // hand-built configuration wrapped by Of. A Spec also knows how to write its failures as
-// replay capsules; Run then saves the first failing seed's capsule under the test's artifact
-// directory (kept with `go test -artifacts`), ready for `replica show` and `replica shrink`.
+// replay capsules; Run then saves the first failing seed's capsule, and Check the failure
+// rapid shrank, under the test's artifact directory (kept with `go test -artifacts`), ready
+// for `replica show` and `replica shrink`.
 package simtest

@@ -54,7 +54,15 @@ var FirstWins = &node.Protocol{
 	}}},
 	Workload: &node.Workload{Clients: 2, Ops: 1, Timeout: 100 * time.Millisecond,
 		Next:   func(c node.ClientID, seq int, choose func(int) int) any { return 10 * int(c) },
-		Result: func(reply any) (any, bool, node.ID) { return reply, true, 0 }},
+		Result: func(reply any) (any, bool, node.ID) { return reply, true, 0 },
+		// What clients see is consensus: every proposal answers with the first value chosen.
+		Spec: node.Sequential[int, int, int]{Name: "consensus", Init: func() int { return 0 },
+			Step: func(decided, v int) (int, int) {
+				if decided == 0 {
+					decided = v
+				}
+				return decided, decided
+			}}.Spec()},
 	Timing: node.Timing{Delay: 10 * time.Millisecond, Settle: 200 * time.Millisecond},
 }
 

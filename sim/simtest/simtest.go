@@ -7,23 +7,46 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/replica-io/replica/scenarios"
 	"github.com/replica-io/replica/sim"
 	"github.com/replica-io/replica/sim/capsule"
 	"pgregory.net/rapid"
 )
 
 // A Scenario is what a test runs: anything that yields a simulator configuration, such as a
-// resolved *scenarios.Spec, or a hand-built sim.Config wrapped by Of.
+// *scenarios.Spec (scenarios.New or scenarios.Resolve), or a hand-built sim.Config wrapped by
+// Of. A scenario with a Validate method is validated before it runs, and a test fails with
+// its error rather than running something that checks nothing.
 type Scenario interface {
 	Config() sim.Config
 }
 
-// Of wraps a hand-built configuration as a Scenario.
-func Of(cfg sim.Config) Scenario { return plain{cfg} }
+type validator interface{ Validate() error }
 
-type plain struct{ cfg sim.Config }
+// Of wraps a hand-built configuration as a Scenario with every check its protocol declares
+// added (scenarios.Checked): linearizability against the workload's Spec, memory bounds and,
+// with a liveness phase, liveness. A configuration that would check nothing (an invalid
+// protocol, a fault phase of no length) fails the test that runs it.
+func Of(cfg sim.Config) Scenario {
+	checked, err := scenarios.Checked(cfg)
+	return plain{checked, err}
+}
+
+type plain struct {
+	cfg sim.Config
+	err error
+}
 
 func (p plain) Config() sim.Config { return p.cfg }
+func (p plain) Validate() error    { return p.err }
+
+// validate returns why s cannot run, or nil.
+func validate(s Scenario) error {
+	if v, ok := s.(validator); ok {
+		return v.Validate()
+	}
+	return nil
+}
 
 // capsuler is a Scenario that can record one of its runs as a replay capsule, as
 // scenarios.Spec does.
@@ -46,6 +69,7 @@ type options struct {
 	seeds  int
 	first  uint64
 	expect string
+	twice  int
 }
 
 // Seeds sets how many seeds Run runs (default 100).
@@ -54,6 +78,10 @@ func Seeds(n int) Option { return func(o *options) { o.seeds = n } }
 // FirstSeed sets the first seed Run runs (default 0).
 func FirstSeed(seed uint64) Option { return func(o *options) { o.first = seed } }
 
+// Twice sets how many of the first seeds Run runs twice, failing on traces that differ: the
+// determinism check (default 3; 0 turns it off).
+func Twice(n int) Option { return func(o *options) { o.twice = n } }
+
 // Expect turns Run around for a seeded bug: some run must violate property (the testbed
 // finds the bug), and no run may violate anything else.
 func Expect(property string) Option { return func(o *options) { o.expect = property } }
@@ -61,9 +89,21 @@ func Expect(property string) Option { return func(o *options) { o.expect = prope
 // Run runs the scenario's seeds with the seeded chooser of campaigns and fails t at the first
 // run that violates a property, reporting the violation, the events that led to it and, for
 // a scenario that records capsules, the capsule to replay, show and shrink it with.
+//
+// Run also runs the first few seeds twice (see Twice) and fails when their traces differ,
+// saying at which event they part: a protocol that lets Go map order or a shared random
+// source reach its run cannot be replayed, and every failure it shows would be a ghost.
 func Run(t TB, s Scenario, opts ...Option) {
 	t.Helper()
+	if err := validate(s); err != nil {
+		t.Errorf("simtest: %v", err)
+		return
+	}
 	o := newOptions(opts)
+	if msg := determinism(s.Config(), o); msg != "" {
+		t.Errorf("%s", msg)
+		return
+	}
 	seed, r, found := find(s, o)
 	switch {
 	case !found && o.expect != "":
@@ -77,13 +117,44 @@ func Run(t TB, s Scenario, opts ...Option) {
 }
 
 // Find runs the scenario's seeds as Run does and returns the first run that violates a
-// property, and its seed; found is false when every run passed.
+// property, and its seed; found is false when every run passed. It panics on a scenario that
+// cannot run (see Scenario): a test that finds nothing must not be mistaken for one that
+// checked nothing.
 func Find(s Scenario, opts ...Option) (seed uint64, r sim.Result, found bool) {
+	if err := validate(s); err != nil {
+		panic("simtest.Find: " + err.Error())
+	}
 	return find(s, newOptions(opts))
 }
 
+// determinism runs the first seeds twice and describes the first difference between the two
+// traces of a seed, or returns "".
+func determinism(cfg sim.Config, o options) string {
+	cfg.Trace = sim.TraceFull
+	for i := 0; i < min(o.twice, o.seeds); i++ {
+		seed := o.first + uint64(i)
+		a, b := sim.Run(cfg, sim.NewSeeded(seed)), sim.Run(cfg, sim.NewSeeded(seed))
+		if a.TraceHash == b.TraceHash {
+			continue
+		}
+		return fmt.Sprintf("seed %d ran twice with different traces: the run is not deterministic "+
+			"(Go map order, a shared random source or the wall clock reached it); %s", seed, parting(a.Trace, b.Trace))
+	}
+	return ""
+}
+
+// parting says where two traces of one seed part.
+func parting(a, b []sim.Entry) string {
+	for i := range min(len(a), len(b)) {
+		if x, y := a[i].String(), b[i].String(); x != y {
+			return fmt.Sprintf("they part at event %d:\n  first run:  %s\n  second run: %s", a[i].Event, x, y)
+		}
+	}
+	return fmt.Sprintf("one trace is a prefix of the other (%d and %d entries)", len(a), len(b))
+}
+
 func newOptions(opts []Option) options {
-	o := options{seeds: 100}
+	o := options{seeds: 100, twice: 3}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -114,18 +185,32 @@ func Report(t TB, s Scenario, seed uint64, r sim.Result) string {
 	}
 	if path := saveCapsule(t, s, seed, r); path != "" {
 		fmt.Fprintf(&b, "capsule %s (kept by go test -artifacts): replica show %s; replica shrink %s\n", path, path, path)
+		if name := s.Config().Protocol.Name; !registered(name) {
+			fmt.Fprintf(&b, "  (protocol %s is not registered here: run those commands with a program of your own that registers it, see cmd/replica/cli)\n", name)
+		}
 	}
 	return b.String()
 }
 
+// registered reports whether the command line of this binary would know protocol name.
+func registered(name string) bool {
+	_, err := scenarios.Protocol(name)
+	return err == nil
+}
+
 // saveCapsule writes run r as a capsule in t's artifact directory, if it can.
-func saveCapsule(t TB, s Scenario, seed uint64, r sim.Result) string {
+func saveCapsule(t any, s Scenario, seed uint64, r sim.Result) string {
+	return writeCapsule(t, s, fmt.Sprintf("seed%d.capsule", seed), seed, r)
+}
+
+// writeCapsule writes run r as the capsule name in t's artifact directory, if it can.
+func writeCapsule(t any, s Scenario, name string, seed uint64, r sim.Result) string {
 	c, ok := s.(capsuler)
 	a, ok2 := t.(interface{ ArtifactDir() string })
 	if !ok || !ok2 {
 		return ""
 	}
-	path := filepath.Join(a.ArtifactDir(), fmt.Sprintf("seed%d.capsule", seed))
+	path := filepath.Join(a.ArtifactDir(), name)
 	if err := capsule.Write(path, c.Capsule(seed, r, "simtest")); err != nil {
 		return ""
 	}
@@ -134,19 +219,49 @@ func saveCapsule(t TB, s Scenario, seed uint64, r sim.Result) string {
 
 // Check is a rapid property test of the scenario: rapid draws every choice of each run, and
 // no run may violate a property. A failing schedule is shrunk by rapid and kept in its fail
-// file, which the next `go test` replays first.
+// file, which the next `go test` replays first; for a scenario that records capsules, the
+// shrunk failure is also saved as a capsule under the test's artifact directory, as Run
+// saves its failing seed, for `replica show` and `replica shrink`.
 func Check(t *testing.T, s Scenario) {
 	t.Helper()
-	rapid.Check(t, Property(s))
+	if err := validate(s); err != nil {
+		t.Fatalf("simtest: %v", err)
+	}
+	check(t, s)
+}
+
+// checkTB is what check needs of a test: rapid's, and an artifact directory if it has one.
+type checkTB interface {
+	rapid.TB
+}
+
+func check(t checkTB, s Scenario) {
+	t.Helper()
+	var last *sim.Result // the last failing run: after rapid shrinks, the shrunk failure
+	defer func() {
+		if last == nil || !t.Failed() {
+			return
+		}
+		if path := writeCapsule(t, s, "rapid.capsule", 0, *last); path != "" {
+			t.Logf("capsule %s of the shrunk failure (kept by go test -artifacts): replica show %s; replica shrink %s", path, path, path)
+		}
+	}()
+	rapid.Check(t, property(s, func(r sim.Result) { last = &r }))
 }
 
 // Property is the rapid property Check runs, for rapid.Check, rapid.MakeCheck and
 // rapid.MakeFuzz: draw a run, fail on its violation.
-func Property(s Scenario) func(*rapid.T) {
+func Property(s Scenario) func(*rapid.T) { return property(s, nil) }
+
+// property is Property, telling failed of every failing run.
+func property(s Scenario, failed func(sim.Result)) func(*rapid.T) {
 	cfg := s.Config()
 	return func(t *rapid.T) {
 		run := Runs(cfg).Draw(t, "run")
 		if v := run.Violation; v != nil {
+			if failed != nil {
+				failed(run.Result)
+			}
 			t.Fatalf("%s violated at %.3fms (event %d): %s\n%s", v.Property, float64(v.Time)/1e6, v.Event,
 				v.Message, lastEvents(v))
 		}
@@ -244,6 +359,9 @@ func coins(prob float64) int {
 func Fuzz(f *testing.F, s Scenario, seeds ...uint64) {
 	if len(seeds) == 0 {
 		seeds = []uint64{0, 1, 2, 3, 4, 5, 6, 7}
+	}
+	if err := validate(s); err != nil {
+		f.Fatalf("simtest: %v", err)
 	}
 	for _, seed := range seeds {
 		f.Add(seed, []byte(nil))

@@ -39,7 +39,7 @@ func (cf *checkFlags) apply(spec *scenarios.Spec, c *campaign.Campaign) error {
 // checks by outcome, fault kinds that never fired, and what fails the campaign's coverage.
 func printChecks(w io.Writer, s campaign.Summary) {
 	if l := s.Linearizability; l != nil {
-		fmt.Fprintf(w, "  linearizability: %d checked, %d passed, %d failed, %d unknown (ran out of time)\n",
+		fmt.Fprintf(w, "  linearizability: %d histories checked: %d linearizable, %d not linearizable, %d undecided within the checker's time limit\n",
 			l.Checked, l.Passed, l.Failed, l.Unknown)
 	}
 	if c := s.Convergence; c != nil {
@@ -57,4 +57,21 @@ func printChecks(w io.Writer, s campaign.Summary) {
 func printReport(w io.Writer, v campaign.Violation) {
 	fmt.Fprintln(w)
 	v.Write(w)
+}
+
+// printDeterminism says what -check-determinism found: every seed without a violation ran a
+// second time, and its trace was compared with the first.
+func printDeterminism(w io.Writer, s campaign.Summary) {
+	differ := 0
+	for _, v := range s.Violations {
+		if v.Property == campaign.PropDeterminism {
+			differ++
+		}
+	}
+	twice := s.SeedsRun - s.Failures + differ
+	if differ == 0 {
+		fmt.Fprintf(w, "  determinism: each of the %d seeds without a violation ran twice, with the same trace both times\n", twice)
+		return
+	}
+	fmt.Fprintf(w, "  determinism: of the %d seeds without another violation, which ran twice, %d gave a different trace the second time (below)\n", twice, differ)
 }

@@ -45,7 +45,7 @@ func TestRunReportsLinearizabilityAndItsVisualization(t *testing.T) {
 	}
 
 	code, out, _ = replica(t, "run", "-protocol", "abd", "-bug", "no-writeback", "-seeds", "150", "-out", dir)
-	for _, want := range []string{"linearizability: 150 checked", "not linearizable as a register",
+	for _, want := range []string{"linearizability: 150 histories checked", "not linearizable as a register",
 		"longest legal order", "the last 50 events before the violation", "explained in " + dir} {
 		if code != 1 || !strings.Contains(out, want) {
 			t.Errorf("text report (exit %d) lacks %q", code, want)

@@ -9,7 +9,16 @@
 //		os.Exit(cli.Main(os.Args[1:]))
 //	}
 //
-// Exit status: 0 no violation, 1 a violation found (or reproduced), 2 bad usage or input (a
-// one-line error names the problem), 3 an exploration stopped before it was complete, 130
-// interrupted.
+// Exit status, the same for every command:
+//
+//	0    no violation
+//	1    a violation found, reproduced (replay) or still holding (shrink; with -json, 0 and
+//	     the report says it), or coverage that fell short
+//	2    bad usage or input: a one-line error names the problem
+//	3    incomplete: an exploration stopped by a budget or -timeout before it had seen every
+//	     state, or campaign runs that used up their event budget before their end
+//	130  a campaign interrupted (SIGINT): its summary so far, and how to resume it
+//
+// show exits 0 whatever the run it shows; replay and shrink are the commands whose status
+// says whether a capsule fails.
 package cli

@@ -58,11 +58,38 @@ func lookupExploreTarget(a exploreArgs) (*exploreTarget, error) {
 	if m, ok := scenarios.LookupModel(a.protocol); ok {
 		return modelTargetOf(m, a)
 	}
+	if _, err := scenarios.Protocol(a.protocol); err != nil && !known(a.protocol) {
+		return nil, fmt.Errorf("unknown protocol %q (explorable: %s)", a.protocol, strings.Join(explorable(), ", "))
+	}
 	e, err := scenarios.ResolveExplore(a.protocol, a.bug, a.n, a.untimed, a.params)
 	if err != nil {
 		return nil, err
 	}
 	return untimedTarget(e), nil
+}
+
+// explorable names everything explore takes: every registered protocol, then every plain
+// model.
+func explorable() []string {
+	var names []string
+	for _, p := range scenarios.Protocols() {
+		names = append(names, p.Name)
+	}
+	for _, m := range scenarios.Models() {
+		names = append(names, m.Name)
+	}
+	return names
+}
+
+// known reports whether name is a registered protocol (which may still be invalid: the
+// lookup's own error says why).
+func known(name string) bool {
+	for _, p := range scenarios.Protocols() {
+		if p.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // modelTargetOf explores a registered plain model, whose states its own Steps print.
@@ -132,8 +159,47 @@ func runExplore(args []string, stdout, stderr io.Writer) int {
 				s.Elapsed.Round(time.Second), s.Transitions, s.Unique, s.Depth, s.StatesPerSecond)
 		}
 	}
-	return target.explore(opts, asJSON, stdout, stderr)
+	ctx := context.Background()
+	if opts.Timeout > 0 {
+		// -timeout bounds the whole command: the search, the progress check, and the report
+		// with its paths and capsule.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
+		defer cancel()
+		opts.Timeout = 0
+	}
+	return target.explore(ctx, opts, asJSON, stdout, stderr)
 }
+
+// exploreExitCode is explore's exit status for a report: 1 for something wrong found (a
+// violation, a state from which progress is impossible, or in a complete search a
+// sometimes-property never reached), else 3 for a search stopped before it was complete (a
+// budget or -timeout), else 0: the whole space was searched and nothing is wrong.
+func exploreExitCode(rep *exploreReport) int {
+	switch {
+	case rep.failed():
+		return 1
+	case !rep.Complete:
+		return exitIncomplete
+	}
+	return 0
+}
+
+// incompleteLine says why a search is not complete.
+func incompleteLine(rep *exploreReport) string {
+	if rep.Violation != nil && rep.Stopped == "violation" {
+		return "stopped at the first violation"
+	}
+	return fmt.Sprintf("INCOMPLETE: stopped early (%s) before every reachable state was explored; "+
+		"nothing is proved about the rest (exit status %d)", rep.Stopped, exitIncomplete)
+}
+
+// timeoutGrace is how long explore waits, after its -timeout, for the search to stop and
+// then for the report to be written.
+const timeoutGrace = 2500 * time.Millisecond
+
+// exitIncomplete is the exit status of an exploration that stopped before it was complete.
+const exitIncomplete = 3
 
 // tuneGC trades memory for time while exploring: the frontier of a simulator world holds
 // millions of small objects that every collection scans, so collect a quarter as often,
@@ -168,6 +234,29 @@ func physicalMemory() int64 {
 // errFlagPrinted means that the problem has already been printed.
 var errFlagPrinted = errors.New("bad flag")
 
+// budgetFlag is a budget flag whose default, -1, means the protocol's own: the help text says
+// so in words instead of printing the -1.
+type budgetFlag int
+
+func (b *budgetFlag) String() string {
+	if b == nil || *b <= 0 { // the zero value prints as the default does: no "(default ...)"
+		return ""
+	}
+	return strconv.Itoa(int(*b))
+}
+
+func (b *budgetFlag) Set(s string) error {
+	x, err := strconv.Atoi(s)
+	if err != nil {
+		return errors.New("want an integer")
+	}
+	if x < 0 {
+		return errors.New("must not be negative")
+	}
+	*b = budgetFlag(x)
+	return nil
+}
+
 // paramFlag collects -param name=value flags.
 type paramFlag map[string]int
 
@@ -194,12 +283,13 @@ func parseExploreArgs(args []string, stderr io.Writer) (*exploreTarget, explore.
 	maxDepth := fs.Int("max-depth", 0, "do not expand states deeper than this; with dfs a state first met on a long path is not expanded again from a shorter one (0: no limit)")
 	maxStates := fs.Int64("max-states", 0, "stop once this many unique states are stored, checked between breadth-first levels so it may overshoot by one level (0: no limit)")
 	timeout := fs.Duration("timeout", 0, "stop after this long, e.g. 10m (0: no limit)")
-	workers := fs.Int("workers", runtime.NumCPU(), "goroutines expanding a breadth-first level; results do not depend on it")
+	workers := fs.Int("workers", 0, "goroutines expanding a breadth-first level (default: the number of CPUs); results do not depend on it")
 	symmetry := fs.Bool("symmetry", false, "store one state per class of symmetric states (protocols with interchangeable nodes)")
 	checkProgress := fs.Bool("check-progress", false, "check that a progress state stays reachable from every state (stores the whole graph)")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
-	fs.IntVar(&a.untimed.Crashes, "crashes", -1, "crash budget (default: the protocol's)")
-	fs.IntVar(&a.untimed.Requests, "requests", -1, "client request budget (default: the protocol's)")
+	a.untimed.Crashes, a.untimed.Requests = -1, -1
+	fs.Var((*budgetFlag)(&a.untimed.Crashes), "crashes", "crash budget `K` (default: the protocol's)")
+	fs.Var((*budgetFlag)(&a.untimed.Requests), "requests", "client request budget `K` (default: the protocol's)")
 	network := fs.String("network", "unordered", "network semantics: unordered or ordered, then optionally ,duplicating and ,lossy")
 	a.params = paramFlag{}
 	fs.Var(paramFlag(a.params), "param", "a protocol parameter name=value, repeatable (e.g. max-round=2)")
@@ -218,15 +308,16 @@ func parseExploreArgs(args []string, stderr io.Writer) (*exploreTarget, explore.
 		return nil, opts, false, fmt.Errorf("-strategy %q: want bfs or dfs", *strategy)
 	case *maxDepth < 0 || *maxStates < 0 || *timeout < 0:
 		return nil, opts, false, errors.New("-max-depth, -max-states and -timeout must not be negative")
-	case *workers < 1:
-		return nil, opts, false, fmt.Errorf("-workers %d: want at least 1", *workers)
+	case *workers < 0:
+		return nil, opts, false, fmt.Errorf("-workers %d: must be at least 1 (or 0 for the number of CPUs)", *workers)
 	case a.n < 0:
 		return nil, opts, false, fmt.Errorf("-n %d: must be positive", a.n)
-	case a.untimed.Crashes < -1 || a.untimed.Requests < -1:
-		return nil, opts, false, errors.New("-crashes and -requests must not be negative")
 	}
 	if err := scenarios.ParseNetwork(*network, &a.untimed); err != nil {
 		return nil, opts, false, fmt.Errorf("-network: %v", err)
+	}
+	if *workers == 0 {
+		*workers = runtime.NumCPU()
 	}
 	opts = explore.Options{
 		MaxDepth: *maxDepth, MaxStates: *maxStates, Timeout: *timeout,
@@ -249,21 +340,72 @@ func parseExploreArgs(args []string, stderr io.Writer) (*exploreTarget, explore.
 	return target, opts, *asJSON, err
 }
 
-// explore runs the search and prints its report; it returns the exit status.
-func (t *exploreTarget) explore(opts explore.Options, asJSON bool, stdout, stderr io.Writer) int {
-	r, err := t.run(context.Background(), opts)
+// explore runs the search and prints its report; it returns the exit status. A deadline on
+// ctx bounds all of it: should it pass while the report's paths and capsule are still being
+// written, the report is printed without them, and says so.
+func (t *exploreTarget) explore(ctx context.Context, opts explore.Options, asJSON bool, stdout, stderr io.Writer) int {
+	type outcome struct {
+		rep *exploreReport
+		err error
+	}
+	done := make(chan outcome, 1)
+	searched := make(chan *explore.Result, 1)
+	go func() {
+		r, err := t.run(ctx, opts)
+		if err != nil {
+			done <- outcome{err: err}
+			return
+		}
+		searched <- r
+		rep, err := newExploreReport(t, opts, r)
+		done <- outcome{rep, err}
+	}()
+	var o outcome
+	select {
+	case o = <-done:
+	case <-ctx.Done():
+		// The search stops at the deadline by itself (between blocks of states, so it may
+		// take a moment on a busy machine); the report is cut short if it is not done soon.
+		var r *explore.Result
+		select {
+		case o = <-done:
+		case r = <-searched:
+		case <-time.After(timeoutGrace):
+		}
+		if o.rep == nil && o.err == nil {
+			if r == nil {
+				select {
+				case o = <-done:
+				case r = <-searched:
+				case <-time.After(timeoutGrace):
+				}
+			}
+			select {
+			case o = <-done:
+			case <-time.After(timeoutGrace / 5):
+			}
+		}
+		if o.rep == nil && o.err == nil {
+			o.rep = &exploreReport{Target: t.name, Strategy: opts.Strategy.String(), Workers: opts.Workers, Symmetry: opts.Symmetry,
+				Stopped: "timeout (the search had not stopped a moment later: no counts)"}
+			if r != nil {
+				o.rep = baseReport(t, opts, r)
+				o.rep.Stopped = "timeout while writing the report (the paths and the capsule are left out)"
+				if v := r.Violation; v != nil {
+					o.rep.Violation = &pathOut{Property: v.Property, Init: v.Path.Init, Path: v.Path.Actions}
+				}
+			}
+			o.rep.Complete = false
+		}
+	}
 	if opts.Report != nil {
 		fmt.Fprint(stderr, "\r\033[K") // clear the progress line
 	}
-	if err != nil {
-		fmt.Fprintf(stderr, "replica explore: %s: %v\n", t.name, err)
+	if o.err != nil {
+		fmt.Fprintf(stderr, "replica explore: %s: %v\n", t.name, o.err)
 		return 2
 	}
-	rep, err := newExploreReport(t, opts, r)
-	if err != nil {
-		fmt.Fprintf(stderr, "replica explore: %s: %v\n", t.name, err)
-		return 2
-	}
+	rep := o.rep
 	if asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -274,10 +416,7 @@ func (t *exploreTarget) explore(opts explore.Options, asJSON bool, stdout, stder
 	} else {
 		rep.printText(stdout)
 	}
-	if rep.failed() {
-		return 1
-	}
-	return 0
+	return exploreExitCode(rep)
 }
 
 // exploreReport is what explore prints, as text or as JSON.
@@ -318,6 +457,12 @@ type pathOut struct {
 }
 
 func newExploreReport(t *exploreTarget, opts explore.Options, r *explore.Result) (*exploreReport, error) {
+	rep := baseReport(t, opts, r)
+	return rep, addPaths(rep, t, opts, r)
+}
+
+// baseReport is the report of r without its paths.
+func baseReport(t *exploreTarget, opts explore.Options, r *explore.Result) *exploreReport {
 	rep := &exploreReport{
 		Target: t.name, Strategy: opts.Strategy.String(), Workers: opts.Workers, Symmetry: opts.Symmetry,
 		UniqueStates: r.Unique, Transitions: r.Transitions, MaxDepth: r.MaxDepth,
@@ -328,6 +473,12 @@ func newExploreReport(t *exploreTarget, opts explore.Options, r *explore.Result)
 	if opts.Strategy == explore.DepthFirst {
 		rep.Workers = 1
 	}
+	return rep
+}
+
+// addPaths adds r's paths to the report: the violation's (and its capsule), the
+// sometimes-properties' witnesses, the state from which progress is impossible.
+func addPaths(rep *exploreReport, t *exploreTarget, opts explore.Options, r *explore.Result) error {
 	out := func(property string, p *explore.Path) (*pathOut, error) {
 		if p == nil {
 			return nil, nil
@@ -338,28 +489,28 @@ func newExploreReport(t *exploreTarget, opts explore.Options, r *explore.Result)
 	var err error
 	if v := r.Violation; v != nil {
 		if rep.Violation, err = out(v.Property, &v.Path); err != nil {
-			return nil, err
+			return err
 		}
 		if t.capsule != nil {
 			if rep.Violation.Capsule, err = t.capsule(v.Path, t.out); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
 	for _, w := range r.Witnesses {
 		p, err := out(w.Property, w.Path)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		rep.Sometimes = append(rep.Sometimes, witnessOut{w.Property, p})
 	}
 	if r.Progress != nil {
 		rep.ProgressChecked = true
 		if rep.Stuck, err = out("progress", r.Progress.Stuck); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return rep, nil
+	return nil
 }
 
 // failed reports whether the search found something wrong: a violation, a stuck state, or,
@@ -390,7 +541,7 @@ func (rep *exploreReport) printText(w io.Writer) {
 	if rep.Complete {
 		fmt.Fprintln(w, "  search             complete")
 	} else {
-		fmt.Fprintf(w, "  search             stopped early: %s\n", rep.Stopped)
+		fmt.Fprintf(w, "  search             %s\n", incompleteLine(rep))
 	}
 	printPath := func(title string, p *pathOut) {
 		fmt.Fprintf(w, "%s (%d steps):\n", title, len(p.Path))

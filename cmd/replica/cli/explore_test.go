@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/replica-io/replica/protocols/twophase"
 	"github.com/replica-io/replica/sim/explore"
@@ -95,7 +96,7 @@ func TestExploreText(t *testing.T) {
 		}
 	}
 	code, out, _ = replica(t, "explore", "-n", "5", "-max-depth", "4")
-	if code != 0 || !strings.Contains(out, "stopped early: max-depth") {
+	if code != 3 || !strings.Contains(out, "INCOMPLETE: stopped early (max-depth)") {
 		t.Errorf("-max-depth 4: exit %d\n%s", code, out)
 	}
 }
@@ -110,7 +111,7 @@ func TestExploreUsageErrors(t *testing.T) {
 		{[]string{"-n", "16"}, "16 resource managers"},
 		{[]string{"-strategy", "random"}, `-strategy "random"`},
 		{[]string{"-bug", "no-persist"}, `no bug "no-persist"`},
-		{[]string{"-workers", "0"}, "-workers 0"},
+		{[]string{"-workers", "-1"}, "-workers -1"},
 		{[]string{"-max-depth", "-1"}, "must not be negative"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 		{[]string{"-no-such-flag"}, "-no-such-flag"},
@@ -147,7 +148,7 @@ func TestExploreViolation(t *testing.T) {
 	wantPath := []int{3, 2, 8, 7, 13, 12, 0, 5}
 	for _, workers := range []int{1, 2} {
 		var out, errOut bytes.Buffer
-		code := target.explore(explore.Options{Workers: workers}, true, &out, &errOut)
+		code := target.explore(context.Background(), explore.Options{Workers: workers}, true, &out, &errOut)
 		if code != 1 {
 			t.Fatalf("exit %d, want 1; stderr %q", code, errOut.String())
 		}
@@ -164,7 +165,7 @@ func TestExploreViolation(t *testing.T) {
 		}
 	}
 	var out bytes.Buffer
-	if code := target.explore(explore.Options{}, false, &out, &out); code != 1 || !strings.Contains(out.String(), "VIOLATION of rm1 never commits (8 steps)") {
+	if code := target.explore(context.Background(), explore.Options{}, false, &out, &out); code != 1 || !strings.Contains(out.String(), "VIOLATION of rm1 never commits (8 steps)") {
 		t.Errorf("text: exit %d\n%s", code, out.String())
 	}
 }
@@ -238,7 +239,7 @@ func TestExploreRefusesBadProtocolInput(t *testing.T) {
 		{[]string{"-protocol", "paxos", "-param", "max-round"}, "want name=integer"},
 		{[]string{"-protocol", "paxos", "-crashes", "-5"}, "must not be negative"},
 		{[]string{"-protocol", "paxos", "-bug", "nope"}, `unknown bug "nope"`},
-		{[]string{"-protocol", "nope"}, `unknown protocol "nope"`},
+		{[]string{"-protocol", "nope"}, `unknown protocol "nope" (explorable: paxos, abd, bracha, pbft, raft, twophase)`},
 		{[]string{"-protocol", "paxos", "-param", "bogus=1"}, `no exploration parameter "bogus"`},
 		{[]string{"-protocol", "twophase", "-crashes", "3"}, "plain model"},
 		{[]string{"-protocol", "raft"}, "declares no exploration bounds"},
@@ -247,6 +248,37 @@ func TestExploreRefusesBadProtocolInput(t *testing.T) {
 		code, _, errOut := replica(t, append([]string{"explore"}, tt.args...)...)
 		if code != 2 || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, tt.want) {
 			t.Errorf("explore %v: exit %d, stderr %q; want 2 and one line with %q", tt.args, code, errOut, tt.want)
+		}
+	}
+}
+
+// TestExploreExitCodes: an exploration stopped by a budget or -timeout before it was complete
+// says so and exits 3; -timeout bounds the whole command; -workers 0 means the CPUs, as in run.
+func TestExploreExitCodes(t *testing.T) {
+	code, out, errOut := replica(t, "explore", "-protocol", "paxos", "-max-states", "1000", "-json", "-workers", "0", "-out", t.TempDir())
+	var rep exploreReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != 3 || rep.Complete || rep.Stopped != "max-states" {
+		t.Errorf("-max-states 1000: exit %d (want 3), complete %v, stopped %q, %v %s", code, rep.Complete, rep.Stopped, err, errOut)
+	}
+	start := time.Now()
+	code, out, _ = replica(t, "explore", "-protocol", "raft", "-timeout", "300ms", "-out", t.TempDir())
+	if took := time.Since(start); code != 3 || !strings.Contains(out, "INCOMPLETE: stopped early (timeout)") || took > 8*time.Second {
+		t.Errorf("-timeout 300ms: exit %d after %v (want 3 within 8s):\n%s", code, took, out)
+	}
+}
+
+// TestHelpTexts: every command's -h prints its flags legibly: no flag's help taken for its
+// argument name, no default printed twice.
+func TestHelpTexts(t *testing.T) {
+	for _, c := range commands {
+		code, out, errOut := replica(t, c.name, "-h")
+		if code != 0 || out != "" || !strings.HasPrefix(errOut, "usage: replica "+c.name) {
+			t.Errorf("%s -h: exit %d, stdout %q, stderr %q", c.name, code, out, errOut)
+		}
+		for _, bad := range []string{"(default -1)", "(default )", "protocol's) (default", "-json replica", "`"} {
+			if strings.Contains(errOut, bad) {
+				t.Errorf("%s -h holds %q:\n%s", c.name, bad, errOut)
+			}
 		}
 	}
 }

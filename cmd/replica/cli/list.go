@@ -22,16 +22,52 @@ type listJSON struct {
 }
 
 type protocolJSON struct {
-	Name       string    `json:"name"`
-	Summary    string    `json:"summary"`
-	DefaultN   int       `json:"default_n"`
-	MinN       int       `json:"min_n"`
-	Byzantine  bool      `json:"byzantine"` // it tolerates Byzantine nodes
-	Symmetric  bool      `json:"symmetric"` // its nodes are interchangeable (explore -symmetry)
-	Bugs       []bugJSON `json:"bugs"`
-	Components []string  `json:"components"` // paths of its sub-components; empty for one component
-	Checks     []string  `json:"checks"`     // the properties every run checks
-	Invalid    string    `json:"invalid,omitempty"`
+	Name       string      `json:"name"`
+	Summary    string      `json:"summary"`
+	DefaultN   int         `json:"default_n"`
+	MinN       int         `json:"min_n"`
+	Byzantine  bool        `json:"byzantine"` // it tolerates Byzantine nodes
+	Symmetric  bool        `json:"symmetric"` // its nodes are interchangeable (explore -symmetry)
+	Bugs       []bugJSON   `json:"bugs"`
+	Components []string    `json:"components"` // paths of its sub-components; empty for one component
+	Checks     []string    `json:"checks"`     // the properties every run checks
+	Explore    exploreJSON `json:"explore"`
+	Invalid    string      `json:"invalid,omitempty"`
+}
+
+// exploreJSON says how `replica explore` takes a protocol: with the bounds it declares, the
+// search ends by itself; without, it needs a limit, and Try is one to start from.
+type exploreJSON struct {
+	Bounded  bool           `json:"bounded"`
+	Crashes  int            `json:"crashes"`
+	Requests int            `json:"requests"`
+	Params   map[string]int `json:"params,omitempty"`
+	Try      string         `json:"try,omitempty"`
+}
+
+// tryLimits is a limit to start exploring an unbounded protocol with: a few seconds' worth.
+const tryLimits = "-max-states 100000 (or -max-depth 20, or -timeout 1m)"
+
+func exploreOf(p *node.Protocol) exploreJSON {
+	x := p.Explore
+	e := exploreJSON{Crashes: x.Crashes, Requests: x.Requests, Params: x.Params,
+		Bounded: len(x.Params) > 0 || x.Crashes > 0 || x.Requests > 0}
+	if !e.Bounded {
+		e.Try = tryLimits
+	}
+	return e
+}
+
+// line says it in words, for the text listing.
+func (e exploreJSON) line() string {
+	if !e.Bounded {
+		return "declares no bounds, so its states may never end: give a limit, e.g. " + e.Try
+	}
+	s := fmt.Sprintf("ends by itself within its bounds: crashes=%d requests=%d", e.Crashes, e.Requests)
+	for _, k := range sortedKeys(e.Params) {
+		s += fmt.Sprintf(" %s=%d", k, e.Params[k])
+	}
+	return s + " (-crashes, -requests, -param change them)"
 }
 
 type bugJSON struct {
@@ -75,7 +111,7 @@ func listing() listJSON {
 	for _, p := range scenarios.Protocols() {
 		pj := protocolJSON{Name: p.Name, Summary: p.Summary, DefaultN: p.DefaultN, MinN: p.MinN,
 			Byzantine: p.MaxFaulty != nil, Symmetric: p.Explore.Symmetric, Bugs: []bugJSON{},
-			Components: append([]string{}, p.Components...), Checks: checks(p)}
+			Components: append([]string{}, p.Components...), Checks: checks(p), Explore: exploreOf(p)}
 		if err := scenarios.Validate(p); err != nil {
 			pj.Invalid = err.Error()
 		}
@@ -126,9 +162,12 @@ func printList(w io.Writer, l listJSON) {
 			fmt.Fprintf(w, "  %-10s   -bug %-18s %s [found by scenario %s]\n", "", b.Name, b.Summary, b.Scenario)
 		}
 	}
-	fmt.Fprintln(w, "\nEvery protocol above can also be explored exhaustively (replica explore -protocol P), and so can")
+	fmt.Fprintln(w, "\nExhaustive exploration (replica explore -protocol P), in the untimed world:")
+	for _, p := range l.Protocols {
+		fmt.Fprintf(w, "  %-10s %s\n", p.Name, p.Explore.line())
+	}
 	for _, m := range l.Models {
-		fmt.Fprintf(w, "  %-10s %s\n", m.Name, m.Summary)
+		fmt.Fprintf(w, "  %-10s %s; ends by itself (default n=%d)\n", m.Name, m.Summary, m.DefaultN)
 	}
 	fmt.Fprintln(w, "\nScenarios (replica run -scenario S), with their fault profiles at the protocol's time scale:")
 	timing := node.Timing{}

@@ -7,7 +7,7 @@ import (
 )
 
 // A command is one subcommand: it parses its own flags from args and returns the exit status
-// (0 no violation, 1 violation found, 2 bad usage or input).
+// (see doc.go).
 type command struct {
 	name    string
 	summary string
@@ -54,5 +54,7 @@ func usage(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Run 'replica <command> -h' for a command's flags.")
-	fmt.Fprintln(w, "Exit status: 0 no violation, 1 violation found, 2 bad usage or input.")
+	fmt.Fprintln(w, "Exit status: 0 no violation, 1 violation found, 2 bad usage or input, 3 incomplete (an")
+	fmt.Fprintln(w, "exploration stopped by a budget or -timeout, or campaign runs that used up their event")
+	fmt.Fprintln(w, "budget before their end), 130 a campaign interrupted (it says how to resume).")
 }

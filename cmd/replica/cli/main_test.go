@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/replica-io/replica/scenarios/campaign"
 )
 
 // replica runs the command line in-process and returns its exit status and output.
@@ -104,7 +106,7 @@ func TestReplayReproducesTheRecordedRun(t *testing.T) {
 }
 
 func TestDefaultCampaignPasses(t *testing.T) {
-	code, out, stderr := replica(t, "run", "-seeds", "200", "-json")
+	code, out, stderr := replica(t, "run", "-seeds", "200", "-json", "-out", t.TempDir())
 	if code != 0 {
 		t.Fatalf("replica run exited %d: %s%s", code, out, stderr)
 	}
@@ -128,9 +130,39 @@ func TestDefaultCampaignPasses(t *testing.T) {
 
 func TestListShowsProtocolsBugsAndScenarios(t *testing.T) {
 	code, out, _ := replica(t, "list")
-	for _, want := range []string{"paxos", "no-persist", "no-retry", "crash-restart", "swarm"} {
+	for _, want := range []string{"paxos", "no-persist", "no-retry", "crash-restart", "swarm",
+		"paxos      ends by itself within its bounds: crashes=1", "raft       declares no bounds", "-max-states 100000", "twophase"} {
 		if code != 0 || !strings.Contains(out, want) {
 			t.Errorf("replica list (exit %d) lacks %q", code, want)
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	code, out, errOut := replica(t, "version")
+	if code != 0 || !strings.HasPrefix(out, "replica ") || !strings.Contains(out, "built with go") || errOut != "" {
+		t.Errorf("version: exit %d, %q %q", code, out, errOut)
+	}
+	code, out, _ = replica(t, "version", "-json")
+	var v versionInfo
+	if err := json.Unmarshal([]byte(out), &v); code != 0 || err != nil || v.Version == "" || v.Go == "" {
+		t.Errorf("version -json: exit %d, %v: %s", code, err, out)
+	}
+}
+
+func TestCampaignExitCodes(t *testing.T) {
+	for _, tt := range []struct {
+		s      campaign.Summary
+		failed bool
+		want   int
+	}{
+		{campaign.Summary{}, false, 0},
+		{campaign.Summary{Exhausted: 2}, false, 3},
+		{campaign.Summary{Exhausted: 2}, true, 1},
+		{campaign.Summary{}, true, 1},
+	} {
+		if got := campaignExitCode(tt.s, tt.failed); got != tt.want {
+			t.Errorf("exhausted %d, failed %v: exit %d, want %d", tt.s.Exhausted, tt.failed, got, tt.want)
 		}
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"io"
 	"os"
 	"time"
+
+	"github.com/replica-io/replica/scenarios/campaign"
 )
 
 // progress prints a one-line status of long work on a terminal, and nothing otherwise (in
@@ -53,5 +55,50 @@ func (p *progress) clear() {
 	if p.shown {
 		fmt.Fprint(p.w, "\r\033[K")
 		p.shown = false
+	}
+}
+
+// seedDisplay shows a campaign's progress on a terminal: seeds done of the total, or under a
+// time budget, seeds done and the time left.
+type seedDisplay struct {
+	prog      *progress
+	status    *statusLine
+	began     time.Time
+	budgetEnd time.Time
+	n, fails  int
+}
+
+// start begins the display of todo seeds (-1: as many as budget allows).
+func (d *seedDisplay) start(w io.Writer, todo int, budget time.Duration) {
+	d.began = time.Now()
+	if todo < 0 {
+		d.status = newStatusLine(w)
+		d.budgetEnd = d.began.Add(budget)
+		return
+	}
+	d.prog = newProgress(w, todo)
+}
+
+func (d *seedDisplay) add(r campaign.Result) {
+	d.n++
+	if r.Violation != nil {
+		d.fails++
+	}
+	if d.prog != nil {
+		d.prog.add(r.Violation != nil)
+	}
+	if d.status != nil {
+		d.status.show("%d seeds, %d failures, %.0f seeds/s, %v of the time budget left", d.n, d.fails,
+			float64(d.n)/max(time.Since(d.began).Seconds(), 1e-9), time.Until(d.budgetEnd).Round(time.Second))
+	}
+}
+
+// clear erases the display before other output.
+func (d *seedDisplay) clear() {
+	if d.prog != nil {
+		d.prog.clear()
+	}
+	if d.status != nil {
+		d.status.clear()
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/replica-io/replica/scenarios"
+	"github.com/replica-io/replica/scenarios/campaign"
 	"github.com/replica-io/replica/sim"
 	"github.com/replica-io/replica/sim/capsule"
 )
@@ -30,33 +31,23 @@ type replayReport struct {
 	Events            int            `json:"events"`
 }
 
-type violationJSON struct {
-	Property string   `json:"property"`
-	Message  string   `json:"message"`
-	Time     float64  `json:"time"`
-	Event    int      `json:"event"`
-	Pending  []string `json:"pending,omitempty"`
-	Details  []string `json:"details,omitempty"`
-}
+// violationJSON is a violation as the JSON of replay and show gives it.
+type violationJSON = campaign.RunViolation
 
-func newViolationJSON(v *sim.Violation) *violationJSON {
-	if v == nil {
-		return nil
-	}
-	return &violationJSON{Property: v.Property, Message: v.Message, Time: v.Time.Seconds(), Event: v.Event, Pending: v.Pending, Details: v.Details}
-}
+func newViolationJSON(v *sim.Violation) *violationJSON { return campaign.NewRunViolation(v) }
 
 func runReplay(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("replay", "[-json] [-v] CAPSULE", stderr)
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	verbose := fs.Bool("v", false, "print the whole event trace")
-	if code, ok := parse(fs, args, stderr); !ok {
+	pos, code, ok := parseInterspersed(fs, args, stderr)
+	if !ok {
 		return code
 	}
-	if fs.NArg() != 1 {
-		return usageError(stderr, "replica replay", "want exactly one capsule file, got %d arguments", fs.NArg())
+	if len(pos) != 1 {
+		return usageError(stderr, "replica replay", "want exactly one capsule file, got %d arguments", len(pos))
 	}
-	path := fs.Arg(0)
+	path := pos[0]
 	c, err := capsule.Read(path)
 	if err != nil {
 		return usageError(stderr, "replica replay", "%v", err)

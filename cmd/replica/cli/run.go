@@ -7,13 +7,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/replica-io/replica/scenarios"
 	"github.com/replica-io/replica/scenarios/campaign"
-	"github.com/replica-io/replica/sim"
 )
 
 func init() {
@@ -77,49 +77,113 @@ func runCampaign(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, "replica run", "%v", err)
 	}
 	spec.Faults = rf.duration
-	if err := os.MkdirAll(rf.out, 0o755); err != nil { // find out now, not at the first failure
-		return usageError(stderr, "replica run", "-out %s: %v", rf.out, err)
-	}
 
 	c := &campaign.Campaign{Spec: spec, Workers: rf.workers, OutDir: rf.out,
 		CheckDeterminism: rf.checkDeterminism, SeedTimeout: rf.seedTimeout}
 	if err := rf.checks.apply(spec, c); err != nil {
 		return usageError(stderr, "replica run", "%v", err)
 	}
-	fl, err := ff.plan(fs, c, rf.seeds, rf.seedStart)
+	plan, err := ff.plan(fs, rf.seeds, rf.seedStart)
 	if err != nil {
 		return usageError(stderr, "replica run", "%v", err)
 	}
-	defer fl.close()
+	var show seedDisplay
 	c.OnResult = func(r campaign.Result) {
-		fl.record(r)
+		show.add(r)
 		if rf.verbose && !rf.json {
-			fl.clearProgress()
+			show.clear()
 			printSeed(stdout, spec, r)
 		}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	sum, err := fl.run(ctx, c, stderr)
+	runner, err := c.Prepare(plan)
 	if err != nil {
 		return usageError(stderr, "replica run", "%v", err)
 	}
-	c.Detail(&sum, campaign.DetailLimit)
-	if ff.junit != "" {
-		if err := writeJUnit(ff.junit, spec, fl, sum); err != nil {
-			return usageError(stderr, "replica run", "-junit: %v", err)
-		}
+	defer runner.Close()
+	show.start(stderr, runner.Todo(), plan.TimeBudget)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	go func() { <-ctx.Done(); stop() }() // a second interrupt ends the process at once
+	rep, err := runner.Run(ctx)
+	show.clear()
+	if err == nil {
+		err = runner.Close()
+	}
+	if err != nil {
+		return usageError(stderr, "replica run", "%v", err)
 	}
 	if rf.json {
-		printJSON(stdout, fl.report(sum))
+		printJSON(stdout, rep)
 	} else {
-		fl.printHead(stdout)
-		printSummary(stdout, spec, fl.seeds, sum)
+		printHead(stdout, plan, rep)
+		printSummary(stdout, spec, rep.Seeds, rep.Summary, rf.checkDeterminism)
 	}
-	if sum.Failed() || fl.corpusFailures() > 0 {
+	if rep.Interrupted {
+		hint := stdout
+		if rf.json {
+			hint = stderr
+		}
+		printResumeHint(hint, args, plan, runner, rf.out, spec)
+		return exitInterrupted
+	}
+	return campaignExitCode(rep.Summary, rep.Failed())
+}
+
+// campaignExitCode is a finished campaign's exit status: 1 when it failed (a violation, a
+// corpus capsule, coverage), else 3 when some runs stopped at their event budget before their
+// end (they were not checked whole), else 0.
+func campaignExitCode(s campaign.Summary, failed bool) int {
+	switch {
+	case failed:
 		return 1
+	case s.Exhausted > 0:
+		return exitIncomplete
 	}
 	return 0
+}
+
+// exitInterrupted is the exit status of a campaign stopped by an interrupt (SIGINT), as a
+// shell reports a process killed by it: 128 + the signal's number.
+const exitInterrupted = 130
+
+// printResumeHint says how to run the rest of an interrupted campaign. Without a results file
+// the results so far are saved beside the capsules, so that -resume has one.
+func printResumeHint(w io.Writer, args []string, plan campaign.Plan, runner *campaign.Runner, out string, spec *scenarios.Spec) {
+	file := plan.Results
+	if file == "" {
+		file = filepath.Join(out, filepath.Dir(campaign.CapsuleName(spec, 0)), spec.Scenario.Name+".results.jsonl")
+		if err := runner.SaveResults(file); err != nil {
+			fmt.Fprintf(w, "  the results so far could not be saved (%v): rerun with -results FILE to be able to resume\n", err)
+			return
+		}
+		fmt.Fprintf(w, "  the results so far are saved in %s\n", file)
+	}
+	fmt.Fprintf(w, "  to run the rest: %s\n", resumeCommand(args, file))
+}
+
+// resumeCommand is the command line args with -resume file in place of -results and -resume.
+func resumeCommand(args []string, file string) string {
+	cmd := []string{"replica", "run"}
+	for i := 0; i < len(args); i++ {
+		name := strings.TrimLeft(args[i], "-")
+		if strings.HasPrefix(args[i], "-") && (name == "results" || name == "resume") {
+			i++ // and its value
+			continue
+		}
+		if strings.HasPrefix(args[i], "-") && (strings.HasPrefix(name, "results=") || strings.HasPrefix(name, "resume=")) {
+			continue
+		}
+		cmd = append(cmd, shellQuote(args[i]))
+	}
+	return strings.Join(append(cmd, "-resume", shellQuote(file)), " ")
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func printSeed(w io.Writer, spec *scenarios.Spec, r campaign.Result) {
@@ -140,7 +204,7 @@ func printJSON(w io.Writer, v any) {
 	fmt.Fprintln(w, string(b))
 }
 
-func printSummary(w io.Writer, spec *scenarios.Spec, seeds []uint64, s campaign.Summary) {
+func printSummary(w io.Writer, spec *scenarios.Spec, seeds []uint64, s campaign.Summary, determinism bool) {
 	fmt.Fprintf(w, "%s  n=%d", spec.Name(), spec.Cluster.N)
 	if spec.Cluster.F > 0 {
 		fmt.Fprintf(w, " f=%d", spec.Cluster.F)
@@ -160,14 +224,22 @@ func printSummary(w io.Writer, spec *scenarios.Spec, seeds []uint64, s campaign.
 	if s.Interrupted {
 		fmt.Fprintf(w, "  interrupted: %d of %d seeds ran\n", s.SeedsRun, len(seeds))
 	}
-	fmt.Fprintf(w, "  faults: %s\n", countsLine(s.Faults))
+	if s.Exhausted > 0 {
+		fmt.Fprintf(w, "  event budget used up: %d of %d runs stopped before their end, still taking events as virtual time "+
+			"advanced; checked up to there, not failed, but not checked whole (a shorter -duration checks them whole; exit status %d)\n",
+			s.Exhausted, s.SeedsRun, exitIncomplete)
+	}
+	fmt.Fprintf(w, "  faults: %s\n", campaign.CountsLine(s.Faults))
 	if len(s.Sometimes) > 0 {
-		fmt.Fprintf(w, "  sometimes: %s\n", sometimesLine(s.Sometimes, s.SeedsRun))
+		fmt.Fprintf(w, "  sometimes: %s\n", sometimesLine(s.Sometimes, s.SeedsRun, spec.Scenario.Unreached))
 	}
 	if s.Ops > 0 {
 		fmt.Fprintf(w, "  client operations: %d (%d with unknown outcome)\n", s.Ops, s.Unknown)
 	}
 	printChecks(w, s)
+	if determinism {
+		printDeterminism(w, s)
+	}
 	fmt.Fprintf(w, "  campaign hash %s\n", s.CampaignHash)
 	for i, v := range s.Violations {
 		if i == 10 {
@@ -184,21 +256,9 @@ func printSummary(w io.Writer, spec *scenarios.Spec, seeds []uint64, s campaign.
 	}
 }
 
-// countsLine prints fault counts in the simulator's fixed order of kinds.
-func countsLine(m map[string]int) string {
-	var parts []string
-	for k := sim.Kind(0); k < sim.NumKinds; k++ {
-		if n := m[k.String()]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%s %d", k, n))
-		}
-	}
-	if len(parts) == 0 {
-		return "none fired"
-	}
-	return strings.Join(parts, ", ")
-}
-
-func sometimesLine(m map[string]int, runs int) string {
+// sometimesLine lists the sometimes-properties with how many runs reached each; one that no
+// run reached is marked NEVER, or, if the scenario does not mean to reach it, why not.
+func sometimesLine(m map[string]int, runs int, unreached map[string]string) string {
 	names := make([]string, 0, len(m))
 	for k := range m {
 		names = append(names, k)
@@ -209,6 +269,9 @@ func sometimesLine(m map[string]int, runs int) string {
 		mark := ""
 		if m[k] == 0 {
 			mark = " (NEVER)"
+			if why, ok := unreached[k]; ok {
+				mark = " (not in this scenario: " + why + ")"
+			}
 		}
 		parts = append(parts, fmt.Sprintf("%s %d/%d%s", k, m[k], runs, mark))
 	}

@@ -4,15 +4,19 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"sort"
 
 	"github.com/replica-io/replica/scenarios"
+	"github.com/replica-io/replica/scenarios/campaign"
+	"github.com/replica-io/replica/scenarios/view"
 	"github.com/replica-io/replica/sim"
 	"github.com/replica-io/replica/sim/capsule"
 )
 
 func init() {
-	register(command{name: "show", summary: "print a capsule's run as a timeline, faults marked, the violation last", run: runShow})
+	register(command{name: "show", summary: "print a capsule's run as a timeline, faults marked, the violation last (or as a page: -format html)", run: runShow})
 }
 
 // showEntry is one line of `replica show -format jsonl`.
@@ -23,13 +27,15 @@ type showEntry struct {
 	Node   int     `json:"node,omitempty"`
 	Peer   int     `json:"peer,omitempty"`
 	Client int     `json:"client,omitempty"`
+	Msg    int     `json:"msg,omitempty"` // the message's number: its send and its deliveries share it
 	Data   string  `json:"data,omitempty"`
 	Fault  bool    `json:"fault,omitempty"`
 }
 
 func runShow(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("show", "CAPSULE [-format text|jsonl]", stderr)
-	format := fs.String("format", "text", "text (a readable timeline) or jsonl (one JSON object per event, the violation last)")
+	fs := newFlags("show", "CAPSULE [-format text|jsonl|html] [-o FILE]", stderr)
+	format := fs.String("format", "text", "text (a readable timeline), jsonl (one JSON object per event, the violation last) or html (a page to step through: a space-time diagram, states and choices)")
+	out := fs.String("o", "", "write to this file instead of standard output (for html, the checkers' explanations go beside it)")
 	pos, code, ok := parseInterspersed(fs, args, stderr)
 	if !ok {
 		return code
@@ -37,10 +43,21 @@ func runShow(args []string, stdout, stderr io.Writer) int {
 	if len(pos) != 1 {
 		return usageError(stderr, "replica show", "want exactly one capsule file, got %d arguments", len(pos))
 	}
-	if *format != "text" && *format != "jsonl" {
-		return usageError(stderr, "replica show", "-format %q: want text or jsonl", *format)
+	if *format != "text" && *format != "jsonl" && *format != "html" {
+		return usageError(stderr, "replica show", "-format %q: want text, jsonl or html", *format)
 	}
 	path := pos[0]
+	if *format == "html" {
+		return showHTML(path, *out, stdout, stderr)
+	}
+	if *out != "" {
+		f, err := os.Create(*out)
+		if err != nil {
+			return usageError(stderr, "replica show", "-o: %v", err)
+		}
+		defer f.Close()
+		stdout = f
+	}
 	c, err := capsule.Read(path)
 	if err != nil {
 		return usageError(stderr, "replica show", "%v", err)
@@ -49,16 +66,12 @@ func runShow(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageError(stderr, "replica show", "capsule %s: %v", path, err)
 	}
-	r := rp.Result
 	if *format == "jsonl" {
-		showJSONL(stdout, r)
+		showJSONL(stdout, rp.Result)
 	} else {
 		showText(stdout, path, rp, c)
 	}
-	if r.Violation != nil {
-		return 1
-	}
-	return 0
+	return 0 // show reads a run; replay is the command whose status says whether it fails
 }
 
 func showText(w io.Writer, path string, rp *scenarios.Replayed, c *capsule.Capsule) {
@@ -72,8 +85,12 @@ func showText(w io.Writer, path string, rp *scenarios.Replayed, c *capsule.Capsu
 			fmt.Fprintf(w, "options: %s\n", optionsLine(c.Options))
 		}
 		fmt.Fprintf(w, "profile: %s\n", r.Profile)
-		fmt.Fprintf(w, "%d events, %d faults (%s), %d client requests; faults are marked !\n\n",
-			r.Events, r.Faults.Total(), faultKinds(r.Faults), r.Ops)
+		fmt.Fprintf(w, "%d events, %d faults (%s), %d client requests; faults are marked !\n",
+			lastEvent(r.Trace), r.Faults.Total(), faultKinds(r.Faults), r.Ops)
+		if quiet := r.Events - lastEvent(r.Trace); quiet > 0 {
+			fmt.Fprintf(w, "(the simulator took %d steps: %d more that left no trace, such as fault draws that drew no fault)\n", r.Events, quiet)
+		}
+		fmt.Fprintln(w)
 	}
 	fmt.Fprintf(w, "%6s %12s    %-9s %s\n", "event", "time", "what", "where and what")
 	for _, e := range r.Trace {
@@ -110,7 +127,7 @@ func showJSONL(w io.Writer, r sim.Result) {
 	enc := json.NewEncoder(w)
 	for _, e := range r.Trace {
 		se := showEntry{Event: e.Event, Time: e.Time.Seconds(), What: e.What.String(), Node: int(e.Node),
-			Peer: int(e.Peer), Client: int(e.Client), Fault: e.What.IsFault()}
+			Peer: int(e.Peer), Client: int(e.Client), Msg: e.Msg, Fault: e.What.IsFault()}
 		if e.Data != nil {
 			se.Data = sim.Summary(e.Data)
 		}
@@ -123,6 +140,41 @@ func showJSONL(w io.Writer, r sim.Result) {
 	}
 }
 
+// lastEvent is the number of a trace's last event.
+func lastEvent(trace []sim.Entry) int {
+	if len(trace) == 0 {
+		return 0
+	}
+	return trace[len(trace)-1].Event
+}
+
+// showHTML writes a capsule's page to out, or to standard output.
+func showHTML(path, out string, stdout, stderr io.Writer) int {
+	if out == "" {
+		c, err := capsule.Read(path)
+		if err != nil {
+			return usageError(stderr, "replica show", "%v", err)
+		}
+		p, err := view.Build(c, filepath.Base(path))
+		if err != nil {
+			return usageError(stderr, "replica show", "capsule %s: %v", path, err)
+		}
+		if err := p.WriteHTML(stdout); err != nil {
+			fmt.Fprintf(stderr, "replica show: %v\n", err)
+			return 2
+		}
+		return 0
+	}
+	_, extra, err := view.WriteFile(path, out)
+	if err != nil {
+		return usageError(stderr, "replica show", "%v", err)
+	}
+	for _, e := range extra {
+		fmt.Fprintf(stderr, "wrote %s beside the page\n", e)
+	}
+	return 0
+}
+
 // faultKinds lists the fault kinds that fired, with their counts.
 func faultKinds(c sim.Counts) string {
 	m := map[string]int{}
@@ -131,7 +183,7 @@ func faultKinds(c sim.Counts) string {
 			m[sim.Kind(k).String()] = n
 		}
 	}
-	return countsLine(m)
+	return campaign.CountsLine(m)
 }
 
 func optionsLine(o map[string]string) string {

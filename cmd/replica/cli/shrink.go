@@ -35,11 +35,14 @@ type shrinkReport struct {
 	Choices        int     `json:"choices"`
 	Runs           int     `json:"runs"`
 	Complete       bool    `json:"complete"`
+	StillViolated  bool    `json:"still_violated"`
 	Wall           float64 `json:"wall_seconds"`
 }
 
 func runShrink(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("shrink", "CAPSULE [-o OUT] [-timeout D] [-json]", stderr)
+	fs := newFlags("shrink", "CAPSULE [-o OUT] [-timeout D] [-json]\n\n"+
+		"Exit status 1: the shrunk capsule still violates the property, as replay of it would say\n"+
+		"(with -json, 0: the report says it in still_violated).", stderr)
 	out := fs.String("o", "", "where to write the shrunk capsule (default: CAPSULE with .min.capsule)")
 	timeout := fs.Duration("timeout", time.Minute, "stop shrinking after this much wall time and keep the smallest failure found")
 	asJSON := fs.Bool("json", false, "print one JSON object")
@@ -87,8 +90,10 @@ func runShrink(args []string, stdout, stderr io.Writer) int {
 		NodesBefore: res.Before.Nodes, NodesAfter: res.After.Nodes,
 		ClientsBefore: res.Before.Clients, ClientsAfter: res.After.Clients,
 		Choices: len(min.Choices), Runs: res.Runs, Complete: res.Complete, Wall: time.Since(start).Seconds(),
+		StillViolated: res.Property != "",
 	}
 	if *asJSON {
+		// A script reads the verdict from the report; exit status 0 says the report is whole.
 		printJSON(stdout, rep)
 		return 0
 	}
@@ -105,5 +110,5 @@ func runShrink(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "  %d runs in %.2fs; %s\n", rep.Runs, rep.Wall, done)
 	fmt.Fprintf(stdout, "  capsule %s  (replica show %s)\n", *out, *out)
-	return 0
+	return 1 // the violation still holds, as replay of the shrunk capsule reports it
 }
