@@ -59,7 +59,8 @@ type Part struct {
 // it. p gives what belongs to the whole protocol (name, timing, workload, quorum, scenarios'
 // knobs) and may add properties of its own; Compose fills in
 //
-//   - New, which builds a Stack of the parts' components;
+//   - New, which builds a Stack of the parts' components (for a single part, the component
+//     itself: a protocol of one component has no Stack around it);
 //   - Components, the paths of the sub-components, for the tools to show the tree;
 //   - the parts' invariants, sometimes-properties and liveness properties after p's own,
 //     named "<path>/<name>" for a sub-component, each checked against the world scoped to
@@ -88,12 +89,12 @@ func Compose(p *Protocol, parts ...Part) *Protocol {
 		p.composeErr = fmt.Errorf("its stack of components: %w", err)
 		return p
 	}
-	p.New = func(cfg Config, id ID) Node {
-		s := &Stack{Parts: make([]StackPart, len(parts))}
-		for i, pt := range parts {
-			s.Parts[i] = StackPart{Path: pt.Path, Over: pt.Over, C: pt.Module.New(cfg, id)}
-		}
-		return s
+	if len(parts) == 1 {
+		// A stack of one component is that component: the node the tools see is its own, with
+		// nothing around it.
+		p.New = parts[0].Module.New
+	} else {
+		p.New = newStack(parts)
 	}
 	p.Components = nil
 	for _, pt := range parts[1:] {
@@ -109,6 +110,17 @@ func Compose(p *Protocol, parts ...Part) *Protocol {
 		}
 	}
 	return p
+}
+
+// newStack returns the New of a stack of parts.
+func newStack(parts []Part) func(cfg Config, id ID) Node {
+	return func(cfg Config, id ID) Node {
+		s := &Stack{Parts: make([]StackPart, len(parts))}
+		for i, pt := range parts {
+			s.Parts[i] = StackPart{Path: pt.Path, Over: pt.Over, C: pt.Module.New(cfg, id)}
+		}
+		return s
+	}
 }
 
 // checkParts checks a stack's parts, sorted by path.

@@ -109,8 +109,12 @@ func (s scoped) Up(id ID) bool                 { return s.w.Up(id) }
 func (s scoped) Healed() (bool, time.Duration) { return s.w.Healed() }
 
 func (s scoped) State(id ID) Node {
-	if st, ok := s.w.State(id).(*Stack); ok {
+	n := s.w.State(id)
+	if st, ok := n.(*Stack); ok {
 		return st.Component(s.path)
+	}
+	if s.path == "" {
+		return n // a protocol that is not a stack is its own root
 	}
 	return nil
 }
@@ -177,12 +181,7 @@ func StateAt[T any](w World, id ID, path string) (T, bool) {
 	case *memoScoped:
 		w, path = x.w, childPath(x.path, path)
 	}
-	var st T
-	s, ok := w.State(id).(*Stack)
-	if !ok {
-		return st, false
-	}
-	st, ok = s.Component(path).(T)
+	st, ok := scoped{w: w, path: path}.State(id).(T)
 	return st, ok
 }
 

@@ -38,7 +38,7 @@ func TestALeaderStaysElected(t *testing.T) {
 }
 
 func TestSelfLeaderIsFound(t *testing.T) {
-	seed, r, found := simtest.Find(spec(t, omega.BugSelfLeader, "crash-restart"), simtest.Seeds(300))
+	seed, r, found := simtest.Find(spec(t, omega.BugSelfLeader, "crash-heavy"), simtest.Seeds(100))
 	if !found || r.Violation.Property != "eventual-leadership" {
 		t.Fatalf("self-leader: found %v (seed %d): %v", found, seed, r.Violation)
 	}

@@ -239,7 +239,7 @@ func TestExploreRefusesBadProtocolInput(t *testing.T) {
 		{[]string{"-protocol", "paxos", "-param", "max-round"}, "want name=integer"},
 		{[]string{"-protocol", "paxos", "-crashes", "-5"}, "must not be negative"},
 		{[]string{"-protocol", "paxos", "-bug", "nope"}, `unknown bug "nope"`},
-		{[]string{"-protocol", "nope"}, `unknown protocol "nope" (explorable: paxos, abd, bracha, pbft, raft, twophase)`},
+		{[]string{"-protocol", "nope"}, `unknown protocol "nope" (explorable: paxos, abd, bracha, pbft, raft, multipaxos, crdt, twophase)`},
 		{[]string{"-protocol", "paxos", "-param", "bogus=1"}, `no exploration parameter "bogus"`},
 		{[]string{"-protocol", "twophase", "-crashes", "3"}, "plain model"},
 		{[]string{"-protocol", "raft"}, "declares no exploration bounds"},
