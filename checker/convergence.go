@@ -31,6 +31,7 @@ type Convergence struct {
 	objects   []node.Convergent
 	converged []bool
 	outcome   Outcome
+	buf       []replica // reused from step to step
 }
 
 // NewConvergence returns the factory of a convergence monitor of objects.
@@ -48,7 +49,8 @@ type replica struct {
 }
 
 func (c *Convergence) replicas(w *sim.World, o node.Convergent) []replica {
-	var rs []replica
+	rs := c.buf[:0]
+	defer func() { c.buf = rs[:0] }()
 	for id := node.ID(1); int(id) <= w.Config().N; id++ {
 		if !w.Up(id) || !w.Correct(id) {
 			continue

@@ -71,7 +71,10 @@ func (l *Liveness) drained(w *sim.World) time.Duration {
 // tail), or held back by a selective Byzantine node, and the events a paused node deferred to
 // the end of its pause, which can reach past healing by the longest pause.
 func Drain(p sim.Profile, t node.Timing) time.Duration {
-	d := max(p.Delay.Min, 2*p.Delay.Typical, p.Delay.Tail)
+	d := max(p.Delay.Min, 2*p.Delay.Typical)
+	if p.Delay.TailProb > 0 {
+		d = max(d, p.Delay.Tail)
+	}
 	if p.FaultEvery > 0 && p.Pause > 0 {
 		d += p.Down
 	}

@@ -30,7 +30,7 @@ func init() {
 				d.TailProb, d.Tail = 0.2, 30*t.Delay
 				return sim.Profile{Delay: d, Reorder: true}
 			},
-			Faults: 2, Liveness: 6},
+			Faults: 1.5, Liveness: 4},
 		&Scenario{Name: "crash-heavy",
 			Summary: "crashes that outlast failure detection, and little else: the first leader is often down when faults heal",
 			Profile: func(t node.Timing) sim.Profile {
