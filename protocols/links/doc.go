@@ -34,8 +34,9 @@
 // unacknowledged. Retransmission sends at most Window unacknowledged messages per peer at a
 // time, oldest first.
 //
-// Checked: no-duplication (an invariant over the Delivered outputs) and no-creation (a
-// delivered sequence number was issued by the sender, while it is in that incarnation),
+// Checked, from the nodes' states: no-duplication (each incarnation delivered as many messages
+// of a sender as it holds distinct numbers of) and no-creation (no number delivered beyond
+// what the sender, in that incarnation, numbered),
 // delivery (after healing, no node that is up still holds a message for a peer that is up:
 // everything was acknowledged), and, as coverage, that a retransmitted message was delivered.
 //

@@ -50,18 +50,6 @@ func summary(m node.Message) string {
 	return fmt.Sprintf("%+v", m)
 }
 
-// Delivered is the output of a delivery, with the receiver's incarnation: what the properties
-// read.
-type (
-	Delivered struct {
-		From      node.ID
-		FromEpoch int // the sender's incarnation
-		Seq       int
-		Epoch     int // the receiver's incarnation
-		Resent    bool
-	}
-)
-
 // Tuning.
 const (
 	keyEpoch     = "epoch"
@@ -90,6 +78,10 @@ type inbox struct {
 	Low   int
 	Above []int // sorted, all > Low+1
 	Owed  bool  // received something not acknowledged yet
+	// Delivered counts the deliveries of this incarnation's messages, Resent those that came
+	// by retransmission: what the properties read (Delivered = Low + len(Above) exactly
+	// when none was delivered twice).
+	Delivered, Resent int
 }
 
 // ack is what the inbox acknowledges.
@@ -188,7 +180,10 @@ func (l *Links) onData(env node.Env, from node.ID, d Data) {
 		return // PL2: delivered once
 	}
 	b.add(d.Seq)
-	env.Output(Delivered{From: from, FromEpoch: d.Epoch, Seq: d.Seq, Epoch: l.epoch, Resent: d.Resent})
+	b.Delivered++
+	if d.Resent {
+		b.Resent++
+	}
 	node.Indicate(env, node.LinkDeliver{From: from, Msg: d.Msg})
 }
 
@@ -254,11 +249,40 @@ func (l *Links) Timer(env node.Env, name string) {
 	}
 }
 
-// Issued reports whether the node, in its incarnation epoch, has numbered a message seq for
-// peer p (false for another incarnation: that one is gone).
-func (l *Links) Issued(p node.ID, epoch, seq int) bool {
-	return epoch == l.epoch && seq >= 1 && seq <= l.out[p].next
+// Duplicates returns, for the first sender whose messages the node delivered more often than
+// there are distinct ones in that sender's incarnation, the sender and the two counts.
+func (l *Links) Duplicates() (from node.ID, deliveries, distinct int, ok bool) {
+	for p := range l.in {
+		if b := &l.in[p]; b.Delivered > b.Low+len(b.Above) {
+			return node.ID(p), b.Delivered, b.Low + len(b.Above), true
+		}
+	}
+	return 0, 0, 0, false
 }
+
+// Redelivered reports whether the node delivered a message that came by retransmission.
+func (l *Links) Redelivered() bool {
+	for p := range l.in {
+		if l.in[p].Resent > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// Highest returns the incarnation of sender p whose messages the node delivers, and the
+// highest sequence number it delivered of them (zero: none).
+func (l *Links) Highest(p node.ID) (epoch, seq int) {
+	b := &l.in[p]
+	seq = b.Low
+	if len(b.Above) > 0 {
+		seq = b.Above[len(b.Above)-1]
+	}
+	return b.Epoch, seq
+}
+
+// Issued is how many messages the node has numbered for peer p in its incarnation.
+func (l *Links) Issued(p node.ID) int { return l.out[p].next }
 
 // Epoch is the node's incarnation.
 func (l *Links) Epoch() int { return l.epoch }

@@ -22,8 +22,8 @@ var Module = &node.Module{
 	},
 	Sometimes: []node.Sometimes{
 		{Name: "retransmission-delivered", Reached: func(w node.World) bool {
-			for _, o := range w.NewOutputs() {
-				if d, ok := o.Value.(Delivered); ok && d.Resent {
+			for _, l := range node.States[*Links](w) {
+				if l.Redelivered() {
 					return true
 				}
 			}
@@ -47,53 +47,26 @@ func delivery(w node.World) []string {
 	return pending
 }
 
-// delivery identifies one delivery at one incarnation of its receiver.
-type deliveryKey struct {
-	at        node.ID
-	epoch     int
-	from      node.ID
-	fromEpoch int
-	seq       int
-}
-
-// noDuplication (PL2): no incarnation of a node delivers the same message twice. (In
-// exhaustive exploration a state's outputs are a set, where two equal deliveries are one:
-// there the property cannot see duplicates.)
+// noDuplication (PL2): no incarnation of a node delivers a message twice: it delivered
+// exactly as many messages of each sender's incarnation as it holds distinct numbers of.
 func noDuplication(w node.World) error {
-	fresh := w.NewOutputs()
-	if len(fresh) == 0 {
-		return nil
-	}
-	seen, memo := node.Memo(w, "delivered", func() map[deliveryKey]bool { return map[deliveryKey]bool{} })
-	if !memo {
-		seen, fresh = map[deliveryKey]bool{}, w.Outputs()
-	}
-	for _, o := range fresh {
-		d, ok := o.Value.(Delivered)
-		if !ok {
-			continue
+	for id, l := range node.States[*Links](w) {
+		if from, n, distinct, dup := l.Duplicates(); dup {
+			return fmt.Errorf("n%d delivered %d messages of n%d's incarnation, but only %d distinct ones: one of them twice", id, n, from, distinct)
 		}
-		k := deliveryKey{o.Node, d.Epoch, d.From, d.FromEpoch, d.Seq}
-		if seen[k] {
-			return fmt.Errorf("n%d delivered message %d.%d from n%d twice", o.Node, d.FromEpoch, d.Seq, d.From)
-		}
-		seen[k] = true
 	}
 	return nil
 }
 
-// noCreation (PL3): what a node delivers from p, p sent to it. The check reads the sender's
-// state, so it judges deliveries from a sender still in the incarnation that sent them (one
+// noCreation (PL3): what a node delivers from p, p sent to it: no sequence number delivered
+// is beyond what p has numbered for it, while p is in the incarnation that numbered them (one
 // that has restarted since cannot tell any more what it sent).
 func noCreation(w node.World) error {
-	for _, o := range w.NewOutputs() {
-		d, ok := o.Value.(Delivered)
-		if !ok {
-			continue
-		}
-		sender, ok := node.StateOf[*Links](w, d.From)
-		if ok && sender.Epoch() == d.FromEpoch && !sender.Issued(o.Node, d.FromEpoch, d.Seq) {
-			return fmt.Errorf("n%d delivered message %d.%d from n%d, which n%d never sent it", o.Node, d.FromEpoch, d.Seq, d.From, d.From)
+	for q, l := range node.States[*Links](w) {
+		for p, sender := range node.States[*Links](w) {
+			if epoch, seq := l.Highest(p); epoch == sender.Epoch() && seq > sender.Issued(q) {
+				return fmt.Errorf("n%d delivered message %d.%d from n%d, which n%d never sent it (it numbered %d)", q, epoch, seq, p, p, sender.Issued(q))
+			}
 		}
 	}
 	return nil
