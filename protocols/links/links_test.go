@@ -54,7 +54,7 @@ func spec(t *testing.T, bug, scenario string) *scenarios.Spec {
 
 func TestPerfectLinksHoldOverALossyNetwork(t *testing.T) {
 	for _, sc := range []string{"default", "crash-restart", "lossy-crash"} {
-		if seed, r, failed := simtest.Find(spec(t, "", sc), simtest.Seeds(25)); failed {
+		if seed, r, failed := simtest.Find(spec(t, "", sc), simtest.Seeds(12)); failed {
 			t.Errorf("%s seed %d: %v", sc, seed, r.Violation)
 		}
 	}
