@@ -36,6 +36,8 @@ func init() {
 			Profile: func(t node.Timing) sim.Profile {
 				return sim.Profile{Delay: delays(t), FaultEvery: t.Settle / 4, Down: 3 * t.Settle, Crash: 1, MaxDown: -1}
 			},
-			Faults: 2, Liveness: 5},
+			// A long liveness phase: a client whose retries keep drawing the node that is down
+			// for good needs several tries to reach one that is up.
+			Faults: 2, Liveness: 8},
 	)
 }

@@ -18,9 +18,12 @@
 //	                             none ever does again
 //
 // Both are "eventually always" (node.Liveness with Stable): once they hold they must keep
-// holding for Stable. (The checker judges them once what the fault phase left in flight has
-// drained: a heartbeat of a node that has since crashed for good may still arrive, late, and
-// restore it for a moment; see checker.Drain.)
+// holding for Stable. Two leftovers of the fault phase are not held against them: what was
+// still in flight when faults healed (a heartbeat of a node that has since crashed for good may
+// arrive, late, and restore it for a moment; the checker waits for it, see checker.Drain), and
+// a watch armed before healing on the last heartbeat that got through, which may still run out
+// after: accuracy is judged once every pair of nodes that are up has heard a heartbeat since
+// healing (HeardSinceHealing).
 //
 // Heartbeats travel over the network itself, not perfect links: a lost heartbeat needs no
 // retransmission (the next one follows), and retransmitting to a crashed peer would grow
@@ -70,13 +73,14 @@ type Detector struct {
 	self      node.ID
 	suspected []bool          // suspected[p]
 	timeout   []time.Duration // timeout[p]: how long to wait for p's next heartbeat
+	heard     []int           // heard[p]: heartbeats received from p, for the properties
 	restored  int             // false suspicions corrected, for coverage
 }
 
 // New returns node id's detector.
 func New(cfg node.Config, id node.ID) node.Node {
 	d := &Detector{cfg: cfg, self: id, suspected: make([]bool, cfg.N+1),
-		timeout: make([]time.Duration, cfg.N+1)}
+		timeout: make([]time.Duration, cfg.N+1), heard: make([]int, cfg.N+1)}
 	for p := range d.timeout {
 		d.timeout[p] = Timeout
 	}
@@ -107,6 +111,7 @@ func (d *Detector) Receive(env node.Env, from node.ID, m node.Message) {
 	if _, ok := m.(Heartbeat); !ok || from == d.self || from < 1 || int(from) > d.cfg.N {
 		return
 	}
+	d.heard[from]++
 	if d.suspected[from] {
 		d.suspected[from] = false
 		d.restored++
@@ -137,4 +142,12 @@ func (d *Detector) Request(node.Env, node.Request) {}
 // Suspects reports whether the detector suspects p.
 func (d *Detector) Suspects(p node.ID) bool {
 	return p >= 1 && int(p) < len(d.suspected) && d.suspected[p]
+}
+
+// Heard is how many heartbeats the detector has received from p.
+func (d *Detector) Heard(p node.ID) int {
+	if p < 1 || int(p) >= len(d.heard) {
+		return 0
+	}
+	return d.heard[p]
 }

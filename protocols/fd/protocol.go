@@ -48,15 +48,44 @@ func completeness(w node.World) []string {
 	return pending
 }
 
-// accuracy: no correct node that is up suspects a node that is up.
+// accuracy: no correct node that is up suspects a node that is up; and every such pair has
+// heard a heartbeat since faults healed, so that no watch armed before healing is left to run
+// out.
 func accuracy(w node.World) []string {
 	var pending []string
 	for q, d := range node.States[*Detector](w) {
 		for p := node.ID(1); int(p) <= w.Config().N; p++ {
-			if w.Correct(q) && w.Up(p) && p != q && d.Suspects(p) {
+			if !w.Correct(q) || !w.Up(p) || p == q {
+				continue
+			}
+			if d.Suspects(p) {
 				pending = append(pending, fmt.Sprintf("n%d suspects n%d, which is up", q, p))
+			} else if !HeardSinceHealing(w, q, p) {
+				pending = append(pending, fmt.Sprintf("n%d has not heard from n%d since faults healed", q, p))
 			}
 		}
 	}
 	return pending
+}
+
+// HeardSinceHealing reports whether node q's detector has received a heartbeat from p since
+// faults healed (true before healing, and where the world keeps no memos).
+func HeardSinceHealing(w node.World, q, p node.ID) bool {
+	if healed, _ := w.Healed(); !healed {
+		return true
+	}
+	type base struct{ heard [][]int } // heard[q][p] when the property first looked after healing
+	b, ok := node.Memo(w, "heard at healing", func() *base {
+		b := &base{heard: make([][]int, w.Config().N+1)}
+		for q, d := range node.States[*Detector](w) {
+			b.heard[q] = append([]int(nil), d.heard...)
+		}
+		return b
+	})
+	d, up := node.StateOf[*Detector](w, q)
+	if !ok || !up {
+		return true
+	}
+	at := b.heard[q]
+	return at == nil || int(p) >= len(at) || d.Heard(p) != at[p]
 }

@@ -31,8 +31,11 @@
 //
 // Memory: a receiver keeps, per sender, the highest sequence number below which it delivered
 // everything, and the few numbers above it that arrived out of order; a sender keeps what is
-// unacknowledged. Retransmission sends at most Window unacknowledged messages per peer at a
-// time, oldest first.
+// unacknowledged, at most MaxUnacked messages per peer. A peer that acknowledges nothing while
+// that many pile up is down or cut off, and the oldest is given up (PL1 holds for messages
+// sent while fewer are outstanding); each DATA tells its receiver the oldest message its sender
+// still holds, so that the receiver stops waiting for the ones given up. Retransmission sends
+// at most Window unacknowledged messages per peer at a time, oldest first.
 //
 // Checked, from the nodes' states: no-duplication (each incarnation delivered as many messages
 // of a sender as it holds distinct numbers of) and no-creation (no number delivered beyond

@@ -19,8 +19,11 @@ type (
 	Data struct {
 		Epoch, Seq int
 		Resent     bool
-		Ack        Ack
-		Msg        node.Message
+		// Floor is the sender's oldest message for this receiver that it still holds: it
+		// has given up on those below (see MaxUnacked).
+		Floor int
+		Ack   Ack
+		Msg   node.Message
 	}
 	// Ack acknowledges every message of the receiver's incarnation Epoch numbered up to Low,
 	// and those in Above. Epoch zero acknowledges nothing.
@@ -62,6 +65,11 @@ const (
 	ackDelay = 5 * time.Millisecond
 	// Window is how many unacknowledged messages per peer one retransmission round resends.
 	Window = 32
+	// MaxUnacked bounds the messages a node holds for one peer. A peer that acknowledges
+	// nothing while this many pile up is down or cut off; the oldest is given up, and the
+	// receiver told so (Floor), so that memory stays bounded on both sides. The layers above
+	// recover what they need of it (Paxos proposers retry, the log catches up).
+	MaxUnacked = 128
 )
 
 // outbox is what a node keeps of the messages it sent one peer.
@@ -82,6 +90,27 @@ type inbox struct {
 	// by retransmission: what the properties read (Delivered = Low + len(Above) exactly
 	// when none was delivered twice).
 	Delivered, Resent int
+	// Skipped counts the numbers below Low the sender gave up on: never delivered.
+	Skipped int
+}
+
+// distinct is how many distinct messages of the sender's incarnation were delivered.
+func (b *inbox) distinct() int { return b.Low + len(b.Above) - b.Skipped }
+
+// skipTo takes the sender's word that it will never send anything below floor again.
+func (b *inbox) skipTo(floor int) {
+	for b.Low < floor-1 {
+		b.Low++
+		if i, found := slices.BinarySearch(b.Above, b.Low); found {
+			b.Above = slices.Delete(b.Above, i, i+1)
+		} else {
+			b.Skipped++
+		}
+	}
+	for len(b.Above) > 0 && b.Above[0] == b.Low+1 {
+		b.Low++
+		b.Above = b.Above[1:]
+	}
 }
 
 // ack is what the inbox acknowledges.
@@ -133,6 +162,9 @@ func (l *Links) Request(env node.Env, req node.Request) {
 	box := &l.out[s.To]
 	box.next++
 	d := Data{Epoch: l.epoch, Seq: box.next, Msg: s.Msg}
+	if len(box.unacked) == MaxUnacked {
+		box.unacked = slices.Delete(box.unacked, 0, 1) // give up the oldest
+	}
 	box.unacked = append(box.unacked, d)
 	l.send(env, s.To, d)
 	l.arm(env)
@@ -142,6 +174,10 @@ func (l *Links) Request(env node.Env, req node.Request) {
 func (l *Links) send(env node.Env, to node.ID, d Data) {
 	if b := &l.in[to]; b.Epoch > 0 {
 		d.Ack, b.Owed = b.ack(), false
+	}
+	d.Floor = d.Seq
+	if box := &l.out[to]; len(box.unacked) > 0 {
+		d.Floor = box.unacked[0].Seq
 	}
 	env.Send(to, d)
 }
@@ -176,6 +212,7 @@ func (l *Links) onData(env node.Env, from node.ID, d Data) {
 		*b = inbox{Epoch: d.Epoch} // the sender restarted: its numbering starts again
 	}
 	l.owe(env, b) // every copy: the last acknowledgement may have been lost
+	b.skipTo(min(d.Floor, d.Seq))
 	if b.has(d.Seq) && l.cfg.Bug != BugNoDedup {
 		return // PL2: delivered once
 	}
@@ -253,8 +290,8 @@ func (l *Links) Timer(env node.Env, name string) {
 // there are distinct ones in that sender's incarnation, the sender and the two counts.
 func (l *Links) Duplicates() (from node.ID, deliveries, distinct int, ok bool) {
 	for p := range l.in {
-		if b := &l.in[p]; b.Delivered > b.Low+len(b.Above) {
-			return node.ID(p), b.Delivered, b.Low + len(b.Above), true
+		if b := &l.in[p]; b.Delivered > b.distinct() {
+			return node.ID(p), b.Delivered, b.distinct(), true
 		}
 	}
 	return 0, 0, 0, false

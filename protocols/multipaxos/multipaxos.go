@@ -58,12 +58,13 @@ var Protocol = node.Compose(&node.Protocol{
 	MinN:     1,
 	Quorum:   quorum.Majority,
 	Workload: &node.Workload{
-		Clients: Clients,
-		Ops:     Ops,
-		Timeout: 300 * time.Millisecond,
-		Next:    nextOp,
-		Result:  node.ReplyReader(func(r smr.Reply) (any, bool, node.ID) { return r.Result, r.OK, r.Leader }),
-		Spec:    kv.Store,
+		Clients:  Clients,
+		Ops:      Ops,
+		Timeout:  300 * time.Millisecond,
+		Attempts: maxAttempts,
+		Next:     nextOp,
+		Result:   node.ReplyReader(func(r smr.Reply) (any, bool, node.ID) { return r.Result, r.OK, r.Leader }),
+		Spec:     kv.Store,
 	},
 	Timing:  node.Timing{Delay: 10 * time.Millisecond, Settle: 500 * time.Millisecond},
 	MaxSize: maxSize,
@@ -85,10 +86,19 @@ func nextOp(c node.ClientID, seq int, choose func(n int) int) any {
 	}
 }
 
-// maxSize bounds a node's state: the log holds every entry (each command may be committed
-// more than once, and no-ops fill holes), the links hold what is unacknowledged, the
-// instances at most paxos.MaxOpen.
+// maxSize bounds a node's state, component by component: the links hold at most
+// links.MaxUnacked messages for each peer and as many out-of-order numbers from each; the
+// consensus at most paxos.MaxOpen live instances; the log every entry it committed (a client's
+// command is appended once per attempt at most, and a new leader may fill a few holes with
+// no-ops), with what is decided ahead, in flight and waiting; the state machine a few keys,
+// one session per client and the requests waiting.
 func maxSize(cfg node.Config) int {
 	ops := Clients * Ops
-	return 4*ops*cfg.N + paxos.MaxOpen + 64*cfg.N
+	buffers := 2 * cfg.N * links.MaxUnacked
+	log := 2 * maxAttempts * ops
+	machine := len(keys) + 2*Clients*maxAttempts
+	return buffers + paxos.MaxOpen + log + machine
 }
+
+// maxAttempts is how many times, at most, a client sends one operation.
+const maxAttempts = 8

@@ -107,7 +107,12 @@ var Module = &node.Module{
 	Liveness: []node.Liveness{{Name: "eventual-leadership", Pending: leadership, Stable: Stable}},
 }
 
-// leadership: every correct node that is up trusts the same leader, up and correct.
+// detector scopes a world to Omega's detector.
+var detector = node.ScopeTo("fd")
+
+// leadership: every correct node that is up trusts the same leader, up and correct, and has
+// heard from it since faults healed (a watch armed before healing may still run out: see
+// package fd).
 func leadership(w node.World) []string {
 	var pending []string
 	var first node.ID
@@ -124,6 +129,9 @@ func leadership(w node.World) []string {
 			first, firstBy = l, id
 		case l != first:
 			pending = append(pending, fmt.Sprintf("n%d trusts n%d but n%d trusts n%d", id, l, firstBy, first))
+		}
+		if l != id && !fd.HeardSinceHealing(detector.Of(w), id, l) {
+			pending = append(pending, fmt.Sprintf("n%d has not heard from its leader n%d since faults healed", id, l))
 		}
 	}
 	return pending
