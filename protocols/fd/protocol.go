@@ -21,7 +21,7 @@ var Module = &node.Module{
 	},
 	Liveness: []node.Liveness{
 		{Name: "strong-completeness", Pending: completeness, Stable: Stable},
-		{Name: "eventual-strong-accuracy", Pending: accuracy, Stable: Stable},
+		{Name: "eventual-strong-accuracy", Pending: Accuracy, Stable: Stable},
 	},
 	Sometimes: []node.Sometimes{
 		{Name: "false-suspicion-corrected", Reached: func(w node.World) bool {
@@ -48,10 +48,10 @@ func completeness(w node.World) []string {
 	return pending
 }
 
-// accuracy: no correct node that is up suspects a node that is up; and every such pair has
-// heard a heartbeat since faults healed, so that no watch armed before healing is left to run
-// out.
-func accuracy(w node.World) []string {
+// Accuracy is eventual strong accuracy's pending list: correct nodes that are up suspecting
+// nodes that are up, and pairs that have not heard a heartbeat since faults healed (so that no
+// watch armed before healing is left to run out).
+func Accuracy(w node.World) []string {
 	var pending []string
 	for q, d := range node.States[*Detector](w) {
 		for p := node.ID(1); int(p) <= w.Config().N; p++ {

@@ -64,7 +64,8 @@ type Part struct {
 //   - Components, the paths of the sub-components, for the tools to show the tree;
 //   - the parts' invariants, sometimes-properties and liveness properties after p's own,
 //     named "<path>/<name>" for a sub-component, each checked against the world scoped to
-//     its component; the root's Progress as p's when p has none;
+//     its component, sub-components before the components above them (a failure is blamed
+//     on the lowest component that shows it); the root's Progress as p's when p has none;
 //   - the parts' mutators, lifted so that they reach their component's messages wherever
 //     they travel (in an Envelope, inside a transport's message), named "<path>/<name>";
 //   - the parts' seeded bugs after p's own (once for a module used in several parts: its flag
@@ -100,8 +101,12 @@ func Compose(p *Protocol, parts ...Part) *Protocol {
 	for _, pt := range parts[1:] {
 		p.Components = append(p.Components, pt.Path)
 	}
-	for _, pt := range parts {
+	// Sub-components' properties first: a failure is blamed on the lowest component that
+	// shows it (a detector's relapse, not the leader election above it that relapses with it).
+	for _, pt := range postOrder(parts) {
 		liftProperties(p, pt)
+	}
+	for _, pt := range parts {
 		p.Mutators = append(p.Mutators, liftMutators(parts, pt)...)
 		for _, b := range pt.Module.Bugs {
 			if !slices.Contains(p.Bugs, b) { // a module used twice has its bugs once: one flag runs both
@@ -110,6 +115,28 @@ func Compose(p *Protocol, parts ...Part) *Protocol {
 		}
 	}
 	return p
+}
+
+// postOrder returns parts with every component after the components below it, and siblings
+// in the order of their names: "counter/gossip", "counter", "set/gossip", "set", "".
+func postOrder(parts []Part) []Part {
+	out := slices.Clone(parts)
+	slices.SortStableFunc(out, func(a, b Part) int {
+		as, bs := strings.Split(a.Path, "/"), strings.Split(b.Path, "/")
+		if a.Path == "" {
+			as = nil
+		}
+		if b.Path == "" {
+			bs = nil
+		}
+		for i := 0; i < len(as) && i < len(bs); i++ {
+			if c := strings.Compare(as[i], bs[i]); c != 0 {
+				return c
+			}
+		}
+		return len(bs) - len(as) // one holds the other: the deeper first
+	})
+	return out
 }
 
 // newStack returns the New of a stack of parts.

@@ -255,3 +255,25 @@ func (f fakeWorld) Config() node.Config        { return node.Config{N: 1} }
 func (f fakeWorld) State(id node.ID) node.Node { return f.state }
 func (f fakeWorld) Outputs() []node.Output     { return f.outputs }
 func (f fakeWorld) NewOutputs() []node.Output  { return f.outputs }
+
+// A failure is blamed on the lowest component that shows it: the parts' properties are
+// judged below before above, siblings in the order of their names, the root's last.
+func TestPropertiesAreJudgedLowestComponentFirst(t *testing.T) {
+	mod := func() *node.Module {
+		return &node.Module{Name: "m", New: func(node.Config, node.ID) node.Node { return &echo{} },
+			Invariants: []node.Invariant{{Name: "inv", Check: func(node.World) error { return nil }}}}
+	}
+	p := node.Compose(&node.Protocol{Name: "t", DefaultN: 1, MinN: 1, Timing: node.Timing{Delay: 1, Settle: 1},
+		Invariants: []node.Invariant{{Name: "whole", Check: func(node.World) error { return nil }}}},
+		node.Part{Path: "set", Module: mod()}, node.Part{Module: mod()}, node.Part{Path: "counter", Module: mod()},
+		node.Part{Path: "set/gossip", Module: mod()}, node.Part{Path: "counter/gossip", Module: mod()},
+		node.Part{Path: "counter/gossip/deep", Module: mod()})
+	var got []string
+	for _, inv := range p.Invariants {
+		got = append(got, inv.Name)
+	}
+	want := []string{"whole", "counter/gossip/deep/inv", "counter/gossip/inv", "counter/inv", "set/gossip/inv", "set/inv", "inv"}
+	if !slices.Equal(got, want) {
+		t.Errorf("invariants in the order %q, want %q", got, want)
+	}
+}
