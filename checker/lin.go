@@ -142,6 +142,20 @@ func (l *Linearizability) End(w *sim.World) *sim.Violation {
 	return v
 }
 
+// JudgeHistory checks a history on its own, outside a run, against spec within limit (zero:
+// DefaultLinLimit): the explorer judges the history of every state it reaches this way. For a
+// history that fails it says why, as the monitor does.
+func JudgeHistory(spec *node.Spec, history []node.Op, limit time.Duration) (o Outcome, message string, details []string) {
+	if limit <= 0 {
+		limit = DefaultLinLimit
+	}
+	l := &Linearizability{spec: spec, limit: limit}
+	if f := l.judge(history); f != nil {
+		return l.outcome, f.message, f.details
+	}
+	return l.outcome, "", nil
+}
+
 // finding is why a history fails.
 type finding struct {
 	message string

@@ -1,12 +1,15 @@
 package scenarios
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/replica-io/replica/checker"
 	"github.com/replica-io/replica/protocols/node"
 	"github.com/replica-io/replica/sim"
 	"github.com/replica-io/replica/sim/capsule"
@@ -22,19 +25,29 @@ type ExploreSpec struct {
 	Protocol *node.Protocol
 	Cluster  node.Config
 	Options  sim.UntimedOptions
+	// Bounds are the exploration bounds declared for what is explored: the bug's
+	// (Bug.Explore) or the protocol's (Protocol.Explore).
+	Bounds node.Explore
 }
 
 // ResolveExplore checks an exploration's choices and builds its spec. Zero n takes the
 // protocol's default size; params override the protocol's exploration parameters; negative
-// budgets take the protocol's defaults.
+// budgets take the protocol's defaults. A Byzantine budget (opts.Byzantine) makes the first
+// MaxFaulty(n) nodes Byzantine unless opts.Faulty names them; symmetry (opts.Symmetry) needs a
+// protocol that declares Explore.Symmetric.
 func ResolveExplore(protocol, bug string, n int, opts sim.UntimedOptions, params map[string]int) (*ExploreSpec, error) {
 	p, err := Protocol(protocol)
 	if err != nil {
 		return nil, err
 	}
+	bounds := p.Explore
 	if bug != "" {
-		if _, ok := p.Bug(bug); !ok {
+		b, ok := p.Bug(bug)
+		if !ok {
 			return nil, fmt.Errorf("unknown bug %q for protocol %s (known: %s)", bug, p.Name, bugNames(p))
+		}
+		if b.Explore != nil {
+			bounds = *b.Explore
 		}
 	}
 	if n == 0 {
@@ -44,12 +57,29 @@ func ResolveExplore(protocol, bug string, n int, opts sim.UntimedOptions, params
 		return nil, fmt.Errorf("-n %d: protocol %s needs between %d and 64 nodes", n, p.Name, p.MinN)
 	}
 	if opts.Crashes < 0 {
-		opts.Crashes = p.Explore.Crashes
+		opts.Crashes = bounds.Crashes
 	}
 	if opts.Requests < 0 {
-		opts.Requests = p.Explore.Requests
+		opts.Requests = bounds.Requests
 	}
-	all := maps.Clone(p.Explore.Params)
+	if len(opts.Targets) == 0 {
+		opts.Targets = slices.Clone(bounds.Targets)
+	}
+	if opts.Clients == 0 {
+		opts.Clients = bounds.Clients
+	}
+	if opts.Timeouts < 0 || opts.Clients < 0 || opts.Byzantine < 0 {
+		return nil, errors.New("-timeouts, -clients and -byzantine must not be negative")
+	}
+	for _, t := range opts.Targets {
+		if t < 1 || int(t) > n {
+			return nil, fmt.Errorf("-targets: no node n%d in a cluster of %d", t, n)
+		}
+	}
+	if err := resolveFaulty(p, n, &opts); err != nil {
+		return nil, err
+	}
+	all := maps.Clone(bounds.Params)
 	if all == nil {
 		all = map[string]int{}
 	}
@@ -59,7 +89,45 @@ func ResolveExplore(protocol, bug string, n int, opts sim.UntimedOptions, params
 		}
 		all[k] = params[k]
 	}
-	return &ExploreSpec{Protocol: p, Cluster: node.Config{N: n, Bug: bug, Params: all}, Options: opts}, nil
+	e := &ExploreSpec{Protocol: p, Cluster: node.Config{N: n, F: len(opts.Faulty), Bug: bug, Params: all}, Options: opts, Bounds: bounds}
+	if opts.Symmetry {
+		if !bounds.Symmetric {
+			return nil, fmt.Errorf("-symmetry: protocol %s does not declare interchangeable nodes (Explore.Symmetric)", p.Name)
+		}
+		if k := e.Untimed().Symmetries(); k <= 1 {
+			return nil, fmt.Errorf("-symmetry: no two nodes of %s n=%d play the same role (clients' targets, Byzantine nodes), or more than %d renamings", p.Name, n, sim.MaxSymmetries)
+		}
+	}
+	return e, nil
+}
+
+// resolveFaulty checks the Byzantine nodes and budget of an exploration, and picks the nodes
+// when a budget is given without them: the first MaxFaulty(n), so that a leader-based
+// protocol's first leader is among them.
+func resolveFaulty(p *node.Protocol, n int, opts *sim.UntimedOptions) error {
+	if opts.Byzantine == 0 && len(opts.Faulty) == 0 {
+		return nil
+	}
+	if p.MaxFaulty == nil || p.MaxFaulty(n) == 0 {
+		return fmt.Errorf("-byzantine: protocol %s with n=%d tolerates no Byzantine nodes", p.Name, n)
+	}
+	f := p.MaxFaulty(n)
+	if len(opts.Faulty) == 0 {
+		for id := node.ID(1); int(id) <= f; id++ {
+			opts.Faulty = append(opts.Faulty, id)
+		}
+	}
+	if len(opts.Faulty) > f {
+		return fmt.Errorf("-faulty: protocol %s with n=%d tolerates at most %d Byzantine nodes, not %d", p.Name, n, f, len(opts.Faulty))
+	}
+	seen := map[node.ID]bool{}
+	for _, id := range opts.Faulty {
+		if id < 1 || int(id) > n || seen[id] {
+			return fmt.Errorf("-faulty: n%d is not a node of a cluster of %d, or is named twice", id, n)
+		}
+		seen[id] = true
+	}
+	return nil
 }
 
 func paramNames(params map[string]int) string {
@@ -73,12 +141,46 @@ func paramNames(params map[string]int) string {
 // meant to make its state space finite; a protocol without them (whose terms, logs or
 // retransmissions grow without end) can only be explored up to a limit.
 func (e *ExploreSpec) Bounded() bool {
-	x := e.Protocol.Explore
+	x := e.Bounds
 	return len(x.Params) > 0 || x.Requests > 0 || x.Crashes > 0
 }
 
-// Untimed is the transition system the explorer searches.
-func (e *ExploreSpec) Untimed() *sim.Untimed { return sim.NewUntimed(e.Protocol, e.Cluster, e.Options) }
+// Untimed is the transition system the explorer searches, with the checks of a campaign's
+// runs that are not the protocol's own: the linearizability of the clients' history against
+// the workload's specification (judged in every state, see sim.Untimed.CheckHistory). The
+// protocol's memory bound (MaxSize) the untimed world checks itself.
+func (e *ExploreSpec) Untimed() *sim.Untimed {
+	u := sim.NewUntimed(e.Protocol, e.Cluster, e.Options)
+	if wl := e.Protocol.Workload; wl != nil && wl.Spec != nil {
+		spec := wl.Spec
+		u.CheckHistory(&sim.HistoryCheck{Property: checker.PropLinearizable, Check: func(h []node.Op) error {
+			if o, msg, _ := checker.JudgeHistory(spec, h, exploreLinLimit); o == checker.Fail {
+				return errors.New(msg)
+			}
+			return nil
+		}})
+	}
+	return u
+}
+
+// ReplayTimed re-runs a path of the exploration in the timed world (see
+// sim.Untimed.ReplayTimed), with the checks a campaign's run has that the protocol does not
+// declare itself: the linearizability of the history and the memory bound.
+func (e *ExploreSpec) ReplayTimed(init int, path []int) (sim.TimedReplay, error) {
+	var ms []func() sim.Monitor
+	if wl := e.Protocol.Workload; wl != nil && wl.Spec != nil {
+		ms = append(ms, checker.NewLinearizability(wl.Spec, exploreLinLimit))
+	}
+	if e.Protocol.MaxSize != nil {
+		ms = append(ms, checker.NewMemory(checker.Bounds{State: e.Protocol.MaxSize(e.Cluster)}))
+	}
+	return e.Untimed().ReplayTimed(init, path, ms)
+}
+
+// exploreLinLimit bounds one linearizability check in exploration. The histories of an
+// exploration's paths are a few operations long and take microseconds; a check that ran out
+// of time would pass as unknown.
+const exploreLinLimit = 10 * time.Second
 
 // Name names the exploration for reports.
 func (e *ExploreSpec) Name() string {
@@ -94,16 +196,32 @@ func (e *ExploreSpec) Name() string {
 }
 
 // Capsule records a path of the exploration, replayed as r, as a capsule: its choices are
-// the path's action numbers.
-func (e *ExploreSpec) Capsule(path []int, r sim.UntimedReplay) *capsule.Capsule {
+// the path's action numbers, and its options the exploration's bounds and the initial state.
+func (e *ExploreSpec) Capsule(init int, path []int, r sim.UntimedReplay) *capsule.Capsule {
+	o := e.Options
 	c := &capsule.Capsule{
 		Source: "explore", Protocol: e.Protocol.Name, Bug: e.Cluster.Bug, Scenario: ExploreScenario,
-		N: e.Cluster.N, Options: map[string]string{
-			"network":  network(e.Options),
-			"crashes":  strconv.Itoa(e.Options.Crashes),
-			"requests": strconv.Itoa(e.Options.Requests),
+		N: e.Cluster.N, F: e.Cluster.F, Options: map[string]string{
+			"network":  network(o),
+			"crashes":  strconv.Itoa(o.Crashes),
+			"requests": strconv.Itoa(o.Requests),
 		},
 		TraceHash: r.TraceHash,
+	}
+	set := func(k string, v int) {
+		if v != 0 {
+			c.Options[k] = strconv.Itoa(v)
+		}
+	}
+	set("init", init)
+	set("timeouts", o.Timeouts)
+	set("clients", o.Clients)
+	set("byzantine", o.Byzantine)
+	if len(o.Faulty) > 0 {
+		c.Options["faulty"] = nodeList(o.Faulty)
+	}
+	if len(o.Targets) > 0 {
+		c.Options["targets"] = nodeList(o.Targets)
 	}
 	for k, v := range e.Cluster.Params {
 		c.Options["param."+k] = strconv.Itoa(v)
@@ -115,6 +233,27 @@ func (e *ExploreSpec) Capsule(path []int, r sim.UntimedReplay) *capsule.Capsule 
 		c.Property, c.Message, c.Event = v.Property, v.Message, v.Event
 	}
 	return c
+}
+
+func nodeList(ids []node.ID) string {
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = strconv.Itoa(int(id))
+	}
+	return strings.Join(parts, ",")
+}
+
+// ParseNodes reads a comma-separated list of node IDs, such as "1,3".
+func ParseNodes(s string) ([]node.ID, error) {
+	var ids []node.ID
+	for _, part := range strings.Split(s, ",") {
+		x, err := strconv.Atoi(strings.TrimPrefix(strings.TrimSpace(part), "n"))
+		if err != nil || x < 1 || x > 64 {
+			return nil, fmt.Errorf("%q: want node numbers such as 1,3", s)
+		}
+		ids = append(ids, node.ID(x))
+	}
+	return ids, nil
 }
 
 func network(o sim.UntimedOptions) string {
@@ -150,10 +289,12 @@ func ParseNetwork(s string, o *sim.UntimedOptions) error {
 	return nil
 }
 
-// ExploreFromCapsule rebuilds the exploration a capsule was recorded by.
-func ExploreFromCapsule(c *capsule.Capsule) (*ExploreSpec, error) {
+// ExploreFromCapsule rebuilds the exploration a capsule was recorded by, and the initial
+// state its path starts from.
+func ExploreFromCapsule(c *capsule.Capsule) (*ExploreSpec, int, error) {
 	opts := sim.UntimedOptions{Crashes: -1, Requests: -1}
 	params := map[string]int{}
+	init := 0
 	for _, k := range slices.Sorted(maps.Keys(c.Options)) { // the first bad option, the same every time
 		v := c.Options[k]
 		var err error
@@ -164,16 +305,32 @@ func ExploreFromCapsule(c *capsule.Capsule) (*ExploreSpec, error) {
 			opts.Crashes, err = budget(v)
 		case k == "requests":
 			opts.Requests, err = budget(v)
+		case k == "timeouts":
+			opts.Timeouts, err = budget(v)
+		case k == "clients":
+			opts.Clients, err = budget(v)
+		case k == "byzantine":
+			opts.Byzantine, err = budget(v)
+		case k == "init":
+			init, err = strconv.Atoi(v)
+			if err == nil && (init < 0 || init >= sim.MaxInitial) {
+				err = fmt.Errorf("want an initial state between 0 and %d", sim.MaxInitial-1)
+			}
+		case k == "faulty":
+			opts.Faulty, err = ParseNodes(v)
+		case k == "targets":
+			opts.Targets, err = ParseNodes(v)
 		case strings.HasPrefix(k, "param."):
 			params[strings.TrimPrefix(k, "param.")], err = strconv.Atoi(v)
 		default:
 			err = fmt.Errorf("unknown option %q", k)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("option %s=%s: %w", k, v, err)
+			return nil, 0, fmt.Errorf("option %s=%s: %w", k, v, err)
 		}
 	}
-	return ResolveExplore(c.Protocol, c.Bug, c.N, opts, params)
+	e, err := ResolveExplore(c.Protocol, c.Bug, c.N, opts, params)
+	return e, init, err
 }
 
 func budget(v string) (int, error) {
@@ -207,7 +364,7 @@ func ReplayCapsule(c *capsule.Capsule) (*Replayed, error) {
 		r, rec := s.Replay(c.Choices)
 		return &Replayed{Name: s.Name(), N: s.Cluster.N, Result: r, Diverged: rec.Diverged()}, nil
 	}
-	e, err := ExploreFromCapsule(c)
+	e, init, err := ExploreFromCapsule(c)
 	if err != nil {
 		return nil, err
 	}
@@ -215,7 +372,7 @@ func ReplayCapsule(c *capsule.Capsule) (*Replayed, error) {
 	for i, a := range c.Choices {
 		path[i] = int(a)
 	}
-	r, err := e.Untimed().Replay(path)
+	r, err := e.Untimed().Replay(init, path)
 	out := &Replayed{Name: e.Name(), N: e.Cluster.N, Untimed: true, Diverged: err != nil,
 		Result: sim.Result{TraceHash: r.TraceHash, Events: r.Steps, Violation: r.Violation, Trace: r.Trace}}
 	return out, nil

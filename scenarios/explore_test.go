@@ -32,12 +32,12 @@ func TestExploreCapsuleReplays(t *testing.T) {
 		}
 		s = next
 	}
-	r, err := u.Replay(path)
+	r, err := u.Replay(0, path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var b bytes.Buffer
-	if err := e.Capsule(path, r).Encode(&b); err != nil {
+	if err := e.Capsule(0, path, r).Encode(&b); err != nil {
 		t.Fatal(err)
 	}
 	c, err := capsule.Decode(&b)

@@ -27,7 +27,7 @@ var swarmParams = map[string][]sim.ParamDraw{
 }
 
 var raftScenarios = []*Scenario{
-	{Name: "partial-connectivity", For: raftOnly, N: 5,
+	{Name: "partial-connectivity", For: []string{"raft", "etcdraft"}, N: 5,
 		Summary: "{1,2,3} fully connected, 4 reaches only 2, 5 reaches only 3 (the 2020 etcd outage); a leader must stay elected",
 		Profile: partialConnectivity, Faults: 2, Liveness: 10,
 		Unreached: fixedCutUnreached(),

@@ -159,7 +159,9 @@ func (w *World) startAdversary() {
 	}
 	b.Nodes = w.drawByzantine(b.Nodes, f)
 	w.byz = make([]*traitor, len(w.ids))
+	w.faulty = make([]bool, len(w.ids))
 	for _, id := range b.Nodes {
+		w.faulty[id-1] = true
 		t := w.newTraitor(id, b)
 		w.byz[id-1] = t
 		w.record(Mutation, id, 0, 0, "Byzantine: "+b.String())
@@ -376,12 +378,16 @@ func (w *World) variant(t *traitor, m node.Message) node.Message {
 // mutate alters m with one of the protocol's mutators that applies to it, trying them from
 // a drawn one on; ok is false when none applies.
 func (w *World) mutate(m node.Message) (node.Message, string, bool) {
-	muts := w.mutators()
+	return mutateWith(w.mutators(), m, func(n int) int { return w.choose.Choose(Adversary, max(n, 1)) })
+}
+
+// mutateWith alters m with one of muts that applies to it, trying them from one that choose
+// draws on: the adversary's mutations in both worlds.
+func mutateWith(muts []node.Mutator, m node.Message, choose func(n int) int) (node.Message, string, bool) {
 	if len(muts) == 0 {
 		return nil, "", false
 	}
-	choose := func(n int) int { return w.choose.Choose(Adversary, max(n, 1)) }
-	start := w.choose.Choose(Adversary, len(muts))
+	start := choose(len(muts))
 	for i := range muts {
 		mu := muts[(start+i)%len(muts)]
 		if v, ok := mu.Mutate(cloneAny(m), choose); ok {

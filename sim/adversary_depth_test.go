@@ -10,26 +10,26 @@ import (
 	"github.com/replica-io/replica/sim"
 )
 
-// relay is a component that passes its sub-component's indications up.
-type relay struct{ Passed int }
+// passUp is a component that passes its sub-component's indications up.
+type passUp struct{ Passed int }
 
-func (r *relay) Start(node.Env)                          {}
-func (r *relay) Receive(node.Env, node.ID, node.Message) {}
-func (r *relay) Timer(node.Env, string)                  {}
-func (r *relay) Request(node.Env, node.Request)          {}
-func (r *relay) Indication(env node.Env, child string, ind any) {
+func (r *passUp) Start(node.Env)                          {}
+func (r *passUp) Receive(node.Env, node.ID, node.Message) {}
+func (r *passUp) Timer(node.Env, string)                  {}
+func (r *passUp) Request(node.Env, node.Request)          {}
+func (r *passUp) Indication(env node.Env, child string, ind any) {
 	r.Passed++
 	node.Indicate(env, ind)
 }
 
-var relayModule = &node.Module{Name: "relay", New: func(node.Config, node.ID) node.Node { return &relay{} }}
+var passUpModule = &node.Module{Name: "passUp", New: func(node.Config, node.ID) node.Node { return &passUp{} }}
 
 // deepBracha runs Bracha's broadcast two levels down: root -> mid -> mid/bracha.
 var deepBracha = node.Compose(&node.Protocol{Name: "deep-bracha", DefaultN: 4, MinN: 4,
 	Quorum: func(n int) int { return n - (n-1)/3 }, MaxFaulty: func(n int) int { return (n - 1) / 3 },
 	Timing: bracha.Protocol.Timing},
-	node.Part{Module: relayModule},
-	node.Part{Path: "mid", Module: relayModule},
+	node.Part{Module: passUpModule},
+	node.Part{Path: "mid", Module: passUpModule},
 	node.Part{Path: "mid/bracha", Module: bracha.Module})
 
 func deepConfig(bug string, b sim.Byzantine) sim.Config {

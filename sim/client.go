@@ -1,6 +1,10 @@
 package sim
 
-import "github.com/replica-io/replica/protocols/node"
+import (
+	"time"
+
+	"github.com/replica-io/replica/protocols/node"
+)
 
 // Client retry policy: unless its protocol's workload says otherwise, a client tries an
 // operation this many times before it gives up and records the outcome as unknown.
@@ -18,21 +22,27 @@ type client struct {
 	target   node.ID
 	attempts int
 	wait     uint64 // generation of the current wait, so stale timeouts are ignored
-	// replies holds, with Matching, the nodes (a bit each) that sent each result, by hash.
-	replies map[uint64]uint64
+	// replies holds, with Matching, the nodes that sent each result, by the result's hash.
+	replies map[uint64]nodeSet
+	// resend says, in the untimed world, that a node declined the current operation and the
+	// client is to send it again to target (the timed world schedules the retry instead).
+	resend bool
 }
 
-func (w *World) workload() (clients, ops int) {
-	wl := w.proto.Workload
+func (w *World) workload() (clients, ops int) { return workloadSize(w.proto, w.cfg.Clients, w.cfg.Ops) }
+
+// workloadSize is the number of clients and of operations each submits: the protocol's
+// workload, or the positive overrides.
+func workloadSize(p *node.Protocol, clients, ops int) (int, int) {
+	wl := p.Workload
 	if wl == nil {
 		return 0, 0
 	}
-	clients, ops = wl.Clients, wl.Ops
-	if w.cfg.Clients > 0 {
-		clients = w.cfg.Clients
+	if clients <= 0 {
+		clients = wl.Clients
 	}
-	if w.cfg.Ops > 0 {
-		ops = w.cfg.Ops
+	if ops <= 0 {
+		ops = wl.Ops
 	}
 	return clients, ops
 }
@@ -48,11 +58,6 @@ func (w *World) startClients() {
 	}
 }
 
-func (w *World) newClientID(c *client) {
-	w.byID = append(w.byID, c.index)
-	c.id = node.ClientID(len(w.byID)) // IDs start at 1
-}
-
 // clientNext submits client cl's next operation, if it has one left.
 func (w *World) clientNext(cl int) {
 	c := w.clients[cl]
@@ -60,13 +65,7 @@ func (w *World) clientNext(cl int) {
 	if c.op >= 0 || c.done >= ops {
 		return
 	}
-	c.seq++
-	in := w.proto.Workload.Next(c.id, c.seq, func(n int) int { return w.choose.Choose(Workload, max(n, 1)) })
-	c.req = node.Request{Client: c.id, Seq: c.seq, Op: cloneAny(in)}
-	c.op = len(w.history)
-	c.attempts = 0
-	w.history = append(w.history, node.Op{Client: c.id, Seq: c.seq, Input: c.req.Op, Call: w.now})
-	w.record(Invoke, 0, 0, c.id, c.req.Op)
+	w.invoke(cl, func(n int) int { return w.choose.Choose(Workload, max(n, 1)) })
 	c.target = w.ids[w.choose.Choose(Workload, len(w.ids))]
 	w.submit(c)
 }
@@ -82,26 +81,20 @@ func (w *World) submit(c *client) {
 	w.schedule(event{at: w.now + w.proto.Workload.Timeout, kind: evClientTimeout, cl: c.index, gen: c.wait})
 }
 
-// request hands a client's request to its node.
-func (w *World) request(e event) {
+// requestEvent hands a client's request to its node.
+func (w *World) requestEvent(e event) {
 	s := w.slot(e.node)
 	req := e.msg.(node.Request)
 	if !s.up {
 		w.record(Lost, e.node, 0, req.Client, req.Op)
 		return
 	}
-	w.record(Request, e.node, 0, req.Client, req.Op)
-	w.step(s, func(n node.Node, env node.Env) { n.Request(env, req) })
+	w.request(s, req)
 }
 
-// reply sends a node's answer back to the client that asked.
-func (w *World) reply(from node.ID, req node.Request, result any) {
-	w.record(Reply, from, 0, req.Client, result)
-	if req.Client < 1 || int(req.Client) > len(w.byID) {
-		return // an answer to a client that never existed: a Byzantine node's, say
-	}
-	w.schedule(event{at: w.now + w.delay(), kind: evReply, node: from, cl: w.byID[req.Client-1],
-		msg: reply{req: req, result: result}})
+// replied sends a node's answer back to the client that asked, over the network.
+func (w *World) replied(cl int, from node.ID, req node.Request, result any) {
+	w.schedule(event{at: w.now + w.delay(), kind: evReply, node: from, cl: cl, msg: reply{req: req, result: result}})
 }
 
 type reply struct {
@@ -109,36 +102,26 @@ type reply struct {
 	result any
 }
 
-// answer lets a client read a reply that reached it.
-func (w *World) answer(e event) {
-	c := w.clients[e.cl]
+// answerEvent lets a client read a reply that reached it.
+func (w *World) answerEvent(e event) {
 	r := e.msg.(reply)
-	if c.op < 0 || r.req.Client != c.id || r.req.Seq != c.seq {
-		return // a late answer to an operation the client is done with
-	}
-	res, ok, leader := w.proto.Workload.Result(r.result)
-	if !ok {
-		// Declined: try the hinted leader, or the next node, after a short pause.
-		w.record(Answer, e.node, 0, c.id, r.result)
-		if leader >= 1 && int(leader) <= len(w.ids) {
-			c.target = leader
-		} else {
-			c.target = w.ids[int(c.target)%len(w.ids)]
-		}
-		w.gen++
-		c.wait = w.gen
-		w.schedule(event{at: w.now + w.proto.Timing.Delay, kind: evClientRetry, cl: c.index, gen: c.wait})
-		return
-	}
-	if !w.matched(c, e.node, res) {
-		w.record(Answer, e.node, 0, c.id, r.result)
-		return // not yet enough nodes vouch for this result
-	}
-	op := &w.history[c.op]
-	op.Output, op.Return, op.Done = res, w.now, true
-	w.record(Answer, e.node, 0, c.id, res)
-	w.finishOp(c)
+	w.answer(e.cl, e.node, r.req, r.result)
 }
+
+// redirect tries the operation again after a node declined it, after a short pause.
+func (w *World) redirect(c *client) {
+	w.gen++
+	c.wait = w.gen
+	w.schedule(event{at: w.now + w.proto.Timing.Delay, kind: evClientRetry, cl: c.index, gen: c.wait})
+}
+
+// finished lets the client submit its next operation after a short pause.
+func (w *World) finished(c *client) {
+	w.schedule(event{at: w.now + w.pick(Workload, w.proto.Timing.Delay), kind: evClientNext, cl: c.index})
+}
+
+// stamp is the time of a client event: the virtual time.
+func (w *World) stamp() time.Duration { return w.now }
 
 // clientTimeout retries the current operation at another node, or gives up on it.
 func (w *World) clientTimeout(e event) {
@@ -173,14 +156,6 @@ func (w *World) clientRetry(e event) {
 	}
 	c.attempts-- // a redirect is not a failed attempt
 	w.submit(c)
-}
-
-func (w *World) finishOp(c *client) {
-	c.op = -1
-	c.done++
-	c.wait = 0
-	clear(c.replies)
-	w.schedule(event{at: w.now + w.pick(Workload, w.proto.Timing.Delay), kind: evClientNext, cl: c.index})
 }
 
 // Pending lists the operations that have not been answered yet.

@@ -7,9 +7,9 @@ import (
 )
 
 // matching is how many nodes must agree on a result before a client accepts it.
-func (w *World) matching() int {
-	if m := w.proto.Workload.Matching; m != nil {
-		return max(1, m(w.cfg.Cluster))
+func (k *stepCore) matching() int {
+	if m := k.proto.Workload.Matching; m != nil {
+		return max(1, m(k.cluster))
 	}
 	return 1
 }
@@ -25,15 +25,18 @@ func (w *World) requestTargets(c *client) []node.ID {
 
 // matched records that node from answered client c's current operation with res, and
 // reports whether enough distinct nodes have now sent that same result.
-func (w *World) matched(c *client, from node.ID, res any) bool {
-	need := w.matching()
+func (k *stepCore) matched(c *client, from node.ID, res any) bool {
+	need := k.matching()
 	if need <= 1 {
 		return true
 	}
 	if c.replies == nil {
-		c.replies = map[uint64]uint64{}
+		c.replies = map[uint64]nodeSet{}
 	}
 	key := HashOf(res)
 	c.replies[key] |= 1 << (uint(from) - 1)
-	return bits.OnesCount64(c.replies[key]) >= need
+	return bits.OnesCount64(uint64(c.replies[key])) >= need
 }
+
+// nodeSet is a set of nodes, a bit each (node id is bit id-1).
+type nodeSet uint64

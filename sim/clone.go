@@ -14,10 +14,14 @@ import (
 // that steps.
 //
 // The cluster's node.Config is shared, not copied: it is the same, unchanged, for a whole run.
+//
+// A value that is not plain (one holding a function, a channel or a cycle of references)
+// panics with a *ValueError that names its type and the field path to the trouble.
 func Clone[T any](v T) T {
 	fix := infoOf(reflect.TypeOf(&v).Elem()).fix
 	if fix != nil {
-		fix(unsafe.Pointer(&v)) // v is already a shallow copy: deepen it in place
+		defer guardCopy(v)
+		fix(unsafe.Pointer(&v), 0) // v is already a shallow copy: deepen it in place
 	}
 	return v
 }
@@ -32,15 +36,36 @@ func cloneAny(v any) any {
 	if fix == nil {
 		return v
 	}
+	defer guardCopy(v)
 	c := reflect.New(t)
 	c.Elem().Set(reflect.ValueOf(v))
-	fix(c.UnsafePointer())
+	fix(c.UnsafePointer(), 0)
 	return c.Elem().Interface()
 }
 
-// fixFunc deepens, in place, a shallow copy of a value at p: every slice, map and pointer it
-// holds is replaced by a copy. Types without references have no fixFunc (nil).
-type fixFunc func(p unsafe.Pointer)
+// guardCopy names the value a copy failed on, for the error to say where.
+func guardCopy(v any) {
+	if r := recover(); r != nil {
+		if np, ok := r.(notPlain); ok && np.root == nil {
+			np.op, np.root = "copy", v
+			r = np.explain()
+		}
+		panic(r)
+	}
+}
+
+// fixFunc deepens, in place, a shallow copy of a value at p, depth references below the value
+// handed over: every slice, map and pointer it holds is replaced by a copy. Types without
+// references have no fixFunc (nil).
+type fixFunc func(p unsafe.Pointer, depth int)
+
+// deeper counts one more reference followed, and takes too many for a cycle.
+func deeper(depth int) int {
+	if depth >= maxDepth {
+		panic(notPlain{what: "a cycle"})
+	}
+	return depth + 1
+}
 
 // fixers compiles deepening functions; it is set up in init because compiled functions use
 // it for the dynamic types of interfaces.
@@ -49,7 +74,7 @@ var fixers *compiler[fixFunc]
 func init() {
 	fixers = &compiler[fixFunc]{
 		compile: compileFix,
-		forward: func(f *fixFunc) fixFunc { return func(p unsafe.Pointer) { (*f)(p) } },
+		forward: func(f *fixFunc) fixFunc { return func(p unsafe.Pointer, d int) { (*f)(p, d) } },
 	}
 }
 
@@ -73,52 +98,54 @@ func compileFix(c *compilation[fixFunc], t reflect.Type) fixFunc {
 				fields = append(fields, field{sf.Offset, fix})
 			}
 		}
-		return func(p unsafe.Pointer) {
+		return func(p unsafe.Pointer, d int) {
 			for _, f := range fields {
-				f.fix(unsafe.Add(p, f.off))
+				f.fix(unsafe.Add(p, f.off), d)
 			}
 		}
 	case reflect.Array:
 		fix, size, n := c.get(t.Elem()), t.Elem().Size(), t.Len()
-		return func(p unsafe.Pointer) {
+		return func(p unsafe.Pointer, d int) {
 			for i := 0; i < n; i++ {
-				fix(unsafe.Add(p, uintptr(i)*size))
+				fix(unsafe.Add(p, uintptr(i)*size), d)
 			}
 		}
 	case reflect.Slice:
 		fix, size := c.get(t.Elem()), t.Elem().Size()
-		return func(p unsafe.Pointer) {
+		return func(p unsafe.Pointer, d int) {
 			v := reflect.NewAt(t, p).Elem()
 			if v.IsNil() {
 				return
 			}
+			d = deeper(d)
 			c := reflect.MakeSlice(t, v.Len(), v.Len())
 			reflect.Copy(c, v)
 			if fix != nil {
 				data := c.UnsafePointer()
 				for i := 0; i < v.Len(); i++ {
-					fix(unsafe.Add(data, uintptr(i)*size))
+					fix(unsafe.Add(data, uintptr(i)*size), d)
 				}
 			}
 			v.Set(c)
 		}
 	case reflect.Map:
 		kfix, vfix := c.get(t.Key()), c.get(t.Elem())
-		return func(p unsafe.Pointer) {
+		return func(p unsafe.Pointer, d int) {
 			v := reflect.NewAt(t, p).Elem()
 			if v.IsNil() {
 				return
 			}
+			d = deeper(d)
 			c := reflect.MakeMapWithSize(t, v.Len())
 			k, e := reflect.New(t.Key()).Elem(), reflect.New(t.Elem()).Elem()
 			for it := v.MapRange(); it.Next(); {
 				k.SetIterKey(it)
 				e.SetIterValue(it)
 				if kfix != nil {
-					kfix(k.Addr().UnsafePointer())
+					kfix(k.Addr().UnsafePointer(), d)
 				}
 				if vfix != nil {
-					vfix(e.Addr().UnsafePointer())
+					vfix(e.Addr().UnsafePointer(), d)
 				}
 				c.SetMapIndex(k, e)
 			}
@@ -127,20 +154,21 @@ func compileFix(c *compilation[fixFunc], t reflect.Type) fixFunc {
 	case reflect.Pointer:
 		elem := t.Elem()
 		fix := c.get(elem)
-		return func(p unsafe.Pointer) {
+		return func(p unsafe.Pointer, d int) {
 			q := *(*unsafe.Pointer)(p)
 			if q == nil {
 				return
 			}
+			d = deeper(d)
 			c := reflect.New(elem)
 			c.Elem().Set(reflect.NewAt(elem, q).Elem())
 			if fix != nil {
-				fix(c.UnsafePointer())
+				fix(c.UnsafePointer(), d)
 			}
 			reflect.NewAt(t, p).Elem().Set(c)
 		}
 	case reflect.Interface:
-		return func(p unsafe.Pointer) {
+		return func(p unsafe.Pointer, d int) {
 			v := reflect.NewAt(t, p).Elem()
 			if v.IsNil() {
 				return
@@ -152,13 +180,21 @@ func compileFix(c *compilation[fixFunc], t reflect.Type) fixFunc {
 			if fix == nil {
 				return
 			}
+			d = deeper(d)
 			c := reflect.New(dyn.Type())
 			c.Elem().Set(dyn)
-			fix(c.UnsafePointer())
+			fix(c.UnsafePointer(), d)
 			v.Set(c.Elem())
 		}
 	}
-	return nil // functions and channels are shared: they have no value to copy
+	// Functions, channels and unsafe pointers have no value to copy: sharing one would let
+	// a copy reach the original's memory. A nil one is harmless.
+	what := "a " + t.Kind().String()
+	return func(p unsafe.Pointer, d int) {
+		if *(*unsafe.Pointer)(p) != nil {
+			panic(notPlain{what: what})
+		}
+	}
 }
 
 // refsCache remembers, per type, whether values of it can share memory.
@@ -180,7 +216,7 @@ func computeRefs(t reflect.Type, seen map[reflect.Type]bool) bool {
 	seen[t] = true
 	defer delete(seen, t) // seen is the path from the root: siblings of one type are not a cycle
 	switch t.Kind() {
-	case reflect.Slice, reflect.Map, reflect.Pointer, reflect.Interface:
+	case reflect.Slice, reflect.Map, reflect.Pointer, reflect.Interface, reflect.Func, reflect.Chan, reflect.UnsafePointer:
 		return true
 	case reflect.Array:
 		return computeRefs(t.Elem(), seen)

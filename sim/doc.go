@@ -3,12 +3,38 @@
 // and the drivers that move it forward. Protocols know none of it; they see only their
 // node.Env.
 //
-// # One world, many drivers
+// # One world, two meanings of time
 //
-// Every nondeterministic decision of a run is a choice made by one Chooser: which delay a
+// There is one world, and two drivers that differ only in what time means. Both step nodes
+// through one step core (stepCore, core.go), which:
+//
+//   - delivers an input to a node (Start, Receive, Timer, Request) and collects its effects
+//     through one node.Env: sends, timers, storage (a write is durable once synced), outputs,
+//     replies, and Choose;
+//   - counts the step's effects against the step budget (step-budget), recovers a panic as a
+//     violation that says where (no-panic), and refuses a value that is not plain
+//     (plain-value, see Values below);
+//   - records outputs in order, and the clients' operations and answers in the history, with
+//     a Seq per client, read through the workload's Result (declines retried, Matching
+//     answers counted).
+//
+// A property therefore reads the same node.World under both drivers: Outputs in the order
+// made, NewOutputs the outputs of the step just taken (those of Start in the initial states),
+// History, Correct, Up, State. What differs is the core's timing, a small interface: what a
+// send, a timer, a reply and the protocol's Choose mean.
+//
+//	timed (World)      a send is scheduled with a delay (or dropped, duplicated, cut off by
+//	                   a partition), a timer with a duration, a reply reaches its client
+//	                   after a delay; every decision is a Chooser's
+//	untimed (Untimed)  a send stays in flight and a timer armed until an action delivers or
+//	                   fires it; a client reads a reply at once; every choice branches
+//
+// # Choosers
+//
+// Every nondeterministic decision of a timed run is a choice made by one Chooser: which delay a
 // message gets, whether it is dropped or duplicated, when a node crashes and for how long,
 // how the network splits, what a client asks, what a protocol's Env.Choose returns, what a
-// Byzantine node does instead of the right thing. Drivers differ only in their chooser:
+// Byzantine node does instead of the right thing:
 //
 //	NewSeeded(seed)      campaigns: one PRNG stream per Purpose, so streams do not shift each other
 //	NewRecorded(choices) replay and shrinking: the choices a capsule holds
@@ -33,25 +59,83 @@
 //
 // Invariants are checked after every step; a violation stops the run and reports the
 // property, the virtual time, the step, the last entries of the trace and every node's state.
-// A protocol that panics, loops inside a step (StepBudget) or never stops (MaxEvents) fails
+// A protocol that panics, loops inside a step (StepBudget) or runs away (MaxEvents) fails
 // its run with a clear reason; it never takes a campaign down.
 //
 // Every run has a trace hash, folded from every entry of its trace (what happened, where, to
 // which message), so two runs can be compared at a glance and a replay can tell whether it
 // followed the recorded run.
 //
-// # Untimed runs
+// # Untimed runs: what the explorer checks
 //
-// Untimed is the same world as a transition system for the explorer (sim/explore): time is
-// abstracted away, any message in flight may be delivered next and any armed timer may fire,
-// and crashes, restarts and client requests are actions under budgets. A successor shares
-// every node with its parent but the one that stepped, which alone is cloned (Clone) and
-// fingerprinted (Hasher). Paths it finds replay with their whole trace (Untimed.Replay).
+// Untimed is the world as a transition system for the explorer (sim/explore). In every state
+// any message in flight may be delivered next (in any order, or per link in order, with
+// Ordered), and any armed timer may fire; with Duplicate a message may also be delivered and
+// kept, with Lossy dropped. The other actions spend budgets (UntimedOptions):
+//
+//   - crashes (Crashes), and restarts of crashed nodes, from what they synced;
+//   - client operations (Requests): an idle client submits its next operation, drawn by the
+//     workload's Next with each of its choices explored, to each of the clients' targets
+//     (Explore.Targets); each client numbers its own operations. Clients that have not
+//     begun differ only in their IDs, so only the first of them is offered (this assumes a
+//     protocol does not order clients by ID number);
+//   - client timeouts (Timeouts): a client stops waiting and sends its operation again
+//     elsewhere, or gives up on it (its outcome unknown), as the timed client does; a node
+//     that declines an operation has the client send it again, to the leader it names;
+//   - the Byzantine nodes' deviations (Faulty, Byzantine): a message in flight mutated by
+//     the protocol's mutators (the timed adversary's mutateWith, equivocation when one peer's
+//     copy is changed and not another's), withheld, or an old one replayed; a reply withheld
+//     or mutated. A Byzantine node runs the correct code otherwise, as in the timed world.
+//
+// Start's choices give several initial states (one per combination, up to MaxInitial); every
+// other step that makes choices branches into one successor per combination.
+//
+// Every transition is judged as the timed world judges a step: the protocol's invariants on
+// the state the step left and its own new outputs, the memory bound (MaxSize, memory-bound),
+// and the clients' history against the workload's specification (a HistoryCheck that package
+// scenarios wires to the linearizability checker). A history that is not linearizable stays
+// so however it goes on, so judging every state finds a violation where it first happens,
+// and the end of every path is judged like any state. A client reads a reply at once: that
+// only narrows the operation's interval, so a history that fails with later answers fails
+// with earlier ones too, and every later point at which the client could go on is an action
+// of its own. The history's times are a logical clock: the order of calls and answers is
+// what linearizability reads. A step that panics, exceeds the step budget or makes a value
+// that is not plain leads to a state that is that violation, with its path.
+//
+// A state's parts are hashed apart (each node, each message, the clients, the history, the
+// outputs): a successor shares every node with its parent but the ones that stepped, which
+// alone are cloned (Clone) and re-hashed (Hasher). The fingerprint holds the step's verdict,
+// not which outputs were new, so two paths to one state are one state when they are judged
+// alike.
+//
+// With symmetry (symmetry.go), for protocols that declare Explore.Symmetric, the explorer
+// stores one state per class of states that differ by a renaming of the nodes of one role
+// (clients' targets, the others, the Byzantine nodes): every node.ID in states, storage,
+// messages, outputs and client records is renamed by the value compiler, and a type that
+// holds IDs in another form renames itself (Renamer). CheckSymmetry tests on sampled states
+// that renamed states behave alike; a protocol that does not is refused.
+//
+// Paths replay with their whole trace (Untimed.Replay), which is how `replica replay` re-runs
+// an explorer's capsule, through the same step core.
+//
+// # The two worlds held together
+//
+// ReplayTimed (timedreplay.go) re-runs an untimed path in the timed world: a script takes the
+// path's events out of the World's own event queue in the path's order, and the World's own
+// code dispatches them. SameSteps compares the two traces step by step. The differential test
+// (package scenarios, and generated protocols here) asks that every violation seeded runs find
+// is found by the explorer, and that every explorer counterexample replays in the timed world
+// to the same violation. (The comment at the top of timedreplay.go says why a script rather
+// than delays chosen to make the timed world's clock follow the path.)
 //
 // # Values
 //
 // Hasher and Clone work on any plain Go value through functions compiled once per type:
 // hashing follows pointers and ignores map order, and cloning copies what a value shares, so
 // that nothing of a protocol's memory reaches a trace, a fingerprint or a message in flight
-// by reference.
+// by reference. Types are known by package path and name. A value that is not plain (a
+// func, a channel, a cycle of references) cannot be hashed or copied: hashing and copying
+// count the references they follow, so that a cycle ends in an error that names the type and
+// the field path to the trouble (ValueError) instead of a stack overflow, which no recover
+// would catch.
 package sim

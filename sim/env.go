@@ -7,38 +7,39 @@ import (
 	"github.com/replica-io/replica/protocols/node"
 )
 
-// env is the node.Env a node steps with. The world owns one and points it at the stepping
-// node, so that a step allocates nothing for it.
+// env is the node.Env every step runs with, in both worlds: the step core owns one and points
+// it at the stepping node, so that a step allocates nothing for it. It counts the step's
+// effects against the step budget, and hands what depends on time to the core's timing.
 type env struct {
-	w       *World
+	k       *stepCore
 	s       *slot
 	effects int
 }
 
-// budgetExceeded is the panic value of a step that does too much; Run turns it into a
+// budgetExceeded is the panic value of a step that does too much; the driver turns it into a
 // failure of the run.
 type budgetExceeded struct{ limit int }
 
 func (e *env) effect() {
 	e.effects++
-	if e.effects > e.w.cfg.StepBudget {
-		panic(budgetExceeded{e.w.cfg.StepBudget})
+	if e.effects > e.k.stepBudget {
+		panic(budgetExceeded{e.k.stepBudget})
 	}
 }
 
 func (e *env) Self() node.ID    { return e.s.id }
-func (e *env) Nodes() []node.ID { return e.w.ids }
-func (e *env) Choose(n int) int { e.effect(); return e.w.choose.Choose(Protocol, max(n, 1)) }
+func (e *env) Nodes() []node.ID { return e.k.ids }
+func (e *env) Choose(n int) int { e.effect(); return e.k.time.choice(max(n, 1)) }
 func (e *env) Send(to node.ID, m node.Message) {
 	e.effect()
-	if to < 1 || int(to) > len(e.w.ids) {
+	if to < 1 || int(to) > len(e.k.ids) {
 		panic(fmt.Sprintf("node %d sent %s to unknown node %d", e.s.id, Summary(m), to))
 	}
-	e.w.send(e.s.id, to, m)
+	e.k.time.send(e.s.id, to, m)
 }
 
 func (e *env) Broadcast(m node.Message) {
-	for _, to := range e.w.ids {
+	for _, to := range e.k.ids {
 		if to != e.s.id {
 			e.Send(to, m)
 		}
@@ -50,17 +51,15 @@ func (e *env) SetTimer(name string, min, max time.Duration) {
 	if max < min {
 		max = min
 	}
-	d := min
-	if span := int64((max - min) / time.Millisecond); span > 0 {
-		d += time.Duration(e.w.choose.Choose(Protocol, int(span)+1)) * time.Millisecond
-	}
-	d = time.Duration(float64(d) * e.s.rate)
-	e.w.gen++
-	e.s.timers[name] = e.w.gen
-	e.w.schedule(event{at: e.w.now + d, kind: evTimer, node: e.s.id, inc: e.s.inc, gen: e.w.gen, name: name})
+	e.k.time.setTimer(e.s, name, min, max)
 }
 
-func (e *env) CancelTimer(name string) { delete(e.s.timers, name) }
+func (e *env) CancelTimer(name string) {
+	if _, armed := e.s.timers[name]; armed {
+		e.s.own()
+		delete(e.s.timers, name)
+	}
+}
 
 func (e *env) Store(key string, v any) {
 	e.effect()
@@ -69,6 +68,37 @@ func (e *env) Store(key string, v any) {
 
 func (e *env) Load(key string) (any, bool) { return e.s.load(key) }
 func (e *env) Sync()                       { e.s.sync() }
+
+func (e *env) Output(v any) {
+	e.effect()
+	e.k.output(e.s.id, cloneAny(v))
+}
+
+func (e *env) Reply(req node.Request, result any) {
+	e.effect()
+	e.k.reply(e.s.id, req, cloneAny(result))
+}
+
+// The timed world's timing.
+
+// setTimer arms a timer for a duration drawn in [min, max], at the node's clock rate.
+func (w *World) setTimer(s *slot, name string, min, max time.Duration) {
+	d := min
+	if span := int64((max - min) / time.Millisecond); span > 0 {
+		d += time.Duration(w.choose.Choose(Protocol, int(span)+1)) * time.Millisecond
+	}
+	d = time.Duration(float64(d) * s.rate)
+	w.gen++
+	s.timers[name] = w.gen
+	w.schedule(event{at: w.now + d, kind: evTimer, node: s.id, inc: s.inc, gen: w.gen, name: name})
+}
+
+func (w *World) choice(n int) int {
+	if w.script != nil {
+		return w.script.protocolChoice(n)
+	}
+	return w.choose.Choose(Protocol, n)
+}
 
 // Storage, the same in every driver: writes are copied in, reads copied out, and a write is
 // durable only once synced.
@@ -96,17 +126,4 @@ func (s *slot) sync() {
 	}
 	clear(s.pending)
 	s.durValid = false
-}
-
-func (e *env) Output(v any) {
-	e.effect()
-	v = cloneAny(v)
-	path, value := node.SplitOutput(v) // a component's output, with its path
-	e.w.outputs = append(e.w.outputs, node.Output{Node: e.s.id, Time: e.w.now, Path: path, Value: value})
-	e.w.record(Output, e.s.id, 0, 0, v)
-}
-
-func (e *env) Reply(req node.Request, result any) {
-	e.effect()
-	e.w.reply(e.s.id, req, cloneAny(result))
 }

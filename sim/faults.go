@@ -118,13 +118,8 @@ func (w *World) crashFor(id node.ID) {
 
 // crash stops node id: its volatile state, timers and unsynced writes are lost.
 func (w *World) crash(id node.ID) {
-	s := w.slot(id)
-	s.up, s.paused, s.state = false, false, nil
-	s.inc++
-	clear(s.timers)
-	clear(s.pending)
 	w.fault(KindCrash)
-	w.record(Crash, id, 0, 0, nil)
+	w.stepCore.crash(w.slot(id))
 }
 
 // restart boots node id again from what it had synced.
@@ -139,11 +134,7 @@ func (w *World) restart(e event) {
 }
 
 // boot creates node s's protocol state and starts it.
-func (w *World) boot(s *slot) {
-	s.state = w.newState(s.id)
-	s.up = true
-	w.step(s, func(n node.Node, env node.Env) { n.Start(env) })
-}
+func (w *World) boot(s *slot) { w.stepCore.boot(s, w.newState(s.id)) }
 
 func (w *World) pauseSome() {
 	id := w.pickNode(func(s *slot) bool { return s.up && !s.paused })

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/bits"
 	"reflect"
+	"strings"
 	"sync"
 	"unsafe"
 
@@ -13,7 +14,25 @@ import (
 // Hasher folds values into a 64-bit hash deterministically: the same value gives the same
 // hash in every process, whatever the Go map order or the addresses in memory. It is what
 // trace hashes and explorer fingerprints are made of.
-type Hasher struct{ h uint64 }
+type Hasher struct {
+	h uint64
+	// perm, when not nil, renames node IDs as they are hashed (perm[id] for id), so that the
+	// hash is that of the value with its nodes renamed: symmetry reduction compares states
+	// under permutations of the nodes without building them.
+	perm []node.ID
+	// depth counts the references followed, so that a cycle ends in a ValueError, not a
+	// stack overflow; root is the value being hashed, for the error to name.
+	depth int
+	root  any
+}
+
+// rename is node id under the hasher's permutation.
+func (h *Hasher) rename(id node.ID) node.ID {
+	if h.perm != nil && id >= 0 && int(id) < len(h.perm) {
+		return h.perm[id]
+	}
+	return id
+}
 
 const hashSeed = 0x9e3779b97f4a7c15
 
@@ -48,9 +67,11 @@ func (h *Hasher) String(s string) {
 }
 
 // Value adds any plain Go value: numbers, strings, structs, slices, arrays, maps (in an
-// order-independent way) and interfaces (with their dynamic type). Pointers are followed,
-// never hashed as addresses; nil and empty slices hash alike. Functions and channels are
-// refused: they have no value to hash.
+// order-independent way) and interfaces (with their dynamic type, known by its package path
+// and name). Pointers are followed, never hashed as addresses; nil and empty slices hash
+// alike. A value that is not plain (a function, a channel, a cycle of references) panics with
+// an error that names its type and the field path to the trouble (see ValueError): the
+// simulator reports it as a violation of the run.
 //
 // Each type is compiled once into a function over the value's memory, so that hashing a
 // message costs a few nanoseconds per field rather than a reflective walk.
@@ -59,10 +80,23 @@ func (h *Hasher) Value(v any) {
 		h.Uint64(0)
 		return
 	}
+	h.root = v
 	t := reflect.TypeOf(v)
 	i := infoOf(t)
 	h.Uint64(i.name)
 	i.hasher(h, efaceData(&v, t))
+}
+
+// maxDepth is how many references deep hashing and copying follow a value before they take
+// it for a cycle.
+const maxDepth = 100_000
+
+func (h *Hasher) enter() {
+	h.depth++
+	if h.depth > maxDepth {
+		h.depth = 0
+		panic(notPlain{what: "a cycle", op: "hash", root: h.root})
+	}
 }
 
 // hashFunc adds the value of a fixed type stored at p.
@@ -83,6 +117,17 @@ func init() {
 func hasherFor(t reflect.Type) hashFunc { return hashers.of(t) }
 
 func compileHash(c *compilation[hashFunc], t reflect.Type) hashFunc {
+	if t == nodeIDType {
+		return func(h *Hasher, p unsafe.Pointer) { h.Uint64(uint64(h.rename(*(*node.ID)(p)))) }
+	}
+	if renames(t) {
+		return compileRenamerHash(c, t)
+	}
+	return compileKind(c, t)
+}
+
+// compileKind compiles the hash of t by its kind.
+func compileKind(c *compilation[hashFunc], t reflect.Type) hashFunc {
 	switch t.Kind() {
 	case reflect.Bool, reflect.Uint8, reflect.Int8:
 		return func(h *Hasher, p unsafe.Pointer) { h.Uint64(uint64(*(*uint8)(p))) }
@@ -115,15 +160,30 @@ func compileHash(c *compilation[hashFunc], t reflect.Type) hashFunc {
 			return func(h *Hasher, p unsafe.Pointer) { h.String(string(*(*[]byte)(p))) }
 		}
 		elem, size := c.get(t.Elem()), t.Elem().Size()
+		if !hasRefs(t.Elem()) { // no references below: nothing to count
+			return func(h *Hasher, p unsafe.Pointer) {
+				data, n := *(*unsafe.Pointer)(p), *(*int)(unsafe.Add(p, ptrSize))
+				h.Uint64(uint64(n))
+				for i := 0; i < n; i++ {
+					elem(h, unsafe.Add(data, uintptr(i)*size))
+				}
+			}
+		}
 		return func(h *Hasher, p unsafe.Pointer) {
 			data, n := *(*unsafe.Pointer)(p), *(*int)(unsafe.Add(p, ptrSize))
 			h.Uint64(uint64(n))
+			h.enter()
 			for i := 0; i < n; i++ {
 				elem(h, unsafe.Add(data, uintptr(i)*size))
 			}
+			h.depth--
 		}
 	case reflect.Map:
-		return func(h *Hasher, p unsafe.Pointer) { h.hashMap(reflect.NewAt(t, p).Elem()) }
+		return func(h *Hasher, p unsafe.Pointer) {
+			h.enter()
+			h.hashMap(reflect.NewAt(t, p).Elem())
+			h.depth--
+		}
 	case reflect.Pointer:
 		elem := c.get(t.Elem())
 		return func(h *Hasher, p unsafe.Pointer) {
@@ -133,7 +193,9 @@ func compileHash(c *compilation[hashFunc], t reflect.Type) hashFunc {
 				return
 			}
 			h.Uint64(1)
+			h.enter()
 			elem(h, q)
+			h.depth--
 		}
 	case reflect.Interface:
 		return func(h *Hasher, p unsafe.Pointer) {
@@ -145,11 +207,19 @@ func compileHash(c *compilation[hashFunc], t reflect.Type) hashFunc {
 			dt := v.Elem().Type()
 			i := infoOf(dt)
 			h.Uint64(i.name)
+			h.enter()
 			i.hasher(h, ifaceData(p, dt))
+			h.depth--
 		}
 	}
+	// Functions, channels and unsafe pointers have no value to hash; a nil one is harmless.
+	what := "a " + t.Kind().String()
 	return func(h *Hasher, p unsafe.Pointer) {
-		panic(fmt.Sprintf("sim: cannot hash a value of type %s (kind %s)", t, t.Kind()))
+		if *(*unsafe.Pointer)(p) == nil {
+			h.Uint64(0)
+			return
+		}
+		panic(notPlain{what: what, op: "hash", root: h.root})
 	}
 }
 
@@ -183,7 +253,7 @@ func (h *Hasher) hashMap(m reflect.Value) {
 	for it.Next() {
 		k.SetIterKey(it)
 		v.SetIterValue(it)
-		e := NewHasher()
+		e := Hasher{h: hashSeed, perm: h.perm, depth: h.depth, root: h.root}
 		kf(&e, k.Addr().UnsafePointer())
 		vf(&e, v.Addr().UnsafePointer())
 		sum += e.Sum()
@@ -197,6 +267,9 @@ const ptrSize = unsafe.Sizeof(uintptr(0))
 // configType is node.Config, which hashing and cloning leave out (hashing) or share (cloning):
 // it is fixed for a run, and its parameter map would otherwise be copied at every step.
 var configType = reflect.TypeOf(node.Config{})
+
+// nodeIDType is node.ID, which symmetry renames.
+var nodeIDType = reflect.TypeOf(node.ID(0))
 
 // directIface reports whether the Go runtime stores values of t in an interface's data word
 // itself rather than behind a pointer: pointer-shaped types.
@@ -232,10 +305,49 @@ func typeHash(t reflect.Type) uint64 {
 		return h.(uint64)
 	}
 	th := NewHasher()
-	th.String(t.String())
+	th.String(typeIdentity(t))
 	h := th.Sum()
 	typeHashes.Store(t, h)
 	return h
+}
+
+// typeIdentity identifies a type by its package path and name, so that two types of one name in
+// packages of one name (two packages called kv, say) stay apart; an unnamed type is spelled
+// out from its parts. (The type arguments of a generic type are spelled by package name, as
+// reflect gives them.)
+func typeIdentity(t reflect.Type) string {
+	if t.Name() != "" {
+		if t.PkgPath() == "" {
+			return t.Name() // a predeclared type
+		}
+		return t.PkgPath() + "." + t.Name()
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		return "*" + typeIdentity(t.Elem())
+	case reflect.Slice:
+		return "[]" + typeIdentity(t.Elem())
+	case reflect.Array:
+		return fmt.Sprintf("[%d]%s", t.Len(), typeIdentity(t.Elem()))
+	case reflect.Map:
+		return "map[" + typeIdentity(t.Key()) + "]" + typeIdentity(t.Elem())
+	case reflect.Struct:
+		var b strings.Builder
+		b.WriteString("struct{")
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			if i > 0 {
+				b.WriteString("; ")
+			}
+			if f.PkgPath != "" {
+				b.WriteString(f.PkgPath + ".")
+			}
+			fmt.Fprintf(&b, "%s %s %q", f.Name, typeIdentity(f.Type), f.Tag)
+		}
+		b.WriteString("}")
+		return b.String()
+	}
+	return t.String()
 }
 
 // mix is a final avalanche so that nearby inputs give unrelated hashes.
@@ -251,6 +363,14 @@ func mix(x uint64) uint64 {
 // HashOf returns the hash of one value.
 func HashOf(v any) uint64 {
 	h := NewHasher()
+	h.Value(v)
+	return h.Sum()
+}
+
+// hashRenamed returns the hash of v with its nodes renamed by perm.
+func hashRenamed(v any, perm []node.ID) uint64 {
+	h := NewHasher()
+	h.perm = perm
 	h.Value(v)
 	return h.Sum()
 }

@@ -87,8 +87,7 @@ func (w *World) deliver(e event) {
 	case !s.up:
 		w.recordMsg(Lost, e.node, e.from, e.mid, e.msg)
 	default:
-		w.recordMsg(Deliver, e.node, e.from, e.mid, e.msg)
-		w.step(s, func(n node.Node, env node.Env) { n.Receive(env, e.from, e.msg) })
+		w.receive(s, e.from, e.mid, e.msg)
 	}
 }
 

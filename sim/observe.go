@@ -118,12 +118,15 @@ func joinAnd(parts []string) string {
 // World returns the node.World of an untimed state, as properties see it.
 func (u *Untimed) World(s *UState) node.World { return u.view(s) }
 
-// Observe follows a path of the untimed world (action numbers as Next yields them, from the
-// initial state) and shows obs the state after the start and after every step, up to the end
-// of the path or the first broken invariant, where Replay stops too: the steps are the events
-// of Replay's trace, numbered alike.
-func (u *Untimed) Observe(actions []int, obs Observer) error {
-	s := u.Init()[0]
+// Observe follows a path of the untimed world (action numbers as Next yields them, from
+// initial state init) and shows obs the state after the start and after every step, up to the
+// end of the path or the first broken invariant, where Replay stops too: the steps are the
+// events of Replay's trace, numbered alike.
+func (u *Untimed) Observe(init int, actions []int, obs Observer) error {
+	s, err := u.initial(init, nil)
+	if err != nil {
+		return err
+	}
 	obs.Observe(Observation{Event: 0, Traced: true, World: u.view(s), Touched: u.ids})
 	for step, want := range actions {
 		if u.Violated(s) != "" {

@@ -20,12 +20,12 @@ func TestUntimedObserveFollowsReplay(t *testing.T) {
 	if missing != "" {
 		t.Fatalf("after %d steps, %q is not enabled", len(path), missing)
 	}
-	r, err := u.Replay(path)
+	r, err := u.Replay(0, path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	obs := &observations{}
-	if err := u.Observe(path, obs); err != nil {
+	if err := u.Observe(0, path, obs); err != nil {
 		t.Fatal(err)
 	}
 	if len(obs.seen) != len(path)+1 {

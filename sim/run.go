@@ -8,8 +8,6 @@ import (
 	"runtime"
 	"strings"
 	"time"
-
-	"github.com/replica-io/replica/protocols/node"
 )
 
 // Monitor checks a run beside the protocol's invariants (memory bounds, the history, a
@@ -46,6 +44,13 @@ const (
 	PropPanic       = "no-panic"
 	PropStepBudget  = "step-budget"
 	PropEventBudget = "event-budget"
+	// PropValue is broken by a node state, message or stored value that is not a plain
+	// value: one that holds a cycle, a function or a channel, which can be neither hashed
+	// nor copied (see ValueError).
+	PropValue = "plain-value"
+	// PropMemory is broken by a node whose state outgrows its protocol's MaxSize (the
+	// checker package's memory monitor uses the same name for the timed world).
+	PropMemory = "memory-bound"
 )
 
 // Result is what a run leaves behind.
@@ -94,16 +99,9 @@ func Simulate(cfg Config, c Chooser) (*World, Result) {
 // violation of the run: one bad seed must never crash a campaign.
 func (w *World) runGuarded() {
 	defer func() {
-		r := recover()
-		if r == nil {
-			return
+		if r := recover(); r != nil {
+			w.violate(failure(r))
 		}
-		if b, ok := r.(budgetExceeded); ok {
-			w.violate(PropStepBudget, fmt.Sprintf("a single step made more than %d effects (an endless loop?)", b.limit))
-			return
-		}
-		_, crash := r.(runtime.Error)
-		w.violate(PropPanic, fmt.Sprintf("panic: %v%s", r, panicSite(crash)))
 	}()
 	w.run()
 }
@@ -115,7 +113,7 @@ func (w *World) runGuarded() {
 // that caused them.
 func panicSite(crash bool) string {
 	pcs := make([]uintptr, 64)
-	frames := runtime.CallersFrames(pcs[:runtime.Callers(3, pcs)])
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(4, pcs)]) // from the frame that panicked: past failure and the deferred function that recovered
 	first := true
 	for {
 		f, more := frames.Next()
@@ -220,7 +218,7 @@ func (w *World) dispatch(e event) bool {
 		if e.kind == evDeliver {
 			w.deliver(e)
 		} else {
-			w.request(e)
+			w.requestEvent(e)
 		}
 	case evTimer:
 		s := w.slot(e.node)
@@ -231,11 +229,9 @@ func (w *World) dispatch(e event) bool {
 			w.defer_(e, s)
 			return false
 		}
-		delete(s.timers, e.name)
-		w.record(Timer, e.node, 0, 0, e.name)
-		w.step(s, func(n node.Node, env node.Env) { n.Timer(env, e.name) })
+		w.fire(s, e.name)
 	case evReply:
-		w.answer(e)
+		w.answerEvent(e)
 	case evClientNext:
 		w.clientNext(e.cl)
 	case evClientTimeout:
@@ -268,11 +264,8 @@ func (w *World) defer_(e event, s *slot) {
 	w.schedule(e)
 }
 
-// step runs one input of node s's protocol logic.
-func (w *World) step(s *slot, f func(n node.Node, env node.Env)) {
-	w.env.s = s
-	w.env.effects = 0
-	f(s.state, &w.env)
+// stepped may crash node s right after its step (Profile.StepCrash).
+func (w *World) stepped(s *slot) {
 	if p := w.profile.StepCrash; p > 0 && !w.live && w.down() < w.maxDown() && w.choose.Flip(Faults, p) {
 		w.crashFor(s.id)
 	}

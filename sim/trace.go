@@ -304,8 +304,3 @@ func (t *tracer) last() []Entry {
 	}
 	return out
 }
-
-// recordMsg adds an entry about message mid to the trace (see Entry.Msg).
-func (w *World) recordMsg(what What, id, peer node.ID, mid int, data any) {
-	w.trace.add(Entry{Event: w.events, Time: w.now, What: what, Node: id, Peer: peer, Msg: mid, Data: data})
-}

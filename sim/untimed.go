@@ -5,25 +5,39 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/replica-io/replica/protocols/node"
 )
 
 // Untimed is the world under untimed semantics: a transition system for exhaustive
-// exploration of the same protocol code that campaigns simulate. Time is abstracted away: in
-// every state, any message in flight may be delivered next and any armed timer may fire, and
-// crashes, restarts and client requests are actions under budgets. A protocol's own choices
-// (Env.Choose) branch the step that makes them.
+// exploration of the same protocol code that campaigns simulate, stepped by the same step core
+// (stepCore). Time is abstracted away: in every state any message in flight may be delivered
+// next and any armed timer may fire; crashes, restarts, client requests, client timeouts and
+// the Byzantine nodes' deviations are actions under budgets. Every choice a step makes (the
+// protocol's Env.Choose, the workload's draws, a mutator's) branches it.
 //
-// States are *UState values. Successors share every node but the one that stepped, which
-// alone is cloned and re-fingerprinted. Untimed satisfies the explorer's Model interface
-// (sim/explore) and its sometimes, progress and labelled extensions.
+// States are *UState values. Successors share every node but the ones that stepped, which
+// alone are cloned and re-fingerprinted. Untimed satisfies the explorer's Model interface
+// (sim/explore) and its sometimes, progress, labelled and symmetric extensions.
 type Untimed struct {
-	proto *node.Protocol
-	cfg   node.Config
-	opts  UntimedOptions
-	ids   []node.ID
+	proto   *node.Protocol
+	cfg     node.Config
+	opts    UntimedOptions
+	ids     []node.ID
+	targets []node.ID
+	faulty  []bool // nil when no node is Byzantine
+	clients int
+	ops     int
+	maxSize int // the protocol's bound on a node's Size; 0: none
+
+	history   *HistoryCheck
+	verdicts  sync.Map // history hash -> error (nil: the history passed)
+	perms     [][]node.ID
+	truncated atomic.Bool
 }
 
 // UntimedOptions are the network semantics and budgets of an exploration.
@@ -34,8 +48,23 @@ type UntimedOptions struct {
 	// Duplicate adds, for each message, an action that delivers it and keeps it in flight,
 	// so that it may be delivered again; Lossy adds an action that drops it.
 	Duplicate, Lossy bool
-	// Crashes and Requests are the budgets of node crashes and client requests.
-	Crashes, Requests int
+	// Crashes and Requests are the budgets of node crashes and client operations;
+	// Timeouts the budget of client timeouts (a client that stops waiting and sends its
+	// operation again elsewhere, or gives up on it).
+	Crashes, Requests, Timeouts int
+	// Clients overrides the workload's number of clients when positive.
+	Clients int
+	// Targets are the nodes clients send requests to; empty means the protocol's
+	// Explore.Targets, or every node.
+	Targets []node.ID
+	// Faulty lists the Byzantine nodes, Byzantine the budget of their deviations: messages
+	// mutated (which, sent to one peer and not another, is equivocation), replayed or
+	// withheld, and replies altered or withheld.
+	Faulty    []node.ID
+	Byzantine int
+	// Symmetry prepares the world for symmetry reduction (Canonical): the protocol must
+	// declare Explore.Symmetric.
+	Symmetry bool
 }
 
 // String names the options, for reports and capsules.
@@ -50,19 +79,74 @@ func (o UntimedOptions) String() string {
 	if o.Lossy {
 		net += ",lossy"
 	}
-	return fmt.Sprintf("network=%s crashes=%d requests=%d", net, o.Crashes, o.Requests)
+	s := fmt.Sprintf("network=%s crashes=%d requests=%d", net, o.Crashes, o.Requests)
+	if o.Timeouts > 0 {
+		s += fmt.Sprintf(" timeouts=%d", o.Timeouts)
+	}
+	if o.Clients > 0 {
+		s += fmt.Sprintf(" clients=%d", o.Clients)
+	}
+	if len(o.Targets) > 0 {
+		s += " targets=" + nodeList(o.Targets)
+	}
+	if len(o.Faulty) > 0 {
+		s += fmt.Sprintf(" byzantine=%d faulty=%s", o.Byzantine, nodeList(o.Faulty))
+	}
+	return s
 }
 
-// UState is one state of the untimed world.
+func nodeList(ids []node.ID) string {
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = fmt.Sprint(int(id))
+	}
+	return strings.Join(parts, ",")
+}
+
+// HistoryCheck judges a client history as a whole: a linearizability checker, wired in by
+// package scenarios (sim does not import the checkers). Check returns an error describing
+// the violation.
+type HistoryCheck struct {
+	Property string
+	Check    func(history []node.Op) error
+}
+
+// MaxInitial bounds the initial states an exploration enumerates: a protocol whose Start
+// makes choices has one initial state per combination. Past it, the exploration is incomplete
+// (Truncated).
+const MaxInitial = 1 << 16
+
+// UState is one state of the untimed world. Its parts are hashed apart (each node, each
+// message, the clients and history, the outputs), so that a successor re-hashes only what
+// its step changed.
 type UState struct {
 	nodes    []*slot
 	hashes   []uint64 // hashes[i]: fingerprint of nodes[i], computed when it last changed
-	inFlight []umsg   // in canonical order (see sortFlight)
-	crashes  int      // crash budget spent
+	inFlight []umsg   // in canonical order (see seal)
+	clients  []*client
+	byID     []int
 	history  []node.Op
-	outputs  []node.Output // every distinct output, in canonical order
-	fresh    []node.Output // the outputs of the step that led here
-	fp       uint64
+	outputs  []node.Output // every output, in the order made
+	sent     []umsg        // the Byzantine nodes' messages, for replays: a set, in canonical order
+
+	fresh    int32 // outputs[len(outputs)-fresh:] are the step's that led here
+	clock    int32 // the history's logical clock (see stamp)
+	crashes  int32 // budgets spent
+	timeouts int32
+	byz      int32
+
+	clientsHash, historyHash, outputsHash uint64
+	// fail is the failure of the step that led here (a panic, an exceeded step budget, a
+	// value that is not plain): the state is the violation, and has no successors.
+	fail *Violation
+	// verdict is the first property the step that led here broke ("" for none), with why;
+	// reached has a bit per sometimes-property that holds. Properties read the step's own
+	// outputs (NewOutputs), so they are judged when the step is taken, and the fingerprint
+	// holds the verdict rather than which outputs were new: two paths to one state are one
+	// state when they are judged alike.
+	verdict, why string
+	reached      uint64
+	fp           uint64
 }
 
 // String names a state in messages (the explorer's nondeterminism guard, say) by its
@@ -77,7 +161,8 @@ func (s *UState) String() string {
 	return fmt.Sprintf("%016x (%d of %d nodes up, %d messages in flight)", s.fp, up, len(s.nodes), len(s.inFlight))
 }
 
-// umsg is a message in flight, with its content's hash.
+// umsg is a message in flight, with its content's hash. A client's request put in flight (a
+// retry to every node) comes from node 0.
 type umsg struct {
 	from, to node.ID
 	seq      int // per-link send order, for ordered links
@@ -85,15 +170,15 @@ type umsg struct {
 	h        uint64
 }
 
-// uaction is one kind of action; with the protocol's choices it determines a transition.
+// uaction is one kind of action; with the choices its step makes it determines a transition.
 type uaction struct {
 	kind    uint8
 	node    node.ID
-	msg     int    // index into inFlight
-	timer   string // timer name
-	client  int    // request number
+	msg     int    // index into inFlight, or into sent for a replay
 	keep    bool   // a duplicating network: the message stays in flight after delivery
-	choices []int  // the protocol's choices during the step
+	timer   string // timer name
+	client  int    // the client's index
+	choices []int  // the choices of the step
 }
 
 const (
@@ -102,7 +187,14 @@ const (
 	uTimer
 	uCrash
 	uRestart
-	uRequest
+	uRequest  // a client submits an operation to node
+	uResend   // a client sends its operation again, to the node a decline named
+	uRetry    // a client times out and sends its operation again, to node (0: every node)
+	uGiveUp   // a client times out for the last time: the outcome is unknown
+	uMutate   // a Byzantine node's message in flight is changed by a mutator
+	uReplay   // a Byzantine node sends one of its messages again, to node
+	uWithhold // a Byzantine node's message in flight is never sent
+	uBoot     // every node starts (the step to an initial state)
 )
 
 // NewUntimed returns the untimed world of protocol p in cluster cfg.
@@ -111,26 +203,70 @@ func NewUntimed(p *node.Protocol, cfg node.Config, opts UntimedOptions) *Untimed
 	for i := 1; i <= cfg.N; i++ {
 		u.ids = append(u.ids, node.ID(i))
 	}
+	u.targets = opts.Targets
+	if len(u.targets) == 0 {
+		u.targets = p.Explore.Targets
+	}
+	if len(u.targets) == 0 {
+		u.targets = u.ids
+	}
+	if len(opts.Faulty) > 0 {
+		u.faulty = make([]bool, cfg.N)
+		for _, id := range opts.Faulty {
+			u.faulty[id-1] = true
+		}
+	}
+	u.clients, u.ops = workloadSize(p, opts.Clients, 0)
+	if p.MaxSize != nil {
+		u.maxSize = p.MaxSize(cfg)
+	}
+	if opts.Symmetry {
+		u.perms = u.symmetries()
+	}
 	return u
 }
 
-// Init returns the one initial state: every node booted.
-func (u *Untimed) Init() []*UState { return []*UState{u.initial(nil)} }
+// CheckHistory has the world judge the client history of every state with c (see
+// HistoryCheck). A history that is not linearizable stays so whatever comes after it, so
+// judging every state finds a violation at the first state that has one, and a path ends
+// in a state judged like any other.
+func (u *Untimed) CheckHistory(c *HistoryCheck) { u.history = c }
 
-func (u *Untimed) initial(tr *tracer) *UState {
+// Truncated reports whether Init stopped at MaxInitial initial states.
+func (u *Untimed) Truncated() bool { return u.truncated.Load() }
+
+// Options returns the options the world was made with.
+func (u *Untimed) Options() UntimedOptions { return u.opts }
+
+// Init returns the initial states: every node booted, one state per combination of the
+// choices their Start makes (a protocol that makes none has one initial state).
+func (u *Untimed) Init() []*UState {
+	var out []*UState
+	u.branch(nil, func(choices []int) (*UState, []int, bool) {
+		return u.apply(u.empty(), uaction{kind: uBoot, choices: choices}, nil)
+	}, func(_ []int, s *UState) bool {
+		if len(out) == MaxInitial {
+			u.truncated.Store(true)
+			return false
+		}
+		out = append(out, s)
+		return true
+	})
+	return out
+}
+
+// empty is the state before boot: every node down, with empty storage.
+func (u *Untimed) empty() *UState {
 	s := &UState{}
 	for _, id := range u.ids {
-		sl := &slot{id: id, rate: 1, timers: map[string]uint64{}, durable: map[string]any{}, pending: map[string]any{}}
-		s.nodes = append(s.nodes, sl)
+		s.nodes = append(s.nodes, &slot{id: id, rate: 1, timers: map[string]uint64{}, durable: map[string]any{}, pending: map[string]any{}})
 		s.hashes = append(s.hashes, 0)
 	}
-	for i, sl := range s.nodes {
-		trace(tr, Boot, sl.id, 0, 0, nil)
-		sl.state, sl.up = u.proto.New(u.cfg, sl.id), true
-		u.step(s, i, nil, tr, func(n node.Node, env node.Env) { n.Start(env) })
+	for i := range u.clients {
+		s.clients = append(s.clients, &client{index: i, op: -1})
+		s.byID = append(s.byID, i)
+		s.clients[i].id = node.ClientID(i + 1)
 	}
-	s.fresh = nil
-	u.seal(s)
 	return s
 }
 
@@ -139,36 +275,35 @@ type UntimedReplay struct {
 	Trace     []Entry
 	TraceHash uint64
 	Steps     int
-	// Violation is the first invariant broken along the path, where the replay stopped.
+	// Violation is the first property broken along the path, where the replay stopped.
 	Violation *Violation
+	// Actions describes the path's steps, as Label does.
+	Actions []string
 }
 
-// Replay follows a path (action numbers as Next yields them, from the initial state) with a
-// full trace, checking the invariants after every step: the timeline of an explorer
+// Replay follows a path (an initial state's index and action numbers as Next yields them)
+// with a full trace, checking the properties after every step: the timeline of an explorer
 // counterexample, as `replica replay` shows it.
-func (u *Untimed) Replay(actions []int) (UntimedReplay, error) {
+func (u *Untimed) Replay(init int, actions []int) (UntimedReplay, error) {
 	tr := newTracer(TraceFull, 0)
-	s := u.initial(&tr)
 	var r UntimedReplay
+	s, err := u.initial(init, &tr)
+	if err != nil {
+		return r, err
+	}
 	for step, want := range actions {
 		if r.Violation = u.violation(s, step); r.Violation != nil {
 			break
 		}
-		var chosen *uaction
-		i := 0
-		u.successors(s, nil, func(a uaction, _ *UState) bool {
-			if i == want {
-				chosen = &a
-				return false
-			}
-			i++
-			return true
-		})
-		if chosen == nil {
-			return r, fmt.Errorf("step %d: action %d is not enabled (the state has %d successors)", step+1, want, i)
+		a, ok := u.action(s, want)
+		if !ok {
+			return r, fmt.Errorf("step %d: action %d is not enabled", step+1, want)
 		}
+		r.Actions = append(r.Actions, u.describe(s, a))
 		tr.step = step + 1
-		s, _ = u.apply(s, *chosen, &tr)
+		next := s
+		u.branchOne(s, a, &tr, func(n *UState) { next = n })
+		s = next
 		r.Steps = step + 1
 	}
 	if r.Violation == nil {
@@ -184,6 +319,35 @@ func (u *Untimed) Replay(actions []int) (UntimedReplay, error) {
 	return r, nil
 }
 
+// initial rebuilds initial state number i, tracing its boot.
+func (u *Untimed) initial(i int, tr *tracer) (*UState, error) {
+	choices, err := u.initChoices(i)
+	if err != nil {
+		return nil, err
+	}
+	s, _, _ := u.apply(u.empty(), uaction{kind: uBoot, choices: choices}, tr)
+	return s, nil
+}
+
+// initChoices returns the choices of the boot that makes initial state number i.
+func (u *Untimed) initChoices(i int) ([]int, error) {
+	var choices []int
+	n := 0
+	u.branch(nil, func(c []int) (*UState, []int, bool) {
+		return u.apply(u.empty(), uaction{kind: uBoot, choices: c}, nil)
+	}, func(c []int, _ *UState) bool {
+		if n == i {
+			choices = slices.Clone(c)
+		}
+		n++
+		return n <= i
+	})
+	if n <= i {
+		return nil, fmt.Errorf("initial state %d of %d", i, n)
+	}
+	return choices, nil
+}
+
 func (u *Untimed) violation(s *UState, step int) *Violation {
 	name := u.Violated(s)
 	if name == "" {
@@ -195,24 +359,86 @@ func (u *Untimed) violation(s *UState, step int) *Violation {
 // Next yields every successor of s, in a deterministic order.
 func (u *Untimed) Next(s *UState, yield func(action int, next *UState) bool) {
 	i := 0
-	u.successors(s, nil, func(a uaction, next *UState) bool {
+	u.successors(s, nil, func(_ uaction, next *UState) bool {
 		ok := yield(i, next)
 		i++
 		return ok
 	})
 }
 
+// action returns the action numbered want in s, with its choices.
+func (u *Untimed) action(s *UState, want int) (uaction, bool) {
+	var chosen uaction
+	found := false
+	i := 0
+	u.successors(s, nil, func(a uaction, _ *UState) bool {
+		if i == want {
+			chosen, found = a, true
+			return false
+		}
+		i++
+		return true
+	})
+	return chosen, found
+}
+
 // successors enumerates the transitions of s: each enabled action, and for a step that makes
-// protocol choices, each combination of them.
+// choices, each combination of them.
 func (u *Untimed) successors(s *UState, tr *tracer, yield func(a uaction, next *UState) bool) {
+	if s.fail != nil {
+		return
+	}
 	for _, a := range u.actions(s) {
-		if !u.branch(s, a, tr, yield) {
+		ok := u.branch(a.choices, func(choices []int) (*UState, []int, bool) {
+			b := a
+			b.choices = choices
+			return u.apply(s, b, tr)
+		}, func(choices []int, next *UState) bool {
+			b := a
+			b.choices = slices.Clone(choices)
+			return yield(b, next)
+		})
+		if !ok {
 			return
 		}
 	}
 }
 
-// actions lists the enabled actions of s, without the protocol's choices.
+// branchOne applies a, with exactly its choices.
+func (u *Untimed) branchOne(s *UState, a uaction, tr *tracer, got func(*UState)) {
+	if next, _, ok := u.apply(s, a, tr); ok {
+		got(next)
+	}
+}
+
+// branch runs a step with every combination of the choices it makes: the step is re-run
+// with each prefix of choices, the first run taking zero for every choice beyond it. apply
+// returns the state, the arities of the choices the step asked for, and false for a step
+// that turned out not to be possible (a mutator that applies to no message).
+func (u *Untimed) branch(prefix []int, apply func(choices []int) (*UState, []int, bool), yield func(choices []int, s *UState) bool) bool {
+	next, asked, ok := apply(prefix)
+	if ok && !yield(prefix, next) {
+		return false
+	}
+	for j := len(prefix); j < len(asked); j++ {
+		for v := 1; v < asked[j]; v++ {
+			c := append(padChoices(prefix, j), v)
+			if !u.branch(c, apply, yield) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// padChoices is choices extended with zeros to length j.
+func padChoices(choices []int, j int) []int {
+	out := make([]int, j, j+1)
+	copy(out, choices)
+	return out
+}
+
+// actions lists the enabled actions of s, without their choices.
 func (u *Untimed) actions(s *UState) []uaction {
 	var as []uaction
 	for i, m := range s.inFlight {
@@ -239,26 +465,84 @@ func (u *Untimed) actions(s *UState) []uaction {
 	}
 	for _, sl := range s.nodes {
 		switch {
-		case sl.up && s.crashes < u.opts.Crashes:
+		case sl.up && int(s.crashes) < u.opts.Crashes:
 			as = append(as, uaction{kind: uCrash, node: sl.id})
 		case !sl.up:
 			as = append(as, uaction{kind: uRestart, node: sl.id})
 		}
 	}
-	if w := u.proto.Workload; w != nil && len(s.history) < u.opts.Requests {
-		for _, sl := range s.nodes {
-			if sl.up && u.target(sl.id) {
-				as = append(as, uaction{kind: uRequest, node: sl.id, client: len(s.history) + 1})
+	as = u.clientActions(s, as)
+	return u.byzantineActions(s, as)
+}
+
+// clientActions adds the clients' actions: an idle client's next operation (while the
+// request budget lasts), a resend after a decline, and timeouts (while their budget lasts).
+//
+// Of the clients that have not submitted anything yet, only the first is offered: they differ
+// in their IDs alone, so a path that starts client 3 before client 2 is a path that starts
+// client 2 first with the two renamed. (This assumes a protocol does not order clients by ID
+// number; it may use them as keys.)
+func (u *Untimed) clientActions(s *UState, as []uaction) []uaction {
+	if u.proto.Workload == nil {
+		return as
+	}
+	if len(s.history) < u.opts.Requests {
+		freshOffered := false
+		for _, c := range s.clients {
+			if c.op >= 0 || c.done >= u.ops {
+				continue
+			}
+			if c.seq == 0 && c.done == 0 {
+				if freshOffered {
+					continue
+				}
+				freshOffered = true
+			}
+			for _, t := range u.targets {
+				if s.nodes[t-1].up {
+					as = append(as, uaction{kind: uRequest, node: t, client: c.index})
+				}
+			}
+		}
+	}
+	for _, c := range s.clients {
+		if c.op >= 0 && c.resend && (s.nodes[c.target-1].up || c.attempts > 1 && u.matching() > 1) {
+			as = append(as, uaction{kind: uResend, node: c.target, client: c.index})
+		}
+	}
+	if int(s.timeouts) >= u.opts.Timeouts {
+		return as
+	}
+	for _, c := range s.clients {
+		switch {
+		case c.op < 0, c.resend: // idle, or about to send again: not waiting
+		case c.attempts >= u.attempts():
+			as = append(as, uaction{kind: uGiveUp, client: c.index})
+		case u.matching() > 1:
+			as = append(as, uaction{kind: uRetry, client: c.index})
+		default:
+			for _, t := range u.targets {
+				if s.nodes[t-1].up {
+					as = append(as, uaction{kind: uRetry, node: t, client: c.index})
+				}
 			}
 		}
 	}
 	return as
 }
 
-// target reports whether clients send requests to node id.
-func (u *Untimed) target(id node.ID) bool {
-	t := u.proto.Explore.Targets
-	return len(t) == 0 || slices.Contains(t, id)
+func (u *Untimed) attempts() int {
+	if a := u.proto.Workload.Attempts; a > 0 {
+		return a
+	}
+	return maxAttempts
+}
+
+func (u *Untimed) matching() int {
+	if m := u.proto.Workload.Matching; m != nil {
+		return max(1, m(u.cfg))
+	}
+	return 1
 }
 
 func sameMsg(a, b umsg) bool { return a.from == b.from && a.to == b.to && a.h == b.h }
@@ -272,143 +556,290 @@ func sortedTimers(sl *slot) []string {
 	return names
 }
 
-// branch applies a with every combination of the protocol choices its step makes: the step
-// is re-run with each prefix of choices, the first run taking zero for every choice.
-func (u *Untimed) branch(s *UState, a uaction, tr *tracer, yield func(a uaction, next *UState) bool) bool {
-	next, asked := u.apply(s, a, tr)
-	if !yield(a, next) {
-		return false
-	}
-	for j := len(a.choices); j < len(asked); j++ {
-		for v := 1; v < asked[j]; v++ {
-			b := a
-			b.choices = append(append(make([]int, 0, j+1), padChoices(a.choices, j)...), v)
-			if !u.branch(s, b, tr, yield) {
-				return false
-			}
+// apply returns the state after action a, the arities of the choices its step asked for, and
+// whether the action could be taken at all.
+func (u *Untimed) apply(s *UState, a uaction, tr *tracer) (next *UState, asked []int, ok bool) {
+	return u.applyLogged(s, a, tr, nil)
+}
+
+// applyLogged is apply, noting what the step does in log when it is not nil.
+func (u *Untimed) applyLogged(s *UState, a uaction, tr *tracer, log *stepLog) (next *UState, asked []int, ok bool) {
+	x := u.newStep(s, a.choices, tr)
+	x.log = log
+	defer func() {
+		if r := recover(); r != nil {
+			prop, msg := failure(r)
+			next, asked, ok = x.failed(prop, msg), x.asked, true
 		}
+	}()
+	if !x.act(a) {
+		return nil, x.asked, false
+	}
+	return x.seal(), x.asked, true
+}
+
+// ustep is one step of the untimed world in the making: the step core loaded with the state
+// it starts from, and the untimed meaning of time.
+type ustep struct {
+	stepCore
+	u        *Untimed
+	from     *UState
+	inFlight []umsg
+	sent     []umsg
+	choices  []int // the step's choices, zero beyond them
+	asked    []int // the arity of each choice the step asked for
+	clock    int32
+	crashes  int32
+	timeouts int32
+	byz      int32
+	tr       *tracer
+	log      *stepLog // what a step recorded for a timed replay does (nil: not recorded)
+}
+
+// newStep loads state s into a step core whose effects mean untimed things.
+func (u *Untimed) newStep(s *UState, choices []int, tr *tracer) *ustep {
+	x := &ustep{u: u, from: s, choices: choices, tr: tr,
+		inFlight: slices.Clone(s.inFlight), sent: slices.Clip(s.sent),
+		clock: s.clock, crashes: s.crashes, timeouts: s.timeouts, byz: s.byz}
+	x.stepCore = stepCore{
+		proto: u.proto, cluster: u.cfg, ids: u.ids, nodes: slices.Clone(s.nodes), stepBudget: DefaultStepBudget,
+		outputs: slices.Clip(s.outputs), newOut: len(s.outputs), history: slices.Clip(s.history),
+		clients: s.clients, byID: slices.Clip(s.byID), faulty: u.faulty, cow: true,
+		trace: tr,
+	}
+	if tr != nil {
+		x.events = tr.step
+	}
+	x.env.k = &x.stepCore
+	x.time = x
+	return x
+}
+
+// act takes action a; false means it cannot be taken after all.
+func (x *ustep) act(a uaction) bool {
+	switch a.kind {
+	case uBoot: // every node starts: the initial states
+		for _, id := range x.ids {
+			s := x.mutable(id, false)
+			x.record(Boot, id, 0, 0, nil)
+			x.stepCore.boot(s, x.proto.New(x.cluster, id))
+		}
+	case uDeliver:
+		m := x.inFlight[a.msg]
+		if !a.keep {
+			x.inFlight = slices.Delete(x.inFlight, a.msg, a.msg+1)
+		}
+		x.deliver(m)
+	case uDrop:
+		m := x.inFlight[a.msg]
+		x.inFlight = slices.Delete(x.inFlight, a.msg, a.msg+1)
+		x.record(Dropped, m.to, m.from, 0, m.m)
+	case uTimer:
+		x.fire(x.mutable(a.node, true), a.timer)
+	case uCrash:
+		x.crashes++
+		x.crash(x.mutable(a.node, false))
+	case uRestart:
+		s := x.mutable(a.node, false)
+		x.record(Restart, a.node, 0, 0, nil)
+		x.stepCore.boot(s, x.proto.New(x.cluster, a.node))
+	case uRequest:
+		x.invoke(a.client, x.workloadChoice)
+		c := x.client(a.client)
+		c.target, c.attempts = a.node, 1
+		x.request(x.mutable(a.node, true), c.req)
+	case uResend:
+		c := x.client(a.client)
+		c.resend = false
+		if c.attempts > 1 && x.matching() > 1 { // as the timed client, after a timeout
+			x.requestAll(c)
+			break
+		}
+		x.request(x.mutable(c.target, true), c.req)
+	case uRetry:
+		x.timeouts++
+		c := x.client(a.client)
+		c.attempts++
+		c.resend = false
+		x.record(GiveUp, 0, 0, c.id, "retry")
+		if a.node != 0 {
+			c.target = a.node
+			x.request(x.mutable(a.node, true), c.req)
+			break
+		}
+		x.requestAll(c)
+	case uGiveUp:
+		x.timeouts++
+		c := x.client(a.client)
+		x.record(GiveUp, 0, 0, c.id, "outcome unknown")
+		x.finishOp(c)
+		x.newClientID(c)
+	case uMutate, uReplay, uWithhold:
+		return x.deviate(a)
 	}
 	return true
 }
 
-// padChoices is choices extended with zeros to length j.
-func padChoices(choices []int, j int) []int {
-	out := append([]int(nil), choices...)
-	for len(out) < j {
-		out = append(out, 0)
+// requestAll puts client c's request in flight to every node: they arrive one by one, in any
+// order (a client that wants matching answers from several nodes).
+func (x *ustep) requestAll(c *client) {
+	for _, id := range x.ids {
+		x.inFlight = append(x.inFlight, umsg{from: 0, to: id, seq: len(x.inFlight) + 1, m: c.req, h: HashOf(c.req)})
 	}
-	return out[:j]
 }
 
-// apply returns the state after action a, and the arities of the choices its step asked for.
-func (u *Untimed) apply(s *UState, a uaction, tr *tracer) (*UState, []int) {
-	next := &UState{
-		nodes: slices.Clone(s.nodes), hashes: slices.Clone(s.hashes), inFlight: slices.Clone(s.inFlight),
-		crashes: s.crashes, history: s.history, outputs: s.outputs,
-	}
-	i := int(a.node) - 1
-	var asked []int
-	switch a.kind {
-	case uDeliver:
-		m := next.inFlight[a.msg]
-		if !a.keep {
-			next.inFlight = slices.Delete(next.inFlight, a.msg, a.msg+1)
+// deliver hands a message in flight to its node; a node that is down loses it.
+func (x *ustep) deliver(m umsg) {
+	if !x.nodes[m.to-1].up {
+		if req, ok := m.m.(node.Request); ok && m.from == 0 {
+			x.record(Lost, m.to, 0, req.Client, req.Op) // as the timed world loses a request
+			return
 		}
-		if !next.nodes[i].up {
-			trace(tr, Lost, m.to, m.from, 0, m.m)
-			break
+		x.record(Lost, m.to, m.from, 0, m.m)
+		return
+	}
+	s := x.mutable(m.to, true)
+	if m.from == 0 { // a client's request
+		x.request(s, m.m.(node.Request))
+		return
+	}
+	x.receive(s, m.from, 0, m.m) // untimed messages have no number: the trace names them (tracer.name)
+}
+
+// The untimed meaning of time.
+
+// send keeps m in flight until an action delivers it (or drops it, on a lossy network).
+func (x *ustep) send(from, to node.ID, m node.Message) {
+	m = cloneAny(m)
+	x.record(Send, from, to, 0, m)
+	h := HashOf(m)
+	seq := len(x.inFlight) + 1 // after every message already in flight; seal renumbers
+	x.inFlight = append(x.inFlight, umsg{from: from, to: to, seq: seq, m: m, h: h})
+	x.remember(umsg{from: from, to: to, m: m, h: h})
+}
+
+// setTimer arms the timer: it may fire at any point from now on.
+func (x *ustep) setTimer(s *slot, name string, min, max time.Duration) {
+	if _, armed := s.timers[name]; !armed {
+		s.own()
+		s.timers[name] = 1
+	}
+}
+
+// choice is the protocol's Env.Choose: the step's next choice (see pick).
+func (x *ustep) choice(n int) int { return x.pick(Protocol, n) }
+
+func (x *ustep) workloadChoice(n int) int  { return x.pick(Workload, n) }
+func (x *ustep) adversaryChoice(n int) int { return x.pick(Adversary, n) }
+
+// pick takes the step's next choice, zero beyond them, and notes the arity so that the
+// explorer branches on the alternatives. Every choice of a step, whatever decides it, is one
+// sequence; a step being recorded for a timed replay notes what each was for.
+func (x *ustep) pick(p Purpose, n int) int {
+	n = max(n, 1)
+	i := len(x.asked)
+	x.asked = append(x.asked, n)
+	v := 0
+	if i < len(x.choices) && x.choices[i] < n {
+		v = x.choices[i]
+	}
+	if x.log != nil {
+		x.log.choices[p] = append(x.log.choices[p], v)
+	}
+	return v
+}
+
+// replied: the client reads a reply at once. An answer that arrives sooner only narrows the
+// operation's interval in the history, so a history that is not linearizable with later
+// answers is not with earlier ones either; and every later point at which the client could
+// go on is an action of its own.
+func (x *ustep) replied(cl int, from node.ID, req node.Request, result any) {
+	if !x.correct(from) && int(x.byz) < x.u.opts.Byzantine {
+		var ok bool
+		if result, ok = x.bendReply(from, req, result); !ok {
+			return
 		}
-		trace(tr, Deliver, m.to, m.from, 0, m.m)
-		asked = u.step(next, i, a.choices, tr, func(n node.Node, env node.Env) { n.Receive(env, m.from, m.m) })
-	case uDrop:
-		m := next.inFlight[a.msg]
-		next.inFlight = slices.Delete(next.inFlight, a.msg, a.msg+1)
-		trace(tr, Dropped, m.to, m.from, 0, m.m)
-	case uTimer:
-		trace(tr, Timer, a.node, 0, 0, a.timer)
-		asked = u.step(next, i, a.choices, tr, func(n node.Node, env node.Env) {
-			sl := env.(*uenv).s
-			sl.own()
-			delete(sl.timers, a.timer)
-			n.Timer(env, a.timer)
-		})
-	case uCrash:
-		next.crashes++
-		sl := &slot{id: a.node, timers: map[string]uint64{}, durable: s.nodes[i].durable, pending: map[string]any{}}
-		next.nodes[i] = sl // volatile state, timers and unsynced writes are gone
-		next.hashes[i] = hashSlot(sl)
-		trace(tr, Crash, a.node, 0, 0, nil)
-	case uRestart:
-		trace(tr, Restart, a.node, 0, 0, nil)
-		asked = u.step(next, i, a.choices, tr, func(_ node.Node, env node.Env) {
-			sl := env.(*uenv).s
-			sl.state, sl.up = u.proto.New(u.cfg, a.node), true
-			sl.state.Start(env)
-		})
-	case uRequest:
-		w := u.proto.Workload
-		c := node.ClientID(a.client)
-		op := w.Next(c, 1, func(int) int { return 0 })
-		req := node.Request{Client: c, Seq: 1, Op: op}
-		next.history = append(slices.Clip(s.history), node.Op{Client: c, Seq: 1, Input: op})
-		trace(tr, Request, a.node, 0, c, op)
-		asked = u.step(next, i, a.choices, tr, func(n node.Node, env node.Env) { n.Request(env, req) })
 	}
-	u.seal(next)
-	return next, asked
+	x.answer(cl, from, req, result)
 }
 
-// step runs one input of node i in state s, on a private copy of the node.
-func (u *Untimed) step(s *UState, i int, choices []int, tr *tracer, f func(n node.Node, env node.Env)) []int {
-	old := s.nodes[i]
-	sl := &slot{id: old.id, up: old.up, rate: 1, state: cloneNode(old.state), shared: true,
-		timers: old.timers, durable: old.durable, pending: old.pending, durHash: old.durHash, durValid: old.durValid}
-	s.nodes[i] = sl
-	e := &uenv{u: u, st: s, s: sl, choices: choices, tr: tr}
-	f(sl.state, e)
-	s.hashes[i] = hashSlot(sl)
-	return e.asked
-}
+func (x *ustep) redirect(c *client)   { c.resend = true }
+func (x *ustep) finished(c *client)   {}
+func (x *ustep) stepped(s *slot)      {}
+func (x *ustep) stamp() time.Duration { x.clock++; return time.Duration(x.clock) }
 
-func cloneNode(n node.Node) node.Node {
-	if n == nil {
-		return nil
-	}
-	return cloneAny(n).(node.Node)
-}
-
-func maps[V any](m map[string]V) map[string]V {
-	out := make(map[string]V, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
-}
-
-// hashSlot fingerprints one node: whether it is up, its state, storage and armed timers.
-func hashSlot(sl *slot) uint64 {
+// failed returns the state of a step that failed: it is the violation, with no successors.
+func (x *ustep) failed(property, msg string) *UState {
+	s := *x.from
+	s.fail = &Violation{Property: property, Message: msg}
+	s.verdict, s.why, s.reached = property, msg, 0
 	h := NewHasher()
-	h.Value(sl.up)
-	h.Value(sl.state)
-	if !sl.durValid {
-		d := NewHasher()
-		d.Value(sl.durable)
-		sl.durHash, sl.durValid = d.Sum(), true
-	}
-	h.Uint64(sl.durHash)
-	h.Uint64(uint64(len(sl.pending)))
-	if len(sl.pending) > 0 {
-		h.Value(sl.pending)
-	}
-	for _, name := range sortedTimers(sl) {
-		h.String(name)
-	}
-	return h.Sum()
+	h.Uint64(x.from.fp)
+	h.String(property)
+	h.String(msg)
+	s.fp = h.Sum()
+	return &s
 }
 
-// seal puts a new state in canonical form and computes its fingerprint.
-func (u *Untimed) seal(s *UState) {
-	slices.SortStableFunc(s.inFlight, func(x, y umsg) int {
+// seal turns the step into a state in canonical form, with its fingerprint.
+func (x *ustep) seal() *UState {
+	u, p := x.u, x.from
+	s := &UState{
+		nodes: x.nodes, hashes: slices.Clone(p.hashes), inFlight: x.inFlight, clients: x.clients,
+		byID: x.byID, history: x.history, outputs: x.outputs, sent: x.sent,
+		fresh: int32(len(x.outputs) - x.newOut), clock: x.clock,
+		crashes: x.crashes, timeouts: x.timeouts, byz: x.byz,
+		clientsHash: p.clientsHash, historyHash: p.historyHash, outputsHash: p.outputsHash,
+	}
+	for i := range s.nodes {
+		if x.owned&(1<<i) != 0 {
+			s.hashes[i] = hashSlot(s.nodes[i], nil)
+		}
+	}
+	if x.ownedCl || len(x.byID) != len(p.byID) || p.clientsHash == 0 {
+		s.clientsHash = hashClients(s.clients, s.byID, nil)
+	}
+	if x.ownedH || len(x.history) != len(p.history) || p.historyHash == 0 {
+		s.historyHash = hashHistory(s.history, nil)
+	}
+	if len(x.outputs) != len(p.outputs) || p.outputsHash == 0 {
+		s.outputsHash = hashOutputs(p.outputsHash, s.outputs[len(p.outputs):], nil)
+	}
+	s.inFlight = u.canonicalFlight(s.inFlight)
+	u.judgeStep(s)
+	s.fp = u.fingerprint(s, s.hashes, s.clientsHash, s.historyHash, s.outputsHash, nil)
+	return s
+}
+
+// judgeStep judges the state a step led to: its verdict and the sometimes-properties reached.
+func (u *Untimed) judgeStep(s *UState) {
+	s.verdict, s.why = u.judge(s)
+	s.reached = 0
+	for i, p := range u.proto.Sometimes {
+		if i < 64 && u.holds(p, s) {
+			s.reached |= 1 << i
+		}
+	}
+}
+
+// holds reports whether sometimes-property p holds in s (one that panics does not: the panic
+// is reported as a violation by judge).
+func (u *Untimed) holds(p node.Sometimes, s *UState) (reached bool) {
+	defer func() {
+		if recover() != nil {
+			reached = false
+		}
+	}()
+	return p.Reached(uview{u, s})
+}
+
+// canonicalFlight sorts the messages in flight: by link, then in send order on an ordered
+// network, else by content. A duplicating network keeps them as a set: it may deliver a
+// message any number of times, so two copies are no different from one (as in TLA+
+// specifications, where msgs only grows); without this, a node answering each redelivery
+// would fill the network with copies and the states would never end.
+func (u *Untimed) canonicalFlight(f []umsg) []umsg {
+	slices.SortStableFunc(f, func(x, y umsg) int {
 		switch {
 		case x.from != y.from:
 			return cmp.Compare(x.from, y.from)
@@ -420,66 +851,192 @@ func (u *Untimed) seal(s *UState) {
 		return cmp.Compare(x.h, y.h)
 	})
 	if u.opts.Duplicate {
-		// A duplicating network may deliver a message any number of times, so two copies
-		// of one message are no different from one: messages in flight form a set (as in
-		// TLA+ specifications, where msgs only grows). Without this, a node answering each
-		// redelivery would fill the network with copies and the states would never end.
-		s.inFlight = slices.CompactFunc(s.inFlight, sameMsg)
+		f = slices.CompactFunc(f, sameMsg)
 	}
 	if u.opts.Ordered { // renumber each link's sequence from zero, so equal queues are equal states
-		for i := range s.inFlight {
-			if i == 0 || s.inFlight[i].from != s.inFlight[i-1].from || s.inFlight[i].to != s.inFlight[i-1].to {
-				s.inFlight[i].seq = 0
+		for i := range f {
+			if i == 0 || f[i].from != f[i-1].from || f[i].to != f[i-1].to {
+				f[i].seq = 0
 			} else {
-				s.inFlight[i].seq = s.inFlight[i-1].seq + 1
+				f[i].seq = f[i-1].seq + 1
 			}
 		}
 	}
+	return f
+}
+
+// fingerprint folds a state's parts together; perm, when not nil, renames the nodes (and
+// the node hashes and part hashes given must be those of the renamed parts).
+func (u *Untimed) fingerprint(s *UState, hashes []uint64, clients, history, outputs uint64, flight []umsg) uint64 {
+	if flight == nil {
+		flight = s.inFlight
+	}
 	h := NewHasher()
-	for _, x := range s.hashes {
+	for _, x := range hashes {
 		h.Uint64(x)
 	}
-	h.Uint64(uint64(len(s.inFlight)))
-	for _, m := range s.inFlight {
+	h.Uint64(uint64(len(flight)))
+	for _, m := range flight {
 		h.Uint64(uint64(m.from)<<32 | uint64(m.to))
 		h.Uint64(m.h)
 	}
-	h.Uint64(uint64(s.crashes))
-	h.Uint64(uint64(len(s.history)))
-	for _, o := range s.outputs {
-		h.Uint64(uint64(o.Node))
-		if o.Path != "" {
+	h.Uint64(uint64(s.crashes)<<40 | uint64(s.timeouts)<<20 | uint64(s.byz))
+	h.Uint64(clients)
+	h.Uint64(history)
+	h.Uint64(uint64(s.clock))
+	h.Uint64(outputs)
+	h.Uint64(uint64(len(s.outputs)))
+	h.String(s.verdict)
+	h.Uint64(s.reached)
+	h.Uint64(uint64(len(s.sent)))
+	for _, m := range s.sent {
+		h.Uint64(uint64(m.from))
+		h.Uint64(m.h)
+	}
+	return h.Sum()
+}
+
+// hashSlot fingerprints one node: whether it is up, its state, storage and armed timers.
+// perm, when not nil, renames node IDs (symmetry).
+func hashSlot(sl *slot, perm []node.ID) uint64 {
+	h := NewHasher()
+	h.perm = perm
+	h.Value(sl.up)
+	h.Value(sl.state)
+	if perm != nil {
+		d := NewHasher()
+		d.perm = perm
+		d.Value(sl.durable)
+		h.Uint64(d.Sum())
+	} else {
+		if !sl.durValid {
+			d := NewHasher()
+			d.Value(sl.durable)
+			sl.durHash, sl.durValid = d.Sum(), true
+		}
+		h.Uint64(sl.durHash)
+	}
+	h.Uint64(uint64(len(sl.pending)))
+	if len(sl.pending) > 0 {
+		h.Value(sl.pending)
+	}
+	for _, name := range sortedTimers(sl) {
+		h.String(name)
+	}
+	return h.Sum()
+}
+
+func hashClients(cs []*client, byID []int, perm []node.ID) uint64 {
+	h := NewHasher()
+	h.perm = perm
+	for _, c := range cs {
+		h.Value(*c)
+	}
+	h.Uint64(uint64(len(byID)))
+	for _, i := range byID {
+		h.Int(i)
+	}
+	return h.Sum()
+}
+
+func hashHistory(ops []node.Op, perm []node.ID) uint64 {
+	h := NewHasher()
+	h.perm = perm
+	h.Uint64(uint64(len(ops)))
+	for i := range ops {
+		h.Value(ops[i])
+	}
+	return h.Sum()
+}
+
+// hashOutputs extends the hash of a sequence of outputs with more of them.
+func hashOutputs(prev uint64, outs []node.Output, perm []node.ID) uint64 {
+	h := Hasher{h: prev, perm: perm}
+	for _, o := range outs {
+		h.Uint64(uint64(h.rename(o.Node)))
+		if o.Path != "" { // a component's output: two components' equal values stay two
 			h.String(o.Path)
 		}
 		h.Value(o.Value)
 	}
-	s.fp = h.Sum()
+	return h.h
+}
+
+// remember adds a Byzantine node's message to what it may replay.
+func (x *ustep) remember(m umsg) {
+	if x.u.opts.Byzantine == 0 || m.from == 0 || x.correct(m.from) || len(x.sent) >= maxReplay {
+		return
+	}
+	i, found := slices.BinarySearchFunc(x.sent, m, compareSent)
+	if !found {
+		x.sent = slices.Insert(slices.Clip(x.sent), i, umsg{from: m.from, m: m.m, h: m.h})
+	}
 }
 
 // Fingerprint identifies a state.
 func (u *Untimed) Fingerprint(s *UState) uint64 { return s.fp }
 
-// Violated returns the first invariant of the protocol that s breaks.
-func (u *Untimed) Violated(s *UState) string {
-	v := u.view(s)
-	for _, inv := range u.proto.Invariants {
-		if inv.Check(v) != nil {
-			return inv.Name
-		}
+// Violated returns the first property that s breaks: the failure of the step that led to it,
+// an invariant of the protocol, the protocol's memory bound, or the history check.
+func (u *Untimed) Violated(s *UState) string { return s.verdict }
+
+// Why explains the violation of property name in s.
+func (u *Untimed) Why(s *UState, name string) string {
+	if s.verdict != name {
+		return ""
 	}
-	return ""
+	return s.why
 }
 
-// Why explains the violation of invariant name in s.
-func (u *Untimed) Why(s *UState, name string) string {
+// judge finds the first property s breaks, as the timed world checks them after a step: a
+// property that panics is a violation too.
+func (u *Untimed) judge(s *UState) (property, msg string) {
+	if s.fail != nil {
+		return s.fail.Property, s.fail.Message
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			property, msg = failure(r)
+		}
+	}()
+	v := uview{u, s}
 	for _, inv := range u.proto.Invariants {
-		if inv.Name == name {
-			if err := inv.Check(u.view(s)); err != nil {
-				return err.Error()
+		if err := inv.Check(v); err != nil {
+			return inv.Name, err.Error()
+		}
+	}
+	if u.maxSize > 0 {
+		for _, sl := range s.nodes {
+			if z, ok := sl.state.(node.Sizer); ok && sl.up {
+				if size := z.Size(); size > u.maxSize {
+					return PropMemory, fmt.Sprintf("n%d's state size reached %d, over its bound of %d", sl.id, size, u.maxSize)
+				}
 			}
 		}
 	}
-	return ""
+	if u.history != nil && len(s.history) > 0 {
+		if err := u.judgeHistory(s); err != nil {
+			return u.history.Property, err.Error()
+		}
+	}
+	return "", ""
+}
+
+// judgeHistory checks the history of s, once per distinct history.
+func (u *Untimed) judgeHistory(s *UState) error {
+	if v, ok := u.verdicts.Load(s.historyHash); ok {
+		if v == nil {
+			return nil
+		}
+		return v.(error)
+	}
+	err := u.history.Check(s.history)
+	if err == nil {
+		u.verdicts.Store(s.historyHash, nil)
+	} else {
+		u.verdicts.Store(s.historyHash, err)
+	}
+	return err
 }
 
 // SometimesProperties names the protocol's sometimes-properties.
@@ -492,26 +1049,29 @@ func (u *Untimed) SometimesProperties() []string {
 }
 
 // Sometimes reports whether s satisfies sometimes-property i.
-func (u *Untimed) Sometimes(s *UState, i int) bool { return u.proto.Sometimes[i].Reached(u.view(s)) }
+func (u *Untimed) Sometimes(s *UState, i int) bool {
+	if i >= 64 {
+		return s.fail == nil && u.holds(u.proto.Sometimes[i], s)
+	}
+	return s.reached&(1<<i) != 0
+}
 
 // Progress reports whether the protocol has nothing pending in s.
-func (u *Untimed) Progress(s *UState) bool {
-	return u.proto.Progress == nil || len(u.proto.Progress(u.view(s))) == 0
+func (u *Untimed) Progress(s *UState) (done bool) {
+	defer func() {
+		if recover() != nil {
+			done = false
+		}
+	}()
+	return s.fail == nil && (u.proto.Progress == nil || len(u.proto.Progress(uview{u, s})) == 0)
 }
 
 // Label names action number action of s.
 func (u *Untimed) Label(s *UState, action int) string {
-	label := fmt.Sprintf("action %d", action)
-	i := 0
-	u.successors(s, nil, func(a uaction, _ *UState) bool {
-		if i == action {
-			label = u.describe(s, a)
-			return false
-		}
-		i++
-		return true
-	})
-	return label
+	if a, ok := u.action(s, action); ok {
+		return u.describe(s, a)
+	}
+	return fmt.Sprintf("action %d", action)
 }
 
 func (u *Untimed) describe(s *UState, a uaction) string {
@@ -526,7 +1086,12 @@ func (u *Untimed) describe(s *UState, a uaction) string {
 		case a.keep:
 			verb = "deliver a copy of"
 		}
-		d = fmt.Sprintf("%s n%d <- n%d %s", verb, m.to, m.from, Summary(m.m))
+		if m.from == 0 {
+			req := m.m.(node.Request)
+			d = fmt.Sprintf("%s n%d <- c%d request %s", verb, m.to, req.Client, Summary(req.Op))
+		} else {
+			d = fmt.Sprintf("%s n%d <- n%d %s", verb, m.to, m.from, Summary(m.m))
+		}
 	case uTimer:
 		d = fmt.Sprintf("timer n%d %s", a.node, a.timer)
 	case uCrash:
@@ -534,7 +1099,27 @@ func (u *Untimed) describe(s *UState, a uaction) string {
 	case uRestart:
 		d = fmt.Sprintf("restart n%d", a.node)
 	case uRequest:
-		d = fmt.Sprintf("request c%d -> n%d", a.client, a.node)
+		c := s.clients[a.client]
+		d = fmt.Sprintf("request c%d -> n%d %s", c.id, a.node, u.nextOp(c, a.choices))
+	case uResend:
+		d = fmt.Sprintf("resend c%d -> n%d", s.clients[a.client].id, a.node)
+	case uRetry:
+		if a.node == 0 {
+			d = fmt.Sprintf("timeout c%d, retry at every node", s.clients[a.client].id)
+		} else {
+			d = fmt.Sprintf("timeout c%d, retry at n%d", s.clients[a.client].id, a.node)
+		}
+	case uGiveUp:
+		d = fmt.Sprintf("timeout c%d, gives up", s.clients[a.client].id)
+	case uMutate:
+		m := s.inFlight[a.msg]
+		d = fmt.Sprintf("byzantine n%d mutates n%d -> n%d %s", m.from, m.from, m.to, Summary(m.m))
+	case uReplay:
+		m := s.sent[a.msg]
+		d = fmt.Sprintf("byzantine n%d replays %s to n%d", m.from, Summary(m.m), a.node)
+	case uWithhold:
+		m := s.inFlight[a.msg]
+		d = fmt.Sprintf("byzantine n%d withholds n%d -> n%d %s", m.from, m.from, m.to, Summary(m.m))
 	}
 	if len(a.choices) > 0 {
 		d += fmt.Sprintf(" choices %v", a.choices)
@@ -542,9 +1127,29 @@ func (u *Untimed) describe(s *UState, a uaction) string {
 	return d
 }
 
-// view is the node.World of a state, for properties.
+// nextOp describes the operation client c submits next with the choices of a request.
+func (u *Untimed) nextOp(c *client, choices []int) (op string) {
+	defer func() {
+		if recover() != nil {
+			op = "?"
+		}
+	}()
+	i := 0
+	in := u.proto.Workload.Next(c.id, c.seq+1, func(n int) int {
+		v := 0
+		if i < len(choices) && choices[i] < n {
+			v = choices[i]
+		}
+		i++
+		return v
+	})
+	return Summary(in)
+}
+
+// view is the node.World of a state, as properties see it.
 func (u *Untimed) view(s *UState) node.World { return uview{u, s} }
 
+// uview is the node.World of a state, for properties.
 type uview struct {
 	u *Untimed
 	s *UState
@@ -552,9 +1157,9 @@ type uview struct {
 
 func (v uview) Config() node.Config           { return v.u.cfg }
 func (v uview) Now() time.Duration            { return 0 }
-func (v uview) Correct(id node.ID) bool       { return true }
+func (v uview) Correct(id node.ID) bool       { return v.u.faulty == nil || !v.u.faulty[id-1] }
 func (v uview) Outputs() []node.Output        { return v.s.outputs }
-func (v uview) NewOutputs() []node.Output     { return v.s.fresh }
+func (v uview) NewOutputs() []node.Output     { return v.s.outputs[len(v.s.outputs)-int(v.s.fresh):] }
 func (v uview) History() []node.Op            { return v.s.history }
 func (v uview) Healed() (bool, time.Duration) { return false, 0 }
 func (v uview) Up(id node.ID) bool            { return v.s.nodes[id-1].up }
@@ -563,95 +1168,4 @@ func (v uview) State(id node.ID) node.Node {
 		return sl.state
 	}
 	return nil
-}
-
-// trace records an entry when a tracer is on (replays), and does nothing while exploring.
-func trace(tr *tracer, what What, id, peer node.ID, c node.ClientID, data any) {
-	if tr != nil {
-		tr.add(Entry{Event: tr.step, What: what, Node: id, Peer: peer, Client: c, Data: data})
-	}
-}
-
-// uenv is the node.Env of a step under untimed semantics.
-type uenv struct {
-	u       *Untimed
-	st      *UState
-	s       *slot
-	choices []int
-	asked   []int
-	tr      *tracer
-}
-
-func (e *uenv) Self() node.ID    { return e.s.id }
-func (e *uenv) Nodes() []node.ID { return e.u.ids }
-
-func (e *uenv) Send(to node.ID, m node.Message) {
-	if to < 1 || int(to) > len(e.u.ids) {
-		panic(fmt.Sprintf("node %d sent %s to unknown node %d", e.s.id, Summary(m), to))
-	}
-	m = cloneAny(m)
-	trace(e.tr, Send, e.s.id, to, 0, m)
-	seq := len(e.st.inFlight) + 1 // after every message already in flight; seal renumbers
-	e.st.inFlight = append(e.st.inFlight, umsg{from: e.s.id, to: to, seq: seq, m: m, h: HashOf(m)})
-}
-
-func (e *uenv) Broadcast(m node.Message) {
-	for _, to := range e.u.ids {
-		if to != e.s.id {
-			e.Send(to, m)
-		}
-	}
-}
-
-// Timers have no duration here: an armed timer may fire at any point.
-func (e *uenv) SetTimer(name string, min, max time.Duration) {
-	if _, armed := e.s.timers[name]; !armed {
-		e.s.own()
-		e.s.timers[name] = 1
-	}
-}
-
-func (e *uenv) CancelTimer(name string) {
-	if _, armed := e.s.timers[name]; armed {
-		e.s.own()
-		delete(e.s.timers, name)
-	}
-}
-func (e *uenv) Store(key string, v any)            { e.s.store(key, v) }
-func (e *uenv) Load(key string) (any, bool)        { return e.s.load(key) }
-func (e *uenv) Sync()                              { e.s.sync() }
-func (e *uenv) Reply(req node.Request, result any) { trace(e.tr, Reply, e.s.id, 0, req.Client, result) }
-
-// Output adds v to the state's set of outputs; an output seen before adds nothing, so that
-// states do not grow with repetitions.
-func (e *uenv) Output(v any) {
-	v = cloneAny(v)
-	trace(e.tr, Output, e.s.id, 0, 0, v)
-	path, value := node.SplitOutput(v) // a component's output, with its path
-	o := node.Output{Node: e.s.id, Path: path, Value: value}
-	h := outputHash(o)
-	i := sort.Search(len(e.st.outputs), func(i int) bool { return outputLess(o, h, e.st.outputs[i]) })
-	if i > 0 && e.st.outputs[i-1].Node == o.Node && outputHash(e.st.outputs[i-1]) == h {
-		return
-	}
-	e.st.outputs = slices.Insert(slices.Clip(e.st.outputs), i, o)
-	e.st.fresh = append(e.st.fresh, o)
-}
-
-func outputLess(o node.Output, h uint64, x node.Output) bool {
-	if o.Node != x.Node {
-		return o.Node < x.Node
-	}
-	return h < outputHash(x)
-}
-
-// Choose takes the step's next recorded choice, zero beyond them, and notes the arity so
-// that the explorer branches on the alternatives.
-func (e *uenv) Choose(n int) int {
-	i := len(e.asked)
-	e.asked = append(e.asked, max(n, 1))
-	if i < len(e.choices) && e.choices[i] < n {
-		return e.choices[i]
-	}
-	return 0
 }

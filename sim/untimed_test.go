@@ -40,8 +40,8 @@ func follow(u *sim.Untimed, labels []string) (path []int, missing string) {
 // 1.1, then 1.2, crashes and reboots having forgotten 1.2, and accepts 1.1 after all; 1.1 is
 // chosen by n1 and n3, and 1.2, whose phase 1 saw nothing accepted, by n2 and n3.
 var noPersistRace = []string{
-	"request c1 -> n1",
-	"request c2 -> n2",
+	"request c1 -> n1 Value(101)",
+	"request c2 -> n2 Value(201)",
 	"deliver n3 <- n1 Prepare{B:1.1}",
 	"deliver n1 <- n3 Promise{B:1.1 Accepted:0.0 Value:0}",
 	"deliver n3 <- n2 Prepare{B:1.2}",
@@ -60,7 +60,7 @@ func TestUntimedFindsTheNoPersistRace(t *testing.T) {
 	if missing != "" {
 		t.Fatalf("after %d steps, %q is not enabled", len(path), missing)
 	}
-	r, err := u.Replay(path)
+	r, err := u.Replay(0, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestUntimedFindsTheNoPersistRace(t *testing.T) {
 	if !strings.Contains(r.Violation.Message, "n2 decided 201, but n1 decided 101") {
 		t.Errorf("violation %q", r.Violation.Message)
 	}
-	again, _ := u.Replay(path)
+	again, _ := u.Replay(0, path)
 	if again.TraceHash != r.TraceHash || len(again.Trace) != len(r.Trace) {
 		t.Error("two replays of one path give different traces")
 	}
@@ -86,7 +86,7 @@ func TestUntimedCorrectPaxosRefusesTheRace(t *testing.T) {
 }
 
 func TestUntimedReplayRefusesADisabledAction(t *testing.T) {
-	if _, err := paxosUntimed("").Replay([]int{0, 99}); err == nil || !strings.Contains(err.Error(), "not enabled") {
+	if _, err := paxosUntimed("").Replay(0, []int{0, 99}); err == nil || !strings.Contains(err.Error(), "not enabled") {
 		t.Errorf("replaying a path through a disabled action: %v", err)
 	}
 }

@@ -83,22 +83,19 @@ func (s *slot) own() {
 	s.shared = false
 }
 
-// World is a simulated cluster: nodes, durable storage, messages in flight, timers,
-// partitions, clients and their history, driven by one chooser.
+// World is a simulated cluster in virtual time: nodes, durable storage, messages in flight,
+// timers, partitions, clients and their history, driven by one chooser. It steps nodes through
+// the step core it shares with the untimed world (stepCore), and decides what time means: when a
+// message arrives, when a timer fires, when a client hears back.
 type World struct {
+	stepCore
 	cfg     Config
-	proto   *node.Protocol
 	profile Profile
-	ids     []node.ID
-	nodes   []*slot // nodes[id-1]
 	choose  *recorder
 
-	now     time.Duration
 	queue   queue
 	seq     uint64
-	events  int
 	gen     uint64
-	env     env
 	live    bool // the liveness phase: no new faults, a healed network
 	healAt  time.Duration
 	core    []bool // core[id-1]: kept up during the liveness phase
@@ -110,20 +107,14 @@ type World struct {
 	lastArrival  [][]time.Duration
 	inFlight     []int // inFlight[to]: messages scheduled for delivery to a node
 
-	outputs []node.Output
-	newOut  int
-	history []node.Op
-	clients []*client
-	byID    []int // client index of each logical client ID
-
 	memo      map[string]any // what properties remember of the run (see Memo)
 	faults    Counts
 	byz       []*traitor // byz[id-1]: the adversary's state for a Byzantine node, nil for a correct one
-	trace     tracer
 	violation *Violation
 	reached   []bool // the protocol's Sometimes properties reached in this run
 	mons      []Monitor
 	budget    eventBudget // see budget.go
+	script    *script     // a timed replay of an untimed path (see ReplayTimed), or nil
 }
 
 // newWorld builds the world of cfg driven by chooser; Run starts it.
@@ -138,14 +129,20 @@ func newWorld(cfg Config, c Chooser) *World {
 		cfg.Context = DefaultContext
 	}
 	n := cfg.Cluster.N
+	tr := newTracer(cfg.Trace, cfg.Context)
 	w := &World{
+		stepCore: stepCore{
+			proto:      cfg.Protocol,
+			cluster:    cfg.Cluster,
+			stepBudget: cfg.StepBudget,
+			trace:      &tr,
+		},
 		cfg:     cfg,
-		proto:   cfg.Protocol,
 		choose:  &recorder{inner: c},
-		trace:   newTracer(cfg.Trace, cfg.Context),
 		reached: make([]bool, len(cfg.Protocol.Sometimes)),
 	}
-	w.env.w = w
+	w.env.k = &w.stepCore
+	w.time = w
 	for i := 1; i <= n; i++ {
 		w.ids = append(w.ids, node.ID(i))
 		w.nodes = append(w.nodes, &slot{id: node.ID(i), rate: 1, timers: map[string]uint64{},
@@ -170,11 +167,6 @@ func (w *World) schedule(e event) {
 	w.queue.push(e)
 }
 
-// record adds an entry to the trace at the current step and time.
-func (w *World) record(what What, id, peer node.ID, c node.ClientID, data any) {
-	w.trace.add(Entry{Event: w.events, Time: w.now, What: what, Node: id, Peer: peer, Client: c, Data: data})
-}
-
 // fault counts a fault of kind k.
 func (w *World) fault(k Kind) { w.faults[k]++ }
 
@@ -182,7 +174,7 @@ func (w *World) fault(k Kind) { w.faults[k]++ }
 
 func (w *World) Config() node.Config        { return w.cfg.Cluster }
 func (w *World) Now() time.Duration         { return w.now }
-func (w *World) Correct(id node.ID) bool    { return w.traitor(id) == nil }
+func (w *World) Correct(id node.ID) bool    { return w.correct(id) }
 func (w *World) Outputs() []node.Output     { return w.outputs }
 func (w *World) NewOutputs() []node.Output  { return w.outputs[w.newOut:] }
 func (w *World) History() []node.Op         { return w.history }

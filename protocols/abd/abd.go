@@ -127,7 +127,7 @@ func (n *Node) Request(env node.Env, req node.Request) {
 	n.next++
 	id := OpID{Epoch: n.epoch, N: n.next}
 	n.ops[id] = operation{req: req, op: op, phase: 1}
-	if !n.resending {
+	if !n.resending && n.cfg.Param(ParamResend, 1) != 0 {
 		n.resending = true
 		env.SetTimer(timerResend, resendMin, resendMax)
 	}

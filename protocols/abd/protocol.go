@@ -15,6 +15,14 @@ const (
 	BugNoGC        = "no-gc"
 )
 
+// ParamResend, at 0, turns off resending (parameter "resend"; 1 by default): an exhaustive
+// exploration of a network that loses nothing needs no retransmissions, which would only fill
+// it with copies.
+const ParamResend = "resend"
+
+// exploreParams are the parameters of exhaustive exploration.
+var exploreParams = map[string]int{ParamResend: 0, "max-ops": DefaultMaxOps}
+
 // DefaultMaxOps is the default bound on the operations a coordinator keeps (parameter
 // "max-ops"): it only keeps those in progress, at most one per client that asked it, plus
 // the ones clients gave up on while it could not reach a majority.
@@ -30,9 +38,15 @@ var Protocol = &node.Protocol{
 	Quorum:   quorum.Majority,
 	Bugs: []node.Bug{
 		{Name: BugNoWriteback, Scenario: "lossy-crash",
-			Summary: "reads answer without writing back: a later read can see an older value (not linearizable)"},
+			Summary: "reads answer without writing back: a later read can see an older value (not linearizable)",
+			// A read sees the older value only at another coordinator than the write's,
+			// and the failure takes a write and two reads.
+			Explore: &node.Explore{Params: exploreParams, Requests: 3, Clients: 2, Targets: []node.ID{1, 2}}},
 		{Name: BugNoGC, Scenario: "default",
-			Summary: "coordinators keep every finished operation's record: state that grows without bound"},
+			Summary: "coordinators keep every finished operation's record: state that grows without bound",
+			// One client's two operations, one after the other: a coordinator needs to keep
+			// one of them at most, and with the bug keeps both.
+			Explore: &node.Explore{Params: map[string]int{ParamResend: 0, "max-ops": 1}, Requests: 2, Clients: 1, Targets: []node.ID{1}}},
 	},
 	Invariants: []node.Invariant{
 		{Name: "one-value-per-tag", Check: oneValuePerTag},
@@ -55,6 +69,10 @@ var Protocol = &node.Protocol{
 	MaxSize: func(cfg node.Config) int {
 		return cfg.Param("max-ops", DefaultMaxOps)
 	},
+	// Explored: two operations at one coordinator, on a network that loses nothing (so no
+	// resending). The other two nodes are replicas alone, interchangeable: ABD is symmetric
+	// in them (a tag breaks ties by writer ID, so coordinators are not).
+	Explore: node.Explore{Params: exploreParams, Requests: 2, Targets: []node.ID{1}, Symmetric: true},
 }
 
 // next draws a client's operation: a read or a write, even odds. Written values are distinct

@@ -97,8 +97,13 @@ type Explore struct {
 	Crashes, Requests int
 	// Targets are the nodes clients send requests to (empty: every node).
 	Targets []ID
-	// Symmetric says that nodes are interchangeable (no node ID orders anything), so that
-	// states may be reduced under permutations of the nodes.
+	// Clients is the number of clients explored (zero: the workload's); fewer clients
+	// interleave fewer operations.
+	Clients int
+	// Symmetric says that nodes of the same role are interchangeable (no node ID orders
+	// anything, and node IDs are held as ID values), so that states may be reduced under
+	// permutations of the nodes. The roles are the clients' targets, the other nodes, and
+	// the Byzantine nodes: with Targets [1], nodes 2 and 3 may be exchanged.
 	Symmetric bool
 }
 
@@ -134,6 +139,11 @@ type Bug struct {
 	// Scenario is the named scenario that finds the bug; `replica run -bug B` runs it
 	// when no scenario is given.
 	Scenario string
+	// Explore, when not nil, bounds the exploration of this bug in place of the protocol's
+	// Explore (`replica explore -bug B`), as Scenario does for campaigns: a bug may need a
+	// larger configuration (a second coordinator, a third operation) than the correct
+	// protocol is explored in by default.
+	Explore *Explore
 }
 
 // Bug returns the variant called name, or false.

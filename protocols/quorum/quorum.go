@@ -34,6 +34,18 @@ func (v *Votes) Add(id node.ID) bool {
 	return true
 }
 
+// RenameNodes renames the voters (id becomes rename(id)), for an explorer that reduces states
+// by symmetry: the set is a bit per node, which it could not rename by itself.
+func (v *Votes) RenameNodes(rename func(node.ID) node.ID) {
+	var out uint64
+	for id := node.ID(1); id <= 64; id++ {
+		if v.set&(1<<(id-1)) != 0 {
+			out |= 1 << (rename(id) - 1)
+		}
+	}
+	v.set = out
+}
+
 // Has reports whether id has voted.
 func (v Votes) Has(id node.ID) bool { return v.set&(uint64(1)<<(uint(id)-1)) != 0 }
 

@@ -33,6 +33,17 @@ func chromium(t testing.TB) string {
 func browser(t *testing.T) context.Context { return browserFor(t) }
 
 func browserFor(t testing.TB) context.Context {
+	// Chromium's helper processes may still write to its profile for a moment after the
+	// browser exits, which t.TempDir's cleanup takes for a failure: remove it ourselves.
+	profile, err := os.MkdirTemp("", "replica-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for i := 0; i < 50 && os.RemoveAll(profile) != nil; i++ {
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium(t)),
 		chromedp.NoSandbox,
@@ -42,7 +53,7 @@ func browserFor(t testing.TB) context.Context {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-quic", true),
 		chromedp.NoFirstRun,
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 		chromedp.WindowSize(1400, 1000),
 	)
 	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)

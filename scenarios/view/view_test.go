@@ -78,8 +78,8 @@ func runCapsule(t testing.TB, protocol, bug, scenario string, n int) *capsule.Ca
 // noPersistRace is the shortest way for Paxos's no-persist bug to choose two values in the
 // untimed world: n3 promises ballot 1.1, then 1.2, crashes, forgets 1.2 and accepts 1.1.
 var noPersistRace = []string{
-	"request c1 -> n1",
-	"request c2 -> n2",
+	"request c1 -> n1 Value(101)",
+	"request c2 -> n2 Value(201)",
 	"deliver n3 <- n1 Prepare{B:1.1}",
 	"deliver n1 <- n3 Promise{B:1.1 Accepted:0.0 Value:0}",
 	"deliver n3 <- n2 Prepare{B:1.2}",
@@ -116,11 +116,11 @@ func exploreCapsule(t testing.TB, labels []string) *capsule.Capsule {
 			t.Fatalf("after %d steps, %q is not enabled", len(path), want)
 		}
 	}
-	r, err := u.Replay(path)
+	r, err := u.Replay(0, path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return e.Capsule(path, r)
+	return e.Capsule(0, path, r)
 }
 
 // arrows is how many message arrows the page draws: one per fate of each message (a delivery,

@@ -45,7 +45,7 @@ func replay(c *capsule.Capsule, text *table, states *stateTable) (*run, error) {
 }
 
 func replayUntimed(c *capsule.Capsule, text *table, states *stateTable) (*run, error) {
-	e, err := scenarios.ExploreFromCapsule(c)
+	e, init, err := scenarios.ExploreFromCapsule(c)
 	if err != nil {
 		return nil, err
 	}
@@ -54,14 +54,14 @@ func replayUntimed(c *capsule.Capsule, text *table, states *stateTable) (*run, e
 		path[i] = int(a)
 	}
 	u := e.Untimed()
-	ur, err := u.Replay(path)
+	ur, err := u.Replay(init, path)
 	r := &run{name: e.Name(), untimed: true, proto: e.Protocol, n: e.Cluster.N,
 		result: sim.Result{TraceHash: ur.TraceHash, Events: ur.Steps, Violation: ur.Violation, Trace: ur.Trace}}
 	if err != nil {
 		r.diverged = err.Error()
 	}
 	r.watch = newWatcher(e.Protocol, e.Cluster.N, text, states, nil)
-	if err := u.Observe(path, r.watch); err != nil && r.diverged == "" {
+	if err := u.Observe(init, path, r.watch); err != nil && r.diverged == "" {
 		r.diverged = err.Error()
 	}
 	return r, nil

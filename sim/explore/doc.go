@@ -54,7 +54,19 @@
 // stack; they are not shortest.
 //
 // With Options.Symmetry the explorer stores only canonical states (SymmetricModel), so it
-// counts classes of equivalent states; paths are converted back into paths of the model.
+// counts classes of equivalent states; paths are converted back into paths of the model. A
+// reduction is sound only if equivalent states behave alike; a model that can test that on a
+// state (SymmetryChecker, as the simulator's untimed world does by renaming nodes) is tested
+// on the states the nondeterminism guard samples, and a failure stops the search with an
+// error.
+//
+// # Simulator worlds
+//
+// Package sim's Untimed is a Model (with the sometimes, progress, labelled and symmetric
+// extensions) of any node protocol: the same step core as the timed simulator, messages in
+// flight and timers armed as actions, clients, crashes and Byzantine deviations under
+// budgets. Its paths replay in the timed world too (sim.Untimed.ReplayTimed); see package
+// sim for what it checks in every state.
 //
 // # Properties
 //

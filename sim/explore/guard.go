@@ -34,7 +34,15 @@ func (e *engine[S]) steps(s S) []step {
 }
 
 // checkStep expands s twice and compares, and checks that actions come in increasing order.
+// With symmetry, a model that can test its own symmetry (SymmetryChecker) tests it on s.
 func (e *engine[S]) checkStep(s S) error {
+	if e.canon != nil {
+		if c, ok := e.m.(SymmetryChecker[S]); ok {
+			if err := c.CheckSymmetry(s); err != nil {
+				return err
+			}
+		}
+	}
 	a, b := e.steps(s), e.steps(s)
 	for i := 1; i < len(a); i++ {
 		if a[i].action <= a[i-1].action {

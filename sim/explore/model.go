@@ -58,6 +58,15 @@ type SymmetricModel[S any] interface {
 	Canonical(s S) S
 }
 
+// SymmetryChecker is a SymmetricModel that can test, on a state, that its symmetry is real:
+// that the states equivalent to s behave as s does. With Options.Symmetry the explorer tests
+// the states it samples for determinism (see Run), and fails the search with the error of one
+// that is not symmetric: a reduction that merged states that behave differently would hide
+// what it merged.
+type SymmetryChecker[S any] interface {
+	CheckSymmetry(s S) error
+}
+
 // LabeledModel is a Model that names its actions for people reading a path.
 type LabeledModel[S any] interface {
 	// Label names the action numbered action, enabled in s.

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/replica-io/replica/protocols/node"
 	"github.com/replica-io/replica/scenarios"
 	"github.com/replica-io/replica/sim"
 	"github.com/replica-io/replica/sim/capsule"
@@ -51,11 +52,19 @@ type exploreArgs struct {
 	params        map[string]int
 }
 
+// untimedDefault reports whether no flag of the untimed world was given.
+func (a exploreArgs) untimedDefault() bool {
+	o := a.untimed
+	return o.Crashes == -1 && o.Requests == -1 && o.Timeouts == 0 && o.Clients == 0 && o.Byzantine == 0 &&
+		len(o.Targets) == 0 && len(o.Faulty) == 0 && !o.Ordered && !o.Duplicate && !o.Lossy
+}
+
 // lookupExploreTarget returns the model to explore, or an error naming what is wrong: the
 // plain model twophase, or any protocol of the catalog in the simulator's untimed world (the
 // same code `replica run` simulates).
 func lookupExploreTarget(a exploreArgs) (*exploreTarget, error) {
 	if m, ok := scenarios.LookupModel(a.protocol); ok {
+		a.untimed.Symmetry = false // the model's own Canonical
 		return modelTargetOf(m, a)
 	}
 	if _, err := scenarios.Protocol(a.protocol); err != nil && !known(a.protocol) {
@@ -97,8 +106,8 @@ func modelTargetOf(m *scenarios.Model, a exploreArgs) (*exploreTarget, error) {
 	if a.bug != "" {
 		return nil, fmt.Errorf("%s is a plain model: it has no bug %q (plain models have no seeded bugs)", m.Name, a.bug)
 	}
-	if a.untimed != (sim.UntimedOptions{Crashes: -1, Requests: -1}) || len(a.params) > 0 {
-		return nil, fmt.Errorf("%s is a plain model: -crashes, -requests, -network and -param do not apply", m.Name)
+	if !a.untimedDefault() || len(a.params) > 0 {
+		return nil, fmt.Errorf("%s is a plain model: -crashes, -requests, -timeouts, -clients, -targets, -byzantine, -faulty, -network and -param do not apply", m.Name)
 	}
 	n := a.n
 	if !a.nSet {
@@ -118,11 +127,20 @@ func modelTargetOf(m *scenarios.Model, a exploreArgs) (*exploreTarget, error) {
 func untimedTarget(e *scenarios.ExploreSpec) *exploreTarget {
 	u := e.Untimed()
 	t := modelTarget(e.Name(), explore.Model[*sim.UState](u), nil)
-	t.symmetric = e.Protocol.Explore.Symmetric
+	run := t.run
+	t.run = func(ctx context.Context, opts explore.Options) (*explore.Result, error) {
+		r, err := run(ctx, opts)
+		if err == nil && u.Truncated() && r.Complete {
+			// Start's choices made more initial states than the world enumerates.
+			r.Complete, r.Stopped = false, fmt.Sprintf("initial-states (more than %d)", sim.MaxInitial)
+		}
+		return r, err
+	}
+	t.symmetric = e.Bounds.Symmetric
 	t.unbounded = !e.Bounded()
 	t.steps = func(p explore.Path) ([]string, error) { return explore.Labels(u, p) }
 	t.capsule = func(p explore.Path, dir string) (string, error) {
-		r, err := u.Replay(p.Actions)
+		r, err := u.Replay(p.Init, p.Actions)
 		if err != nil {
 			return "", err
 		}
@@ -131,7 +149,7 @@ func untimedTarget(e *scenarios.ExploreSpec) *exploreTarget {
 			name += "-" + e.Cluster.Bug
 		}
 		path := filepath.Join(dir, name, fmt.Sprintf("explore-%016x.capsule", r.TraceHash))
-		return path, capsule.Write(path, e.Capsule(p.Actions, r))
+		return path, capsule.Write(path, e.Capsule(p.Init, p.Actions, r))
 	}
 	return t
 }
@@ -290,6 +308,11 @@ func parseExploreArgs(args []string, stderr io.Writer) (*exploreTarget, explore.
 	a.untimed.Crashes, a.untimed.Requests = -1, -1
 	fs.Var((*budgetFlag)(&a.untimed.Crashes), "crashes", "crash budget `K` (default: the protocol's)")
 	fs.Var((*budgetFlag)(&a.untimed.Requests), "requests", "client request budget `K` (default: the protocol's)")
+	fs.IntVar(&a.untimed.Timeouts, "timeouts", 0, "client timeout budget: a client stops waiting and retries elsewhere, or gives up")
+	fs.IntVar(&a.untimed.Clients, "clients", 0, "number of clients (default: the protocol's explored clients, or its workload's)")
+	fs.IntVar(&a.untimed.Byzantine, "byzantine", 0, "budget `K` of Byzantine deviations (mutated, replayed or withheld messages and replies) of the Byzantine nodes")
+	faulty := fs.String("faulty", "", "the Byzantine nodes, e.g. 1,3 (default with -byzantine: the first f the protocol tolerates)")
+	targets := fs.String("targets", "", "the nodes clients send requests to, e.g. 1,2 (default: the protocol's)")
 	network := fs.String("network", "unordered", "network semantics: unordered or ordered, then optionally ,duplicating and ,lossy")
 	a.params = paramFlag{}
 	fs.Var(paramFlag(a.params), "param", "a protocol parameter name=value, repeatable (e.g. max-round=2)")
@@ -316,6 +339,20 @@ func parseExploreArgs(args []string, stderr io.Writer) (*exploreTarget, explore.
 	if err := scenarios.ParseNetwork(*network, &a.untimed); err != nil {
 		return nil, opts, false, fmt.Errorf("-network: %v", err)
 	}
+	for _, l := range []struct {
+		name, value string
+		ids         *[]node.ID
+	}{{"faulty", *faulty, &a.untimed.Faulty}, {"targets", *targets, &a.untimed.Targets}} {
+		if l.value == "" {
+			continue
+		}
+		ids, err := scenarios.ParseNodes(l.value)
+		if err != nil {
+			return nil, opts, false, fmt.Errorf("-%s: %v", l.name, err)
+		}
+		*l.ids = ids
+	}
+	a.untimed.Symmetry = *symmetry
 	if *workers == 0 {
 		*workers = runtime.NumCPU()
 	}

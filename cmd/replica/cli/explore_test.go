@@ -9,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/replica-io/replica/protocols/node"
 	"github.com/replica-io/replica/protocols/twophase"
+	"github.com/replica-io/replica/scenarios"
 	"github.com/replica-io/replica/sim/explore"
 )
 
@@ -239,7 +241,7 @@ func TestExploreRefusesBadProtocolInput(t *testing.T) {
 		{[]string{"-protocol", "paxos", "-param", "max-round"}, "want name=integer"},
 		{[]string{"-protocol", "paxos", "-crashes", "-5"}, "must not be negative"},
 		{[]string{"-protocol", "paxos", "-bug", "nope"}, `unknown bug "nope"`},
-		{[]string{"-protocol", "nope"}, `unknown protocol "nope" (explorable: paxos, abd, bracha, pbft, raft, multipaxos, crdt, twophase)`},
+		{[]string{"-protocol", "nope"}, `unknown protocol "nope" (explorable: paxos, abd, bracha, pbft, raft, etcdraft, multipaxos, crdt, explore-panics, twophase)`}, // explore-panics: this package's test protocol
 		{[]string{"-protocol", "paxos", "-param", "bogus=1"}, `no exploration parameter "bogus"`},
 		{[]string{"-protocol", "twophase", "-crashes", "3"}, "plain model"},
 		{[]string{"-protocol", "raft"}, "declares no exploration bounds"},
@@ -280,5 +282,55 @@ func TestHelpTexts(t *testing.T) {
 				t.Errorf("%s -h holds %q:\n%s", c.name, bad, errOut)
 			}
 		}
+	}
+}
+
+// panicker is a protocol whose second node panics on the first message it gets: explore must
+// report it as a no-panic violation with its path, exit 1, and write a capsule that replays.
+type panicker struct{}
+
+func (panicker) Start(env node.Env) {
+	if env.Self() == 1 {
+		env.Send(2, "boom")
+	}
+}
+func (panicker) Receive(env node.Env, from node.ID, m node.Message) {
+	var none map[string]int
+	none["x"]++ // assignment to a nil map
+}
+func (panicker) Timer(node.Env, string)         {}
+func (panicker) Request(node.Env, node.Request) {}
+
+func init() {
+	scenarios.Register(&node.Protocol{Name: "explore-panics", Summary: "a test protocol that panics", DefaultN: 2, MinN: 2,
+		New:     func(node.Config, node.ID) node.Node { return panicker{} },
+		Quorum:  func(n int) int { return n },
+		Timing:  node.Timing{Delay: time.Millisecond, Settle: 10 * time.Millisecond},
+		Explore: node.Explore{Crashes: 1}})
+}
+
+func TestExplorePanicIsAViolation(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errOut := replica(t, "explore", "-protocol", "explore-panics", "-json", "-out", dir)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1; stderr %q", code, errOut)
+	}
+	var rep struct {
+		Violation struct {
+			Property string   `json:"property"`
+			Steps    []string `json:"steps"`
+			Capsule  string   `json:"capsule"`
+		} `json:"violation"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	v := rep.Violation
+	if v.Property != "no-panic" || len(v.Steps) != 1 || !strings.Contains(v.Steps[0], "deliver n2 <- n1") {
+		t.Errorf("violation %+v", v)
+	}
+	code, out, _ = replica(t, "replay", v.Capsule)
+	if code != 1 || !strings.Contains(out, "assignment to entry in nil map") || !strings.Contains(out, "explore_test.go") {
+		t.Errorf("replay of the capsule: exit %d\n%s", code, out)
 	}
 }

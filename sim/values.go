@@ -1,0 +1,162 @@
+package sim
+
+import (
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+)
+
+// ValueError is the trouble with a value that the simulator must hash or copy (a node state, a
+// message, a stored value, an output) and cannot, because it is not a plain value: it holds a
+// function, a channel, or a cycle of references. A Go stack overflow cannot be recovered, so a
+// cycle is caught by counting the references followed, and then found by a walk of the value
+// that names the field path to it.
+type ValueError struct {
+	Op   string // "hash" or "copy"
+	Type string // the type of the value handed over
+	Path string // the field path to the trouble, from that value, such as ".peers[2].next"
+	What string // "a func", "a chan", "a cycle"
+}
+
+func (e *ValueError) Error() string {
+	where := "it"
+	if e.Path != "" {
+		where = "its field " + e.Path
+	}
+	what := "is " + e.What
+	if e.What == "a cycle" {
+		what = "leads back to a value that holds it (a cycle)"
+	}
+	return fmt.Sprintf("cannot %s a %s: %s %s; node states and messages must be plain values, without funcs, channels or cycles",
+		e.Op, e.Type, where, what)
+}
+
+// notPlain is the panic value of the compiled functions that meet a value they cannot hash or
+// copy. It knows the value handed over (root), and explain finds where in it the trouble is.
+// The hot paths stay free of deferred calls: the walk that names the field runs only on
+// failure.
+type notPlain struct {
+	what string
+	op   string
+	root any
+}
+
+func (np notPlain) Error() string { return np.explain().Error() }
+
+// explain walks the value handed over and says where it is not plain.
+func (np notPlain) explain() *ValueError {
+	e := &ValueError{Op: np.op, Type: fmt.Sprintf("%T", np.root), What: np.what}
+	if np.root == nil {
+		return e
+	}
+	if path, what, found := trouble(reflect.ValueOf(np.root), "", map[visit]bool{}, 0); found {
+		e.Path, e.What = path, what
+	}
+	return e
+}
+
+// visit is a reference on the walk's current path: its address and type.
+type visit struct {
+	ptr uintptr
+	t   reflect.Type
+}
+
+// trouble walks v depth first and returns the path to the first func, chan or cycle in it.
+func trouble(v reflect.Value, path string, onPath map[visit]bool, depth int) (string, string, bool) {
+	if depth > maxDepth {
+		return path, "a cycle", true
+	}
+	enter := func() (bool, func()) {
+		k := visit{v.Pointer(), v.Type()}
+		if onPath[k] {
+			return true, nil
+		}
+		onPath[k] = true
+		return false, func() { delete(onPath, k) }
+	}
+	switch v.Kind() {
+	case reflect.Func, reflect.Chan, reflect.UnsafePointer:
+		if !v.IsNil() {
+			return path, "a " + v.Kind().String(), true
+		}
+	case reflect.Pointer:
+		if v.IsNil() {
+			return "", "", false
+		}
+		cycle, leave := enter()
+		if cycle {
+			return path, "a cycle", true
+		}
+		defer leave()
+		return trouble(v.Elem(), path, onPath, depth+1)
+	case reflect.Interface:
+		if !v.IsNil() {
+			return trouble(v.Elem(), path, onPath, depth+1)
+		}
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			if v.Type().Field(i).Type == configType {
+				continue
+			}
+			if p, w, ok := trouble(v.Field(i), path+"."+v.Type().Field(i).Name, onPath, depth); ok {
+				return p, w, true
+			}
+		}
+	case reflect.Array:
+		for i := 0; i < v.Len(); i++ {
+			if p, w, ok := trouble(v.Index(i), fmt.Sprintf("%s[%d]", path, i), onPath, depth); ok {
+				return p, w, true
+			}
+		}
+	case reflect.Slice:
+		if v.IsNil() || v.Len() == 0 {
+			return "", "", false
+		}
+		cycle, leave := enter()
+		if cycle {
+			return path, "a cycle", true
+		}
+		defer leave()
+		for i := 0; i < v.Len(); i++ {
+			if p, w, ok := trouble(v.Index(i), fmt.Sprintf("%s[%d]", path, i), onPath, depth+1); ok {
+				return p, w, true
+			}
+		}
+	case reflect.Map:
+		if v.IsNil() {
+			return "", "", false
+		}
+		cycle, leave := enter()
+		if cycle {
+			return path, "a cycle", true
+		}
+		defer leave()
+		keys := v.MapKeys()
+		names := make([]string, len(keys))
+		for i, k := range keys {
+			names[i] = describeKey(k)
+		}
+		order := make([]int, len(keys))
+		for i := range order {
+			order[i] = i
+		}
+		sort.SliceStable(order, func(a, b int) bool { return names[order[a]] < names[order[b]] })
+		for _, i := range order {
+			if p, w, ok := trouble(v.MapIndex(keys[i]), path+"["+names[i]+"]", onPath, depth+1); ok {
+				return p, w, true
+			}
+		}
+	}
+	return "", "", false
+}
+
+// describeKey formats a map key for a field path.
+func describeKey(k reflect.Value) string {
+	if k.Kind() == reflect.String {
+		return fmt.Sprintf("%q", k.String())
+	}
+	var b strings.Builder
+	describe(&b, k, 60, 0)
+	return b.String()
+}
