@@ -79,8 +79,16 @@ func (k *stepCore) step(s *slot, f func(n node.Node, env node.Env)) {
 
 // receive delivers message m (number mid in the trace, see Entry.Msg) from peer from to node
 // s, which is up.
+//
+// The node gets a copy of its own, as a message read off a real network is: a receiver may
+// change what it got (etcd raft's leader numbers the entries of a proposal in place), and the
+// world still holds m: in the trace, and in the untimed world in the state the step starts
+// from, which its other successors share. A receiver that changed that state's message would
+// give the same action from the same state another successor (what the explorer's
+// nondeterminism guard reports), and the trace would show the message as changed, not as sent.
 func (k *stepCore) receive(s *slot, from node.ID, mid int, m node.Message) {
 	k.recordMsg(Deliver, s.id, from, mid, m)
+	m = cloneAny(m)
 	k.step(s, func(n node.Node, env node.Env) { n.Receive(env, from, m) })
 }
 
@@ -92,9 +100,11 @@ func (k *stepCore) fire(s *slot, name string) {
 	k.step(s, func(n node.Node, env node.Env) { n.Timer(env, name) })
 }
 
-// request hands a client's request to node s, which is up.
+// request hands a client's request to node s, which is up. The node gets an operation of its
+// own, as with messages (see receive): the client keeps the request to send it again.
 func (k *stepCore) request(s *slot, req node.Request) {
 	k.record(Request, s.id, 0, req.Client, req.Op)
+	req.Op = cloneAny(req.Op)
 	k.step(s, func(n node.Node, env node.Env) { n.Request(env, req) })
 }
 
