@@ -2,6 +2,7 @@ package fd
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/replica-io/replica/protocols/node"
@@ -50,42 +51,70 @@ func completeness(w node.World) []string {
 
 // Accuracy is eventual strong accuracy's pending list: correct nodes that are up suspecting
 // nodes that are up, and pairs that have not heard a heartbeat since faults healed (so that no
-// watch armed before healing is left to run out).
+// watch armed before healing is left to run out). It is judged after every step of the
+// liveness phase, twice (here and by Omega), so it looks up its memo once and builds its
+// lines without fmt.
 func Accuracy(w node.World) []string {
 	var pending []string
+	heard := heardAtHealing(w)
 	for q, d := range node.States[*Detector](w) {
 		for p := node.ID(1); int(p) <= w.Config().N; p++ {
 			if !w.Correct(q) || !w.Up(p) || p == q {
 				continue
 			}
 			if d.Suspects(p) {
-				pending = append(pending, fmt.Sprintf("n%d suspects n%d, which is up", q, p))
-			} else if !HeardSinceHealing(w, q, p) {
-				pending = append(pending, fmt.Sprintf("n%d has not heard from n%d since faults healed", q, p))
+				pending = append(pending, pair(q, " suspects ", p, ", which is up"))
+			} else if !heard.since(d, q, p) {
+				pending = append(pending, pair(q, " has not heard from ", p, " since faults healed"))
 			}
 		}
 	}
 	return pending
 }
 
-// HeardSinceHealing reports whether node q's detector has received a heartbeat from p since
-// faults healed (true before healing, and where the world keeps no memos).
-func HeardSinceHealing(w node.World, q, p node.ID) bool {
+// pair is "nQ<what>nP<tail>".
+func pair(q node.ID, what string, p node.ID, tail string) string {
+	return "n" + strconv.Itoa(int(q)) + what + "n" + strconv.Itoa(int(p)) + tail
+}
+
+// healedHeard is what every detector had heard from each peer when a property first looked
+// after healing: heard[q][p]. Nil means everything counts as heard (before healing, and where
+// the world keeps no memos).
+type healedHeard struct{ heard [][]int }
+
+// heardAtHealing returns the world's healedHeard, made at the first look after healing.
+func heardAtHealing(w node.World) *healedHeard {
 	if healed, _ := w.Healed(); !healed {
-		return true
+		return nil
 	}
-	type base struct{ heard [][]int } // heard[q][p] when the property first looked after healing
-	b, ok := node.Memo(w, "heard at healing", func() *base {
-		b := &base{heard: make([][]int, w.Config().N+1)}
+	b, ok := node.Memo(w, "heard at healing", func() *healedHeard {
+		b := &healedHeard{heard: make([][]int, w.Config().N+1)}
 		for q, d := range node.States[*Detector](w) {
 			b.heard[q] = append([]int(nil), d.heard...)
 		}
 		return b
 	})
-	d, up := node.StateOf[*Detector](w, q)
-	if !ok || !up {
+	if !ok {
+		return nil
+	}
+	return b
+}
+
+// since reports whether detector d of node q has received a heartbeat from p since healing.
+func (b *healedHeard) since(d *Detector, q, p node.ID) bool {
+	if b == nil || int(q) >= len(b.heard) {
 		return true
 	}
 	at := b.heard[q]
 	return at == nil || int(p) >= len(at) || d.Heard(p) != at[p]
+}
+
+// HeardSinceHealing reports whether node q's detector has received a heartbeat from p since
+// faults healed (true before healing, and where the world keeps no memos).
+func HeardSinceHealing(w node.World, q, p node.ID) bool {
+	d, up := node.StateOf[*Detector](w, q)
+	if !up {
+		return true
+	}
+	return heardAtHealing(w).since(d, q, p)
 }

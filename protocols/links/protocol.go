@@ -2,6 +2,7 @@ package links
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/replica-io/replica/protocols/node"
 )
@@ -40,7 +41,7 @@ func delivery(w node.World) []string {
 	for id, l := range node.States[*Links](w) {
 		for p := node.ID(1); int(p) <= w.Config().N; p++ {
 			if n := l.UnackedTo(p); n > 0 && w.Up(p) {
-				pending = append(pending, fmt.Sprintf("n%d holds %d messages for n%d unacknowledged", id, n, p))
+				pending = append(pending, "n"+strconv.Itoa(int(id))+" holds "+strconv.Itoa(n)+" messages for n"+strconv.Itoa(int(p))+" unacknowledged") // no fmt: judged after every step
 			}
 		}
 	}

@@ -21,7 +21,7 @@
 package omega
 
 import (
-	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/replica-io/replica/protocols/fd"
@@ -123,11 +123,11 @@ func leadership(w node.World) []string {
 		l := o.leader
 		switch {
 		case l < 1 || int(l) > w.Config().N || !w.Up(l) || !w.Correct(l):
-			pending = append(pending, fmt.Sprintf("n%d trusts n%d, which is down", id, l))
+			pending = append(pending, "n"+strconv.Itoa(int(id))+" trusts n"+strconv.Itoa(int(l))+", which is down") // no fmt: judged after every step
 		case first == 0:
 			first, firstBy = l, id
 		case l != first:
-			pending = append(pending, fmt.Sprintf("n%d trusts n%d but n%d trusts n%d", id, l, firstBy, first))
+			pending = append(pending, "n"+strconv.Itoa(int(id))+" trusts n"+strconv.Itoa(int(l))+" but n"+strconv.Itoa(int(firstBy))+" trusts n"+strconv.Itoa(int(first)))
 		}
 	}
 	// Ω is promised over an eventually accurate detector: leadership is judged once the
