@@ -20,9 +20,9 @@ func init() {
 			},
 			Faults: 6, Liveness: 10},
 		&Scenario{Name: "brief",
-			Summary: "a perfect network, healed after half a settle time: judges the liveness properties early, in short runs",
+			Summary: "a perfect network, healed after a fifth of a settle time: judges the liveness properties early, in short runs",
 			Profile: func(t node.Timing) sim.Profile { return sim.Profile{Delay: delays(t)} },
-			Faults:  0.5, Liveness: 4},
+			Faults:  0.2, Liveness: 4},
 		&Scenario{Name: "slow-commits",
 			Summary: "no crashes, but a long delay tail on many messages: clients time out and ask again while their command is on its way",
 			Profile: func(t node.Timing) sim.Profile {
@@ -38,6 +38,6 @@ func init() {
 			},
 			// A long liveness phase: a client whose retries keep drawing the node that is down
 			// for good needs several tries to reach one that is up.
-			Faults: 2, Liveness: 8},
+			Faults: 1, Liveness: 8},
 	)
 }
