@@ -302,10 +302,11 @@ func (d *Watchdog) End(w *sim.World) *sim.Violation { return nil }
 
 // working reports whether work is under way: what pending lists, without listing it.
 func (d *Watchdog) working(w *sim.World) bool {
-	if p := w.Protocol().Progress; p != nil && len(p(w)) > 0 {
+	if w.AnyPendingOp() { // first: the protocol's list costs more, and this is every step
 		return true
 	}
-	return len(w.PendingOps()) > 0
+	p := w.Protocol().Progress
+	return p != nil && len(p(w)) > 0
 }
 
 // pending lists the work under way: the protocol's pending items and the clients' operations

@@ -98,6 +98,15 @@ func mixed(t node.Timing) sim.Profile {
 	}
 }
 
+// swarmBase is the swarm's base profile: mixed's time scale, and the storage faults and cluster
+// crashes among the kinds a seed may draw (each fires only for a protocol that declares it
+// survives it, see node.Tolerance).
+func swarmBase(t node.Timing) sim.Profile {
+	p := mixed(t)
+	p.Disk = true
+	return p
+}
+
 // Reasons shared by the scenarios' Unreached lists.
 const (
 	noByzantine  = "no Byzantine node in this scenario (byzantine-swarm and twins have them)"
@@ -147,7 +156,7 @@ var builtin = []*Scenario{
 			"log-compacted":          "a crash every few heartbeats: the log never grows to a snapshot's threshold",
 			"snapshot-installed":     "a crash every few heartbeats: the log never grows to a snapshot's threshold"}},
 	{Name: "swarm", Summary: "each seed draws which faults are on and how often (swarm testing), and which protocol features",
-		Profile: mixed, Swarm: true, Faults: 6, Liveness: 10, SwarmParams: swarmParams,
+		Profile: swarmBase, Swarm: true, Faults: 6, Liveness: 10, SwarmParams: swarmParams,
 		Unreached: map[string]string{"byzantine-sender-delivered": "a crash-fault swarm: byzantine-swarm draws Byzantine nodes"}},
 	{Name: "lossy-crash", Summary: "a very lossy network and frequent short crashes: operations left half done",
 		Profile: func(t node.Timing) sim.Profile {

@@ -140,7 +140,8 @@ func (s *Spec) EnabledFaults() []sim.Kind {
 	if s.Scenario.Swarm {
 		p = sim.Swarm(everyFault{}, p)
 	}
-	return p.Enabled()
+	// Storage faults the protocol does not survive never fire (sim.Unfireable says so up front).
+	return sim.WithinTolerance(p, s.Protocol).Enabled()
 }
 
 // everyFault draws the swarm profile with every fault kind on, at its highest rate.

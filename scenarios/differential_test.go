@@ -54,6 +54,8 @@ var differentialCases = map[string]diffCase{
 	"raft/no-persist-vote":    {unreachable: raftUnbounded},
 	"raft/dup-vote":           {unreachable: raftUnbounded},
 	"raft/stale-read":         {unreachable: raftUnbounded},
+	"raft/no-checksum":        {unreachable: "a storage fault (a read that comes back altered): the explorer's world has no storage faults, and raft declares no exploration bounds"},
+	"raft/ignore-sync-error":  {unreachable: "a storage fault (a full disk that refuses a sync): the explorer's world has no storage faults, and raft declares no exploration bounds"},
 	"raft/membership-no-fix":  {unreachable: raftUnbounded},
 	"raft/no-compaction":      {unreachable: raftUnbounded + "; and the bug is a log that outgrows its bound over an hour of load"},
 	"raft/plain":              {unreachable: raftUnbounded + "; and the bug is a liveness failure under partial connectivity"},

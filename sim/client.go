@@ -169,6 +169,17 @@ func (w *World) PendingOps() []node.Op {
 	return out
 }
 
+// AnyPendingOp reports whether some client waits for an answer: PendingOps without the list,
+// for checkers that ask after every step.
+func (w *World) AnyPendingOp() bool {
+	for _, c := range w.clients {
+		if c.op >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // ClientsIdle reports whether every client has finished all its operations.
 func (w *World) ClientsIdle() bool {
 	_, ops := w.workload()

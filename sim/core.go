@@ -37,6 +37,7 @@ type stepCore struct {
 	byID    []int   // client index of each logical client ID
 	faulty  []bool  // faulty[id-1]: node id is Byzantine; nil when none is
 	trace   *tracer // nil: no trace (the untimed world while it explores)
+	disk    *disks  // the storage faults of the timed world (see disk.go); nil: a disk that never fails
 
 	// The untimed world shares slots, clients and the history with the state a step starts
 	// from (copy on write); these say what is still shared. The timed world owns everything.
@@ -73,7 +74,11 @@ type timing interface {
 func (k *stepCore) step(s *slot, f func(n node.Node, env node.Env)) {
 	k.env.s = s
 	k.env.effects = 0
-	f(s.state, &k.env)
+	if k.disk != nil {
+		k.stepDisk(s, f) // a node may stop in the middle of its step
+	} else {
+		f(s.state, &k.env)
+	}
 	k.time.stepped(s)
 }
 

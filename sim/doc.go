@@ -52,8 +52,11 @@
 // reordering, partitions of four shapes (a split, an isolated node, one-way links, partial
 // connectivity) that heal after a while, crashes that lose volatile state and unsynced writes
 // and restart from durable storage, crashes right after a step, pauses, timer clock skew,
-// fixed cut links, and Byzantine nodes (adversary.go). Swarm draws the profile itself from the
-// run's choices. After the fault phase the run heals (startLiveness): partitions end, a core
+// fixed cut links, Byzantine nodes (adversary.go), and storage faults and whole-cluster
+// crashes (disk.go: a read back altered, a sync torn by a crash, a sync that lied, a full disk,
+// a slow one), which fire only within what the protocol declares it survives
+// (node.Tolerance). How many nodes may be down at once is DownBudget. Swarm draws the profile
+// itself from the run's choices. After the fault phase the run heals (startLiveness): partitions end, a core
 // of at least a quorum is kept up, and the protocol must make progress, which the checker
 // package judges through Monitors.
 //
@@ -65,6 +68,18 @@
 // Every run has a trace hash, folded from every entry of its trace (what happened, where, to
 // which message), so two runs can be compared at a glance and a replay can tell whether it
 // followed the recorded run.
+//
+// # Guided runs
+//
+// A Search is a guided search over runs, as Go's fuzzer searches over inputs: its corpus holds
+// runs that reached coverage no run before them reached (Coverage: a signature of every step,
+// or the protocol's abstract state), and each new run mutates one of them (Mutate: crash a
+// node right after one of its steps, add or drop a fault, swap two deliveries, splice two
+// runs). A mutated run is driven by a Guided chooser, which answers each event's choices from
+// a Plan — the parent's choices, edited, filed under the events that made them — and the rest
+// from a seeded stream. Every mutated run is one the scenario's own profile can produce; a
+// search is deterministic, and needs no more than its first seed. `replica run -guided` and
+// simtest.Guided run one.
 //
 // # Untimed runs: what the explorer checks
 //

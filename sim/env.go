@@ -63,11 +63,27 @@ func (e *env) CancelTimer(name string) {
 
 func (e *env) Store(key string, v any) {
 	e.effect()
+	if e.k.disk != nil {
+		e.k.disk.stored(e.s, key)
+	}
 	e.s.store(key, v)
 }
 
-func (e *env) Load(key string) (any, bool) { return e.s.load(key) }
-func (e *env) Sync()                       { e.s.sync() }
+func (e *env) Load(key string) (any, bool) {
+	if e.k.disk != nil {
+		v, ok, _ := e.k.disk.load(e.s, key) // a protocol that does not check reads what came back
+		return v, ok
+	}
+	return e.s.load(key)
+}
+
+func (e *env) Sync() {
+	if e.k.disk != nil {
+		_ = e.k.disk.sync(e.s) // a protocol that does not ask is not told the sync failed
+		return
+	}
+	e.s.sync()
+}
 
 func (e *env) Output(v any) {
 	e.effect()

@@ -7,25 +7,15 @@ import (
 	"github.com/replica-io/replica/protocols/node"
 )
 
-// maxDown is how many nodes may be down at once under the profile.
-func (w *World) maxDown() int {
-	if w.profile.MaxDown >= 0 {
-		return w.profile.MaxDown
-	}
-	n := len(w.ids)
-	tolerated := (n - 1) / 2
-	if w.proto.Quorum != nil {
-		tolerated = n - w.proto.Quorum(n)
-	}
-	// Byzantine nodes are faulty already: they use up part of what the protocol tolerates.
-	return max(0, tolerated-w.cfg.Cluster.F)
-}
+// maxDown is how many nodes may be down at once under the profile (see DownBudget).
+func (w *World) maxDown() int { return downBudget(w.cfg, w.profile) }
 
-// down counts the nodes that are crashed or paused.
+// down counts the nodes that are crashed or paused, or whose disk may take them down at any
+// moment (see disks.impaired).
 func (w *World) down() int {
 	d := 0
 	for _, s := range w.nodes {
-		if !s.up || s.paused {
+		if !s.up || s.paused || w.disk != nil && w.disk.impaired(s) {
 			d++
 		}
 	}
@@ -51,10 +41,7 @@ func (w *World) faultTick() {
 	p := w.profile
 	canDown := w.down() < w.maxDown()
 	canCut := len(w.ids) >= 2 && !w.partitioned() // a partition needs two nodes
-	kinds := []struct {
-		weight int
-		do     func()
-	}{
+	kinds := []weighted{
 		{gate(canDown, p.Crash), w.crashSome},
 		{gate(canDown, p.Pause), w.pauseSome},
 		{gate(canCut, p.Split), w.split},
@@ -62,6 +49,7 @@ func (w *World) faultTick() {
 		{gate(canCut, p.OneWay), w.oneWay},
 		{gate(canCut, p.Partial), w.partial},
 	}
+	kinds = append(kinds, w.diskFaults(canDown)...)
 	total := 0
 	for _, k := range kinds {
 		total += k.weight
@@ -120,6 +108,9 @@ func (w *World) crashFor(id node.ID) {
 func (w *World) crash(id node.ID) {
 	w.fault(KindCrash)
 	w.stepCore.crash(w.slot(id))
+	if w.disk != nil {
+		w.disk.crashed(w.slot(id))
+	}
 }
 
 // restart boots node id again from what it had synced.
@@ -254,6 +245,9 @@ func (w *World) startLiveness() {
 	w.healAt = w.now
 	w.record(Phase, 0, 0, 0, "faults heal; liveness demanded")
 	w.heal()
+	if w.disk != nil {
+		w.disk.heal()
+	}
 	for _, s := range w.nodes {
 		if s.paused {
 			w.resume(s.id)
@@ -282,7 +276,7 @@ func (w *World) startLiveness() {
 	for pass := 0; pass < 2 && picked < size; pass++ {
 		for _, id := range order {
 			s := w.slot(id)
-			if picked < size && !w.core[id-1] && (s.up == (pass == 0)) {
+			if picked < size && !w.core[id-1] && (s.up == (pass == 0)) && !w.retired(s) {
 				w.core[id-1] = true
 				picked++
 			}
@@ -309,3 +303,6 @@ func (w *World) drawOrder() []node.ID {
 	}
 	return order
 }
+
+// retired reports whether node s's disk was replaced: it stays down for good.
+func (w *World) retired(s *slot) bool { return w.disk != nil && w.disk.nodes[s.id-1].retired }

@@ -25,8 +25,19 @@ func eventKey(e event) uint64 {
 	return h.Sum()
 }
 
+// sending tells a guided chooser which message the next network choices are for.
+func (r *recorder) sending(mid int) {
+	if g, ok := r.inner.(*Guided); ok {
+		g.msg = int32(mid)
+	}
+}
+
 // announce tells a Keyed chooser which event comes next.
 func (r *recorder) announce(e event) {
+	if g, ok := r.inner.(*Guided); ok {
+		g.event(e)
+		return
+	}
 	if k, ok := r.inner.(Keyed); ok {
 		k.Event(eventKey(e))
 	}

@@ -34,6 +34,7 @@ func (w *World) pick(p Purpose, span time.Duration) time.Duration {
 func (w *World) send(from, to node.ID, m node.Message) {
 	m = cloneAny(m)
 	mid := w.trace.newMsg()
+	w.choose.sending(mid)
 	w.recordMsg(Send, from, to, mid, m)
 	if to == from { // loopback never fails
 		w.enqueue(from, to, mid, m, w.profile.Delay.Min)

@@ -169,3 +169,14 @@ func (b *byzNode) Instances() []node.Node {
 	}
 	return b.twins[:]
 }
+
+// Observers is one observer that shows every step to each of obs in turn.
+func Observers(obs ...Observer) Observer { return observers(obs) }
+
+type observers []Observer
+
+func (os observers) Observe(o Observation) {
+	for _, ob := range os {
+		ob.Observe(o)
+	}
+}

@@ -53,6 +53,21 @@ type Profile struct {
 	// Byzantine says what the run's Byzantine nodes do (see Byzantine); the cluster
 	// configuration's F says how many there are.
 	Byzantine Byzantine
+
+	// Weights of the storage faults drawn at fault ticks (see disk.go): a read that comes
+	// back altered (Corrupt), a crash in the middle of a sync (Torn), a sync that lies and a
+	// crash after it (Lost), a disk that refuses writes for a while (Full), and one whose
+	// syncs take up to SlowSync for a while (Slow). Each fires only if the protocol declares it
+	// survives it (node.Tolerance.Disk), or if BreakDisk is set.
+	Corrupt, Torn, Lost, Full, Slow int
+	SlowSync                        time.Duration
+	BreakDisk                       bool
+	// ClusterCrash is the weight of a crash of every node at once, which restart together
+	// after a downtime; it fires only for a protocol that declares it survives it
+	// (node.Tolerance.ClusterCrash), or if BreakDisk is set.
+	ClusterCrash int
+	// Disk lets Swarm draw the storage faults and cluster crashes.
+	Disk bool
 }
 
 // Link is a one-way network link.
@@ -84,6 +99,13 @@ const (
 	KindReplay
 	KindSelective
 	KindTwins
+	// Storage faults and whole-cluster crashes (see disk.go).
+	KindDiskCorrupt
+	KindDiskTorn
+	KindDiskLost
+	KindDiskFull
+	KindDiskSlow
+	KindClusterCrash
 	NumKinds
 )
 
@@ -92,6 +114,7 @@ var kindNames = [NumKinds]string{
 	"partition_split", "partition_isolate", "partition_oneway", "partition_partial",
 	"heal", "blocked", "crash", "restart", "pause", "resume", "skew",
 	"silent", "equivocate", "mutate", "replay", "selective", "twins",
+	"disk_corrupt", "disk_torn", "disk_lost", "disk_full", "disk_slow", "cluster_crash",
 }
 
 func (k Kind) String() string { return kindNames[k] }
@@ -152,6 +175,12 @@ func (p Profile) Enabled() []Kind {
 	add(faults && p.Pause > 0, KindPause, KindResume)
 	add(p.Skew > 0, KindSkew)
 	ks = append(ks, p.Byzantine.kinds()...)
+	add(faults && p.Corrupt > 0, KindDiskCorrupt)
+	add(faults && p.Torn > 0, KindDiskTorn, KindCrash, KindRestart)
+	add(faults && p.Lost > 0, KindDiskLost, KindCrash)
+	add(faults && p.Full > 0, KindDiskFull)
+	add(faults && p.Slow > 0 && p.SlowSync > 0, KindDiskSlow)
+	add(faults && p.ClusterCrash > 0, KindClusterCrash, KindCrash, KindRestart)
 	// Deduplicate (KindHeal may appear several times), keeping the order.
 	out := ks[:0]
 	var seen [NumKinds]bool
@@ -175,6 +204,13 @@ func (p Profile) String() string {
 	}
 	if p.Skew > 0 {
 		fmt.Fprintf(&b, " skew=%.3g", p.Skew)
+	}
+	if p.FaultEvery > 0 && p.Corrupt+p.Torn+p.Lost+p.Full+p.Slow+p.ClusterCrash > 0 {
+		fmt.Fprintf(&b, " disk-corrupt=%d disk-torn=%d disk-lost=%d disk-full=%d disk-slow=%d/%v cluster-crash=%d",
+			p.Corrupt, p.Torn, p.Lost, p.Full, p.Slow, p.SlowSync, p.ClusterCrash)
+		if p.BreakDisk {
+			b.WriteString(" break-disk")
+		}
 	}
 	if p.StepCrash > 0 {
 		fmt.Fprintf(&b, " step-crash=%.3g", p.StepCrash)
@@ -230,6 +266,14 @@ func Swarm(c Chooser, base Profile) Profile {
 	}
 	if base.FaultEvery > 0 {
 		p.FaultEvery = base.FaultEvery * time.Duration(1+c.Choose(Faults, 4)) / 2
+	}
+	if base.Disk {
+		// Drawn last, so that a profile without storage faults draws what it drew before.
+		p.Corrupt, p.Torn, p.Lost, p.Full, p.Slow = weight(), weight(), weight(), weight(), weight()
+		p.ClusterCrash = weight()
+		if p.SlowSync <= 0 {
+			p.SlowSync = base.Down / 4
+		}
 	}
 	return p
 }

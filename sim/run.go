@@ -171,6 +171,7 @@ func (w *World) start() {
 		w.record(Partition, 0, 0, 0, "fixed cut links")
 	}
 	w.startAdversary()
+	w.startDisks()
 	for _, s := range w.nodes {
 		w.record(Boot, s.id, 0, 0, nil)
 		w.boot(s)
@@ -266,6 +267,9 @@ func (w *World) defer_(e event, s *slot) {
 
 // stepped may crash node s right after its step (Profile.StepCrash).
 func (w *World) stepped(s *slot) {
+	if w.disk != nil && w.disk.stepped(s) {
+		return
+	}
 	if p := w.profile.StepCrash; p > 0 && !w.live && w.down() < w.maxDown() && w.choose.Flip(Faults, p) {
 		w.crashFor(s.id)
 	}

@@ -27,7 +27,7 @@ func (w *World) drawParams() {
 	for k, v := range w.cfg.Cluster.Params {
 		params[k] = v
 	}
-	crashes := w.profile.Crash > 0 || w.profile.StepCrash > 0
+	crashes := w.profile.Crash > 0 || w.profile.StepCrash > 0 || w.profile.crashesFromDisk()
 	for _, d := range w.cfg.SwarmParams {
 		switch {
 		case len(d.Values) == 0:

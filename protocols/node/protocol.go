@@ -24,6 +24,9 @@ type Protocol struct {
 	// MaxFaulty is the number of Byzantine nodes the protocol tolerates in a cluster of n;
 	// nil for protocols that tolerate crash faults only.
 	MaxFaulty func(n int) int
+	// Tolerates says how many nodes may be down at once (see Tolerance); the zero Tolerance
+	// is what Quorum implies.
+	Tolerates Tolerance
 
 	// Bugs are the seeded-bug variants, each a small named change next to the correct code.
 	Bugs []Bug
@@ -69,6 +72,16 @@ type Protocol struct {
 	// Components lists the paths of the protocol's sub-components ("log", "log/paxos",
 	// "links"), for the tools to show its structure; empty for a protocol of one component.
 	Components []string
+
+	// Abstract, if set, summarizes the cluster's state for guided campaigns (`replica run
+	// -guided`): a small plain value in the terms the protocol's correctness turns on (who
+	// leads which term, how the logs of the servers relate, which phase each proposer is in),
+	// not raw numbers that differ in every run. It is computed after every step of a guided
+	// run; a run that reaches a summary, or a change from one summary to another, that no
+	// earlier run reached is kept and mutated further. Without it, a guided campaign uses the
+	// framework's own signature of each step (what a node handled and sent, and how the fields
+	// of its state changed), which needs nothing from the protocol. Other runs never call it.
+	Abstract func(w World) any
 
 	// MaxSize bounds the Size of every node's state (see Sizer) in a cluster of cfg; nil for
 	// no bound. A node that outgrows it has a memory leak: a table that is never pruned,

@@ -51,6 +51,11 @@ func (p *Protocol) validate() error {
 			}
 		}
 	}
+	if d := p.Tolerates.Down; d != nil {
+		if v := d(p.DefaultN); v < 0 || v > p.DefaultN {
+			return fmt.Errorf("Tolerates.Down(%d) is %d: want between 0 and n", p.DefaultN, v)
+		}
+	}
 	if p.MaxFaulty != nil {
 		if f := p.MaxFaulty(p.DefaultN); f < 0 || f >= p.DefaultN {
 			return fmt.Errorf("MaxFaulty(%d) is %d: want between 0 and n-1", p.DefaultN, f)

@@ -49,6 +49,10 @@ var Protocol = node.Compose(&node.Protocol{
 	DefaultN: 3,
 	MinN:     1,
 	Quorum:   quorum.Majority,
+	// Acceptors sync their promises and acceptances before they answer, and a proposer its
+	// round before it uses it: the whole cluster may crash at once.
+	Tolerates: node.Tolerance{ClusterCrash: true},
+	Abstract:  abstract,
 	Workload: &node.Workload{
 		Clients: 5,
 		Ops:     1,

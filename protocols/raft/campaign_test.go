@@ -22,7 +22,7 @@ func spec(t *testing.T, bug, scenario string) *scenarios.Spec {
 // The correct protocol holds in every scenario written for it, and in the shared ones.
 func TestCorrectRaftHoldsInEveryScenario(t *testing.T) {
 	for _, sc := range []string{"swarm", "default", "crash-restart-storm", "leader-isolation",
-		"partial-connectivity", "membership-churn"} {
+		"partial-connectivity", "membership-churn", "cluster-crash", "disk-corruption", "disk-full"} {
 		t.Run(sc, func(t *testing.T) {
 			t.Parallel()
 			if seed, r, failed := simtest.Find(spec(t, "", sc), simtest.Seeds(60)); failed {
@@ -44,6 +44,10 @@ func TestSeededBugsAreFound(t *testing.T) {
 		raft.BugMembershipNoFix: {"leader-completeness", "state-machine-safety"},
 		raft.BugNoCompaction:    {checker.PropMemory},
 		raft.BugPlain:           {checker.PropWatchdog},
+		// A corrupted read believed: an entry's term or index, a vote, the log's bounds.
+		raft.BugNoChecksum: {"election-safety", "log-matching", "leader-completeness", "state-machine-safety", checker.PropLinearizable},
+		// Acknowledged writes that a full disk refused, lost in the next crash.
+		raft.BugIgnoreSyncError: {"election-safety", "log-matching", "leader-completeness", "state-machine-safety", checker.PropLinearizable},
 	}
 	for _, b := range raft.Protocol.Bugs {
 		t.Run(b.Name, func(t *testing.T) {

@@ -42,7 +42,7 @@ func (n *Node) startElection(env node.Env, transfer bool) {
 	n.votedFor = n.id
 	n.leader = 0
 	n.saveState(env)
-	env.Sync()
+	n.sync(env)
 	n.votes, n.answered, n.granted = quorum.Votes{}, quorum.Votes{}, 0
 	n.transferVote = transfer
 	n.armElection(env)
@@ -104,7 +104,7 @@ func (n *Node) onRequestVote(env node.Env, from node.ID, m RequestVote) {
 	if grant {
 		n.votedFor = from
 		n.saveState(env)
-		env.Sync()
+		n.sync(env)
 		n.armElection(env) // granting a vote restarts the timer (Figure 2)
 	}
 	n.send(env, from, Vote{Term: n.term, Granted: grant})

@@ -17,6 +17,8 @@ const (
 	BugMembershipNoFix = "membership-no-fix"
 	BugNoCompaction    = "no-compaction"
 	BugPlain           = "plain"
+	BugNoChecksum      = "no-checksum"
+	BugIgnoreSyncError = "ignore-sync-error"
 )
 
 // options are the knobs of a cluster, read from its Config.Params:
@@ -71,6 +73,12 @@ var Protocol = &node.Protocol{
 	DefaultN: 5,
 	MinN:     1,
 	Quorum:   quorum.Majority,
+	// Raft keeps on synced storage everything it answers for, so the whole cluster may crash at
+	// once; it reads its disk through checksums, writes a commit record last, and stops on a
+	// failed sync (storage.go). A sync that lies it does not survive: no protocol that trusts
+	// its own disk does.
+	Tolerates: node.Tolerance{ClusterCrash: true,
+		Disk: node.DiskFaults{Corrupt: true, Torn: true, Full: true, Slow: true}},
 	Bugs: []node.Bug{
 		{Name: BugFigure8, Scenario: "crash-restart-storm",
 			Summary: "commits an entry of an earlier term by counting replicas (Raft paper, Figure 8)"},
@@ -86,6 +94,10 @@ var Protocol = &node.Protocol{
 			Summary: "the log is never compacted: memory grows without bound"},
 		{Name: BugPlain, Scenario: "partial-connectivity",
 			Summary: "neither Pre-Vote nor CheckQuorum: under partial connectivity no leader stays elected"},
+		{Name: BugNoChecksum, Scenario: "disk-corruption",
+			Summary: "trusts what it reads back from its disk without checking the checksum: a corrupted log entry or vote is believed"},
+		{Name: BugIgnoreSyncError, Scenario: "disk-full",
+			Summary: "ignores a failed sync and answers as if its writes were durable (acknowledges before sync): a crash then loses what it promised"},
 	},
 	Invariants: []node.Invariant{
 		{Name: "election-safety", Check: electionSafety},
@@ -104,8 +116,9 @@ var Protocol = &node.Protocol{
 		Result:  node.ReplyReader(func(r Reply) (any, bool, node.ID) { return r.Result, r.OK, r.Leader }),
 		Spec:    kv.Store,
 	},
-	Timing:  node.Timing{Delay: 10 * time.Millisecond, Settle: time.Second},
-	MaxSize: MaxSize,
+	Abstract: abstract,
+	Timing:   node.Timing{Delay: 10 * time.Millisecond, Settle: time.Second},
+	MaxSize:  MaxSize,
 }
 
 // keys are the keys the clients use: few, so that operations on one key often overlap.

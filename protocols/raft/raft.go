@@ -210,14 +210,14 @@ func New(cfg node.Config, id node.ID) node.Node {
 // snapshot, the leader) is relearned.
 func (n *Node) Start(env node.Env) {
 	n.id = env.Self()
-	if hs, ok := node.Load[hardState](env, keyState); ok {
+	if hs, ok := load[hardState](n, env, keyState); ok {
 		n.term, n.votedFor = hs.Term, hs.Vote
 	}
 	n.snap = Snapshot{Members: AllMembers(min(n.opt.voters, n.cfg.N))}
-	if s, ok := node.Load[Snapshot](env, keySnapshot); ok {
+	if s, ok := load[Snapshot](n, env, keySnapshot); ok {
 		n.snap = s
 	}
-	n.log = loadLog(env, n.snap)
+	n.log = n.loadLog(env, n.snap)
 	n.sm = n.snap.restore()
 	n.commit, n.applied = n.snap.Index, n.snap.Index
 	n.reconfigure()
@@ -269,7 +269,7 @@ func (n *Node) becomeFollower(env node.Env, term int, leader node.ID) {
 	if term > n.term {
 		n.term, n.votedFor = term, 0
 		n.saveState(env)
-		env.Sync()
+		n.sync(env)
 	}
 	if n.role == Leader {
 		n.stepDown(env)

@@ -7,7 +7,7 @@ import "github.com/replica-io/replica/protocols/node"
 func (n *Node) appendEntry(env node.Env, e Entry) {
 	n.log.Append(e)
 	n.saveLog(env, n.log.Last())
-	env.Sync()
+	n.sync(env)
 	if e.Type == Config {
 		n.members, n.configIndex = e.Members, n.log.Last()
 	}
@@ -61,7 +61,7 @@ func (n *Node) onAppendEntries(env node.Env, from node.ID, m AppendEntries) {
 	reply, changed := n.appendFrom(m)
 	if changed > 0 {
 		n.saveLog(env, changed)
-		env.Sync()
+		n.sync(env)
 	}
 	if reply.Success {
 		if c := min(m.Commit, reply.Match); c > n.commit {
@@ -230,7 +230,7 @@ func (n *Node) onInstallSnapshot(env node.Env, from node.ID, m InstallSnapshot) 
 		env.Store(keySnapshot, n.snap)
 		n.saveLog(env, n.log.Last()+1)
 		dropSegments(env, base+1, n.log.Base)
-		env.Sync()
+		n.sync(env)
 		n.note(env, seenInstall)
 	}
 	n.send(env, from, AppendReply{Term: n.term, Success: true, Match: s.Index, Round: m.Round})
@@ -253,6 +253,6 @@ func (n *Node) compact(env node.Env) {
 	env.Store(keySnapshot, n.snap)
 	n.saveLog(env, n.log.Last()+1)
 	dropSegments(env, base+1, n.log.Base)
-	env.Sync()
+	n.sync(env)
 	n.note(env, seenCompact)
 }

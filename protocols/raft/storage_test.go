@@ -59,7 +59,7 @@ func TestStoredLogReadsBack(t *testing.T) {
 				n.saveLog(env, n.log.Last()+1)
 				dropSegments(env, base+1, n.log.Base)
 			}
-			got := loadLog(env, Snapshot{})
+			got := n.loadLog(env, Snapshot{})
 			if diff := cmp.Diff(n.log, got, cmp.Comparer(func(a, b []Entry) bool { return cmp.Equal(append([]Entry{}, a...), append([]Entry{}, b...)) })); diff != "" {
 				t.Fatalf("step %d: the log read back differs (-kept +read):\n%s", step, diff)
 			}

@@ -23,8 +23,15 @@ type Campaign struct {
 	Workers int
 	// CheckDeterminism runs every seed twice and fails a seed whose two traces differ.
 	CheckDeterminism bool
-	// OutDir receives a capsule per failing seed; empty writes none.
+	// OutDir receives a capsule per failing seed, up to Capsules of them; empty writes none.
 	OutDir string
+	// Capsules bounds the capsules written (0: DefaultCapsules; negative: no bound). A bug
+	// that fails in most seeds would otherwise cost a second run and a file per seed; the
+	// seeds beyond the bound are still listed, and `replica run -seed-start S -seeds 1`
+	// writes any one's capsule. The first failing seeds to finish get one: with several
+	// workers, which seeds those are near the bound depends on timing, not the summary.
+	Capsules int
+	written  *atomic.Int64 // capsules claimed so far, over every Run of this campaign
 	// SeedTimeout is the wall time after which a seed that has not finished is reported as
 	// hung (a step that loops without effects cannot be stopped from inside the run).
 	SeedTimeout time.Duration
@@ -32,6 +39,9 @@ type Campaign struct {
 	OnResult func(Result)
 	// RequireFaults fails the campaign if a fault kind its profile enables never fired.
 	RequireFaults bool
+	// Guided makes the campaign a guided search (see GuidedWindow): each run after the first
+	// few mutates an earlier one that reached new coverage. Only a Runner runs it so.
+	Guided bool
 }
 
 // PropHang and PropDeterminism name the failures the campaign itself reports.
@@ -61,6 +71,8 @@ func (c *Campaign) Head() Summary {
 		s.EnabledFaults = append(s.EnabledFaults, k.String())
 	}
 	s.RequireFaults = c.RequireFaults
+	s.Guided = c.Guided
+	s.Unfireable = sim.Unfireable(c.Spec.Config())
 	s.Required = checker.Required(c.Spec.Sometimes())
 	return s
 }
@@ -77,6 +89,9 @@ func (c *Campaign) Run(ctx context.Context) Summary {
 	if timeout <= 0 {
 		timeout = DefaultSeedTimeout
 	}
+	if c.written == nil {
+		c.written = new(atomic.Int64)
+	}
 	var next atomic.Int64
 	out := make(chan Result)
 	var wg sync.WaitGroup
@@ -89,16 +104,18 @@ func (c *Campaign) Run(ctx context.Context) Summary {
 				if i >= len(c.Seeds) {
 					return
 				}
-				out <- c.runSeed(c.Seeds[i], timeout)
+				r := c.runSeed(c.Seeds[i], timeout)
+				if r.Violation != nil && c.OutDir != "" && r.Violation.Property != PropHang && c.claimCapsule() {
+					// Here, not where results are collected: each worker records its own.
+					r.Violation.Capsule, r.Violation.Artifacts = c.writeCapsule(r.Seed)
+				}
+				out <- r
 			}
 		}()
 	}
 	go func() { wg.Wait(); close(out) }()
 	var results []Result
 	for r := range out {
-		if r.Violation != nil && c.OutDir != "" && r.Violation.Property != PropHang {
-			r.Violation.Capsule, r.Violation.Artifacts = c.writeCapsule(r.Seed)
-		}
 		results = append(results, r)
 		if c.OnResult != nil {
 			c.OnResult(r)
@@ -123,13 +140,26 @@ func (c *Campaign) Detail(s *Summary, limit int) {
 		if v.Property == PropHang || v.Property == PropDeterminism {
 			continue
 		}
-		r := c.Spec.Run(v.Seed)
-		if r.Violation == nil || r.Violation.Property != v.Property {
+		r, ok := c.rerun(v)
+		if !ok || r.Violation == nil || r.Violation.Property != v.Property {
 			continue
 		}
 		full := checker.NewReport(v.Seed, r.Violation)
 		v.Details, v.Context, v.Nodes = full.Details, full.Context, full.Nodes
 	}
+}
+
+// rerun runs a violation's run again: its seed, or for a guided campaign the choices its
+// capsule holds.
+func (c *Campaign) rerun(v *Violation) (sim.Result, bool) {
+	if !c.Guided {
+		return c.Spec.Run(v.Seed), true
+	}
+	cp, err := capsule.Read(v.Capsule)
+	if err != nil {
+		return sim.Result{}, false
+	}
+	return sim.Run(c.Spec.Config(), sim.NewRecorded(cp.Choices)), true
 }
 
 // runSeed runs one seed under a wall-clock watchdog, twice with CheckDeterminism.
@@ -173,6 +203,18 @@ func (c *Campaign) sometimesNames() []string {
 		names = append(names, p.Name)
 	}
 	return names
+}
+
+// DefaultCapsules is how many failing seeds of a campaign get a capsule unless it says.
+const DefaultCapsules = 100
+
+// claimCapsule reports whether one more capsule is within the campaign's bound.
+func (c *Campaign) claimCapsule() bool {
+	limit := c.Capsules
+	if limit == 0 {
+		limit = DefaultCapsules
+	}
+	return limit < 0 || c.written.Add(1) <= int64(limit)
 }
 
 // writeCapsule re-runs a failing seed to record it, and writes its capsule, and beside it the

@@ -2,7 +2,9 @@ package campaign
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
+	"path/filepath"
 	"runtime"
 	"testing"
 	"time"
@@ -128,5 +130,28 @@ func TestCancelledCampaignIsInterrupted(t *testing.T) {
 	s := c.Run(ctx)
 	if !s.Interrupted || s.SeedsRun < 10 || s.SeedsRun > 20 {
 		t.Errorf("cancelled after 10 seeds: interrupted=%v seeds_run=%d", s.Interrupted, s.SeedsRun)
+	}
+}
+
+// A bug that fails in every seed gets capsules for the first Capsules failing seeds only,
+// over every batch a Runner gives the campaign; every failure is still counted and listed.
+func TestCapsulesAreBounded(t *testing.T) {
+	p := *paxos.Protocol
+	p.Invariants = append([]node.Invariant{{Name: "never", Check: func(node.World) error {
+		return errors.New("fails at once")
+	}}}, p.Invariants...)
+	spec := paxosSpec(t, "")
+	spec.Protocol = &p
+	dir := t.TempDir()
+	c := &Campaign{Spec: spec, Seeds: seeds(6), Workers: 2, OutDir: dir, Capsules: 3}
+	s := run(t, c)
+	c.Seeds = []uint64{6, 7}
+	s2 := run(t, c) // a second batch: the bound holds across them
+	files, _ := filepath.Glob(filepath.Join(dir, "*", "*.capsule"))
+	if s.Failures != 6 || s2.Failures != 2 || len(s.FailingSeeds) != 6 {
+		t.Fatalf("failures %d and %d, listed %v: every seed must fail and be listed", s.Failures, s2.Failures, s.FailingSeeds)
+	}
+	if len(files) != 3 || len(s.Capsules)+len(s2.Capsules) != 3 {
+		t.Fatalf("%d capsule files, summaries list %v and %v: want 3", len(files), s.Capsules, s2.Capsules)
 	}
 }

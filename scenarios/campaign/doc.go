@@ -11,7 +11,8 @@
 // A Plan says which seeds to run and what becomes of their results: a shard of a campaign
 // split over machines (Shard), a results file that keeps every result as a JSON line the
 // moment it comes (Line), a resumed run that skips the seeds such a file holds, a wall-time
-// budget, a regression corpus re-run first (RunCorpus), a JUnit report (WriteJUnit).
+// budget, a regression corpus re-run first (RunCorpus), a JUnit report (WriteJUnit), a guided
+// campaign's corpus directory (GuidedCorpus).
 // Campaign.Prepare checks a plan, its output paths among it, before the first seed;
 // Runner.Run carries it out and returns the Report that `replica run -json` prints. Merge
 // folds results files back into the report of their whole campaign:
@@ -22,4 +23,11 @@
 //	report, err := r.Run(ctx)
 //	...
 //	merged, err := campaign.Merge([]string{"shard-*.jsonl"}) // == the unsharded report
+//
+// A guided campaign (Campaign.Guided) runs the same number of runs as a search: after the
+// first few, each run mutates an earlier one that reached new coverage (see guided.go and
+// sim.Search). It is as deterministic as a random one, resumes from its results file, and keeps
+// its corpus beside the regression capsules when asked to. Every report says after how many
+// runs the first failure came (RunsToFirstFailure), and how many runs without one a fixed
+// version needs for 99% confidence (Findability).
 package campaign

@@ -129,6 +129,7 @@ func Merge(names []string) (*Merged, error) {
 	if !firstKnown { // results written before lines carried their campaign's first seed
 		m.FirstSeed = m.Seeds[0]
 	}
+	m.RunsToFirstFailure = RunsToFirstFailure(m.FirstSeed, results)
 	if len(commits) == 1 {
 		for c := range commits {
 			m.Commit = c

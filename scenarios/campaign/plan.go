@@ -36,6 +36,10 @@ type Plan struct {
 	Corpus string
 	// JUnit is a file the report is written to as JUnit XML when the campaign ends.
 	JUnit string
+	// GuidedCorpus is the directory of a guided campaign's corpus (see GuidedWindow): its
+	// capsules of this protocol and scenario seed the corpus, and the new entries are written
+	// to it at the end.
+	GuidedCorpus string
 }
 
 // Shard is shard I of N: the seed numbers k (counted from the campaign's first seed) with

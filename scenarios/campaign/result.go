@@ -2,6 +2,7 @@ package campaign
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"time"
 
@@ -29,6 +30,8 @@ type Result struct {
 	// Exhausted says that the run used up its event budget while virtual time still
 	// advanced, and stopped early: checked up to there, not failed (see sim.Result).
 	Exhausted bool `json:"budget_exhausted,omitempty"`
+	// Guided says how a guided campaign made the run (see GuidedRun); nil in a random one.
+	Guided *GuidedRun `json:"guided,omitempty"`
 }
 
 // Violation is a failed property, as reports and programs see it (see checker.Report).
@@ -86,11 +89,19 @@ type Summary struct {
 	// Coverage: the fault kinds the profile enables, those of them that never fired, the
 	// required sometimes-properties, and the reasons coverage fails the campaign (a required
 	// property never reached; with RequireFaults, an enabled kind that never fired).
-	EnabledFaults    []string `json:"enabled_faults"`
+	EnabledFaults []string `json:"enabled_faults"`
+	// Unfireable are the enabled kinds that can never fire under the run's budgets, each
+	// with the reason (see sim.Unfireable), known before the first run.
+	Unfireable       []string `json:"unfireable_faults,omitempty"`
 	NeverFired       []string `json:"never_fired"`
 	RequireFaults    bool     `json:"require_faults,omitempty"`
 	Required         []string `json:"required_sometimes,omitempty"`
 	CoverageFailures []string `json:"coverage_failures"`
+
+	// Findability is what the failure rate says about how long to run (see Findability).
+	Findability *Findability `json:"findability"`
+	// Guided says that a guided search made the runs (see Campaign.Guided).
+	Guided bool `json:"guided,omitempty"`
 }
 
 // Failed reports whether the campaign fails: a run violated a property, or its coverage
@@ -223,6 +234,7 @@ func Summarize(head Summary, results []Result, wall time.Duration) Summary {
 	if s.NeverFired == nil {
 		s.NeverFired = []string{}
 	}
+	s.Findability = NewFindability(s.Failures, s.SeedsRun, head.Guided)
 	s.CoverageFailures = checker.CoverageFailures(s.SeedsRun, checker.Unreached(s.Required, s.Sometimes),
 		s.NeverFired, s.RequireFaults)
 	if s.CoverageFailures == nil || s.SeedsRun == 0 {
@@ -240,4 +252,73 @@ func kinds(names []string) []sim.Kind {
 		}
 	}
 	return ks
+}
+
+// Findability is what a campaign's failure rate tells a user who will run a fixed version:
+// with the rate seen, how many runs in a row must pass for 99% confidence that a bug failing
+// that often is gone; and, from the number of runs, the smallest rate of failure that these
+// runs would have shown with 99% probability.
+type Findability struct {
+	Runs     int     `json:"runs"`
+	Failures int     `json:"failures"`
+	Rate     float64 `json:"failure_rate"`
+	// RunsFor99 is the number of runs without a failure that give 99% confidence that a bug
+	// failing at Rate is absent: the least n with (1-Rate)^n <= 1%. Zero when no run failed.
+	RunsFor99 int `json:"runs_for_99_percent,omitempty"`
+	// Bound99 is the failure rate at or above which a bug would have failed at least one of
+	// Runs runs with 99% probability (1 - 0.01^(1/Runs)): with no failure, what is left
+	// undetected fails less often than this.
+	Bound99 float64 `json:"rate_bound_99_percent"`
+	// Guided says that the rate is that of a guided search's runs, which are not drawn
+	// independently: it tells which bugs the search reaches, not how often a random run does.
+	Guided bool `json:"guided,omitempty"`
+}
+
+// NewFindability is the findability of failures among runs; nil for no runs.
+func NewFindability(failures, runs int, guided bool) *Findability {
+	if runs <= 0 {
+		return nil
+	}
+	f := &Findability{Runs: runs, Failures: failures, Rate: float64(failures) / float64(runs), Guided: guided}
+	f.Bound99 = 1 - math.Pow(0.01, 1/float64(runs))
+	if failures > 0 {
+		f.RunsFor99 = RunsFor(f.Rate, 0.99)
+	}
+	return f
+}
+
+// RunsFor is how many independent runs find a bug that fails at rate with probability conf:
+// the least n with 1-(1-rate)^n >= conf.
+func RunsFor(rate, conf float64) int {
+	if rate >= 1 {
+		return 1
+	}
+	if rate <= 0 {
+		return 0
+	}
+	return int(math.Ceil(math.Log(1-conf) / math.Log1p(-rate)))
+}
+
+// Sentence says it in words, for summaries.
+func (f *Findability) Sentence() string {
+	if f.Failures == 0 {
+		return fmt.Sprintf("no failure in %d runs: with 99%% confidence, any bug these runs can reach fails fewer than %s of runs",
+			f.Runs, percent(f.Bound99))
+	}
+	s := fmt.Sprintf("failure rate %s (%d of %d runs): a fixed version needs %d runs in a row without a failure for 99%% confidence "+
+		"that a bug failing this often is gone", percent(f.Rate), f.Failures, f.Runs, f.RunsFor99)
+	if f.Guided {
+		s += " (a guided search's rate, higher than a random campaign's: measure the fixed version without -guided)"
+	}
+	return s
+}
+
+func percent(x float64) string {
+	switch {
+	case x >= 0.1:
+		return fmt.Sprintf("%.0f%%", 100*x)
+	case x >= 0.01:
+		return fmt.Sprintf("%.1f%%", 100*x)
+	}
+	return fmt.Sprintf("%.2g%%", 100*x)
 }

@@ -26,13 +26,14 @@ type ID struct {
 	F             int               `json:"f"`
 	Options       map[string]string `json:"options,omitempty"`
 	RequireFaults bool              `json:"require_faults,omitempty"`
+	Guided        bool              `json:"guided,omitempty"`
 }
 
 // ID is the campaign's identity in results files.
 func (c *Campaign) ID() ID {
 	s := c.Spec
 	return ID{Protocol: s.Protocol.Name, Bug: s.Bug, Scenario: s.Scenario.Name, N: s.Cluster.N,
-		F: s.Cluster.F, Options: s.Options(), RequireFaults: c.RequireFaults}
+		F: s.Cluster.F, Options: s.Options(), RequireFaults: c.RequireFaults, Guided: c.Guided}
 }
 
 func (id ID) String() string {
@@ -46,6 +47,9 @@ func (id ID) String() string {
 	}
 	if id.RequireFaults {
 		s += " -require-faults"
+	}
+	if id.Guided {
+		s += " -guided"
 	}
 	return s
 }
@@ -76,7 +80,7 @@ func (id ID) Campaign() (*Campaign, error) {
 			return nil, fmt.Errorf("bad option %s=%s", k, v)
 		}
 	}
-	return &Campaign{Spec: s, RequireFaults: id.RequireFaults}, nil
+	return &Campaign{Spec: s, RequireFaults: id.RequireFaults, Guided: id.Guided}, nil
 }
 
 // Line is one line of a results file: a seed's result, the campaign it belongs to, and the

@@ -19,6 +19,12 @@ type Report struct {
 	Commit    string         `json:"commit,omitempty"`
 	Shard     string         `json:"shard,omitempty"`
 	Corpus    []CorpusResult `json:"corpus,omitempty"`
+	// RunsToFirstFailure is how many runs the campaign took to its first failing run,
+	// counting from its first seed (the failing run included), as one machine running the
+	// seeds in order would have: null when no run failed.
+	RunsToFirstFailure *int `json:"runs_to_first_failure"`
+	// Guided is what a guided campaign adds (see GuidedWindow).
+	Guided *GuidedSummary `json:"guided,omitempty"`
 
 	// Seeds are the seeds the summary covers, in order; Resumed how many of them an earlier
 	// run had done.
@@ -51,6 +57,9 @@ type Runner struct {
 	out     *resultsFile
 	onDone  func(Result)
 	seeds   []uint64 // the seeds of the shard, when the plan counts them
+
+	guided        *guided // the guided search under way, for a guided campaign
+	guidedWritten int
 }
 
 // Prepare checks the plan against the campaign and gets it ready: the output paths must be
@@ -80,6 +89,17 @@ func (c *Campaign) Prepare(p Plan) (*Runner, error) {
 	if p.Corpus != "" {
 		if st, err := os.Stat(p.Corpus); err != nil || !st.IsDir() {
 			return nil, fmt.Errorf("-corpus %s: not a directory", p.Corpus)
+		}
+	}
+	switch {
+	case c.Guided && p.Shard.N > 1:
+		return nil, errors.New("-guided: a guided campaign is one sequence of runs, each made from those before it, " +
+			"and cannot be sharded (give each machine its own -seed-start instead)")
+	case p.GuidedCorpus != "" && !c.Guided:
+		return nil, errors.New("-guided-corpus: only a guided campaign (-guided) keeps a corpus")
+	case p.GuidedCorpus != "":
+		if err := WritableDir(p.GuidedCorpus); err != nil {
+			return nil, fmt.Errorf("-guided-corpus %s: %v", p.GuidedCorpus, err)
 		}
 	}
 	r := &Runner{c: c, plan: p, id: c.ID(), done: map[uint64]bool{}, onDone: c.OnResult}
@@ -143,13 +163,27 @@ func (r *Runner) Run(ctx context.Context) (Report, error) {
 	}
 	c := *r.c
 	c.OnResult = r.record
-	interrupted := r.runBatches(ctx, &c)
+	var interrupted bool
+	if c.Guided {
+		var err error
+		if interrupted, err = r.runGuided(ctx, &c); err != nil {
+			return Report{}, err
+		}
+	} else {
+		interrupted = r.runBatches(ctx, &c)
+	}
 	if r.out != nil && r.out.err != nil {
 		return Report{}, fmt.Errorf("-results %s: %v", r.out.path, r.out.err)
 	}
 	rep.Summary = Summarize(r.c.Head(), r.results, time.Since(start))
 	rep.Interrupted = interrupted
-	r.c.Detail(&rep.Summary, DetailLimit)
+	if r.guided != nil {
+		r.guided.detail(&rep.Summary, DetailLimit)
+		rep.Guided = r.guided.summary()
+	} else {
+		r.c.Detail(&rep.Summary, DetailLimit)
+	}
+	rep.RunsToFirstFailure = RunsToFirstFailure(r.plan.First, r.results)
 	if r.plan.Count > 0 {
 		rep.Seeds = r.seeds
 	} else { // the seeds are those the budget allowed
@@ -243,4 +277,21 @@ func (r *Runner) SaveResults(path string) error {
 		out.add(res)
 	}
 	return out.close()
+}
+
+// RunsToFirstFailure is how many runs a campaign of first seed first took to its first
+// failing run (see Report.RunsToFirstFailure); nil when none failed.
+func RunsToFirstFailure(first uint64, results []Result) *int {
+	var least *uint64
+	for i := range results {
+		r := &results[i]
+		if r.Violation != nil && r.Seed >= first && (least == nil || r.Seed < *least) {
+			least = &r.Seed
+		}
+	}
+	if least == nil {
+		return nil
+	}
+	n := int(*least-first) + 1
+	return &n
 }

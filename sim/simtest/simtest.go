@@ -70,6 +70,7 @@ type options struct {
 	first  uint64
 	expect string
 	twice  int
+	guided bool
 }
 
 // Seeds sets how many seeds Run runs (default 100).
@@ -81,6 +82,12 @@ func FirstSeed(seed uint64) Option { return func(o *options) { o.first = seed } 
 // Twice sets how many of the first seeds Run runs twice, failing on traces that differ: the
 // determinism check (default 3; 0 turns it off).
 func Twice(n int) Option { return func(o *options) { o.twice = n } }
+
+// Guided makes Run and Find a guided search (as `replica run -guided` is; see sim.Search):
+// after the first few runs, each run mutates an earlier one that reached new coverage. Seeds
+// sets how many runs it makes, FirstSeed the number of its first; a failing run is reported
+// under its number, and its capsule holds its choices.
+func Guided() Option { return func(o *options) { o.guided = true } }
 
 // Expect turns Run around for a seeded bug: some run must violate property (the testbed
 // finds the bug), and no run may violate anything else.
@@ -163,6 +170,18 @@ func newOptions(opts []Option) options {
 
 func find(s Scenario, o options) (uint64, sim.Result, bool) {
 	cfg := s.Config()
+	if o.guided {
+		var seed uint64
+		var failed sim.Result
+		found := false
+		sim.NewSearch(cfg, o.first).Sequential(o.seeds, func(c sim.Candidate, r sim.Result, _ int) bool {
+			if r.Violation != nil {
+				seed, failed, found = c.Seed, r, true
+			}
+			return !found
+		})
+		return seed, failed, found
+	}
 	for i := 0; i < o.seeds; i++ {
 		seed := o.first + uint64(i)
 		if r := sim.Run(cfg, sim.NewSeeded(seed)); r.Violation != nil {

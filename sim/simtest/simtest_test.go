@@ -157,3 +157,23 @@ func TestFuzzTargetFindsNoPersist(t *testing.T) {
 		t.Fatalf("seed %d through the fuzz chooser: %+v", seed, r.Violation)
 	}
 }
+
+// TestGuidedRunFindsABugAndReplaysIt: with Guided, Run searches as `replica run -guided`
+// does; the failing run's capsule holds its choices and replays it.
+func TestGuidedRunFindsABugAndReplaysIt(t *testing.T) {
+	simtest.Run(t, spec(t, "", "crash-restart"), simtest.Guided(), simtest.Seeds(60))
+	s := spec(t, "no-retry", "")
+	seed, r, found := simtest.Find(s, simtest.Guided(), simtest.Seeds(60))
+	if !found || r.Violation.Property != "progress-after-healing" {
+		t.Fatalf("a guided search of no-retry Paxos found %v", r.Violation)
+	}
+	f := &fakeT{dir: t.TempDir()}
+	simtest.Run(f, s, simtest.Guided(), simtest.Seeds(60))
+	c, err := capsule.Read(fmt.Sprintf("%s/seed%d.capsule", f.dir, seed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := s.Replay(c.Choices); again.TraceHash != r.TraceHash {
+		t.Fatal("the capsule of a guided run does not replay it")
+	}
+}

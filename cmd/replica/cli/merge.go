@@ -29,7 +29,7 @@ func runMerge(args []string, stdout, stderr io.Writer) int {
 		printJSON(stdout, m.Report)
 	} else {
 		fmt.Fprintf(stdout, "merged %d files: %d distinct seeds\n", len(m.Files), len(m.Seeds))
-		printSummary(stdout, m.Campaign.Spec, m.Seeds, m.Summary, false)
+		printSummary(stdout, m.Campaign.Spec, m.Seeds, m.Summary, false, searchLines(m.Report))
 	}
 	return campaignExitCode(m.Summary, m.Failed())
 }

@@ -29,9 +29,12 @@ type runFlags struct {
 	workers                 int
 	duration                time.Duration
 	out                     string
+	capsules                int
 	json, verbose           bool
 	checkDeterminism        bool
 	seedTimeout             time.Duration
+	guided                  bool
+	guidedCorpus            string
 	checks                  *checkFlags
 }
 
@@ -48,10 +51,13 @@ func runCampaign(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&rf.workers, "workers", 0, "seeds run in parallel (default: the number of CPUs); results do not depend on it")
 	fs.DurationVar(&rf.duration, "duration", 0, "length of the fault phase in virtual time (default: the scenario's)")
 	fs.StringVar(&rf.out, "out", "replica-out", "directory for the capsules of failing seeds")
+	fs.IntVar(&rf.capsules, "capsules", campaign.DefaultCapsules, "at most this many failing seeds get a capsule (-1: every one); the rest are listed by seed")
 	fs.BoolVar(&rf.json, "json", false, "print one JSON object with the campaign's summary")
 	fs.BoolVar(&rf.verbose, "v", false, "print every seed's outcome and fault profile")
 	fs.BoolVar(&rf.checkDeterminism, "check-determinism", false, "run every seed twice and fail seeds whose traces differ")
 	fs.DurationVar(&rf.seedTimeout, "seed-timeout", campaign.DefaultSeedTimeout, "wall time after which a seed counts as hung")
+	fs.BoolVar(&rf.guided, "guided", false, "a guided search: after the first runs, each run mutates an earlier one that reached new coverage (-seeds runs in all)")
+	fs.StringVar(&rf.guidedCorpus, "guided-corpus", "", "with -guided, seed the corpus from the capsules under `DIR` and write the new entries there")
 	rf.checks = addCheckFlags(fs)
 	ff := addFleetFlags(fs)
 	if code, ok := parse(fs, args, stderr); !ok {
@@ -78,8 +84,11 @@ func runCampaign(args []string, stdout, stderr io.Writer) int {
 	}
 	spec.Faults = rf.duration
 
-	c := &campaign.Campaign{Spec: spec, Workers: rf.workers, OutDir: rf.out,
-		CheckDeterminism: rf.checkDeterminism, SeedTimeout: rf.seedTimeout}
+	if rf.capsules == 0 || rf.capsules < -1 {
+		return usageError(stderr, "replica run", "-capsules %d: want a positive count, or -1 for every failing seed", rf.capsules)
+	}
+	c := &campaign.Campaign{Spec: spec, Workers: rf.workers, OutDir: rf.out, Capsules: rf.capsules,
+		CheckDeterminism: rf.checkDeterminism, SeedTimeout: rf.seedTimeout, Guided: rf.guided}
 	if err := rf.checks.apply(spec, c); err != nil {
 		return usageError(stderr, "replica run", "%v", err)
 	}
@@ -87,6 +96,7 @@ func runCampaign(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageError(stderr, "replica run", "%v", err)
 	}
+	plan.GuidedCorpus = rf.guidedCorpus
 	var show seedDisplay
 	c.OnResult = func(r campaign.Result) {
 		show.add(r)
@@ -100,6 +110,9 @@ func runCampaign(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, "replica run", "%v", err)
 	}
 	defer runner.Close()
+	for _, u := range c.Head().Unfireable {
+		fmt.Fprintf(stderr, "note: enabled but can never fire: %s\n", u)
+	}
 	show.start(stderr, runner.Todo(), plan.TimeBudget)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -116,7 +129,7 @@ func runCampaign(args []string, stdout, stderr io.Writer) int {
 		printJSON(stdout, rep)
 	} else {
 		printHead(stdout, plan, rep)
-		printSummary(stdout, spec, rep.Seeds, rep.Summary, rf.checkDeterminism)
+		printSummary(stdout, spec, rep.Seeds, rep.Summary, rf.checkDeterminism, searchLines(rep))
 	}
 	if rep.Interrupted {
 		hint := stdout
@@ -192,7 +205,9 @@ func printSeed(w io.Writer, spec *scenarios.Spec, r campaign.Result) {
 		verdict = "FAIL " + r.Violation.Property
 	}
 	profile := ""
-	if spec.Scenario.Swarm {
+	if g := r.Guided; g != nil {
+		profile = "  " + guidedOrigin(g)
+	} else if spec.Scenario.Swarm {
 		res := spec.Run(r.Seed) // swarm draws the profile per seed: show it
 		profile = "  profile: " + res.Profile.String()
 	}
@@ -204,7 +219,7 @@ func printJSON(w io.Writer, v any) {
 	fmt.Fprintln(w, string(b))
 }
 
-func printSummary(w io.Writer, spec *scenarios.Spec, seeds []uint64, s campaign.Summary, determinism bool) {
+func printSummary(w io.Writer, spec *scenarios.Spec, seeds []uint64, s campaign.Summary, determinism bool, search []string) {
 	fmt.Fprintf(w, "%s  n=%d", spec.Name(), spec.Cluster.N)
 	if spec.Cluster.F > 0 {
 		fmt.Fprintf(w, " f=%d", spec.Cluster.F)
@@ -240,6 +255,9 @@ func printSummary(w io.Writer, spec *scenarios.Spec, seeds []uint64, s campaign.
 	if determinism {
 		printDeterminism(w, s)
 	}
+	for _, l := range search {
+		fmt.Fprintf(w, "  %s\n", l)
+	}
 	fmt.Fprintf(w, "  campaign hash %s\n", s.CampaignHash)
 	for i, v := range s.Violations {
 		if i == 10 {
@@ -249,6 +267,8 @@ func printSummary(w io.Writer, spec *scenarios.Spec, seeds []uint64, s campaign.
 		fmt.Fprintf(w, "FAIL seed %d: %s violated at %.3fs (event %d): %s\n", v.Seed, v.Property, v.Time, v.Event, v.Message)
 		if v.Capsule != "" {
 			fmt.Fprintf(w, "     capsule %s  (replica replay %s)\n", v.Capsule, v.Capsule)
+		} else if len(s.Capsules) > 0 && v.Property != campaign.PropHang {
+			fmt.Fprintf(w, "     no capsule: over the -capsules bound (-seed-start %d -seeds 1 writes one)\n", v.Seed)
 		}
 	}
 	if len(s.Violations) > 0 {
@@ -276,4 +296,52 @@ func sometimesLine(m map[string]int, runs int, unreached map[string]string) stri
 		parts = append(parts, fmt.Sprintf("%s %d/%d%s", k, m[k], runs, mark))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// guidedOrigin says how a guided run was made, for -v.
+func guidedOrigin(g *campaign.GuidedRun) string {
+	var from string
+	switch {
+	case g.Parent != nil:
+		from = fmt.Sprintf("mutated from run %d (%s)", *g.Parent, strings.Join(g.Edits, ", "))
+	case g.Corpus != "":
+		from = fmt.Sprintf("mutated from %s (%s)", g.Corpus, strings.Join(g.Edits, ", "))
+	default:
+		from = "a plain seeded run"
+	}
+	if g.New > 0 {
+		from += fmt.Sprintf(", new coverage %d", g.New)
+	}
+	return from
+}
+
+// searchLines say how the search went: runs to the first failure, how many runs without a
+// failure a fixed version needs, and what a guided search kept.
+func searchLines(rep campaign.Report) []string {
+	var out []string
+	if n := rep.RunsToFirstFailure; n != nil {
+		out = append(out, fmt.Sprintf("first failure after %d %s", *n, plural(*n, "run", "runs")))
+	}
+	if f := rep.Findability; f != nil {
+		out = append(out, "findability: "+f.Sentence())
+	}
+	if g := rep.Guided; g != nil {
+		loaded := ""
+		if g.Loaded > 0 {
+			loaded = fmt.Sprintf(" (%d from the corpus directory)", g.Loaded)
+		}
+		written := ""
+		if g.Written > 0 {
+			written = fmt.Sprintf(", %d written to the corpus directory", g.Written)
+		}
+		out = append(out, fmt.Sprintf("guided: a corpus of %d runs%s reaching %d coverage features%s", g.Corpus, loaded, g.Features, written))
+	}
+	return out
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

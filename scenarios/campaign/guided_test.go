@@ -1,0 +1,235 @@
+package campaign
+
+import (
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/replica-io/replica/protocols/paxos"
+	"github.com/replica-io/replica/scenarios"
+	"github.com/replica-io/replica/sim"
+	"github.com/replica-io/replica/sim/capsule"
+)
+
+// TestGuidedCampaignDoesNotDependOnWorkers: a guided campaign makes the same runs, kept in the
+// same corpus, whatever the number of workers; its first runs are the random campaign's.
+func TestGuidedCampaignDoesNotDependOnWorkers(t *testing.T) {
+	spec := paxosSpec(t, paxos.BugNoPersist)
+	var reports []Report
+	var lines [][]Result
+	for _, workers := range []int{1, 2, 5} {
+		var rs []Result
+		c := &Campaign{Spec: spec, Workers: workers, Guided: true, OnResult: func(r Result) { rs = append(rs, r) }}
+		reports = append(reports, runPlan(t, c, Plan{First: 7, Count: 60}))
+		lines = append(lines, rs)
+	}
+	for i := 1; i < len(reports); i++ {
+		if diff := cmp.Diff(jsonOf(t, reports[0]), jsonOf(t, reports[i])); diff != "" {
+			t.Errorf("guided report with other workers differs:\n%s", diff)
+		}
+		if diff := cmp.Diff(lines[0], lines[i]); diff != "" {
+			t.Errorf("guided results with other workers differ:\n%s", diff)
+		}
+	}
+	rep := reports[0]
+	if rep.Guided == nil || rep.Guided.Corpus == 0 || rep.SeedsRun != 60 {
+		t.Fatalf("guided report: %+v", rep.Guided)
+	}
+	mutated := 0
+	for i, r := range lines[0] {
+		switch {
+		case r.Guided == nil:
+			t.Fatalf("run %d has no guided line", r.Seed)
+		case r.Guided.Parent != nil:
+			mutated++
+			if len(r.Guided.Edits) == 0 {
+				t.Errorf("run %d was mutated without an edit", r.Seed)
+			}
+		case i < 3:
+			if plain := spec.Run(r.Seed); r.TraceHash != fmtHash(plain.TraceHash) {
+				t.Errorf("plain guided run %d is not the random campaign's run of its seed", r.Seed)
+			}
+		}
+	}
+	if mutated < 40 {
+		t.Errorf("only %d of 60 runs were mutated", mutated)
+	}
+}
+
+func fmtHash(h uint64) string { return Result{TraceHash: ""}.hash(h) }
+
+func (Result) hash(h uint64) string { return newResult(0, sim.Result{TraceHash: h}, nil).TraceHash }
+
+// TestGuidedCampaignResumes: a guided campaign cut short and resumed from its results file
+// reports what the uninterrupted campaign reports, run for run.
+func TestGuidedCampaignResumes(t *testing.T) {
+	dir := t.TempDir()
+	res := filepath.Join(dir, "res.jsonl")
+	spec := paxosSpec(t, paxos.BugNoPersist)
+	ctx, cancel := context.WithCancel(context.Background())
+	n := 0
+	c := &Campaign{Spec: spec, Workers: 2, Guided: true, OnResult: func(Result) {
+		if n++; n == 25 {
+			cancel()
+		}
+	}}
+	r, err := c.Prepare(Plan{Count: 70, Results: res})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut, _ := r.Run(ctx)
+	r.Close()
+	if !cut.Interrupted || cut.SeedsRun >= 70 {
+		t.Fatalf("cancelled campaign: interrupted %v, %d runs", cut.Interrupted, cut.SeedsRun)
+	}
+	r, err = (&Campaign{Spec: spec, Guided: true}).Prepare(Plan{Count: 70, Results: res, Resume: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resumed, err := r.Run(context.Background())
+	r.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole := runPlan(t, &Campaign{Spec: spec, Guided: true}, Plan{Count: 70})
+	if diff := cmp.Diff(jsonOf(t, whole), jsonOf(t, resumed)); diff != "" {
+		t.Errorf("resumed guided report differs from the uninterrupted one:\n%s", diff)
+	}
+	// A random campaign does not resume a guided one's results, nor the reverse.
+	if _, err := (&Campaign{Spec: spec}).Prepare(Plan{Count: 70, Results: res, Resume: true}); err == nil ||
+		!strings.Contains(err.Error(), "-guided") {
+		t.Errorf("a random campaign resumed a guided one's results: %v", err)
+	}
+	if _, err := (&Campaign{Spec: spec, Guided: true}).Prepare(Plan{Count: 70, Shard: Shard{I: 0, N: 2}}); err == nil {
+		t.Error("a guided campaign was sharded")
+	}
+}
+
+// TestGuidedCorpusIsKeptBesideTheCapsules: a corpus directory receives the campaign's corpus
+// as capsules that replay, and seeds the next campaign's corpus.
+func TestGuidedCorpusIsKeptBesideTheCapsules(t *testing.T) {
+	dir := t.TempDir()
+	spec := paxosSpec(t, "")
+	first := runPlan(t, &Campaign{Spec: spec, Guided: true}, Plan{Count: 30, GuidedCorpus: dir})
+	paths, err := scenarios.Corpus(dir)
+	if err != nil || len(paths) == 0 || first.Guided.Written != len(paths) {
+		t.Fatalf("corpus directory: %d capsules (%v), report says %d written", len(paths), err, first.Guided.Written)
+	}
+	for _, p := range paths {
+		if !strings.HasPrefix(p, filepath.Join(dir, "paxos", "default")+string(os.PathSeparator)) {
+			t.Errorf("corpus capsule %s is not under <dir>/paxos/default", p)
+		}
+		cp, err := capsule.Read(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := sim.Run(spec.Config(), sim.NewRecorded(cp.Choices)); r.TraceHash != cp.TraceHash {
+			t.Errorf("corpus capsule %s does not replay", p)
+		}
+	}
+	second := runPlan(t, &Campaign{Spec: spec, Guided: true}, Plan{First: 1000, Count: 10, GuidedCorpus: dir})
+	if second.Guided.Loaded == 0 {
+		t.Errorf("the second campaign loaded none of the %d capsules of the corpus", len(paths))
+	}
+	if _, err := (&Campaign{Spec: spec}).Prepare(Plan{Count: 10, GuidedCorpus: dir}); err == nil {
+		t.Error("a random campaign took a guided corpus")
+	}
+}
+
+// TestGuidedCampaignFindsAndRecordsABug: a failing guided run's capsule replays to its
+// violation, and the report says after how many runs it came.
+func TestGuidedCampaignFindsAndRecordsABug(t *testing.T) {
+	spec := paxosSpec(t, paxos.BugNoRetry)
+	dir := t.TempDir()
+	rep := runPlan(t, &Campaign{Spec: spec, Guided: true, OutDir: dir}, Plan{First: 40, Count: 30})
+	if rep.Failures == 0 || rep.RunsToFirstFailure == nil {
+		t.Fatalf("guided campaign of no-retry: %d failures, runs to first failure %v", rep.Failures, rep.RunsToFirstFailure)
+	}
+	if want := int(rep.FailingSeeds[0]-40) + 1; *rep.RunsToFirstFailure != want {
+		t.Errorf("runs to first failure %d, want %d", *rep.RunsToFirstFailure, want)
+	}
+	v := rep.Violations[0]
+	cp, err := capsule.Read(v.Capsule)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cp.Source != "guided" {
+		t.Errorf("capsule source %q", cp.Source)
+	}
+	r, _ := spec.Replay(cp.Choices)
+	if r.Violation == nil || r.Violation.Property != v.Property {
+		t.Errorf("the capsule of guided run %d does not replay to %s", v.Seed, v.Property)
+	}
+	if len(v.Context) == 0 {
+		t.Error("the first violation was not detailed")
+	}
+}
+
+func TestRunsToFirstFailureCountsFromTheFirstSeed(t *testing.T) {
+	rep := runPlan(t, &Campaign{Spec: paxosSpec(t, paxos.BugNoPersist)}, Plan{First: 100, Count: 400})
+	if rep.Failures == 0 {
+		t.Skip("no failure in these seeds")
+	}
+	if got, want := *rep.RunsToFirstFailure, int(rep.FailingSeeds[0]-100)+1; got != want {
+		t.Errorf("runs to first failure %d, want %d", got, want)
+	}
+	clean := runPlan(t, &Campaign{Spec: paxosSpec(t, "")}, Plan{Count: 50})
+	if clean.RunsToFirstFailure != nil || jsonOf(t, clean)["runs_to_first_failure"] != nil {
+		t.Errorf("a campaign without failures reports runs to first failure %v", clean.RunsToFirstFailure)
+	}
+	if _, ok := jsonOf(t, clean)["runs_to_first_failure"]; !ok {
+		t.Error("runs_to_first_failure is missing from the JSON report (want null)")
+	}
+}
+
+func TestFindability(t *testing.T) {
+	for _, c := range []struct {
+		failures, runs, want int
+		bound                float64
+	}{
+		{1, 100, 459, 0.0450},      // 1%: (0.99)^459 < 1%
+		{35, 10000, 1314, 0.00046}, // 0.35%, figure8's rate
+		{0, 1000, 0, 0.004595},
+		{5, 5, 1, 0.602},
+	} {
+		f := NewFindability(c.failures, c.runs, false)
+		if f.RunsFor99 != c.want || math.Abs(f.Bound99-c.bound) > 0.001*c.bound+1e-6 {
+			t.Errorf("%d of %d: runs for 99%% %d (want %d), bound %.6f (want %.6f)", c.failures, c.runs, f.RunsFor99, c.want, f.Bound99, c.bound)
+		}
+		if c.failures > 0 && (math.Pow(1-f.Rate, float64(f.RunsFor99)) > 0.01 || f.RunsFor99 > 1 && math.Pow(1-f.Rate, float64(f.RunsFor99-1)) <= 0.01) {
+			t.Errorf("%d of %d: %d runs is not the least with 99%% confidence", c.failures, c.runs, f.RunsFor99)
+		}
+	}
+	if NewFindability(0, 0, false) != nil {
+		t.Error("findability of no runs")
+	}
+}
+
+// TestAbstractStatesDistinguishRuns: every protocol that supplies an abstract state has one
+// that a guided search can use: it runs, and more than one summary comes up.
+func TestAbstractStatesDistinguishRuns(t *testing.T) {
+	for _, p := range scenarios.Protocols() {
+		if p.Abstract == nil {
+			continue
+		}
+		spec, err := scenarios.Resolve(p.Name, "", "", 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[uint64]bool{}
+		cfg := spec.Config()
+		cfg.Observer = observerFunc(func(o sim.Observation) { seen[sim.HashOf(p.Abstract(o.World))] = true })
+		sim.Run(cfg, sim.NewSeeded(1))
+		if len(seen) < 3 {
+			t.Errorf("%s: its abstract state took %d values in a run of the default scenario", p.Name, len(seen))
+		}
+	}
+}
+
+type observerFunc func(sim.Observation)
+
+func (f observerFunc) Observe(o sim.Observation) { f(o) }

@@ -1,0 +1,65 @@
+package scenarios
+
+import (
+	"github.com/replica-io/replica/protocols/node"
+	"github.com/replica-io/replica/sim"
+)
+
+// The scenarios of storage faults and whole-cluster crashes (see sim/disk.go).
+func init() { RegisterScenario(faultScenarios...) }
+
+// durable are the protocols that keep what they acknowledge on synced storage and declare
+// that the whole cluster may crash at once (node.Tolerance.ClusterCrash).
+var durable = []string{"raft", "paxos"}
+
+var faultScenarios = []*Scenario{
+	{Name: "cluster-crash", For: durable,
+		Summary: "the whole cluster loses power at once, now and then, besides single crashes: nothing acknowledged may be lost, and the cluster must serve again after it restarts",
+		Profile: func(t node.Timing) sim.Profile {
+			// A cluster crash every second fault tick or so, with restarts after up to a
+			// settle time: operations in flight when the power goes are left half done, and
+			// what every node had synced is all the cluster has.
+			d := delays(t)
+			d.TailProb = 0.02
+			return sim.Profile{Delay: d, Drop: 0.02, Duplicate: 0.02, Reorder: true,
+				FaultEvery: t.Settle / 2, Down: t.Settle / 2, Crash: 1, Isolate: 1, ClusterCrash: 2, MaxDown: -1}
+		},
+		Faults: 6, Liveness: 10,
+		Unreached: map[string]string{"byzantine-sender-delivered": noByzantine,
+			"configuration-changed": noMembership, "leadership-transferred": noMembership,
+			"log-compacted":      "the cluster crashes every second or so: the log seldom grows to a snapshot's threshold",
+			"snapshot-installed": "the cluster crashes every second or so: the log seldom grows to a snapshot's threshold",
+			"fast-backtrack":     "the cluster crashes every second or so: no follower falls a whole term behind a leader"}},
+	{Name: "disk-corruption", For: raftOnly,
+		Summary: "reads that come back from the disk altered, with frequent crashes and restarts that read the disk back",
+		Profile: func(t node.Timing) sim.Profile {
+			// A server reads its disk when it restarts: crashes every few heartbeats, with
+			// quick restarts, and a read armed to come back altered at most fault ticks.
+			d := delays(t)
+			d.TailProb = 0.05
+			return sim.Profile{Delay: d, Drop: 0.05, Duplicate: 0.05, Reorder: true,
+				FaultEvery: t.Settle / 20, Down: t.Settle / 10, Crash: 2, Corrupt: 2, MaxDown: -1}
+		},
+		Faults: 3, Liveness: 10,
+		Unreached: stormUnreached()},
+	{Name: "disk-full", For: raftOnly,
+		Summary: "disks that refuse writes for a while, with frequent crashes: what a server answered for must be on its disk",
+		Profile: func(t node.Timing) sim.Profile {
+			d := delays(t)
+			d.TailProb = 0.05
+			return sim.Profile{Delay: d, Drop: 0.05, Duplicate: 0.05, Reorder: true,
+				FaultEvery: t.Settle / 20, Down: t.Settle / 5, Crash: 2, Full: 2, MaxDown: -1}
+		},
+		Faults: 3, Liveness: 10,
+		Unreached: stormUnreached()},
+}
+
+// stormUnreached are the properties Raft does not reach with a crash every few heartbeats.
+func stormUnreached() map[string]string {
+	const storm = "a crash every few heartbeats: "
+	return map[string]string{"configuration-changed": noMembership, "leadership-transferred": noMembership,
+		"log-compacted":          storm + "the log never grows to a snapshot's threshold",
+		"snapshot-installed":     storm + "the log never grows to a snapshot's threshold",
+		"check-quorum-step-down": storm + "leaders crash before they can lose a majority",
+		"fast-backtrack":         storm + "no leader lasts long enough to meet a follower a whole term behind"}
+}

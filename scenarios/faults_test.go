@@ -1,0 +1,120 @@
+package scenarios_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/replica-io/replica/protocols/node"
+	"github.com/replica-io/replica/scenarios"
+	"github.com/replica-io/replica/sim"
+)
+
+// commit is a two-phase commit as a new user writes it: node 1 coordinates, every node must
+// vote yes before it commits, so its Quorum is n; it survives any one node crashing by waiting
+// for it (its votes and the decision are synced).
+type commit struct {
+	votes    map[node.ID]bool
+	decided  bool
+	prepared bool
+}
+
+type (
+	prepare  struct{}
+	yes      struct{}
+	decision struct{}
+)
+
+func (c *commit) Start(env node.Env) {
+	c.votes = map[node.ID]bool{}
+	c.decided, _ = node.Load[bool](env, "decided")
+	c.prepared, _ = node.Load[bool](env, "prepared")
+	if env.Self() == 1 {
+		c.ask(env)
+	}
+}
+
+// ask sends what the coordinator is waiting for, and asks again later.
+func (c *commit) ask(env node.Env) {
+	if c.decided {
+		env.Broadcast(decision{})
+	} else {
+		node.SendAll(env, prepare{})
+	}
+	env.SetTimer("retry", 50*time.Millisecond, 100*time.Millisecond)
+}
+
+func (c *commit) Receive(env node.Env, from node.ID, m node.Message) {
+	switch m.(type) {
+	case prepare:
+		if !c.prepared {
+			c.prepared = true
+			env.Store("prepared", true)
+			env.Sync()
+		}
+		env.Send(from, yes{})
+	case yes:
+		c.votes[from] = true
+		if len(c.votes) == len(env.Nodes()) && !c.decided {
+			c.decide(env)
+			env.Broadcast(decision{})
+		}
+	case decision:
+		if !c.decided {
+			c.decide(env)
+		}
+	}
+}
+
+func (c *commit) decide(env node.Env) {
+	c.decided = true
+	env.Store("decided", true)
+	env.Sync()
+	env.Output("commit")
+}
+
+func (c *commit) Timer(env node.Env, name string) { c.ask(env) }
+
+func (c *commit) Request(env node.Env, req node.Request) {}
+
+var twoPhase = &node.Protocol{
+	Name: "two-phase-commit", Summary: "a coordinator and participants that must all vote yes",
+	New:      func(node.Config, node.ID) node.Node { return &commit{} },
+	DefaultN: 3, MinN: 2,
+	Quorum:    func(n int) int { return n },
+	Essential: func(node.Config) []node.ID { return []node.ID{1} },
+	Progress: func(w node.World) []string {
+		var out []string
+		for id := node.ID(1); int(id) <= w.Config().N; id++ {
+			if c, ok := node.StateOf[*commit](w, id); !ok || !c.decided {
+				out = append(out, fmt.Sprintf("n%d has not decided", id))
+			}
+		}
+		return out
+	},
+	Timing: node.Timing{Delay: 10 * time.Millisecond, Settle: time.Second},
+}
+
+// A protocol that needs every node for progress (Quorum n) still meets crashes in the default
+// scenario, one node at a time: what it survives (node.Tolerance.Down, one), not what it needs.
+func TestQuorumOfAllGetsCrashesInTheDefaultScenario(t *testing.T) {
+	spec, err := scenarios.New(twoPhase, scenarios.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := sim.DownBudget(spec.Config()); d != 1 {
+		t.Fatalf("down budget %d, want 1", d)
+	}
+	var crashes int
+	for seed := uint64(0); seed < 20; seed++ {
+		r := spec.Run(seed)
+		if r.Violation != nil {
+			t.Fatalf("seed %d: %v", seed, r.Violation)
+		}
+		crashes += r.Faults[sim.KindCrash]
+	}
+	if crashes == 0 {
+		t.Fatal("20 seeds of the default scenario crashed no node of a Quorum-n protocol")
+	}
+	t.Logf("%d crashes in 20 seeds", crashes)
+}

@@ -1,0 +1,206 @@
+package sim
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/replica-io/replica/protocols/node"
+)
+
+// faultyToy is the toy protocol on a network that drops, duplicates and reorders, with crashes
+// right after steps and at fault ticks: runs with choices of every purpose.
+func faultyToy() Config {
+	cfg := toyConfig(Profile{Delay: Delay{Min: time.Millisecond, Typical: 3 * time.Millisecond, Tail: 30 * time.Millisecond, TailProb: 0.05},
+		Drop: 0.1, Duplicate: 0.1, Reorder: true, FaultEvery: 10 * time.Millisecond, Down: 5 * time.Millisecond,
+		Crash: 1, Isolate: 1, MaxDown: 1, StepCrash: 0.05})
+	cfg.Trace = TraceHash
+	return cfg
+}
+
+func TestGuidedWithoutPlanRunsAsSeeded(t *testing.T) {
+	cfg := faultyToy()
+	for seed := uint64(0); seed < 20; seed++ {
+		a := Run(cfg, NewSeeded(seed))
+		b := Run(cfg, NewGuided(seed, nil))
+		if a.TraceHash != b.TraceHash || !slices.Equal(a.Choices, b.Choices) {
+			t.Fatalf("seed %d: a guided run without a plan differs from the seeded run", seed)
+		}
+	}
+}
+
+// observed runs cfg with a guided chooser and a coverage observer.
+func observed(cfg Config, seed uint64, plan *Plan) (Result, *Guided, *Coverage) {
+	cov := NewCoverage(cfg.Protocol)
+	cfg.Observer = cov
+	g := NewGuided(seed, plan)
+	return Run(cfg, g), g, cov
+}
+
+func TestPlanOfReplaysTheRun(t *testing.T) {
+	cfg := faultyToy()
+	for seed := uint64(0); seed < 10; seed++ {
+		r, g, cov := observed(cfg, seed, nil)
+		// Another tail seed: every choice must come from the plan.
+		again, _, cov2 := observed(cfg, seed+1000, PlanOf(g.Trail()))
+		if again.TraceHash != r.TraceHash {
+			t.Fatalf("seed %d: the plan of a run does not replay it", seed)
+		}
+		if !slices.Equal(cov.Features(), cov2.Features()) {
+			t.Fatalf("seed %d: the same run reached other coverage", seed)
+		}
+	}
+}
+
+func TestMutateIsDeterministicAndChangesRuns(t *testing.T) {
+	cfg := faultyToy()
+	r, g, _ := observed(cfg, 3, nil)
+	changed := 0
+	for i := uint64(0); i < 30; i++ {
+		p1, e1 := Mutate(rand.New(rand.NewPCG(i, 1)), g.Trail(), nil, MutateOptions{Profile: r.Profile})
+		p2, e2 := Mutate(rand.New(rand.NewPCG(i, 1)), g.Trail(), nil, MutateOptions{Profile: r.Profile})
+		a, b := Run(cfg, NewGuided(77, p1)), Run(cfg, NewGuided(77, p2))
+		if a.TraceHash != b.TraceHash || !slices.Equal(e1, e2) {
+			t.Fatalf("mutation %d is not deterministic", i)
+		}
+		if len(e1) == 0 {
+			t.Fatalf("mutation %d made no edit", i)
+		}
+		if a.TraceHash != r.TraceHash {
+			changed++
+		}
+	}
+	if changed < 20 {
+		t.Errorf("only %d of 30 mutations changed the run", changed)
+	}
+}
+
+// mutatorOf is a mutator over trail t's run of profile p.
+func mutatorOf(t *Trail, p Profile) *mutator {
+	mu := &mutator{r: rand.New(rand.NewPCG(1, 2)), m: MutateOptions{Profile: p}, events: slices.Clone(t.Events)}
+	mu.live = len(mu.events)
+	mu.hi = mu.live
+	return mu
+}
+
+func TestCrashAfterCrashesTheNodeRightAfterItsStep(t *testing.T) {
+	cfg := faultyToy()
+	r, g, _ := observed(cfg, 5, nil)
+	for _, byTick := range []bool{false, true} {
+		tested := false
+		for i, e := range g.Trail().Events {
+			if e.Kind != EvDeliver || e.At < 20*time.Millisecond {
+				continue
+			}
+			mu := mutatorOf(g.Trail(), r.Profile)
+			if byTick {
+				if !mu.crashAtTick(i, e.Node) {
+					t.Fatal("no fault tick to crash with")
+				}
+			} else if !mu.crashRightAfter(i) {
+				continue // no crash draw after this step (as many nodes down as allowed)
+			}
+			c := cfg
+			c.Trace = TraceFull
+			run := Run(c, NewGuided(99, PlanOf(&Trail{Events: mu.events})))
+			crashed := false
+			for _, x := range run.Trace {
+				if x.What == Crash && x.Node == e.Node && x.Time >= e.At && x.Time <= e.At+2*time.Millisecond {
+					crashed = true
+				}
+			}
+			if !crashed {
+				t.Errorf("crash after n%d's step at %v (by tick %v): no crash of n%d right after", e.Node, e.At, byTick, e.Node)
+			}
+			tested = true
+			break
+		}
+		if !tested {
+			t.Errorf("no step to crash after (by tick %v)", byTick)
+		}
+	}
+}
+
+func TestSwapDeliveriesSwaps(t *testing.T) {
+	cfg := faultyToy()
+	cfg.Profile.Drop, cfg.Profile.Duplicate, cfg.Profile.Delay.TailProb = 0, 0, 0
+	r, g, _ := observed(cfg, 8, nil)
+	tr := g.Trail()
+	for b, e := range tr.Events {
+		if e.Kind != EvDeliver {
+			continue
+		}
+		a := -1
+		for j := b - 1; j >= 0; j-- {
+			if x := tr.Events[j]; x.Kind == EvDeliver && x.Node == e.Node {
+				a = j
+				break
+			}
+		}
+		if a < 0 || tr.Events[a].Msg == e.Msg {
+			continue
+		}
+		mu := mutatorOf(tr, r.Profile)
+		if !mu.swapPair(a, b) {
+			continue
+		}
+		c := cfg
+		c.Trace = TraceFull
+		run := Run(c, NewGuided(99, PlanOf(&Trail{Events: mu.events})))
+		order := map[int]int{}
+		for i, x := range run.Trace {
+			if x.What == Deliver && x.Node == e.Node {
+				order[x.Msg] = i
+			}
+		}
+		ia, okA := order[int(tr.Events[a].Msg)]
+		ib, okB := order[int(e.Msg)]
+		if okA && okB && ib > ia {
+			t.Fatalf("messages %d and %d still reach n%d in the same order", tr.Events[a].Msg, e.Msg, e.Node)
+		}
+		return
+	}
+	t.Fatal("no pair of deliveries to swap")
+}
+
+func TestCoverageSeesHowFieldsChange(t *testing.T) {
+	a := leaf{h: 1, num: 0, zero: true}
+	b := leaf{h: 2, num: 3}
+	if got := transition(a, b); got != 1|2|8 {
+		t.Errorf("0 -> 3: code %b, want changed, from zero, up", got)
+	}
+	if got := transition(b, a); got != 1|4|16 {
+		t.Errorf("3 -> 0: code %b, want changed, to zero, down", got)
+	}
+	if transition(b, b) != 0 {
+		t.Error("an unchanged field counts as changed")
+	}
+	// The toy's counter goes up at every tick of node 1: a step that changes a field.
+	var st node.Node = &toy{counter: 2}
+	leaves := leavesOf(st, nil)
+	if len(leaves) != 2 || leaves[1].num != 2 {
+		t.Errorf("leaves of the toy: %+v", leaves)
+	}
+}
+
+func TestSearchIsDeterministic(t *testing.T) {
+	cfg := faultyToy()
+	var runs [2][]uint64
+	for i := range runs {
+		s := NewSearch(cfg, 100)
+		s.Sequential(40, func(c Candidate, r Result, _ int) bool {
+			runs[i] = append(runs[i], r.TraceHash)
+			return true
+		})
+		if len(s.Corpus()) == 0 {
+			t.Fatal("a search kept no run")
+		}
+	}
+	if !slices.Equal(runs[0], runs[1]) {
+		t.Fatal("two searches of the same seed made different runs")
+	}
+	if plain := Run(cfg, NewSeeded(100)); plain.TraceHash != runs[0][0] {
+		t.Error("a search's first run is not the plain run of its first seed")
+	}
+}

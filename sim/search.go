@@ -1,0 +1,223 @@
+package sim
+
+import (
+	"math/rand/v2"
+
+	"github.com/replica-io/replica/protocols/node"
+)
+
+// Search is a guided search over runs of one configuration, as Go's fuzzer and AFL search
+// over inputs: a corpus of runs that reached coverage no run before them reached (see
+// Coverage), each new run mutated from one of them (see Mutate), the likelier a parent the
+// rarer the salient features it reached and the less often it was picked already.
+//
+// A search is deterministic: run k is made from the corpus as runs 0..k-SearchWindow-1 left it
+// (Fold them in order), with a random source of its own, so that runs may go on in parallel,
+// up to SearchWindow+1 at once, without their number or speed changing any result. Every
+// PlainEvery-th run, and every run made while the corpus is empty, is a plain seeded run:
+// exactly the run NewSeeded(seed) makes.
+type Search struct {
+	cfg     Config
+	first   uint64
+	corpus  []*CorpusEntry
+	covered map[uint64]bool // the corpus's features, with their hit buckets
+	reached map[uint64]int  // how many entries of the corpus reached each feature
+	seen    map[uint64]int  // how many runs reached each salient feature
+}
+
+// SearchWindow is how far run generation may run ahead of folding (see Search); PlainEvery how
+// often a search runs a plain seed.
+const (
+	SearchWindow = 2
+	PlainEvery   = 8
+)
+
+// CorpusEntry is a run of a search's corpus.
+type CorpusEntry struct {
+	Seed    uint64 // the run's seed (its number in the search)
+	Run     int    // its index in the search, -1 for one added from elsewhere (AddRun)
+	Trail   *Trail
+	Plan    *Plan // the plan that replays it
+	Profile Profile
+	salient []uint64
+	picked  int
+}
+
+// Candidate is a run a search is about to make.
+type Candidate struct {
+	K      int
+	Seed   uint64
+	Plan   *Plan        // nil: a plain seeded run
+	Parent *CorpusEntry // nil for a plain run
+	Edits  []string
+}
+
+// Observed is what a search run left besides its Result.
+type Observed struct {
+	Trail    *Trail
+	features []uint64
+	reached  []uint64
+	salient  []uint64
+}
+
+// Salient is the salient features the run reached (see Coverage.Salient).
+func (o Observed) Salient() []uint64 { return o.salient }
+
+// Count folds, in its place, a run of an earlier search that did not enter the corpus, from
+// the salient features it reached: all that such a run changed in the search.
+func (s *Search) Count(salient []uint64) {
+	for _, f := range salient {
+		s.seen[f]++
+	}
+}
+
+// NewSearch returns an empty search over runs of cfg, whose run k has seed first+k.
+func NewSearch(cfg Config, first uint64) *Search {
+	return &Search{cfg: cfg, first: first, covered: map[uint64]bool{}, reached: map[uint64]int{}, seen: map[uint64]int{}}
+}
+
+// Next makes candidate k from the corpus as it is now.
+func (s *Search) Next(k int) Candidate {
+	c := Candidate{K: k, Seed: s.first + uint64(k)}
+	if len(s.corpus) == 0 || k%PlainEvery == PlainEvery-1 {
+		return c
+	}
+	rng := rand.New(rand.NewPCG(s.first^0x67756964656421, uint64(k)))
+	parent := s.pick(rng)
+	var other *Trail
+	if len(s.corpus) > 1 {
+		other = s.corpus[rng.IntN(len(s.corpus))].Trail
+	}
+	parent.picked++
+	t := s.cfg.Protocol.Timing
+	c.Parent = parent
+	c.Plan, c.Edits = Mutate(rng, parent.Trail, other, MutateOptions{Profile: parent.Profile,
+		Reached: func(f uint64) int { return s.seen[f] + s.reached[f] }, Before: 5 * t.Delay, After: 30 * t.Delay})
+	return c
+}
+
+// pick draws a parent: the likelier the rarer the salient features it reached among all the
+// search's runs, and the less often it was picked already (AFL's favoured entries and its
+// energy schedule, simply).
+func (s *Search) pick(rng *rand.Rand) *CorpusEntry {
+	energy := make([]int, len(s.corpus))
+	total := 0
+	for i, e := range s.corpus {
+		rare := 0
+		for _, f := range e.salient {
+			rare += 1024 / max(s.seen[f], 1)
+		}
+		energy[i] = 1 + rare/(1+e.picked)
+		total += energy[i]
+	}
+	v := rng.IntN(total)
+	for i, e := range energy {
+		if v < e {
+			return s.corpus[i]
+		}
+		v -= e
+	}
+	return s.corpus[len(s.corpus)-1]
+}
+
+// Config is the configuration of candidate c's run: the search's, watched by a fresh
+// coverage observer (after cfg's own observer, if it has one). The chooser is c's.
+func (s *Search) Config(c Candidate) (Config, Chooser, func(r Result) Observed) {
+	cfg := s.cfg
+	cov := NewCoverage(cfg.Protocol)
+	if cfg.Observer != nil {
+		cfg.Observer = Observers(cfg.Observer, cov)
+	} else {
+		cfg.Observer = cov
+	}
+	g := NewGuided(c.Seed, c.Plan)
+	return cfg, g, func(Result) Observed {
+		return Observed{Trail: g.Trail(), features: cov.Features(), reached: cov.Reached(), salient: cov.Salient()}
+	}
+}
+
+// Run makes candidate c's run.
+func (s *Search) Run(c Candidate) (Result, Observed) {
+	cfg, ch, done := s.Config(c)
+	r := Run(cfg, ch)
+	return r, done(r)
+}
+
+// Fold adds a finished run to the search: it counts the salient features it reached, and
+// keeps a run without a violation that reached a feature no entry of the corpus reached in
+// the corpus. It returns how many such features the run reached (0: not kept). Runs must be
+// folded in order (see Search).
+func (s *Search) Fold(c Candidate, r Result, o Observed) int {
+	for _, f := range o.salient {
+		s.seen[f]++
+	}
+	if r.Violation != nil {
+		return 0
+	}
+	fresh := 0
+	for _, f := range o.features {
+		if !s.covered[f] {
+			fresh++
+		}
+	}
+	if fresh == 0 {
+		return 0
+	}
+	for _, f := range o.features {
+		s.covered[f] = true
+	}
+	for _, f := range o.reached {
+		s.reached[f]++
+	}
+	plan := c.Plan
+	if plan == nil {
+		plan = PlanOf(o.Trail) // a plain run, replayed by its choices
+	}
+	s.corpus = append(s.corpus, &CorpusEntry{Seed: c.Seed, Run: c.K, Trail: o.Trail, Plan: plan, Profile: r.Profile, salient: o.salient})
+	return fresh
+}
+
+// AddRun adds a recorded run (a capsule's choices) to the corpus if it reached new coverage,
+// before the search's own runs; it reports whether it did. A run with a violation is not
+// added: a failure is for the regression corpus, not a parent.
+func (s *Search) AddRun(seed uint64, choices []int32) (*CorpusEntry, bool) {
+	cfg := s.cfg
+	cov := NewCoverage(cfg.Protocol)
+	cfg.Observer = cov
+	g := NewGuidedFrom(NewRecorded(choices))
+	r := Run(cfg, g)
+	o := Observed{Trail: g.Trail(), features: cov.Features(), reached: cov.Reached(), salient: cov.Salient()}
+	if s.Fold(Candidate{K: -1, Seed: seed, Plan: PlanOf(o.Trail)}, r, o) == 0 {
+		return nil, false
+	}
+	return s.corpus[len(s.corpus)-1], true
+}
+
+// Corpus is the search's corpus, in the order its entries came.
+func (s *Search) Corpus() []*CorpusEntry { return s.corpus }
+
+// Features is how many coverage features (with their hit buckets) the corpus reached.
+func (s *Search) Features() int { return len(s.covered) }
+
+// Sequential runs candidates 0..count-1 of the search one after another, as a campaign with
+// workers would run them, and calls done with each in order; it stops early when done returns
+// false.
+func (s *Search) Sequential(count int, done func(c Candidate, r Result, new int) bool) {
+	var queue []Candidate
+	next := 0
+	for folded := 0; folded < count; folded++ {
+		for next < count && next <= folded+SearchWindow {
+			queue = append(queue, s.Next(next))
+			next++
+		}
+		c := queue[0]
+		queue = queue[1:]
+		r, o := s.Run(c)
+		if !done(c, r, s.Fold(c, r, o)) {
+			return
+		}
+	}
+}
+
+// The node.Protocol a search was made for.
+func (s *Search) Protocol() *node.Protocol { return s.cfg.Protocol }
