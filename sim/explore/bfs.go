@@ -1,6 +1,7 @@
 package explore
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -39,6 +40,7 @@ func (e *engine[S]) bfs(r *Result) error {
 	ws[0].transitions = 0
 	ws[0].flush(0)
 	cur := e.gather(ws)
+	var expanded int64 // states whose successors were generated, for the branching factor
 	if err := e.levelDone(ws, 0, r); err != nil {
 		return err
 	}
@@ -51,12 +53,15 @@ func (e *engine[S]) bfs(r *Result) error {
 			r.Stopped = "max-depth"
 		case e.opts.MaxStates > 0 && r.Unique >= e.opts.MaxStates:
 			r.Stopped = "max-states"
+		case e.outOfMemory(e.set, blockLen*e.opts.Workers):
+			r.Stopped = "max-memory"
 		}
 		if r.Stopped != "" {
 			break
 		}
 		e.depth.Store(int64(depth))
 		var whole bool
+		expanded += int64(blocksLen(cur))
 		cur, whole = e.expand(cur, ws, depth+1)
 		if err := e.levelDone(ws, depth+1, r); err != nil {
 			return err
@@ -64,9 +69,18 @@ func (e *engine[S]) bfs(r *Result) error {
 		if !whole {
 			r.Stopped = e.stopReason()
 		}
+		if e.tab != nil && r.Stopped == "" {
+			cur = e.owing(cur, pool, depth+1)
+		}
+		if expanded > 0 {
+			e.branch.Store(max(1, (r.Transitions+expanded-1)/expanded))
+		}
 	}
 	r.Unique = e.set.len()
 	r.StoreBytes = e.set.bytes() + pool.bytes() // both only grow
+	if e.tab != nil {
+		r.StoreBytes += e.tab.bytes()
+	}
 	return nil
 }
 
@@ -105,13 +119,20 @@ func (e *engine[S]) expand(cur [][]S, ws []*worker[S], depth int) ([][]S, bool) 
 	var taken atomic.Int64
 	run := func(w *worker[S]) {
 		for !e.stopped.Load() {
+			if e.outOfMemory(e.set, blockLen*len(ws)) {
+				break // before taking a block, so that the level is not reported whole
+			}
 			i := int(taken.Add(1)) - 1
 			if i >= len(cur) {
 				break
 			}
 			before := w.transitions
 			for _, s := range cur[i] {
-				e.m.Next(s, w.yield)
+				if e.tab != nil {
+					w.expandAsleep(s)
+				} else {
+					e.m.Next(s, w.yield)
+				}
 				if len(w.fps) >= batchLen {
 					w.flush(depth)
 				}
@@ -135,6 +156,33 @@ func (e *engine[S]) expand(cur [][]S, ws []*worker[S], depth int) ([][]S, bool) 
 	return e.gather(ws), taken.Load() >= int64(len(cur))
 }
 
+// owing adds to the next level the states that owe transitions (see sleep.go).
+func (e *engine[S]) owing(next [][]S, pool *blockPool[S], level int) [][]S {
+	var b []S
+	for _, s := range e.tab.settle(level) {
+		if b == nil {
+			b = pool.get()
+		}
+		b = append(b, s)
+		if len(b) == blockLen {
+			next, b = append(next, b), nil
+		}
+	}
+	if b != nil {
+		next = append(next, b)
+	}
+	return next
+}
+
+// blocksLen returns the number of states in blocks.
+func blocksLen[S any](blocks [][]S) int {
+	n := 0
+	for _, b := range blocks {
+		n += len(b)
+	}
+	return n
+}
+
 // gather collects the workers' blocks of the next level.
 func (e *engine[S]) gather(ws []*worker[S]) [][]S {
 	var next [][]S
@@ -156,9 +204,10 @@ type worker[S any] struct {
 	pool  *blockPool[S]
 	yield func(action int, next S) bool // w.push, made once
 
-	succ []S      // the batch: successors waiting for the visited set
-	fps  []uint64 // their fingerprints
-	sink uint64   // keeps the prefetching reads of fpSet.touch alive
+	succ   []S           // the batch: successors waiting for the visited set
+	fps    []uint64      // their fingerprints
+	sleeps [][]sleepItem // their sleep sets, with partial-order reduction
+	sink   uint64        // keeps the prefetching reads of fpSet.touch alive
 
 	block []S   // the block of the next level being filled
 	out   [][]S // full blocks of the next level
@@ -188,8 +237,61 @@ func (w *worker[S]) push(_ int, next S) bool {
 	}
 	w.succ = append(w.succ, next)
 	w.fps = append(w.fps, w.e.m.Fingerprint(next))
+	if w.e.tab != nil {
+		w.sleeps = append(w.sleeps, nil)
+	}
 	w.transitions++
 	return true
+}
+
+// expandAsleep generates the successors of s that its sleep set does not skip, and their
+// sleep sets (see sleep.go): a state that owes transitions from an earlier expansion
+// explores those only.
+func (w *worker[S]) expandAsleep(s S) {
+	e := w.e
+	fp := e.m.Fingerprint(s)
+	sleep := e.tab.get(fp)
+	asleep := func(id uint64) bool { return has(sleep, id) }
+	if owed, again := e.tab.owed[fp]; again {
+		asleep = func(id uint64) bool { return !has(owed, id) }
+	}
+	done := slices.Clone(sleep) // asleep, and explored so far: what successors may inherit
+	var (
+		gid   uint64 // the action whose successors are being yielded
+		gnode int32  // the node all its steps were local to, or 0
+		first = -1   // index in the batch of its first successor
+	)
+	finish := func() {
+		if first < 0 {
+			return
+		}
+		var inherit []sleepItem
+		if gnode != 0 {
+			for _, it := range done {
+				if it.node != gnode { // local to another node: independent
+					inherit = append(inherit, it)
+				}
+			}
+			done = with(done, sleepItem{gid, gnode})
+		}
+		for i := first; i < len(w.sleeps); i++ {
+			w.sleeps[i] = inherit
+		}
+		first = -1
+	}
+	e.sleepy.NextSleep(s, asleep, func(next S, id uint64, node int32) bool {
+		if first >= 0 && id != gid {
+			finish()
+		}
+		if first < 0 {
+			gid, gnode, first = id, node, len(w.succ)
+		} else if node != gnode {
+			gnode = 0
+		}
+		w.push(0, next)
+		return true
+	})
+	finish()
 }
 
 // flush looks the batch up in the visited set and keeps the states that are new.
@@ -199,14 +301,21 @@ func (w *worker[S]) flush(depth int) {
 	w.sink += set.touch(w.fps)
 	inserted := 0
 	for i, fp := range w.fps {
-		if set.insert(fp) {
+		var isNew bool
+		if tab := w.e.tab; tab != nil {
+			isNew = tab.arrive(fp, w.succ[i], w.sleeps[i], depth, func() bool { return set.insert(fp) })
+		} else {
+			isNew = set.insert(fp)
+		}
+		if isNew {
 			inserted++
 			w.found(w.succ[i], fp, depth)
 		}
 	}
 	set.release(len(w.fps), inserted)
 	clear(w.succ) // let the collector have what the states point to
-	w.succ, w.fps = w.succ[:0], w.fps[:0]
+	clear(w.sleeps)
+	w.succ, w.fps, w.sleeps = w.succ[:0], w.fps[:0], w.sleeps[:0]
 }
 
 // found checks a new state and adds it to the next level.

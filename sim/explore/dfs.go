@@ -104,6 +104,13 @@ func (d *dfsRun[S]) visit(action int, s S, depth int) {
 		e.depth.Store(int64(depth))
 		e.progress.Store(r.Transitions)
 		e.maybeReport()
+		if r.Transitions > 0 {
+			e.branch.Store(max(1, r.Transitions/int64(d.count)))
+		}
+		if e.outOfMemory(e.set, blockLen) {
+			r.Stopped = "max-memory"
+			return
+		}
 	}
 	if e.opts.MaxStates > 0 && e.set.len() >= e.opts.MaxStates {
 		r.Stopped = "max-states"

@@ -30,7 +30,7 @@ func Run[S any](ctx context.Context, m Model[S], opts Options) (*Result, error) 
 	defer stop()
 	defer e.set.free()
 
-	r := &Result{}
+	r := &Result{Reduction: e.reduction}
 	switch opts.Strategy {
 	case BreadthFirst:
 		err = e.bfs(r)
@@ -42,6 +42,11 @@ func Run[S any](ctx context.Context, m Model[S], opts Options) (*Result, error) 
 	}
 	r.Complete = r.Stopped == ""
 	e.set.free() // before finish, which may need memory of its own
+	if e.mem.over.Load() {
+		// Hand the last frontier back to the system, so that finish (which may rebuild
+		// paths) runs under the same budget with what the search held returned.
+		e.mem.release()
+	}
 	if err := e.finish(r); err != nil {
 		return nil, err
 	}
@@ -62,10 +67,16 @@ type engine[S any] struct {
 	nSome int
 	opts  Options
 
-	set     *fpSet
-	ctx     context.Context
-	stopped atomic.Bool // set when ctx is done: on timeout or cancellation
-	start   time.Time
+	set *fpSet
+	mem memoryBudget
+	// With partial-order reduction: the model's sleep-set view and the table of sleep
+	// sets; both nil without. reduction says which, for the result.
+	sleepy    SleepModel[S]
+	tab       *sleepTable[S]
+	reduction string
+	ctx       context.Context
+	stopped   atomic.Bool // set when ctx is done: on timeout or cancellation
+	start     time.Time
 
 	// witnessDepth[i] is the depth at which sometimes-property i first held, or -1.
 	witnessDepth []int
@@ -79,13 +90,25 @@ type engine[S any] struct {
 	reportNext atomic.Int64 // nanoseconds since start at which the next report is due
 	progress   atomic.Int64 // transitions counted so far, for reports
 	depth      atomic.Int64 // current level or path length, for reports
+	branch     atomic.Int64 // successors per expanded state so far, for the memory budget
+}
+
+// outOfMemory reports whether the memory budget is spent, given that about states more
+// states are to be expanded before the next check; once it is, the search is stopped as by
+// its context, and stopReason says "max-memory".
+func (e *engine[S]) outOfMemory(set *fpSet, states int) bool {
+	if !e.mem.exceeded(set, states*int(e.branch.Load())) {
+		return false
+	}
+	e.stopped.Store(true)
+	return true
 }
 
 func newEngine[S any](m Model[S], opts Options) (*engine[S], error) {
 	if opts.Strategy != BreadthFirst && opts.Strategy != DepthFirst {
 		return nil, fmt.Errorf("explore: unknown strategy %v", opts.Strategy)
 	}
-	if opts.MaxDepth < 0 || opts.MaxStates < 0 || opts.Timeout < 0 || opts.Workers < 0 {
+	if opts.MaxDepth < 0 || opts.MaxStates < 0 || opts.Timeout < 0 || opts.Workers < 0 || opts.MaxMemory < 0 {
 		return nil, errors.New("explore: negative limit in options")
 	}
 	if opts.Workers == 0 {
@@ -95,6 +118,8 @@ func newEngine[S any](m Model[S], opts Options) (*engine[S], error) {
 		opts.ReportEvery = time.Second
 	}
 	e := &engine[S]{m: m, opts: opts, start: time.Now(), violationDepth: -1}
+	e.mem.limit = opts.MaxMemory
+	e.branch.Store(16) // successors per state, until the first level says
 	if opts.Symmetry {
 		sym, ok := m.(SymmetricModel[S])
 		if !ok {
@@ -113,6 +138,28 @@ func newEngine[S any](m Model[S], opts Options) (*engine[S], error) {
 	if opts.CheckProgress {
 		if _, ok := m.(ProgressModel[S]); !ok {
 			return nil, errors.New("explore: progress check asked for, but the model has no Progress method")
+		}
+	}
+	if opts.Reduce {
+		e.reduction = "sleep sets"
+		sm, ok := m.(SleepModel[S])
+		var err error
+		if ok {
+			err = sm.Reducible()
+		}
+		switch {
+		case !ok:
+			e.reduction = "off: the model does not say which transitions commute"
+		case opts.Strategy != BreadthFirst:
+			e.reduction = "off: depth-first search does not reduce"
+		case opts.Symmetry:
+			e.reduction = "off: with symmetry (a canonical state renames what its sleep set names)"
+		case opts.MaxDepth > 0:
+			e.reduction = "off: with a depth bound (with sleep sets a state may be reached first deeper than its depth, and the bound would cut it off)"
+		case err != nil:
+			e.reduction = "off: " + err.Error()
+		default:
+			e.sleepy, e.tab = sm, newSleepTable[S]()
 		}
 	}
 	e.reportNext.Store(int64(opts.ReportEvery))
@@ -174,6 +221,9 @@ func (e *engine[S]) maybeReport() {
 
 // stopReason says why ctx stopped the search.
 func (e *engine[S]) stopReason() string {
+	if e.mem.over.Load() {
+		return "max-memory"
+	}
 	if errors.Is(e.ctx.Err(), context.DeadlineExceeded) {
 		return "timeout"
 	}

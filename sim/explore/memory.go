@@ -2,10 +2,15 @@ package explore
 
 import (
 	"bufio"
+	"bytes"
 	"os"
+	"runtime/debug"
 	"runtime/metrics"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // peakMemory returns the process's peak resident memory in bytes: VmHWM from
@@ -24,10 +29,95 @@ func peakMemory() int64 {
 			}
 		}
 	}
+	return runtimeMemory()
+}
+
+// runtimeMemory is the memory the Go runtime holds from the system now.
+func runtimeMemory() int64 {
 	s := []metrics.Sample{{Name: "/memory/classes/total:bytes"}}
 	metrics.Read(s)
 	if s[0].Value.Kind() == metrics.KindUint64 {
 		return int64(s[0].Value.Uint64())
 	}
 	return 0
+}
+
+// residentMemory returns the process's resident memory now, in bytes: the second field of
+// /proc/self/statm (pages) on Linux, which is what the kernel's out-of-memory killer weighs;
+// elsewhere the Go runtime's own memory plus nothing for the mapped visited set (the caller
+// adds the set's size).
+func residentMemory() (bytesNow int64, includesSet bool) {
+	if b, err := os.ReadFile("/proc/self/statm"); err == nil {
+		f := bytes.Fields(b)
+		if len(f) >= 2 {
+			if pages, err := strconv.ParseInt(string(f[1]), 10, 64); err == nil {
+				return pages * int64(os.Getpagesize()), true
+			}
+		}
+	}
+	return runtimeMemory(), false
+}
+
+// A memoryBudget stops a search before the process outgrows Options.MaxMemory. The search
+// asks it between units of work (a block of a breadth-first level, a few thousand
+// depth-first states); it reads the resident memory, adds what the visited set is about to
+// take when it next doubles (the old and the new table live side by side while it grows),
+// and says stop once that passes the budget. Before it says so, it lets the garbage collector
+// return what it can to the system (at most every few seconds: a collection of a heap this
+// size is not free), so that garbage does not end a search that still fits.
+type memoryBudget struct {
+	limit    int64 // bytes; 0: none
+	over     atomic.Bool
+	mu       sync.Mutex
+	lastFree time.Time
+}
+
+// freeEvery is the least time between two forced collections.
+const freeEvery = 5 * time.Second
+
+// exceeded reports whether the search must stop: the process holds, or is about to take
+// with the set's next doubling, more than the budget. It is safe to call from any worker.
+func (b *memoryBudget) exceeded(set *fpSet, pending int) bool {
+	if b == nil || b.limit <= 0 {
+		return false
+	}
+	if b.over.Load() {
+		return true
+	}
+	if b.need(set, pending) <= b.limit {
+		return false
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if time.Since(b.lastFree) >= freeEvery {
+		debug.FreeOSMemory()
+		b.lastFree = time.Now()
+		if b.need(set, pending) <= b.limit {
+			return false
+		}
+	}
+	b.over.Store(true)
+	return true
+}
+
+// release returns the garbage of a stopped search to the system and clears the verdict.
+func (b *memoryBudget) release() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	debug.FreeOSMemory()
+	b.lastFree = time.Now()
+	b.over.Store(false)
+}
+
+// need is the memory the process holds now plus what the set takes if it grows to make
+// room for pending more fingerprints.
+func (b *memoryBudget) need(set *fpSet, pending int) int64 {
+	now, withSet := residentMemory()
+	if !withSet && set != nil {
+		now += set.bytes()
+	}
+	if set != nil {
+		now += set.growthBytes(pending)
+	}
+	return now
 }

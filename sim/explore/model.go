@@ -72,3 +72,22 @@ type LabeledModel[S any] interface {
 	// Label names the action numbered action, enabled in s.
 	Label(s S, action int) string
 }
+
+// SleepModel is a Model that can say which of its transitions commute, for partial-order
+// reduction with sleep sets (Options.Reduce). A transition is local to a node when it reads
+// and changes only that node's part of the state, adds to what other nodes may later consume
+// without taking from it, and breaks no property by its order: two local transitions of
+// different nodes are independent (either order leads to the same state, and neither
+// disables the other).
+type SleepModel[S any] interface {
+	// Reducible returns nil if the model's local transitions are independent as above, or
+	// an error saying why they are not (the search then runs unreduced and says why).
+	Reducible() error
+	// NextSleep yields the successors of s, as Next does (without action numbers), except
+	// those of the actions for which asleep returns true. For each successor it gives its
+	// action's identity, which names the same action in every state where that action is
+	// enabled and commutes with the steps taken, and the node the step was local to, or 0
+	// for a step that was not local. An action with several successors (its step's
+	// choices) yields them one after another, with one identity.
+	NextSleep(s S, asleep func(id uint64) bool, yield func(next S, id uint64, node int32) bool)
+}

@@ -50,6 +50,15 @@ type Options struct {
 	// scheduling.
 	Timeout time.Duration
 
+	// MaxMemory, when positive, stops the search before the process holds more than this
+	// many bytes of resident memory, counting the visited set's next doubling before it
+	// happens. The search is then incomplete, stopped by "max-memory", and reports what it
+	// covered up to that point; like Timeout, where exactly it stops depends on the machine
+	// (the garbage collector's timing) and, with several workers, on scheduling. The checks
+	// run between blocks of states, so a budget below what one block takes is overshot by
+	// that much.
+	MaxMemory int64
+
 	// Workers is the number of goroutines that expand a breadth-first level; 0 means
 	// GOMAXPROCS. Results do not depend on it.
 	Workers int
@@ -61,6 +70,16 @@ type Options struct {
 	// search. It stores the whole state graph (about 16 bytes per state plus 4 per
 	// transition), so it is meant for small configurations.
 	CheckProgress bool
+
+	// Reduce turns on partial-order reduction by sleep sets, for models that implement
+	// SleepModel, in breadth-first search without Symmetry or MaxDepth (elsewhere the
+	// search runs unreduced and Result.Reduction says why). Sleep sets skip transitions,
+	// never states: a complete search stores and checks every state the unreduced one does,
+	// so invariants, sometimes-properties and the progress check (which builds the whole
+	// graph afresh after the search) are judged alike; only Transitions is smaller, MaxDepth
+	// may be larger (a state first reached by a longer path), and a search stopped early by
+	// MaxStates, MaxMemory or Timeout has covered a different part of the space.
+	Reduce bool
 
 	// Report, when set, is called every ReportEvery (default one second) while the search
 	// runs, never twice at once, for a progress line on a terminal.
@@ -109,9 +128,13 @@ type Result struct {
 	// table and the frontier blocks (breadth-first) or the stack (depth-first). Divided by
 	// Unique, it is the cost of a state, whatever else the process holds.
 	StoreBytes int64
+	// Reduction says how the search was reduced: "" (not asked), "sleep sets", or "off: "
+	// and why a reduction asked for did not apply.
+	Reduction string
 
 	// Complete reports that every reachable state was explored. Otherwise Stopped says
-	// why not: "violation", "max-depth", "max-states", "timeout" or "canceled".
+	// why not: "violation", "max-depth", "max-states", "max-memory", "timeout" or
+	// "canceled".
 	Complete bool
 	Stopped  string
 

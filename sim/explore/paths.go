@@ -118,6 +118,9 @@ func (e *engine[S]) shortestPaths(r *Result) error {
 			if need == 0 {
 				break
 			}
+			if i%blockLen == 0 && e.outOfMemory(set, blockLen) {
+				return errors.New("explore: the memory budget ran out while rebuilding a shortest path to what the search found (try a larger budget, or depth-first search)")
+			}
 			from = base + i
 			e.m.Next(s, yield)
 		}

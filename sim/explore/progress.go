@@ -44,7 +44,7 @@ func (e *engine[S]) checkProgress() (*ProgressResult, error) {
 		return true
 	}
 	for from = 0; from < len(states); from++ {
-		if e.stopped.Load() {
+		if e.stopped.Load() || (from%blockLen == 0 && e.outOfMemory(nil, blockLen)) {
 			return nil, nil
 		}
 		if len(states) >= math.MaxInt32 || len(edges) >= math.MaxInt32-1<<16 {

@@ -46,6 +46,18 @@ func (t *fpSet) len() int64 { return t.reserved.Load() }
 // bytes returns the memory the table occupies.
 func (t *fpSet) bytes() int64 { return int64(len(t.slots)) * 8 }
 
+// growthBytes returns the memory a doubling of the table takes on top of the table now, if
+// n more fingerprints would make it grow; else 0. It is an estimate, for the memory budget.
+func (t *fpSet) growthBytes(n int) int64 {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	size := int64(len(t.slots))
+	if t.reserved.Load()+int64(n) <= size*maxLoadNum/maxLoadDen {
+		return 0
+	}
+	return 2 * size * 8
+}
+
 // reserve promises room for n more fingerprints and returns with the read lock held; the
 // caller inserts at most n, then calls release with the number actually inserted.
 func (t *fpSet) reserve(n int) {

@@ -170,7 +170,7 @@ func runExplore(args []string, stdout, stderr io.Writer) int {
 	case err != nil:
 		return usageError(stderr, "replica explore", "%v", err)
 	}
-	tuneGC()
+	tuneGC(opts.MaxMemory)
 	if isTerminal(stderr) {
 		opts.Report = func(s explore.Status) {
 			fmt.Fprintf(stderr, "\r%s: %d states, %d unique, depth %d, %.0f states/s   ",
@@ -221,17 +221,78 @@ const exitIncomplete = 3
 
 // tuneGC trades memory for time while exploring: the frontier of a simulator world holds
 // millions of small objects that every collection scans, so collect a quarter as often,
-// but no later than when the heap nears 60% of the machine's memory. GOGC and GOMEMLIMIT in
-// the environment take precedence.
-func tuneGC() {
+// but no later than when the heap nears 60% of the machine's memory or 80% of the memory
+// budget (the rest of the budget is for the visited set, outside the heap, and for the
+// garbage of the last cycle). GOGC and GOMEMLIMIT in the environment take precedence.
+func tuneGC(budget int64) {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
-		if total := physicalMemory(); total > 0 {
-			debug.SetMemoryLimit(total / 10 * 6)
+		limit := physicalMemory() / 10 * 6
+		if budget > 0 && (limit <= 0 || budget/10*8 < limit) {
+			limit = budget / 10 * 8
+		}
+		if limit > 0 {
+			debug.SetMemoryLimit(limit)
 		}
 	}
+}
+
+// memoryFlag is a size in bytes, written with an optional unit: 512MiB, 4GiB, 2G, 1.5GB.
+type memoryFlag int64
+
+func (m *memoryFlag) String() string {
+	if m == nil || *m <= 0 {
+		return ""
+	}
+	return formatSize(int64(*m))
+}
+
+func (m *memoryFlag) Set(s string) error {
+	v, err := parseSize(s)
+	if err != nil {
+		return err
+	}
+	*m = memoryFlag(v)
+	return nil
+}
+
+// parseSize reads a size: a number and an optional unit, B, K/KB/KiB, M/MB/MiB, G/GB/GiB or
+// T/TB/TiB, all powers of 1024.
+func parseSize(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	i := strings.IndexFunc(t, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
+	num, unit := t, ""
+	if i >= 0 {
+		num, unit = t[:i], strings.ToLower(strings.TrimSpace(t[i:]))
+	}
+	x, err := strconv.ParseFloat(num, 64)
+	if err != nil || x < 0 {
+		return 0, fmt.Errorf("want a size such as 512MiB or 4GiB")
+	}
+	shift := map[string]uint{"": 0, "b": 0, "k": 10, "kb": 10, "kib": 10, "m": 20, "mb": 20, "mib": 20,
+		"g": 30, "gb": 30, "gib": 30, "t": 40, "tb": 40, "tib": 40}
+	sh, ok := shift[unit]
+	if !ok {
+		return 0, fmt.Errorf("unknown unit %q: want B, KiB, MiB, GiB or TiB", unit)
+	}
+	v := x * float64(uint64(1)<<sh)
+	if v >= 1<<62 {
+		return 0, fmt.Errorf("size %s is too large", s)
+	}
+	return int64(v), nil
+}
+
+// formatSize writes a size in the largest unit that keeps it readable.
+func formatSize(b int64) string {
+	switch {
+	case b >= 1<<30:
+		return fmt.Sprintf("%.1fGiB", float64(b)/(1<<30))
+	case b >= 1<<20:
+		return fmt.Sprintf("%.0fMiB", float64(b)/(1<<20))
+	}
+	return strconv.FormatInt(b, 10)
 }
 
 // physicalMemory reads the machine's memory from /proc/meminfo, 0 where there is none.
@@ -301,8 +362,12 @@ func parseExploreArgs(args []string, stderr io.Writer) (*exploreTarget, explore.
 	maxDepth := fs.Int("max-depth", 0, "do not expand states deeper than this; with dfs a state first met on a long path is not expanded again from a shorter one (0: no limit)")
 	maxStates := fs.Int64("max-states", 0, "stop once this many unique states are stored, checked between breadth-first levels so it may overshoot by one level (0: no limit)")
 	timeout := fs.Duration("timeout", 0, "stop after this long, e.g. 10m (0: no limit)")
+	maxMemory := memoryFlag(explore.SafeMemory())
+	fs.Var(&maxMemory, "max-memory", "stop, incomplete (exit status 3), before the process holds more than `SIZE` of memory, e.g. 4GiB or 512MiB (default: "+
+		"three quarters of the machine's or the control group's memory, at most nine tenths of what is available at the start; 0: no limit)")
 	workers := fs.Int("workers", 0, "goroutines expanding a breadth-first level (default: the number of CPUs); results do not depend on it")
 	symmetry := fs.Bool("symmetry", false, "store one state per class of symmetric states (protocols with interchangeable nodes)")
+	por := fs.Bool("por", false, "partial-order reduction by sleep sets: skip interleavings of independent steps at different nodes (every state is still visited, so the verdict is the same; off by itself with dfs, -symmetry, -max-depth or a duplicating network; off by default: on Paxos it saves 3-17% of the transitions and costs memory, see docs/BENCHMARKS.md)")
 	checkProgress := fs.Bool("check-progress", false, "check that a progress state stays reachable from every state (stores the whole graph)")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
 	a.untimed.Crashes, a.untimed.Requests = -1, -1
@@ -357,8 +422,8 @@ func parseExploreArgs(args []string, stderr io.Writer) (*exploreTarget, explore.
 		*workers = runtime.NumCPU()
 	}
 	opts = explore.Options{
-		MaxDepth: *maxDepth, MaxStates: *maxStates, Timeout: *timeout,
-		Workers: *workers, Symmetry: *symmetry, CheckProgress: *checkProgress,
+		MaxDepth: *maxDepth, MaxStates: *maxStates, Timeout: *timeout, MaxMemory: int64(maxMemory),
+		Workers: *workers, Symmetry: *symmetry, CheckProgress: *checkProgress, Reduce: *por,
 	}
 	if *strategy == "dfs" {
 		opts.Strategy = explore.DepthFirst
@@ -468,7 +533,9 @@ type exploreReport struct {
 	WallSeconds     float64      `json:"wall_seconds"`
 	StatesPerSecond float64      `json:"states_per_second"`
 	PeakMemoryBytes int64        `json:"peak_memory_bytes"`
-	StoreBytes      int64        `json:"store_bytes"` // held for states: visited set and frontier
+	StoreBytes      int64        `json:"store_bytes"`      // held for states: visited set and frontier
+	MaxMemoryBytes  int64        `json:"max_memory_bytes"` // the memory budget, 0 for none
+	Reduction       string       `json:"reduction"`        // "sleep sets", "off: why", or "" (not asked)
 	Complete        bool         `json:"complete"`
 	Stopped         string       `json:"stopped,omitempty"`
 	Violation       *pathOut     `json:"violation"`
@@ -504,7 +571,7 @@ func baseReport(t *exploreTarget, opts explore.Options, r *explore.Result) *expl
 		Target: t.name, Strategy: opts.Strategy.String(), Workers: opts.Workers, Symmetry: opts.Symmetry,
 		UniqueStates: r.Unique, Transitions: r.Transitions, MaxDepth: r.MaxDepth,
 		WallSeconds: r.Wall.Seconds(), StatesPerSecond: r.StatesPerSecond,
-		PeakMemoryBytes: r.PeakMemoryBytes, StoreBytes: r.StoreBytes,
+		PeakMemoryBytes: r.PeakMemoryBytes, StoreBytes: r.StoreBytes, MaxMemoryBytes: opts.MaxMemory, Reduction: r.Reduction,
 		Complete: r.Complete, Stopped: r.Stopped,
 	}
 	if opts.Strategy == explore.DepthFirst {
@@ -566,12 +633,19 @@ func (rep *exploreReport) failed() bool {
 
 func (rep *exploreReport) printText(w io.Writer) {
 	fmt.Fprintf(w, "explore %s (%s, %d workers, symmetry %t)\n", rep.Target, rep.Strategy, rep.Workers, rep.Symmetry)
+	if rep.Reduction != "" {
+		fmt.Fprintf(w, "  reduction          %s\n", rep.Reduction)
+	}
 	fmt.Fprintf(w, "  unique states      %d\n", rep.UniqueStates)
 	fmt.Fprintf(w, "  transitions        %d\n", rep.Transitions)
 	fmt.Fprintf(w, "  maximum depth      %d\n", rep.MaxDepth)
 	fmt.Fprintf(w, "  wall time          %.2fs\n", rep.WallSeconds)
 	fmt.Fprintf(w, "  states per second  %.0f\n", rep.StatesPerSecond)
-	fmt.Fprintf(w, "  peak memory        %.1f MiB\n", float64(rep.PeakMemoryBytes)/(1<<20))
+	fmt.Fprintf(w, "  peak memory        %.1f MiB", float64(rep.PeakMemoryBytes)/(1<<20))
+	if rep.MaxMemoryBytes > 0 {
+		fmt.Fprintf(w, " (budget %s)", formatSize(rep.MaxMemoryBytes))
+	}
+	fmt.Fprintln(w)
 	if rep.UniqueStates > 0 {
 		fmt.Fprintf(w, "  bytes per state    %.1f (the visited set and the frontier's slots; states held by pointer count apart, in peak memory)\n", float64(rep.StoreBytes)/float64(rep.UniqueStates))
 	}

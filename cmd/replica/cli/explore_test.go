@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"reflect"
+	"runtime/debug"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -271,6 +274,54 @@ func TestExploreExitCodes(t *testing.T) {
 
 // TestHelpTexts: every command's -h prints its flags legibly: no flag's help taken for its
 // argument name, no default printed twice.
+// TestExploreMaxMemory: a search that outgrows -max-memory stops cleanly, says what it
+// explored and why it stopped, and exits with the incomplete status; a bad size is a usage
+// error.
+func TestExploreMaxMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("explores until a few hundred megabytes are held")
+	}
+	// The command runs inside this test process: the budget is what it holds now and a
+	// little more, some tens of thousands of Paxos states.
+	debug.FreeOSMemory()
+	budget := residentBytes(t) + 24<<20
+	size := strconv.FormatInt(budget, 10)
+	code, out, errOut := replica(t, "explore", "-protocol", "paxos", "-max-memory", size, "-json", "-workers", "1", "-out", t.TempDir())
+	var rep exploreReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != 3 || rep.Complete || rep.Stopped != "max-memory" {
+		t.Fatalf("-max-memory %s: exit %d (want 3), complete %v, stopped %q, %v %s", size, code, rep.Complete, rep.Stopped, err, errOut)
+	}
+	if rep.UniqueStates == 0 || rep.MaxMemoryBytes != budget {
+		t.Errorf("report: %d states, budget %d; want the states explored and the budget %d", rep.UniqueStates, rep.MaxMemoryBytes, budget)
+	}
+	code, out, _ = replica(t, "explore", "-protocol", "paxos", "-max-memory", size, "-workers", "1", "-out", t.TempDir())
+	if code != 3 || !strings.Contains(out, "INCOMPLETE: stopped early (max-memory)") {
+		t.Errorf("text report: exit %d, %s", code, out)
+	}
+	for _, bad := range []string{"lots", "4XB", "-1GiB"} {
+		if code, _, errOut := replica(t, "explore", "-max-memory", bad); code != 2 || !strings.Contains(errOut, "max-memory") {
+			t.Errorf("-max-memory %s: exit %d, %q; want a usage error naming the flag", bad, code, errOut)
+		}
+	}
+	for in, want := range map[string]int64{"512MiB": 512 << 20, "2G": 2 << 30, "1.5GiB": 3 << 29, "4096": 4096, "0": 0} {
+		if got, err := parseSize(in); err != nil || got != want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+}
+
+// residentBytes is this process's resident memory, from /proc/self/statm; the test is
+// skipped where there is none.
+func residentBytes(t *testing.T) int64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	f := strings.Fields(string(b))
+	if err != nil || len(f) < 2 {
+		t.Skip("no /proc/self/statm here")
+	}
+	pages, _ := strconv.ParseInt(f[1], 10, 64)
+	return pages * int64(os.Getpagesize())
+}
+
 func TestHelpTexts(t *testing.T) {
 	for _, c := range commands {
 		code, out, errOut := replica(t, c.name, "-h")
