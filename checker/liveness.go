@@ -31,9 +31,12 @@ const (
 //   - "eventually always" (Stable positive): once Pending clears, it must stay clear at every
 //     step for Stable of virtual time without a break. A step at which something is pending
 //     again is a relapse, reported at once with what became pending (a failure detector that
-//     suspects a live peer again, a second leader). The window must fit in the liveness phase:
-//     the property must first hold by the bound minus Stable, so that a whole window can be
-//     watched. A property that first holds later, and whose window the end of the phase cuts
+//     suspects a live peer again, a second leader). It is judged from the moment what the
+//     fault phase left behind has drained (Drain): a message the fault phase delayed by its
+//     longest tail, or the events a paused node deferred, may still arrive after healing, and a
+//     heartbeat from a node that crashed for good can still restore it at a detector for a
+//     moment. The window must fit in the liveness phase: the property must first hold by the
+//     bound minus Stable, so that a whole window can be watched. A property that first holds later, and whose window the end of the phase cuts
 //     short, fails with a message that says so ("too late to be judged"): a window that was
 //     never watched whole is never counted as held. The one exception is a run that simply runs
 //     out of events: with nothing left to happen the state can no longer change, so a property
@@ -51,6 +54,34 @@ type Liveness struct {
 	progressed bool
 	props      []propWatch // one per node.Liveness of the protocol, made at the first step
 	made       bool
+	drain      time.Duration // healing time plus Drain, once healed
+}
+
+// drained is when the fault phase's leftovers have drained.
+func (l *Liveness) drained(w *sim.World) time.Duration {
+	if l.drain == 0 {
+		_, at := w.Healed()
+		l.drain = at + Drain(w.Profile(), w.Protocol().Timing)
+	}
+	return l.drain
+}
+
+// Drain is how long after healing what the fault phase left behind may still show under a
+// profile: a message sent just before healing with the longest delay the profile draws (its
+// tail), or held back by a selective Byzantine node, and the events a paused node deferred to
+// the end of its pause, which can reach past healing by the longest pause.
+func Drain(p sim.Profile, t node.Timing) time.Duration {
+	d := max(p.Delay.Min, 2*p.Delay.Typical)
+	if p.Delay.TailProb > 0 {
+		d = max(d, p.Delay.Tail)
+	}
+	if p.FaultEvery > 0 && p.Pause > 0 {
+		d += p.Down
+	}
+	if b := p.Byzantine; b.Selective > 0 || b.Swarm {
+		d += t.Settle
+	}
+	return d
 }
 
 // propWatch is what Liveness knows of one liveness property during a run.
@@ -103,6 +134,9 @@ func (l *Liveness) judge(w *sim.World, p node.Liveness, st *propWatch) *sim.Viol
 	if st.held && now >= st.since+p.Stable {
 		st.met = true // the window closed before this step: the state held until then
 		return nil
+	}
+	if p.Stable > 0 && now < l.drained(w) {
+		return nil // the fault phase's leftovers may still arrive: not judged yet
 	}
 	pending := p.Pending(w)
 	switch {
@@ -175,6 +209,9 @@ func (l *Liveness) unmet(w *sim.World, p node.Liveness, st *propWatch, pending [
 			what = fmt.Sprintf("never held (for a stable window of %v)", p.Stable)
 		}
 		msg = fmt.Sprintf("%s within %v after healing at %s", what, bound, seconds(at))
+		if p.Stable > 0 {
+			msg += fmt.Sprintf(" (judged from %s, once the fault phase's leftovers drained)", seconds(l.drained(w)))
+		}
 		if exhausted {
 			msg += fmt.Sprintf(" (nothing was left to happen after %s)", seconds(w.Now()))
 		}

@@ -5,7 +5,9 @@ import (
 
 	"github.com/replica-io/replica/protocols/abd"
 	"github.com/replica-io/replica/protocols/bracha"
+	"github.com/replica-io/replica/protocols/crdt"
 	"github.com/replica-io/replica/protocols/etcdraft"
+	"github.com/replica-io/replica/protocols/multipaxos"
 	"github.com/replica-io/replica/protocols/node"
 	"github.com/replica-io/replica/protocols/paxos"
 	"github.com/replica-io/replica/protocols/pbft"
@@ -17,7 +19,7 @@ import (
 
 // The reference protocols, registered like any user's, in the order `replica list` shows them.
 func init() {
-	for _, p := range []*node.Protocol{paxos.Protocol, abd.Protocol, bracha.Protocol, pbft.Protocol, raft.Protocol, etcdraft.Protocol} {
+	for _, p := range []*node.Protocol{paxos.Protocol, abd.Protocol, bracha.Protocol, pbft.Protocol, raft.Protocol, etcdraft.Protocol, multipaxos.Protocol, crdt.Protocol} {
 		Register(p)
 	}
 }

@@ -21,6 +21,7 @@ import (
 //     protocol's liveness properties ("eventually" and "eventually always"); a scenario
 //     without a liveness phase judges none of them;
 //   - the fault-phase watchdog, when the scenario promises progress under its faults;
+//   - convergence of the protocol's eventually consistent objects, when it declares some;
 //   - the scenario's own sometimes-properties, beside the protocol's.
 type Checks struct {
 	// Watchdog, in units of the protocol's Settle time, is how long the protocol may make no
@@ -62,6 +63,9 @@ func monitors(p *node.Protocol, c Checks, b checker.Bounds, liveness bool, linLi
 	}
 	if len(c.Sometimes) > 0 {
 		ms = append(ms, checker.NewSometimes(c.Sometimes))
+	}
+	if len(p.Convergence) > 0 {
+		ms = append(ms, checker.NewConvergence(p.Convergence))
 	}
 	if liveness {
 		ms = append(ms, checker.NewLiveness)

@@ -127,6 +127,8 @@ type traitor struct {
 	// sent holds the node's last messages, for replay.
 	sent     []node.Message
 	sentNext int
+	// unreached counts, per kind of message, those no mutator could change (adversary_depth.go).
+	unreached map[string]int
 }
 
 // Limits on what the adversary remembers, so that its memory stays bounded too.
@@ -318,7 +320,7 @@ func (w *World) betray(t *traitor, to node.ID, m node.Message) {
 		}
 	}
 	if b.Mutate > 0 && w.choose.Flip(Adversary, b.Mutate) {
-		if v, name, ok := w.mutate(m); ok {
+		if v, name, ok := w.bend(t, m); ok {
 			w.fault(KindMutate)
 			w.record(Mutation, t.id, to, 0, act{"mutate (" + name + "): " + Summary(m) + " ->", v})
 			m = v
@@ -364,7 +366,7 @@ func (w *World) variant(t *traitor, m node.Message) node.Message {
 	}
 	var v node.Message
 	if w.choose.Flip(Adversary, w.profile.Byzantine.Equivocate) {
-		v, _, _ = w.mutate(m)
+		v, _, _ = w.bend(t, m)
 	}
 	if len(t.variants) >= maxVariants {
 		clear(t.variants)

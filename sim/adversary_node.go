@@ -137,7 +137,7 @@ func (e *byzEnv) Reply(req node.Request, result any) {
 		return
 	}
 	if b.Mutate > 0 && w.choose.Flip(Adversary, b.Mutate) {
-		if v, name, ok := w.mutate(result); ok {
+		if v, name, ok := w.bend(e.t, result); ok {
 			w.fault(KindMutate)
 			w.record(Mutation, e.t.id, 0, req.Client, act{"mutate (" + name + "): reply " + Summary(result) + " ->", v})
 			result = v

@@ -1,88 +1,112 @@
 package sim
 
 import (
-	"fmt"
 	"testing"
 	"time"
 
 	"github.com/replica-io/replica/protocols/node"
 )
 
-// pinger is a tiny sub-protocol: on its timer it sends "ping" to node 2, and it outputs
-// every ping it receives. Two of them run side by side inside one composite node, with the
-// same timer name and the same message: only the framework's namespaces keep them apart.
-type pinger struct{ got int }
+// pinger is a tiny component: on its timer node 1 sends "ping" to node 2, which outputs
+// and indicates the count of pings it got. Two of them run side by side inside one stack,
+// with the same timer name, the same message and the same storage key: only the stack's
+// namespaces keep them apart.
+type pinger struct{ Got, Below int }
 
-func (p *pinger) start(env node.Env) { env.SetTimer("tick", 5*time.Millisecond, 5*time.Millisecond) }
-func (p *pinger) timer(env node.Env) {
+func (p *pinger) Start(env node.Env) {
+	env.SetTimer("tick", 5*time.Millisecond, 5*time.Millisecond)
+	env.Store("count", 0)
+}
+func (p *pinger) Timer(env node.Env, name string) {
+	env.SetTimer("tick", 5*time.Millisecond, 5*time.Millisecond)
 	if env.Self() == 1 {
 		env.Send(2, "ping")
 	}
 }
-func (p *pinger) receive(env node.Env, m node.Message) {
-	p.got++
-	env.Output(p.got)
+func (p *pinger) Receive(env node.Env, from node.ID, m node.Message) {
+	p.Got++
+	env.Store("count", p.Got)
+	env.Output(p.Got)
+	node.Indicate(env, p.Got)
 }
+func (p *pinger) Request(node.Env, node.Request)               {}
+func (p *pinger) Indication(env node.Env, child string, v any) { p.Below++ }
 
-// pair composes two pingers, "a" and "b"; b's outputs come up to the pair, which counts them.
-type pair struct {
-	a, b  pinger
-	fromB int
-}
+// pair is the root: it counts the indications of its "b" and arms a timer of its own whose
+// name holds a slash, which must stay the root's.
+type pair struct{ FromB, Own int }
 
-func (p *pair) envs(env node.Env) (node.Env, node.Env) {
-	return node.Sub(env, "a", nil), node.Sub(env, "b", func(v any) { p.fromB++ })
-}
-
-func (p *pair) Start(env node.Env) {
-	a, b := p.envs(env)
-	p.a.start(a)
-	p.b.start(b)
-}
-
-func (p *pair) Timer(env node.Env, name string) {
-	a, b := p.envs(env)
-	switch sub, _, _ := node.RouteTimer(name); sub {
-	case "a":
-		p.a.timer(a)
-	case "b":
-		p.b.timer(b)
+func (p *pair) Start(env node.Env)                      { env.SetTimer("a/tick", time.Millisecond, time.Millisecond) }
+func (p *pair) Timer(env node.Env, name string)         { p.Own++ }
+func (p *pair) Receive(node.Env, node.ID, node.Message) {}
+func (p *pair) Request(node.Env, node.Request)          {}
+func (p *pair) Indication(env node.Env, child string, v any) {
+	if child == "b" {
+		p.FromB++
 	}
 }
 
-func (p *pair) Receive(env node.Env, from node.ID, m node.Message) {
-	a, b := p.envs(env)
-	switch sub, inner, _ := node.Route(m); sub {
-	case "a":
-		p.a.receive(a, inner)
-	case "b":
-		p.b.receive(b, inner)
+var pingerModule = &node.Module{Name: "pinger", New: func(node.Config, node.ID) node.Node { return &pinger{} }}
+
+func TestComposedComponentsStayApart(t *testing.T) {
+	proto := node.Compose(&node.Protocol{Name: "pair", DefaultN: 2, MinN: 2, Timing: node.Timing{Delay: time.Millisecond, Settle: time.Millisecond}},
+		node.Part{Module: &node.Module{Name: "pair", New: func(node.Config, node.ID) node.Node { return &pair{} }}},
+		node.Part{Path: "a", Module: pingerModule},
+		node.Part{Path: "b", Module: pingerModule},
+		node.Part{Path: "b/inner", Module: pingerModule},
+	)
+	if err := proto.Validate(); err != nil {
+		t.Fatal(err)
 	}
-}
-
-func (p *pair) Request(node.Env, node.Request) {}
-
-func TestComposedSubProtocolsStayApart(t *testing.T) {
-	proto := &node.Protocol{Name: "pair", New: func(node.Config, node.ID) node.Node { return &pair{} },
-		DefaultN: 2, Timing: node.Timing{Delay: time.Millisecond}}
 	cfg := Config{Protocol: proto, Cluster: node.Config{N: 2}, Profile: Profile{Delay: Delay{Min: time.Millisecond}},
-		Faults: 20 * time.Millisecond}
+		Faults: 20 * time.Millisecond, Trace: TraceFull}
 	w, r := Simulate(cfg, NewSeeded(1))
 	if r.Violation != nil {
 		t.Fatal(r.Violation)
 	}
-	var outs []string
+	n2 := w.State(2).(*node.Stack)
+	root := n2.Component("").(*pair)
+	a, b, inner := n2.Component("a").(*pinger), n2.Component("b").(*pinger), n2.Component("b/inner").(*pinger)
+	if a.Got == 0 || a.Got != b.Got || b.Got != inner.Got {
+		t.Errorf("the components received %d, %d and %d pings: their traffic mixed", a.Got, b.Got, inner.Got)
+	}
+	if root.FromB != b.Got {
+		t.Errorf("b's indications did not come up to the root: %d of %d", root.FromB, b.Got)
+	}
+	if root.Own != 1 {
+		t.Errorf("the root's timer \"a/tick\" fired %d times at the root: it went to component a", root.Own)
+	}
+	paths := map[string]int{}
 	for _, o := range w.Outputs() {
-		outs = append(outs, fmt.Sprintf("n%d:%v", o.Node, o.Value))
+		paths[o.Path]++
+		if _, wrapped := o.Value.(node.AtPath); wrapped {
+			t.Errorf("output %v recorded with its path still wrapped around it", o.Value)
+		}
 	}
-	n2 := w.State(2).(*pair)
-	if n2.a.got == 0 || n2.a.got != n2.b.got {
-		t.Errorf("the two sub-protocols received %d and %d pings: their traffic mixed", n2.a.got, n2.b.got)
+	if paths["a"] != a.Got || paths["b"] != b.Got || paths["b/inner"] != inner.Got || paths[""] != 0 {
+		t.Errorf("outputs by path %v: want a, b and b/inner's own", paths)
 	}
-	if n2.fromB != n2.b.got {
-		t.Errorf("b's outputs did not come up to the parent: %d of %d", n2.fromB, n2.b.got)
+	if b.Below != inner.Got || a.Below != 0 {
+		t.Errorf("b/inner's indications reached b %d times of %d (a: %d)", b.Below, inner.Got, a.Below)
 	}
-	if len(outs) != n2.a.got { // only a's outputs reach the world
-		t.Errorf("world outputs %v: want only sub-protocol a's %d", outs, n2.a.got)
+	for _, key := range []string{"[a]count", "[b]count", "[b/inner]count"} {
+		if v, ok := w.slot(2).load(key); !ok || v != b.Got {
+			t.Errorf("storage under %q: %v, want %d", key, v, b.Got)
+		}
+	}
+	for _, e := range r.Trace {
+		if e.What != Send {
+			continue
+		}
+		env, ok := e.Data.(node.Envelope)
+		if !ok {
+			t.Fatalf("a sub-component's message travelled bare: %v", e.Data)
+		}
+		if _, nested := env.Msg.(node.Envelope); nested {
+			t.Errorf("nested envelopes %v: want one envelope with the whole path", env)
+		}
+		if env.Path != "a" && env.Path != "b" && env.Path != "b/inner" {
+			t.Errorf("an envelope with path %q", env.Path)
+		}
 	}
 }

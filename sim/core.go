@@ -147,9 +147,11 @@ func (k *stepCore) recordMsg(what What, id, peer node.ID, mid int, data any) {
 	k.trace.add(Entry{Event: k.events, Time: k.now, What: what, Node: id, Peer: peer, Msg: mid, Data: data})
 }
 
-// output records v as an output of node id.
+// output records v as an output of node id; a component's output (node.AtPath) is recorded
+// with its path, and traced as it was made.
 func (k *stepCore) output(id node.ID, v any) {
-	k.outputs = append(k.outputs, node.Output{Node: id, Time: k.now, Value: v})
+	path, value := node.SplitOutput(v)
+	k.outputs = append(k.outputs, node.Output{Node: id, Time: k.now, Path: path, Value: value})
 	k.record(Output, id, 0, 0, v)
 }
 

@@ -954,6 +954,9 @@ func hashOutputs(prev uint64, outs []node.Output, perm []node.ID) uint64 {
 	h := Hasher{h: prev, perm: perm}
 	for _, o := range outs {
 		h.Uint64(uint64(h.rename(o.Node)))
+		if o.Path != "" { // a component's output: two components' equal values stay two
+			h.String(o.Path)
+		}
 		h.Value(o.Value)
 	}
 	return h.h

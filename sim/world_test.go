@@ -132,11 +132,11 @@ func TestTwoDecisionsBreakAgreementInBothWorlds(t *testing.T) {
 	p := stepProtocol("two-decisions", 2, &steps{
 		start: func(env node.Env) {
 			if env.Self() == 2 {
-				env.Output(paxos.Decision{Value: 2})
+				env.Output(paxos.Decision[paxos.Value]{Value: 2})
 				env.Send(1, "decided")
 			}
 		},
-		receive: func(env node.Env, from node.ID, m node.Message) { env.Output(paxos.Decision{Value: 1}) },
+		receive: func(env node.Env, from node.ID, m node.Message) { env.Output(paxos.Decision[paxos.Value]{Value: 1}) },
 	}, agreementOf(t))
 	timed, untimed := bothDrivers(t, p, sim.UntimedOptions{})
 	sameVerdict(t, timed, untimed, "agreement", "n1 decided 1, but n2 decided 2")
@@ -145,7 +145,7 @@ func TestTwoDecisionsBreakAgreementInBothWorlds(t *testing.T) {
 // TestOutputsOfStartAreChecked: outputs made while booting are the initial states' new ones.
 func TestOutputsOfStartAreChecked(t *testing.T) {
 	p := stepProtocol("start-decides", 2, &steps{
-		start: func(env node.Env) { env.Output(paxos.Decision{Value: paxos.Value(env.Self())}) },
+		start: func(env node.Env) { env.Output(paxos.Decision[paxos.Value]{Value: paxos.Value(env.Self())}) },
 	}, agreementOf(t))
 	timed, untimed := bothDrivers(t, p, sim.UntimedOptions{})
 	sameVerdict(t, timed, untimed, "agreement", "n2 decided 2, but n1 decided 1")

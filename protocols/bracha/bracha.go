@@ -188,6 +188,7 @@ func (n *Node) onReady(env node.Env, from, s node.ID, v Value) {
 		in.Delivered = v
 		n.persist(env, s)
 		env.Output(Delivery{Sender: s, Value: v})
+		node.Indicate(env, Delivery{Sender: s, Value: v}) // for the layer above, inside a stack
 	}
 }
 

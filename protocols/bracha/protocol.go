@@ -12,15 +12,12 @@ import (
 // The seeded bug.
 const BugWeakReady = "weak-ready"
 
-// Protocol describes Bracha's broadcast to the tools.
-var Protocol = &node.Protocol{
-	Name:      "bracha",
-	Summary:   "Bracha's Byzantine reliable broadcast: echo and ready quorums, n >= 3f+1",
-	New:       New,
-	DefaultN:  4,
-	MinN:      4,
-	Quorum:    func(n int) int { return n - quorum.MaxByzantine(n) },
-	MaxFaulty: quorum.MaxByzantine,
+// Module is Bracha's broadcast as a component: each node reliably broadcasts a value of its
+// own, and indicates (and outputs) every delivery.
+var Module = &node.Module{
+	Name:    "bracha",
+	Summary: "Bracha's Byzantine reliable broadcast: each node's value delivered by all or none, the same everywhere",
+	New:     New,
 	Bugs: []node.Bug{
 		{Name: BugWeakReady, Scenario: "twins",
 			Summary: "a node sends READY after f echoes instead of an echo quorum: equivocation makes correct nodes deliver different values"},
@@ -35,17 +32,27 @@ var Protocol = &node.Protocol{
 		{Name: "byzantine-sender-delivered", Reached: byzantineDelivered},
 	},
 	Progress: totality,
-	Timing:   node.Timing{Delay: 10 * time.Millisecond, Settle: 200 * time.Millisecond},
 	Mutators: []node.Mutator{
 		{Name: "value", Mutate: mutateValue},
 		{Name: "sender", Mutate: mutateSender},
 	},
+}
+
+// Protocol describes Bracha's broadcast to the tools: a stack of one component, Module.
+var Protocol = node.Compose(&node.Protocol{
+	Name:      "bracha",
+	Summary:   "Bracha's Byzantine reliable broadcast: echo and ready quorums, n >= 3f+1",
+	DefaultN:  4,
+	MinN:      4,
+	Quorum:    func(n int) int { return n - quorum.MaxByzantine(n) },
+	MaxFaulty: quorum.MaxByzantine,
+	Timing:    node.Timing{Delay: 10 * time.Millisecond, Settle: 200 * time.Millisecond},
 	MaxSize: func(cfg node.Config) int {
 		// Per instance, an echo and a ready tally, each with at most MaxValuesPerVoter
 		// values per voter.
 		return cfg.N * 2 * cfg.N * quorum.MaxValuesPerVoter
 	},
-}
+}, node.Part{Module: Module})
 
 // delivery is a Delivery output of a correct node.
 type delivery struct {

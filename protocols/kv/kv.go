@@ -153,12 +153,27 @@ func Unobservable(history []node.Op) []node.Op {
 			seen[cellValue{in.Key, in.Expect}] = true
 		}
 	}
-	kept := history[:0:0]
-	for _, op := range history {
-		if in, ok := op.Input.(Op); ok && !op.Done && (in.Kind == Get || !seen[cellValue{in.Key, in.Value}]) {
-			continue
-		}
-		kept = append(kept, op)
+	// A compare-and-swap of unknown outcome that is kept (someone saw the value it writes)
+	// may have taken effect only if the value it expects was there: that value is observed
+	// too, and so on, until nothing more is kept.
+	kept := func(op node.Op) bool {
+		in, ok := op.Input.(Op)
+		return !ok || op.Done || in.Kind != Get && seen[cellValue{in.Key, in.Value}]
 	}
-	return kept
+	for changed := true; changed; {
+		changed = false
+		for _, op := range history {
+			if in, ok := op.Input.(Op); ok && !op.Done && in.Kind == CAS && kept(op) && !seen[cellValue{in.Key, in.Expect}] {
+				seen[cellValue{in.Key, in.Expect}] = true
+				changed = true
+			}
+		}
+	}
+	out := history[:0:0]
+	for _, op := range history {
+		if kept(op) {
+			out = append(out, op)
+		}
+	}
+	return out
 }

@@ -23,7 +23,10 @@
 // variants, its quorum, its properties (invariants, sometimes-properties, progress), its
 // client workload and, for Byzantine faults, its message mutators.
 //
-// Sub gives a sub-protocol its own message and timer namespace inside a node, so that a
-// protocol can be composed of others (replication over consensus over broadcast) without
-// hand-written multiplexing.
+// A protocol may be built from components (component.go): each is a Node with requests from
+// the layer above, indications to it (Indicate, Parent), sub-components of its own (Sub,
+// Ask), its own namespaces for messages, timers and storage, and its own properties (Module)
+// checked wherever it is used. Compose assembles a tree of them (Part) into a Protocol, so
+// that state machine replication over consensus over links is assembled, not hand-written;
+// Scope, StateAt and Output.Path let properties see one component of the stack.
 package node

@@ -64,6 +64,11 @@ type Protocol struct {
 	// client requests.
 	Explore Explore
 
+	// Convergence lists the protocol's replicated objects whose replicas must converge
+	// (strong eventual consistency, for eventually consistent protocols such as CRDTs); the
+	// convergence checker (package checker) judges every run against them.
+	Convergence []Convergent
+
 	// Components lists the paths of the protocol's sub-components ("log", "log/paxos",
 	// "links"), for the tools to show its structure; empty for a protocol of one component.
 	Components []string
@@ -82,6 +87,10 @@ type Protocol struct {
 	// no bound. A node that outgrows it has a memory leak: a table that is never pruned,
 	// a log that is never compacted.
 	MaxSize func(cfg Config) int
+
+	// composeErr is what Compose found wrong with the protocol's stack of components;
+	// Validate reports it.
+	composeErr error
 }
 
 // Liveness is a property judged after faults heal (see Protocol.Liveness).

@@ -24,6 +24,8 @@ func (p *Protocol) validate() error {
 	switch {
 	case p.Name == "":
 		return errors.New("Name is empty")
+	case p.composeErr != nil:
+		return p.composeErr
 	case p.New == nil:
 		return errors.New("New is nil: nothing builds its nodes")
 	case p.Timing.Delay <= 0:

@@ -27,10 +27,12 @@ type World interface {
 	Healed() (bool, time.Duration)
 }
 
-// Output is one observable result of a node.
+// Output is one observable result of a node. Path names the component of a stack that
+// produced it ("log/paxos"; empty for the root, and for a protocol that is not a stack).
 type Output struct {
 	Node  ID
 	Time  time.Duration
+	Path  string
 	Value any
 }
 

@@ -22,7 +22,7 @@ func abstract(w node.World) any {
 	var values []Value
 	promised := map[node.ID]Ballot{}
 	for id := node.ID(1); int(id) <= w.Config().N; id++ {
-		st, ok := w.State(id).(*Node)
+		st, ok := w.State(id).(*Node[Value])
 		if !ok || st == nil {
 			continue // which nodes are down is the fault schedule's business, not the protocol's state
 		}
@@ -34,7 +34,7 @@ func abstract(w node.World) any {
 			s.Decided++
 		}
 	}
-	for _, st := range node.States[*Node](w) {
+	for _, st := range node.States[*Node[Value]](w) {
 		if st.phase == 0 {
 			continue
 		}

@@ -20,17 +20,12 @@ const (
 	ParamMaxRound  = "max-round" // no ballot beyond this round (0: no bound)
 )
 
-// Protocol describes Paxos to the tools.
-var Protocol = &node.Protocol{
-	Name:     "paxos",
-	Summary:  "single-decree Paxos: proposers, durable acceptors, learners",
-	New:      New,
-	DefaultN: 3,
-	MinN:     1,
-	Quorum:   quorum.Majority,
-	// Acceptors sync their promises and acceptances before they answer, and a proposer its
-	// round before it uses it: the whole cluster may crash at once.
-	Tolerates: node.Tolerance{ClusterCrash: true},
+// Module is single-decree Paxos as a component: a request proposes a value (a client's, for
+// the paxos protocol; the layer above's, inside a stack), and the reply is the decision.
+var Module = &node.Module{
+	Name:    "paxos",
+	Summary: "single-decree Paxos consensus: propose a value, learn the decision",
+	New:     New,
 	Bugs: []node.Bug{
 		{Name: BugNoPersist, Scenario: "crash-restart",
 			Summary: "acceptors keep their promise only in volatile state: after a restart they accept a lower ballot"},
@@ -45,7 +40,19 @@ var Protocol = &node.Protocol{
 		{Name: "decided", Required: true, Reached: func(w node.World) bool { return len(w.Outputs()) > 0 }},
 	},
 	Progress: progress,
-	Abstract: abstract,
+}
+
+// Protocol describes Paxos to the tools: a stack of one component, Module, serving clients.
+var Protocol = node.Compose(&node.Protocol{
+	Name:     "paxos",
+	Summary:  "single-decree Paxos: proposers, durable acceptors, learners",
+	DefaultN: 3,
+	MinN:     1,
+	Quorum:   quorum.Majority,
+	// Acceptors sync their promises and acceptances before they answer, and a proposer its
+	// round before it uses it: the whole cluster may crash at once.
+	Tolerates: node.Tolerance{ClusterCrash: true},
+	Abstract:  abstract,
 	Workload: &node.Workload{
 		Clients: 5,
 		Ops:     1,
@@ -63,7 +70,7 @@ var Protocol = &node.Protocol{
 		Params:  map[string]int{ParamProposers: 2, ParamMaxRound: 1},
 		Crashes: 1, Requests: 2, Targets: []node.ID{1, 2},
 	},
-}
+}, node.Part{Module: Module})
 
 // Consensus is the sequential specification of single-decree consensus, as clients see it:
 // the first value proposed is decided, and every proposal answers with the decision.
@@ -80,11 +87,11 @@ var Consensus = node.Sequential[Value, Value, Value]{
 
 // agreement: no two nodes ever decide different values.
 func agreement(w node.World) error {
-	first, d, ok := node.FirstOutput[Decision](w)
+	first, d, ok := node.FirstOutput[Decision[Value]](w)
 	if !ok {
 		return nil
 	}
-	for o, e := range node.NewOutputs[Decision](w) {
+	for o, e := range node.NewOutputs[Decision[Value]](w) {
 		if e == d {
 			continue
 		}
@@ -98,28 +105,35 @@ func agreement(w node.World) error {
 	return nil
 }
 
-// validity: a decided value is one a client proposed.
+// validity: a decided value is one that was proposed: by a client, or, inside a stack, by
+// the layer above (a Proposal output).
 func validity(w node.World) error {
-	for o, d := range node.NewOutputs[Decision](w) {
-		v := d.Value
-		proposed := false
-		for _, op := range w.History() {
-			if op.Input == v {
-				proposed = true
-				break
-			}
-		}
-		if !proposed {
-			return fmt.Errorf("n%d decided %v, which no client proposed", o.Node, v)
+	for o, d := range node.NewOutputs[Decision[Value]](w) {
+		if !proposed(w, d.Value) {
+			return fmt.Errorf("n%d decided %v, which no client proposed", o.Node, d.Value)
 		}
 	}
 	return nil
 }
 
+func proposed(w node.World, v Value) bool {
+	for _, op := range w.History() {
+		if op.Input == v {
+			return true
+		}
+	}
+	for _, p := range node.Outputs[Proposal[Value]](w) {
+		if p.Value == v {
+			return true
+		}
+	}
+	return false
+}
+
 // progress: every node that is up has learned the decision.
 func progress(w node.World) []string {
 	var pending []string
-	for id, st := range node.States[*Node](w) {
+	for id, st := range node.States[*Node[Value]](w) {
 		if w.Correct(id) && st.decided == 0 {
 			pending = append(pending, fmt.Sprintf("n%d has not decided", id))
 		}

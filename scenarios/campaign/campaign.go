@@ -63,6 +63,9 @@ func (c *Campaign) Head() Summary {
 	if wl := c.Spec.Protocol.Workload; wl != nil && wl.Spec != nil {
 		s.Linearizability = &LinCounts{}
 	}
+	if len(c.Spec.Protocol.Convergence) > 0 {
+		s.Convergence = &ConvCounts{}
+	}
 	s.EnabledFaults = []string{}
 	for _, k := range c.Spec.EnabledFaults() {
 		s.EnabledFaults = append(s.EnabledFaults, k.String())

@@ -22,8 +22,11 @@ type Result struct {
 	Unknown   int            `json:"unknown_ops"`
 	// Linearizability is the outcome of the history check: pass, fail, unknown, or empty
 	// when the history was not checked.
-	Linearizability string     `json:"linearizability,omitempty"`
-	Violation       *Violation `json:"violation,omitempty"`
+	Linearizability string `json:"linearizability,omitempty"`
+	// Convergence is the outcome of the convergence check (pass, fail, or empty when it was
+	// not judged), for protocols with eventually consistent objects.
+	Convergence string     `json:"convergence,omitempty"`
+	Violation   *Violation `json:"violation,omitempty"`
 	// Exhausted says that the run used up its event budget while virtual time still
 	// advanced, and stopped early: checked up to there, not failed (see sim.Result).
 	Exhausted bool `json:"budget_exhausted,omitempty"`
@@ -42,6 +45,14 @@ type LinCounts struct {
 	Passed  int `json:"passed"`
 	Failed  int `json:"failed"`
 	Unknown int `json:"unknown"`
+}
+
+// ConvCounts counts a campaign's convergence checks by outcome (see checker.Convergence):
+// Checked is the runs whose convergence was judged.
+type ConvCounts struct {
+	Checked int `json:"checked"`
+	Passed  int `json:"passed"`
+	Failed  int `json:"failed"`
 }
 
 // Summary is the outcome of a campaign: what `replica run -json` prints, and what `replica
@@ -72,6 +83,9 @@ type Summary struct {
 
 	// Linearizability counts the history checks, for protocols whose workload names a model.
 	Linearizability *LinCounts `json:"linearizability,omitempty"`
+	// Convergence counts the convergence checks, for protocols with eventually consistent
+	// objects (node.Protocol.Convergence).
+	Convergence *ConvCounts `json:"convergence,omitempty"`
 	// Coverage: the fault kinds the profile enables, those of them that never fired, the
 	// required sometimes-properties, and the reasons coverage fails the campaign (a required
 	// property never reached; with RequireFaults, an enabled kind that never fired).
@@ -122,6 +136,9 @@ func newResult(seed uint64, r sim.Result, sometimes []string) Result {
 			if check, o := j.Verdict(); check == checker.PropLinearizable && o != checker.Unchecked {
 				out.Linearizability = o.String()
 			}
+			if check, o := j.Verdict(); check == checker.PropConvergence && o != checker.Unchecked {
+				out.Convergence = o.String()
+			}
 		}
 	}
 	if v := r.Violation; v != nil {
@@ -154,6 +171,9 @@ func Summarize(head Summary, results []Result, wall time.Duration) Summary {
 	if head.Linearizability != nil {
 		s.Linearizability = &LinCounts{}
 	}
+	if head.Convergence != nil {
+		s.Convergence = &ConvCounts{}
+	}
 	s.Faults, s.Sometimes = map[string]int{}, map[string]int{}
 	for name := range head.Sometimes { // names reached by no run stay listed, at zero
 		s.Sometimes[name] = 0
@@ -185,6 +205,14 @@ func Summarize(head Summary, results []Result, wall time.Duration) Summary {
 				l.Failed++
 			default:
 				l.Unknown++
+			}
+		}
+		if c := s.Convergence; c != nil && r.Convergence != "" {
+			c.Checked++
+			if r.Convergence == checker.Pass.String() {
+				c.Passed++
+			} else {
+				c.Failed++
 			}
 		}
 		h.Uint64(r.Seed)

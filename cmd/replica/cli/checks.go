@@ -42,6 +42,9 @@ func printChecks(w io.Writer, s campaign.Summary) {
 		fmt.Fprintf(w, "  linearizability: %d histories checked: %d linearizable, %d not linearizable, %d undecided within the checker's time limit\n",
 			l.Checked, l.Passed, l.Failed, l.Unknown)
 	}
+	if c := s.Convergence; c != nil {
+		fmt.Fprintf(w, "  convergence: %d checked, %d passed, %d failed\n", c.Checked, c.Passed, c.Failed)
+	}
 	if len(s.NeverFired) > 0 {
 		fmt.Fprintf(w, "  enabled but never fired: %s\n", strings.Join(s.NeverFired, ", "))
 	}

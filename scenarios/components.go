@@ -1,0 +1,43 @@
+package scenarios
+
+import (
+	"github.com/replica-io/replica/protocols/node"
+	"github.com/replica-io/replica/sim"
+)
+
+// The scenarios of the component stacks (protocols/multipaxos, protocols/crdt): each puts a
+// stack in the situation one of its components' seeded bugs needs, in runs short enough that
+// a campaign of 20,000 seeds stays within two minutes on two cores.
+func init() {
+	RegisterScenario(
+		&Scenario{Name: "leader-churn",
+			Summary: "crashes and isolations that outlast failure detection, often: leaders change hands while slots are open",
+			Profile: func(t node.Timing) sim.Profile {
+				d := delays(t)
+				d.TailProb = 0.05
+				return sim.Profile{Delay: d, Reorder: true, FaultEvery: t.Settle / 6, Down: t.Settle / 2,
+					Crash: 2, Isolate: 2, Split: 1, StepCrash: 0.03, MaxDown: -1}
+			},
+			Faults: 6, Liveness: 10},
+		&Scenario{Name: "brief",
+			Summary: "a perfect network, healed after a fifth of a settle time: judges the liveness properties early, in short runs",
+			Profile: func(t node.Timing) sim.Profile { return sim.Profile{Delay: delays(t)} },
+			Faults:  0.2, Liveness: 4},
+		&Scenario{Name: "slow-commits",
+			Summary: "no crashes, but a long delay tail on many messages: clients time out and ask again while their command is on its way",
+			Profile: func(t node.Timing) sim.Profile {
+				d := delays(t)
+				d.TailProb, d.Tail = 0.2, 30*t.Delay
+				return sim.Profile{Delay: d, Reorder: true}
+			},
+			Faults: 1.5, Liveness: 4},
+		&Scenario{Name: "crash-heavy",
+			Summary: "crashes that outlast failure detection, and little else: the first leader is often down when faults heal",
+			Profile: func(t node.Timing) sim.Profile {
+				return sim.Profile{Delay: delays(t), FaultEvery: t.Settle / 4, Down: 3 * t.Settle, Crash: 1, MaxDown: -1}
+			},
+			// A long liveness phase: a client whose retries keep drawing the node that is down
+			// for good needs several tries to reach one that is up.
+			Faults: 1, Liveness: 8},
+	)
+}
