@@ -40,6 +40,7 @@ type Scenario struct {
 	// Unreached names the sometimes-properties the scenario does not mean to reach, each
 	// with the reason (a feature it leaves off, a fault it never injects); summaries say so
 	// instead of NEVER, and the coverage check (see scenarios/campaign) expects them unreached.
+	// A key "protocol/name" says it of one protocol only (see Unreachable).
 	Unreached map[string]string
 	// Faults is the length of the fault phase, and Liveness the bound on progress after
 	// healing (zero: no liveness phase), in units of the protocol's Settle time.
@@ -153,8 +154,9 @@ var builtin = []*Scenario{
 			// long enough for these.
 			"check-quorum-step-down": "a crash every few heartbeats: leaders crash before they can lose a majority",
 			"fast-backtrack":         "a crash every few heartbeats: no leader lasts long enough to meet a follower a whole term behind",
-			"log-compacted":          "a crash every few heartbeats: the log never grows to a snapshot's threshold",
-			"snapshot-installed":     "a crash every few heartbeats: the log never grows to a snapshot's threshold"}},
+			// etcd raft compacts its log at a lower threshold, and does reach it here.
+			"raft/log-compacted":      "a crash every few heartbeats: the log never grows to a snapshot's threshold",
+			"raft/snapshot-installed": "a crash every few heartbeats: the log never grows to a snapshot's threshold"}},
 	{Name: "swarm", Summary: "each seed draws which faults are on and how often (swarm testing), and which protocol features",
 		Profile: swarmBase, Swarm: true, Faults: 6, Liveness: 10, SwarmParams: swarmParams,
 		Unreached: map[string]string{"byzantine-sender-delivered": "a crash-fault swarm: byzantine-swarm draws Byzantine nodes"}},
@@ -199,3 +201,13 @@ var (
 	_ explore.ProgressModel[twophase.State]  = (*twophase.Model)(nil)
 	_ explore.LabeledModel[twophase.State]   = (*twophase.Model)(nil)
 )
+
+// Unreachable says whether the scenario does not mean protocol to reach the sometimes-property
+// name, and why: a reason given for that protocol ("protocol/name") or for every one.
+func (s *Scenario) Unreachable(protocol, name string) (string, bool) {
+	if why, ok := s.Unreached[protocol+"/"+name]; ok {
+		return why, true
+	}
+	why, ok := s.Unreached[name]
+	return why, ok
+}

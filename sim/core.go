@@ -37,7 +37,9 @@ type stepCore struct {
 	byID    []int   // client index of each logical client ID
 	faulty  []bool  // faulty[id-1]: node id is Byzantine; nil when none is
 	trace   *tracer // nil: no trace (the untimed world while it explores)
-	disk    *disks  // the storage faults of the timed world (see disk.go); nil: a disk that never fails
+	// ownCopies gives each receiver its own copy of a message (see receive).
+	ownCopies bool
+	disk      *disks // the storage faults of the timed world (see disk.go); nil: a disk that never fails
 
 	// The untimed world shares slots, clients and the history with the state a step starts
 	// from (copy on write); these say what is still shared. The timed world owns everything.
@@ -85,15 +87,20 @@ func (k *stepCore) step(s *slot, f func(n node.Node, env node.Env)) {
 // receive delivers message m (number mid in the trace, see Entry.Msg) from peer from to node
 // s, which is up.
 //
-// The node gets a copy of its own, as a message read off a real network is: a receiver may
-// change what it got (etcd raft's leader numbers the entries of a proposal in place), and the
-// world still holds m: in the trace, and in the untimed world in the state the step starts
-// from, which its other successors share. A receiver that changed that state's message would
-// give the same action from the same state another successor (what the explorer's
-// nondeterminism guard reports), and the trace would show the message as changed, not as sent.
+// The node gets a copy of its own wherever the world still holds m (k.ownCopies), as a message
+// read off a real network is: a receiver may change what it got (etcd raft's leader numbers
+// the entries of a proposal in place). The untimed world holds it in the state the step starts
+// from, which its other successors share: a receiver that changed it would give the same
+// action from the same state another successor (what the explorer's nondeterminism guard
+// reports). A timed run holds it in a full trace, an observer's view or a Byzantine node's
+// memory of what it sent (which it may replay). Elsewhere the delivered message is the
+// receiver's alone, and a copy would cost a tenth to a fifth of a campaign's time; the trace
+// hash is taken as it is recorded, so it does not depend on this.
 func (k *stepCore) receive(s *slot, from node.ID, mid int, m node.Message) {
 	k.recordMsg(Deliver, s.id, from, mid, m)
-	m = cloneAny(m)
+	if k.ownCopies {
+		m = cloneAny(m)
+	}
 	k.step(s, func(n node.Node, env node.Env) { n.Receive(env, from, m) })
 }
 

@@ -51,7 +51,10 @@ func (w *World) send(from, to node.ID, m node.Message) {
 		w.recordMsg(Dup, to, from, mid, m)
 		copies = 2
 	}
-	for range copies { // the copies may share m: each receiver gets its own (stepCore.receive)
+	for i := range copies {
+		if i > 0 && !w.ownCopies {
+			m = cloneAny(m) // each copy is its own: a receiver may change what it got
+		}
 		w.enqueue(from, to, mid, m, w.delay())
 	}
 }

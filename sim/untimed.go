@@ -605,7 +605,7 @@ func (u *Untimed) newStep(s *UState, choices []int, tr *tracer) *ustep {
 		proto: u.proto, cluster: u.cfg, ids: u.ids, nodes: slices.Clone(s.nodes), stepBudget: DefaultStepBudget,
 		outputs: slices.Clip(s.outputs), newOut: len(s.outputs), history: slices.Clip(s.history),
 		clients: s.clients, byID: slices.Clip(s.byID), faulty: u.faulty, cow: true,
-		trace: tr,
+		trace: tr, ownCopies: true,
 	}
 	if tr != nil {
 		x.events = tr.step

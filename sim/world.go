@@ -136,6 +136,7 @@ func newWorld(cfg Config, c Chooser) *World {
 			cluster:    cfg.Cluster,
 			stepBudget: cfg.StepBudget,
 			trace:      &tr,
+			ownCopies:  cfg.Trace == TraceFull || cfg.Observer != nil || cfg.Cluster.F > 0,
 		},
 		cfg:     cfg,
 		choose:  &recorder{inner: c},

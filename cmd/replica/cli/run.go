@@ -246,7 +246,7 @@ func printSummary(w io.Writer, spec *scenarios.Spec, seeds []uint64, s campaign.
 	}
 	fmt.Fprintf(w, "  faults: %s\n", campaign.CountsLine(s.Faults))
 	if len(s.Sometimes) > 0 {
-		fmt.Fprintf(w, "  sometimes: %s\n", sometimesLine(s.Sometimes, s.SeedsRun, spec.Scenario.Unreached))
+		fmt.Fprintf(w, "  sometimes: %s\n", sometimesLine(s.Sometimes, s.SeedsRun, func(name string) (string, bool) { return spec.Scenario.Unreachable(spec.Protocol.Name, name) }))
 	}
 	if s.Ops > 0 {
 		fmt.Fprintf(w, "  client operations: %d (%d with unknown outcome)\n", s.Ops, s.Unknown)
@@ -278,7 +278,7 @@ func printSummary(w io.Writer, spec *scenarios.Spec, seeds []uint64, s campaign.
 
 // sometimesLine lists the sometimes-properties with how many runs reached each; one that no
 // run reached is marked NEVER, or, if the scenario does not mean to reach it, why not.
-func sometimesLine(m map[string]int, runs int, unreached map[string]string) string {
+func sometimesLine(m map[string]int, runs int, unreached func(string) (string, bool)) string {
 	names := make([]string, 0, len(m))
 	for k := range m {
 		names = append(names, k)
@@ -289,7 +289,7 @@ func sometimesLine(m map[string]int, runs int, unreached map[string]string) stri
 		mark := ""
 		if m[k] == 0 {
 			mark = " (NEVER)"
-			if why, ok := unreached[k]; ok {
+			if why, ok := unreached(k); ok {
 				mark = " (not in this scenario: " + why + ")"
 			}
 		}
