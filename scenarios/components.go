@@ -78,5 +78,7 @@ func init() {
 	}
 }
 
-// stacks are the protocols the scenarios above are for.
-var stacks = []string{"multipaxos", "crdt"}
+// stacks are the protocols the scenarios above are for: the component library's.
+// The components' own protocols (fd, omega, links, gossip, each a node.Protocol of its own in
+// their tests) and the variants the stacks' tests build count too.
+var stacks = []string{"multipaxos", "multipaxos-lossy", "crdt", "fd", "omega", "links", "gossip"}
