@@ -78,6 +78,7 @@ func runCampaign(args []string, stdout, stderr io.Writer) int {
 	case rf.seedTimeout <= 0:
 		return usageError(stderr, "replica run", "-seed-timeout %v: must be positive", rf.seedTimeout)
 	}
+	tuneCampaignGC()
 	spec, err := scenarios.Resolve(rf.protocol, rf.bug, rf.scenario, rf.n, rf.f)
 	if err != nil {
 		return usageError(stderr, "replica run", "%v", err)

@@ -56,6 +56,7 @@ func runShrink(args []string, stdout, stderr io.Writer) int {
 	if *timeout <= 0 {
 		return usageError(stderr, "replica shrink", "-timeout %v: must be positive", *timeout)
 	}
+	tuneCampaignGC() // shrinking is a campaign of candidate runs
 	path := pos[0]
 	if *out == "" {
 		*out = strings.TrimSuffix(path, ".capsule") + ".min.capsule"
