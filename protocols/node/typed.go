@@ -123,13 +123,17 @@ func ReplyReader[R any](read func(reply R) (result any, ok bool, leader ID)) fun
 // is asked; ok is false where the world keeps nothing for properties (an explorer's states, a
 // test's fake world), and the property must then work from the world alone. A property that
 // judges each new output against all before it keeps its index of the past here instead of
-// rescanning every output at every step.
+// rescanning every output at every step. (A world's Memo with a nil init only looks, and
+// returns nil where nothing is kept yet.)
 func Memo[T any](w World, key string, init func() T) (v T, ok bool) {
 	m, ok := w.(interface {
 		Memo(key string, init func() any) any
 	})
 	if !ok {
 		return v, false
+	}
+	if v := m.Memo(key, nil); v != nil { // a look first: the closure below costs an allocation
+		return v.(T), true
 	}
 	return m.Memo(key, func() any { return init() }).(T), true
 }
