@@ -37,10 +37,21 @@ func cloneAny(v any) any {
 		return v
 	}
 	defer guardCopy(v)
+	if directIface(t) { // the interface's data word is the value itself (a pointer, say)
+		c := v
+		fix(efaceData(&c, t), 0)
+		return c
+	}
 	c := reflect.New(t)
 	c.Elem().Set(reflect.ValueOf(v))
-	fix(c.UnsafePointer(), 0)
-	return c.Elem().Interface()
+	data := c.UnsafePointer()
+	fix(data, 0)
+	// The copy is boxed by hand: the interface takes v's type and points at the copy, where
+	// Value.Interface would allocate and copy it once more.
+	var out any
+	words := (*[2]unsafe.Pointer)(unsafe.Pointer(&out))
+	words[0], words[1] = (*[2]unsafe.Pointer)(unsafe.Pointer(&v))[0], data
+	return out
 }
 
 // guardCopy names the value a copy failed on, for the error to say where.

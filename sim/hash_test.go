@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/replica-io/replica/protocols/node"
@@ -64,6 +65,46 @@ func TestCloneSharesNothing(t *testing.T) {
 	}
 	if got := cloneAny(orig.In); HashOf(got) != HashOf(orig.In) {
 		t.Error("cloneAny of a struct with unexported fields lost them")
+	}
+}
+
+// cloneAny copies every shape of dynamic value: those an interface holds in its data word (a
+// pointer, a map, a struct of one pointer) and those it points to (structs, slices).
+func TestCloneAnyEveryShape(t *testing.T) {
+	type onePtr struct{ P *inner }
+	p := &inner{1, []string{"x"}}
+	m := map[string][]int{"k": {1}}
+	o := onePtr{&inner{1, []string{"x"}}}
+	big := outer{M: map[string]int{"k": 1}, In: inner{1, []string{"x"}}}
+	sl := []inner{{1, []string{"x"}}}
+	cases := []struct {
+		name   string
+		v      any
+		change func(c any) // changes what the copy refers to
+		intact func() bool // the original is as it was
+	}{
+		{"pointer", p, func(c any) { c.(*inner).b[0] = "changed"; c.(*inner).A = 9 },
+			func() bool { return p.b[0] == "x" && p.A == 1 }},
+		{"map", m, func(c any) { c.(map[string][]int)["k"][0] = 2; c.(map[string][]int)["new"] = nil },
+			func() bool { return m["k"][0] == 1 && len(m) == 1 }},
+		{"struct of one pointer", o, func(c any) { c.(onePtr).P.b[0] = "changed" },
+			func() bool { return o.P.b[0] == "x" }},
+		{"struct", big, func(c any) { c.(outer).M["k"] = 2; c.(outer).In.b[0] = "changed" },
+			func() bool { return big.M["k"] == 1 && big.In.b[0] == "x" }},
+		{"slice", sl, func(c any) { c.([]inner)[0].b[0] = "changed"; c.([]inner)[0].A = 9 },
+			func() bool { return sl[0].b[0] == "x" && sl[0].A == 1 }},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := cloneAny(c.v)
+			if reflect.TypeOf(got) != reflect.TypeOf(c.v) || HashOf(got) != HashOf(c.v) {
+				t.Fatalf("cloneAny(%#v) = %#v: not the same value", c.v, got)
+			}
+			c.change(got)
+			if !c.intact() {
+				t.Errorf("changing the copy changed the original %#v", c.v)
+			}
+		})
 	}
 }
 
