@@ -302,8 +302,9 @@ func (n *Node) handleReady(env node.Env, c *core) {
 	n.logLast, _ = c.st.LastIndex()
 }
 
-// send hands the Ready's messages to the network. Each is copied first: its entries share
-// memory with the log in the MemoryStorage, which later Readies change.
+// send hands the Ready's messages to the network. Their entries share memory with the log in
+// the MemoryStorage, which later Readies change; that is safe because the world keeps its own
+// copy of what a node sends (node.Env.Send).
 func (n *Node) send(env node.Env, msgs []raftpb.Message) {
 	for _, m := range msgs {
 		to := node.ID(m.To)
@@ -311,28 +312,8 @@ func (n *Node) send(env node.Env, msgs []raftpb.Message) {
 			continue
 		}
 		n.sent[to-1]++
-		env.Send(to, Msg{Inc: n.inc, Seq: n.sent[to-1], M: cloneMessage(m)})
+		env.Send(to, Msg{Inc: n.inc, Seq: n.sent[to-1], M: m})
 	}
-}
-
-// cloneMessage copies a message deeply: entries, their data, the snapshot, the context.
-func cloneMessage(m raftpb.Message) raftpb.Message {
-	m.Entries = cloneEntries(m.Entries)
-	m.Context = slices.Clone(m.Context)
-	if m.Snapshot != nil {
-		s := *m.Snapshot
-		s.Data = slices.Clone(s.Data)
-		s.Metadata.ConfState = cloneConf(s.Metadata.ConfState)
-		m.Snapshot = &s
-	}
-	if len(m.Responses) > 0 {
-		rs := make([]raftpb.Message, len(m.Responses))
-		for i, r := range m.Responses {
-			rs[i] = cloneMessage(r)
-		}
-		m.Responses = rs
-	}
-	return m
 }
 
 func cloneEntries(es []raftpb.Entry) []raftpb.Entry {

@@ -29,7 +29,9 @@ type Env interface {
 	Self() ID
 	Nodes() []ID
 
-	// Send queues m for peer to; Broadcast sends m to every node but this one.
+	// Send queues m for peer to; Broadcast sends m to every node but this one. The world
+	// keeps a copy of m of its own, deep (slices, maps, pointers): the node may go on
+	// changing what m refers to after the step.
 	Send(to ID, m Message)
 	Broadcast(m Message)
 
