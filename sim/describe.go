@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"reflect"
+	"regexp"
 	"sort"
 	"strings"
 	"unsafe"
@@ -183,8 +184,13 @@ func typeName(t reflect.Type, depth int) string {
 	if depth > 1 { // depth 1: the value a top-level pointer or interface holds
 		return ""
 	}
-	return t.Name()
+	// A generic type's name spells its type arguments with their import paths
+	// (Node[github.com/x/paxos.Value]): keep the package names only (Node[paxos.Value]).
+	return importPaths.ReplaceAllString(t.Name(), "")
 }
+
+// importPaths matches the directories of an import path, up to the package's own name.
+var importPaths = regexp.MustCompile(`(?:[\w.~-]+/)+`)
 
 type mapEntry struct{ k, v string }
 
