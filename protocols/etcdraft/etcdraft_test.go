@@ -102,7 +102,7 @@ func TestSeededBugsAreFound(t *testing.T) {
 		seed     uint64
 		property string
 	}{
-		etcdraft.BugReadCtxReuse:     {93, checker.PropLinearizable},
+		etcdraft.BugReadCtxReuse:     {451, checker.PropLinearizable},
 		etcdraft.BugReadLeaderChange: {139, checker.PropLinearizable},
 		etcdraft.BugPlain:            {3, checker.PropWatchdog},
 		etcdraft.BugLeaseRead:        {333, checker.PropLinearizable},
