@@ -32,6 +32,8 @@ var etcdraftScenarios = []*Scenario{
 		// clients retrying after the heal): with three seconds a run failed three times as
 		// often (0.9%), but the campaign took 115 s.
 		Checks: Checks{Sometimes: []node.Sometimes{etcdraft.Coverage("read-retried")}},
+		Unreached: map[string]string{"check-quorum-step-down": "one node paused at a time, within a second of faults: " +
+			"a leader that is not paused keeps a quorum's contact"},
 		Faults: 1, Liveness: 10},
 	{Name: "etcd-leader-churn", For: etcdraftOnly,
 		Summary: "crashes right after steps, the leader's among them, with quick restarts: one new leader after another (etcd-io/etcd#21375)",

@@ -51,9 +51,10 @@ var faultScenarios = []*Scenario{
 		// and the bug's campaign of 20,000 seeds must fit in two minutes on two cores.
 		Faults: 2, Liveness: 10,
 		Unreached: map[string]string{"configuration-changed": noMembership, "leadership-transferred": noMembership,
-			"log-compacted":      "a crash every few heartbeats, and writes refused: the log never grows to a snapshot's threshold",
-			"snapshot-installed": "a crash every few heartbeats, and writes refused: the log never grows to a snapshot's threshold",
-			"fast-backtrack":     "a crash every few heartbeats: no leader lasts long enough to meet a follower a whole term behind"}},
+			"check-quorum-step-down": "a crash every few heartbeats, within two seconds of faults: leaders crash before they can lose a majority",
+			"log-compacted":          "a crash every few heartbeats, and writes refused: the log never grows to a snapshot's threshold",
+			"snapshot-installed":     "a crash every few heartbeats, and writes refused: the log never grows to a snapshot's threshold",
+			"fast-backtrack":         "a crash every few heartbeats: no leader lasts long enough to meet a follower a whole term behind"}},
 }
 
 // stormUnreached are the properties Raft does not reach with a crash every few heartbeats.
