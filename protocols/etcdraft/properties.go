@@ -272,21 +272,17 @@ var sometimes = func() []node.Sometimes {
 // and those of the protocol's own sometimes-properties).
 func Coverage(what string) node.Sometimes {
 	return node.Sometimes{Name: what, Reached: func(w node.World) bool {
-		if len(w.NewOutputs()) == 0 {
-			return false
-		}
-		for _, o := range node.NewOutputs[Noted](w) {
-			if o.What == what {
-				return true
-			}
-		}
-		return false
+		return node.AnyNew(w, func(n Noted) bool { return n.What == what })
 	}}
 }
 
+// firstNew is the latest step's first output that is a T (a plain loop: properties ask it
+// after every step, where an iterator would allocate).
 func firstNew[T any](w node.World) (node.Output, T, bool) {
-	for o, v := range node.NewOutputs[T](w) {
-		return o, v, true
+	for _, o := range w.NewOutputs() {
+		if v, ok := o.Value.(T); ok {
+			return o, v, true
+		}
 	}
 	var zero T
 	return node.Output{}, zero, false

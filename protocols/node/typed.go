@@ -45,7 +45,9 @@ func States[T any](w World) iter.Seq2[ID, T] {
 func Outputs[T any](w World) iter.Seq2[Output, T] { return outputsOf[T](w.Outputs()) }
 
 // NewOutputs yields the outputs of the latest step whose value is a T, so that a property
-// checks each output once.
+// checks each output once. (An iterator costs an allocation or two per call: a property of a
+// protocol whose steps are tiny, asked after every step, is cheaper as a plain loop over
+// w.NewOutputs(), as AnyNew and FirstOutput are.)
 func NewOutputs[T any](w World) iter.Seq2[Output, T] { return outputsOf[T](w.NewOutputs()) }
 
 // AnyNew reports whether the latest step output a T for which f holds: what a
@@ -71,9 +73,13 @@ func outputsOf[T any](outs []Output) iter.Seq2[Output, T] {
 }
 
 // FirstOutput returns the first output of the run whose value is a T.
+// (A plain loop: properties ask this after every step of every run, where an iterator's
+// closures would cost allocations.)
 func FirstOutput[T any](w World) (Output, T, bool) {
-	for o, v := range Outputs[T](w) {
-		return o, v, true
+	for _, o := range w.Outputs() {
+		if v, ok := o.Value.(T); ok {
+			return o, v, true
+		}
 	}
 	var zero T
 	return Output{}, zero, false

@@ -91,8 +91,9 @@ func agreement(w node.World) error {
 	if !ok {
 		return nil
 	}
-	for o, e := range node.NewOutputs[Decision[Value]](w) {
-		if e == d {
+	for _, o := range w.NewOutputs() { // a plain loop: this runs after every step
+		e, ok := o.Value.(Decision[Value])
+		if !ok || e == d {
 			continue
 		}
 		if o.Node == first.Node { // one node changed its mind: say what came between
@@ -108,8 +109,8 @@ func agreement(w node.World) error {
 // validity: a decided value is one that was proposed: by a client, or, inside a stack, by
 // the layer above (a Proposal output).
 func validity(w node.World) error {
-	for o, d := range node.NewOutputs[Decision[Value]](w) {
-		if !proposed(w, d.Value) {
+	for _, o := range w.NewOutputs() {
+		if d, ok := o.Value.(Decision[Value]); ok && !proposed(w, d.Value) {
 			return fmt.Errorf("n%d decided %v, which no client proposed", o.Node, d.Value)
 		}
 	}
