@@ -241,8 +241,8 @@ func tuneGC(budget int64) {
 
 // tuneCampaignGC trades memory for time in campaigns: each worker's world is a small live
 // heap (a few MiB) that its steps churn through, so at Go's default the collector runs every
-// few MiB allocated and takes a quarter to a third of a campaign's CPU (Raft, disk-full: 11.3
-// s -> 7.3 s for 2000 seeds at 800). The limit, a quarter of the machine's memory, brings the
+// few MiB allocated and takes about a quarter of a campaign's CPU (Raft, disk-full, 2000
+// seeds: 12.1 s -> 9.1 s of wall time, docs/BENCHMARKS.md). The limit, a quarter of the machine's memory, brings the
 // collections back before a campaign with big worlds would grow its heap that far. GOGC and
 // GOMEMLIMIT in the environment take precedence.
 func tuneCampaignGC() {
