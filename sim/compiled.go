@@ -3,6 +3,8 @@ package sim
 import (
 	"reflect"
 	"sync"
+	"sync/atomic"
+	"unsafe"
 )
 
 // compiler turns a type into a function over its values' memory (a hash, a deep copy), once
@@ -59,6 +61,7 @@ type typeInfo struct {
 	name   uint64   // the hash of the type's name, which tells dynamic types apart
 	hasher hashFunc // adds a value's content to a hash
 	fix    fixFunc  // deepens a shallow copy; nil when values share no memory
+	direct bool     // an interface holds the value in its data word (see directIface)
 }
 
 var infos sync.Map // reflect.Type -> *typeInfo
@@ -67,7 +70,48 @@ func infoOf(t reflect.Type) *typeInfo {
 	if i, ok := infos.Load(t); ok {
 		return i.(*typeInfo)
 	}
-	i := &typeInfo{name: typeHash(t), hasher: hasherFor(t), fix: fixerFor(t)}
+	i := &typeInfo{name: typeHash(t), hasher: hasherFor(t), fix: fixerFor(t), direct: directIface(t)}
 	infos.Store(t, i) // goroutines racing here store equal infos
 	return i
 }
+
+// byWord finds the typeInfo of a dynamic type by the type word of an interface holding it,
+// which is what hashing and copying a message start from, several times per step: a plain
+// map keyed by a pointer is several times cheaper than a sync.Map keyed by a reflect.Type.
+// It is copied on write (a process meets few types), so that readers take no lock.
+var (
+	byWord   atomic.Pointer[map[unsafe.Pointer]*typeInfo]
+	byWordMu sync.Mutex
+)
+
+// infoOfWord returns the typeInfo of v's dynamic type, whose type word is tw (v is not nil).
+func infoOfWord(tw unsafe.Pointer, v any) *typeInfo {
+	if m := byWord.Load(); m != nil {
+		if i, ok := (*m)[tw]; ok {
+			return i
+		}
+	}
+	i := infoOf(reflect.TypeOf(v))
+	byWordMu.Lock()
+	defer byWordMu.Unlock()
+	old := byWord.Load()
+	m := make(map[unsafe.Pointer]*typeInfo, 1+mapLen(old))
+	if old != nil {
+		for k, x := range *old {
+			m[k] = x
+		}
+	}
+	m[tw] = i
+	byWord.Store(&m)
+	return i
+}
+
+func mapLen(m *map[unsafe.Pointer]*typeInfo) int {
+	if m == nil {
+		return 0
+	}
+	return len(*m)
+}
+
+// typeWord is the type word of the interface v (nil for a nil interface).
+func typeWord(v *any) unsafe.Pointer { return (*[2]unsafe.Pointer)(unsafe.Pointer(v))[0] }
