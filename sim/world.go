@@ -115,10 +115,13 @@ type World struct {
 	mons      []Monitor
 	budget    eventBudget // see budget.go
 	script    *script     // a timed replay of an untimed path (see ReplayTimed), or nil
+	mem       *runMem     // the memory the world is made of, reused by the next run (see Run)
 }
 
-// newWorld builds the world of cfg driven by chooser; Run starts it.
-func newWorld(cfg Config, c Chooser) *World {
+// newWorld builds the world of cfg driven by chooser; Run starts it. A world of pooled memory
+// (Run's) takes memory a finished run gave back (see runMem); any other is made afresh, for a
+// caller that keeps the world.
+func newWorld(cfg Config, c Chooser, pooled bool) *World {
 	if cfg.MaxEvents <= 0 {
 		cfg.MaxEvents = DefaultMaxEvents
 	}
@@ -129,33 +132,32 @@ func newWorld(cfg Config, c Chooser) *World {
 		cfg.Context = DefaultContext
 	}
 	n := cfg.Cluster.N
-	tr := newTracer(cfg.Trace, cfg.Context)
-	w := &World{
+	m := newRunMem(n, cfg.Context, pooled)
+	m.tracer = newTracer(cfg.Trace, m.ring)
+	m.tracer.touched = m.touched
+	m.world = World{
 		stepCore: stepCore{
 			proto:      cfg.Protocol,
 			cluster:    cfg.Cluster,
 			stepBudget: cfg.StepBudget,
-			trace:      &tr,
+			trace:      &m.tracer,
 			ownCopies:  cfg.Trace == TraceFull || cfg.Observer != nil || cfg.Cluster.F > 0,
+			ids:        m.ids,
+			nodes:      m.nodes,
 		},
-		cfg:     cfg,
-		choose:  &recorder{inner: c},
-		reached: make([]bool, len(cfg.Protocol.Sometimes)),
+		cfg:         cfg,
+		choose:      &m.recorder,
+		reached:     make([]bool, len(cfg.Protocol.Sometimes)),
+		queue:       m.queue,
+		cut:         m.cut,
+		lastArrival: m.lastArrival,
+		inFlight:    m.inFlight,
+		mem:         m,
 	}
+	m.recorder = recorder{inner: c}
+	w := &m.world
 	w.env.k = &w.stepCore
 	w.time = w
-	for i := 1; i <= n; i++ {
-		w.ids = append(w.ids, node.ID(i))
-		w.nodes = append(w.nodes, &slot{id: node.ID(i), rate: 1, timers: map[string]uint64{},
-			durable: map[string]any{}, pending: map[string]any{}})
-	}
-	w.cut = make([][]bool, n+1)
-	w.lastArrival = make([][]time.Duration, n+1)
-	for i := range w.cut {
-		w.cut[i] = make([]bool, n+1)
-		w.lastArrival[i] = make([]time.Duration, n+1)
-	}
-	w.inFlight = make([]int, n+1)
 	return w
 }
 
