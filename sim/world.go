@@ -108,6 +108,7 @@ type World struct {
 	inFlight     []int // inFlight[to]: messages scheduled for delivery to a node
 
 	memo      map[string]any // what properties remember of the run (see Memo)
+	memoCache [memoCacheSize]memoCached
 	faults    Counts
 	byz       []*traitor // byz[id-1]: the adversary's state for a Byzantine node, nil for a correct one
 	violation *Violation
