@@ -76,18 +76,60 @@ func infoOf(t reflect.Type) *typeInfo {
 }
 
 // byWord finds the typeInfo of a dynamic type by the type word of an interface holding it,
-// which is what hashing and copying a message start from, several times per step: a plain
-// map keyed by a pointer is several times cheaper than a sync.Map keyed by a reflect.Type.
-// It is copied on write (a process meets few types), so that readers take no lock.
+// which is what hashing and copying a message start from, several times per step: a probe of
+// a small open-addressed table keyed by a pointer is several times cheaper than a sync.Map
+// keyed by a reflect.Type. The table is copied on write (a process meets few types), so that
+// readers take no lock.
 var (
-	byWord   atomic.Pointer[map[unsafe.Pointer]*typeInfo]
+	byWord   atomic.Pointer[wordTable]
 	byWordMu sync.Mutex
 )
 
+// wordTable is an open-addressed hash table from type words to type infos, at most half full.
+type wordTable struct {
+	shift uint // 64 - log2(len(slots))
+	slots []wordSlot
+	n     int
+}
+
+type wordSlot struct {
+	tw   unsafe.Pointer
+	info *typeInfo
+}
+
+func (t *wordTable) home(tw unsafe.Pointer) int {
+	return int((uint64(uintptr(tw)) * 0x9e3779b97f4a7c15) >> t.shift)
+}
+
+func (t *wordTable) find(tw unsafe.Pointer) *typeInfo {
+	mask := len(t.slots) - 1
+	for i := t.home(tw); ; i = (i + 1) & mask {
+		s := &t.slots[i]
+		if s.tw == tw {
+			return s.info
+		}
+		if s.tw == nil {
+			return nil
+		}
+	}
+}
+
+func (t *wordTable) put(tw unsafe.Pointer, info *typeInfo) {
+	mask := len(t.slots) - 1
+	i := t.home(tw)
+	for t.slots[i].tw != nil && t.slots[i].tw != tw {
+		i = (i + 1) & mask
+	}
+	if t.slots[i].tw == nil {
+		t.n++
+	}
+	t.slots[i] = wordSlot{tw, info}
+}
+
 // infoOfWord returns the typeInfo of v's dynamic type, whose type word is tw (v is not nil).
 func infoOfWord(tw unsafe.Pointer, v any) *typeInfo {
-	if m := byWord.Load(); m != nil {
-		if i, ok := (*m)[tw]; ok {
+	if t := byWord.Load(); t != nil {
+		if i := t.find(tw); i != nil {
 			return i
 		}
 	}
@@ -95,22 +137,24 @@ func infoOfWord(tw unsafe.Pointer, v any) *typeInfo {
 	byWordMu.Lock()
 	defer byWordMu.Unlock()
 	old := byWord.Load()
-	m := make(map[unsafe.Pointer]*typeInfo, 1+mapLen(old))
+	size, shift := 64, uint(64-6)
 	if old != nil {
-		for k, x := range *old {
-			m[k] = x
+		size, shift = len(old.slots), old.shift
+		if 2*(old.n+1) > size {
+			size, shift = 2*size, shift-1
 		}
 	}
-	m[tw] = i
-	byWord.Store(&m)
-	return i
-}
-
-func mapLen(m *map[unsafe.Pointer]*typeInfo) int {
-	if m == nil {
-		return 0
+	t := &wordTable{shift: shift, slots: make([]wordSlot, size)}
+	if old != nil {
+		for _, s := range old.slots {
+			if s.tw != nil {
+				t.put(s.tw, s.info)
+			}
+		}
 	}
-	return len(*m)
+	t.put(tw, i)
+	byWord.Store(t)
+	return i
 }
 
 // typeWord is the type word of the interface v (nil for a nil interface).
