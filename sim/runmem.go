@@ -46,10 +46,12 @@ const maxPooledEvents = 4096
 // and empty maps, the queue empty. Pooled memory is taken from memPool, to go back with
 // World.release; other memory is new, for a world that its caller keeps.
 func newRunMem(n, context int, pooled bool) *runMem {
-	m := new(runMem)
+	var m *runMem
 	if pooled {
 		m = memPool.Get().(*runMem)
 		m.pooled = true
+	} else {
+		m = new(runMem)
 	}
 	if m.n != n {
 		m.build(n)
