@@ -116,6 +116,8 @@ type World struct {
 	mons      []Monitor
 	budget    eventBudget // see budget.go
 	script    *script     // a timed replay of an untimed path (see ReplayTimed), or nil
+	// chooseWorkload draws the clients' workload choices (made once per run, not per operation).
+	chooseWorkload func(n int) int
 	mem       *runMem     // the memory the world is made of, reused by the next run (see Run)
 }
 
