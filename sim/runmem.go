@@ -32,6 +32,7 @@ type runMem struct {
 	lastArrival [][]time.Duration
 	inFlight    []int
 	touched     []node.ID
+	memo        map[string]any // the properties' memos (World.Memo), cleared
 	pooled      bool // taken from memPool, to be given back (see release)
 }
 
@@ -58,6 +59,10 @@ func newRunMem(n, context int, pooled bool) *runMem {
 	} else {
 		m.reset()
 	}
+	if m.memo == nil {
+		m.memo = map[string]any{}
+	}
+	clear(m.memo)
 	if len(m.ring) != context {
 		m.ring = make([]Entry, context)
 	}
@@ -117,10 +122,9 @@ func (w *World) release() {
 		q = queue{}
 	}
 	m.queue = queue{keys: q.keys[:0], slab: q.slab[:0], free: q.free[:0]}
-	clear(m.ring)
 	m.touched = w.trace.touched[:0]
-	m.world = World{}
-	m.tracer = tracer{}
-	m.recorder = recorder{}
+	// The world, tracer, recorder and ring keep what the run left in them until the next run
+	// overwrites them (newWorld sets every field; the tracer reads only the ring entries of its
+	// own run), or the pool lets them go at a garbage collection.
 	memPool.Put(m)
 }

@@ -64,8 +64,11 @@ type slot struct {
 	timers    map[string]uint64
 	durable   map[string]any
 	pending   map[string]any
-	rate      float64 // timer clock rate (skew)
-	restartAt time.Duration
+	// lastStored is the key of the latest write, which is the only pending one when pending
+	// holds one key (a sync then needs no iteration over pending).
+	lastStored string
+	rate       float64 // timer clock rate (skew)
+	restartAt  time.Duration
 
 	// For exploration: the maps may be shared with the same node in another state (copy on
 	// write), and the durable storage's hash is kept until it changes.
@@ -118,7 +121,7 @@ type World struct {
 	script    *script     // a timed replay of an untimed path (see ReplayTimed), or nil
 	// chooseWorkload draws the clients' workload choices (made once per run, not per operation).
 	chooseWorkload func(n int) int
-	mem       *runMem     // the memory the world is made of, reused by the next run (see Run)
+	mem            *runMem // the memory the world is made of, reused by the next run (see Run)
 }
 
 // newWorld builds the world of cfg driven by chooser; Run starts it. A world of pooled memory
@@ -155,6 +158,7 @@ func newWorld(cfg Config, c Chooser, pooled bool) *World {
 		cut:         m.cut,
 		lastArrival: m.lastArrival,
 		inFlight:    m.inFlight,
+		memo:        m.memo,
 		mem:         m,
 	}
 	m.recorder = recorder{inner: c}
