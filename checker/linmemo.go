@@ -66,7 +66,8 @@ func memoOf(spec *node.Spec, ops []porcupine.Operation) (h memoHistory, key hist
 	if len(ops) == 0 || len(ops) > memoOps {
 		return nil, key, false
 	}
-	order := make([]int, len(ops))
+	var buf [memoOps]int
+	order := buf[:len(ops)]
 	for i := range order {
 		order[i] = i
 	}
@@ -82,8 +83,8 @@ func memoOf(spec *node.Spec, ops []porcupine.Operation) (h memoHistory, key hist
 			}
 		}
 		hs.Uint64(h[i].after)
-		hs.Value(op.Input)
-		hs.Value(op.Output)
+		hs.Uint64(sim.HashOf(op.Input))
+		hs.Uint64(sim.HashOf(op.Output))
 	}
 	return h, historyKey{spec: spec, hash: hs.Sum()}, true
 }
