@@ -1,6 +1,7 @@
 package checker
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/anishathalye/porcupine"
@@ -92,4 +93,20 @@ func TestLinearizableMemoAgreesWithPorcupine(t *testing.T) {
 			}
 		}
 	})
+}
+
+// sameValue is reflect.DeepEqual, whatever the values: comparable or not, equal or not.
+func TestSameValue(t *testing.T) {
+	type pair struct {
+		A int
+		B any
+	}
+	values := []any{nil, 1, 2, "a", 1.5, pair{1, "x"}, pair{1, []int{1}}, pair{1, []int{1}}, []int{1}, []int{1}, map[string]int{"k": 1}, &pair{A: 1}, &pair{A: 1}}
+	for _, a := range values {
+		for _, b := range values {
+			if got, want := sameValue(a, b), reflect.DeepEqual(a, b); got != want {
+				t.Errorf("sameValue(%#v, %#v) = %v, DeepEqual says %v", a, b, got, want)
+			}
+		}
+	}
 }
