@@ -42,6 +42,12 @@ type Config struct {
 
 	// Observer, if set, sees the world after every step (see Observer).
 	Observer Observer
+
+	// NoChoices runs without recording the choices (Result.Choices and Purposes are nil), so
+	// that a long run's memory does not grow with them: a campaign's seeded run is replayed
+	// from its seed, and recorded again only when it fails and needs a capsule (the same seed
+	// makes the same choices).
+	NoChoices bool
 }
 
 // Defaults for the limits a Config leaves at zero.
@@ -139,7 +145,7 @@ func newWorld(cfg Config, c Chooser) *World {
 			ownCopies:  cfg.Trace == TraceFull || cfg.Observer != nil || cfg.Cluster.F > 0,
 		},
 		cfg:     cfg,
-		choose:  &recorder{inner: c},
+		choose:  &recorder{inner: c, off: cfg.NoChoices},
 		reached: make([]bool, len(cfg.Protocol.Sometimes)),
 	}
 	w.env.k = &w.stepCore
