@@ -44,7 +44,6 @@ func stateMachineSafety(w node.World) error {
 // history is what the safety properties remember of a run's outputs: the leader of each term,
 // and the first application of each index (indexed by it).
 type history struct {
-	seen    int // outputs looked at so far
 	leaders map[int]node.ID
 	applied []appliedBy
 }
@@ -55,31 +54,29 @@ type appliedBy struct {
 	at   time.Duration
 }
 
-// memo is how a world offers per-run memory to properties (the simulator's does).
-// pastOutputs runs check on every output not looked at yet, with what the property remembers
-// of the earlier ones. Where the world keeps no memory for properties, it rebuilds it from all
-// the outputs, and checks only the latest step's.
+// pastOutputs runs check on the latest step's outputs, with what the property remembers of
+// the earlier ones: the simulator keeps that memory for the run (node.Memo), and the property
+// never reads the run's outputs whole, so that Raft runs streamed (node.Protocol.Streamed).
+// Where the world keeps no memory for properties (the explorer's states), it rebuilds it from
+// the earlier outputs first.
 func pastOutputs[T any](w node.World, key string, check func(past *history, o node.Output, v T) error) error {
-	all := w.Outputs()
-	past, ok := node.Memo(w, key, func() *history { return &history{} })
-	if !ok {
-		past = &history{seen: len(all) - len(w.NewOutputs())}
-	}
+	past, ok := node.Memo(w, key, func() *history { return &history{leaders: map[int]node.ID{}} })
 	visit := func(o node.Output) error {
 		if v, ok := o.Value.(T); ok {
 			return check(past, o, v)
 		}
 		return nil
 	}
-	if past.leaders == nil {
-		past.leaders = map[int]node.ID{}
-		for _, o := range all[:past.seen] {
+	fresh := w.NewOutputs()
+	if !ok {
+		past = &history{leaders: map[int]node.ID{}}
+		all := w.Outputs()
+		for _, o := range all[:len(all)-len(fresh)] {
 			_ = visit(o) // earlier steps were checked when they happened
 		}
 	}
-	for ; past.seen < len(all); past.seen++ {
-		if err := visit(all[past.seen]); err != nil {
-			past.seen++
+	for _, o := range fresh {
+		if err := visit(o); err != nil {
 			return err
 		}
 	}
@@ -287,9 +284,9 @@ func advance(w node.World) int {
 		commit, term = max(commit, n.commit), max(term, n.term)
 	}
 	if commit == 0 {
-		return len(w.History()) + term
+		return node.OpCount(w) + term
 	}
-	return len(w.History())
+	return node.OpCount(w)
 }
 
 // coverage records notable events in a node's state, each noted once per incarnation as a
