@@ -89,9 +89,12 @@ func plain(in any) any {
 	return in
 }
 
+// carriedOp is an operation of unknown outcome that may still take effect: tracked, by bit
+// of the states, once a window saw it (it took effect there in the states whose bit is set).
 type carriedOp struct {
-	op  node.Op
-	bit uint8
+	op      node.Op
+	bit     uint8
+	tracked bool
 }
 
 // keyWindow is the open window of one key.
@@ -100,7 +103,7 @@ type keyWindow struct {
 	ops     []node.Op
 	maxRet  time.Duration // the latest return of an answered operation in ops, -1 if none
 	start   []wstate      // the states the window may start in
-	carried []carriedOp   // operations of unknown outcome from earlier windows
+	carried []carriedOp   // operations of unknown outcome from earlier windows, in invocation order
 	retry   int           // try to cut only once ops holds this many
 	from    time.Duration // the cut the window starts at
 	dead    bool          // its check came back unknown: the key is no longer judged
@@ -240,42 +243,87 @@ func (ws *windows) windowModel(start []wstate) porcupine.Model {
 	return nm.ToModel()
 }
 
-// operations is the window's history for porcupine: the operations carried from earlier
-// windows first (they may take effect anywhere in it), then its own. With track, each of its
-// own operations of unknown outcome gets a free bit; ok is false when none is left.
-func (ws *windows) operations(kw *keyWindow, track bool) (hist []porcupine.Operation, bits []carriedOp, ok bool) {
+// operations is the window's history for porcupine, and the operations of unknown outcome
+// that come out of it still pending. Those carried from earlier windows come first (they may
+// take effect anywhere in it), then the window's own. An operation of unknown outcome takes
+// part, tracked by a bit of the states, only where an answered operation of the window may
+// have seen it (the spec's Prune says which; without one, all do): one that none saw can take
+// effect after the window as well as inside it, so it waits, untracked, for a window that
+// sees it, and a history whose last window none saw it in is judged without it, as Prune
+// judges a whole history. ok is false when more operations need a bit than a state has.
+func (ws *windows) operations(kw *keyWindow) (hist []porcupine.Operation, pending []carriedOp, ok bool) {
+	all := make([]node.Op, 0, len(kw.carried)+len(kw.ops))
+	for _, c := range kw.carried {
+		all = append(all, c.op)
+	}
+	all = append(all, kw.ops...)
+	seen := ws.observed(all)
 	var used uint64
 	for _, c := range kw.carried {
-		used |= 1 << c.bit
-		hist = append(hist, porcupine.Operation{ClientId: int(c.op.Client) - 1, Input: tracked{In: c.op.Input, Bit: c.bit},
-			Call: -1, Return: math.MaxInt64})
+		if c.tracked {
+			used |= 1 << c.bit
+		}
 	}
-	for _, op := range kw.ops {
+	for i, op := range all {
+		var c carriedOp
+		if i < len(kw.carried) {
+			c = kw.carried[i]
+		} else if !op.Done {
+			c = carriedOp{op: op}
+		}
 		p := porcupine.Operation{ClientId: int(op.Client) - 1, Input: op.Input, Call: int64(op.Call), Return: math.MaxInt64}
+		if i < len(kw.carried) {
+			p.Call = -1 // carried: it may take effect anywhere in this window
+		}
 		switch {
 		case op.Done:
 			p.Output, p.Return = op.Output, int64(op.Return)
-		case track:
+			hist = append(hist, p)
+			continue
+		case seen[i] && !c.tracked:
 			if used == math.MaxUint64 {
 				return nil, nil, false
 			}
-			b := uint8(0)
-			for used&(1<<b) != 0 {
-				b++
+			for used&(1<<c.bit) != 0 {
+				c.bit++
 			}
-			used |= 1 << b
-			bits = append(bits, carriedOp{op: op, bit: b})
-			p.Input = tracked{In: op.Input, Bit: b}
+			used |= 1 << c.bit
+			c.tracked = true
 		}
-		hist = append(hist, p)
+		pending = append(pending, c)
+		if seen[i] {
+			p.Input = tracked{In: op.Input, Bit: c.bit}
+			hist = append(hist, p)
+		}
 	}
-	return hist, bits, true
+	return hist, pending, true
+}
+
+// observed says which operations of unknown outcome among ops an answered one may have seen:
+// those the spec's Prune keeps (all of them, without a Prune).
+func (ws *windows) observed(ops []node.Op) []bool {
+	seen := make([]bool, len(ops))
+	if ws.spec.Prune == nil {
+		for i := range seen {
+			seen[i] = true
+		}
+		return seen
+	}
+	kept := ws.spec.Prune(slices.Clone(ops))
+	j := 0 // Prune keeps a subsequence, in order
+	for i, op := range ops {
+		if j < len(kept) && reflect.DeepEqual(op, kept[j]) {
+			seen[i] = true
+			j++
+		}
+	}
+	return seen
 }
 
 // cut closes kw's window before an operation called at at, if it can: it judges the window and
 // finds the states it may end in, which the next window starts from.
 func (ws *windows) cut(kw *keyWindow, at time.Duration) {
-	hist, bits, ok := ws.operations(kw, true)
+	hist, pending, ok := ws.operations(kw)
 	if !ok {
 		kw.retry = 2 * len(kw.ops)
 		return
@@ -300,7 +348,7 @@ func (ws *windows) cut(kw *keyWindow, at time.Duration) {
 				ws.failed(kw)
 				return
 			}
-			ws.closed(kw, at, known, bits)
+			ws.closed(kw, at, known, pending)
 			return
 		}
 		found := ws.endStates(kw.start, append(hist, end), info)
@@ -348,18 +396,23 @@ func (ws *windows) endStates(start []wstate, hist []porcupine.Operation, info po
 
 // closed starts kw's next window at at, from the states known, carrying the operations of
 // unknown outcome that have not taken effect in all of them.
-func (ws *windows) closed(kw *keyWindow, at time.Duration, known []wstate, bits []carriedOp) {
+func (ws *windows) closed(kw *keyWindow, at time.Duration, known []wstate, pending []carriedOp) {
 	done := uint64(math.MaxUint64)
 	for _, s := range known {
 		done &= s.Applied
 	}
 	var carried []carriedOp
-	for _, c := range append(kw.carried, bits...) {
-		if done&(1<<c.bit) == 0 {
-			carried = append(carried, c)
+	tracked := 0
+	for _, c := range pending {
+		if c.tracked && done&(1<<c.bit) != 0 {
+			continue // it took effect in every state the window may end in
+		}
+		carried = append(carried, c)
+		if c.tracked {
+			tracked++
 		}
 	}
-	if len(carried) > maxCarried {
+	if tracked > maxCarried {
 		kw.retry = 2 * len(kw.ops)
 		return
 	}
@@ -379,8 +432,8 @@ func (ws *windows) closed(kw *keyWindow, at time.Duration, known []wstate, bits 
 
 // failed records that kw's window is not linearizable from any state it may start in.
 func (ws *windows) failed(kw *keyWindow) {
-	hist, _, _ := ws.operations(kw, false)
-	ws.fail = &windowFailure{key: kw.key, from: kw.from, ops: len(kw.ops) + len(kw.carried), hist: hist,
+	hist, _, _ := ws.operations(kw)
+	ws.fail = &windowFailure{key: kw.key, from: kw.from, ops: len(hist), hist: hist,
 		model: ws.windowModel(kw.start), starting: len(kw.start)}
 }
 
@@ -410,7 +463,11 @@ func (ws *windows) finish() *finding {
 		if kw.dead {
 			continue
 		}
-		hist, _, _ := ws.operations(kw, false)
+		hist, _, ok := ws.operations(kw)
+		if !ok {
+			ws.timeout = true // more operations of unknown outcome than a state tracks: undecided
+			continue
+		}
 		switch porcupine.CheckOperationsTimeout(ws.windowModel(kw.start), hist, ws.limit) {
 		case porcupine.Unknown:
 			ws.timeout = true

@@ -24,6 +24,7 @@ func genHistory(t *rapid.T, keys []string, ops int, corrupt bool) []node.Op {
 		index int
 	}
 	clients := rapid.IntRange(1, 4).Draw(t, "clients")
+	giveUp := rapid.IntRange(2, 30).Draw(t, "one in this many operations is given up on")
 	free := make([]int, clients)
 	ids := make([]int, clients)
 	for c := range ids {
@@ -47,7 +48,7 @@ func genHistory(t *rapid.T, keys []string, ops int, corrupt bool) []node.Op {
 		}
 		p := planned{op: node.Op{Client: node.ClientID(ids[c]), Seq: i, Input: in, Call: time.Duration(call) * ms,
 			Return: time.Duration(call+dur) * ms, Done: true}, at: call + rapid.IntRange(0, dur).Draw(t, "point"), index: i}
-		if rapid.IntRange(0, 30).Draw(t, "unknown") == 0 { // the client gives up: a new identity follows
+		if rapid.IntRange(1, giveUp).Draw(t, "unknown") == 1 { // the client gives up: a new identity follows
 			p.op.Done, p.op.Return = false, 0
 			p.at = call + rapid.IntRange(0, 300).Draw(t, "late point")
 			if rapid.Bool().Draw(t, "never") {
