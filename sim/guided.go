@@ -57,7 +57,6 @@ type TrailEvent struct {
 	Sig     uint64
 	Msg     int32  // the message a delivery delivers (its number in the trace, see Entry.Msg)
 	Abs     uint64 // the protocol's abstract state after the event, as a feature, if the event changed it
-	Changed uint8  // how many fields of the stepping node's state the step changed (at most 255)
 	Choices []TrailChoice
 }
 
@@ -198,9 +197,8 @@ func (g *Guided) note(c TrailChoice) {
 }
 
 // sign gives the current event the signature of the step it made (see Coverage).
-func (g *Guided) sign(sig uint64, changed int) {
-	e := &g.trail.Events[len(g.trail.Events)-1]
-	e.Sig, e.Changed = sig, uint8(min(changed, 255))
+func (g *Guided) sign(sig uint64) {
+	g.trail.Events[len(g.trail.Events)-1].Sig = sig
 }
 
 func (p *Plan) lookup(o Occurrence) *[numPurposes][]int32 {

@@ -204,3 +204,40 @@ func TestSearchIsDeterministic(t *testing.T) {
 		t.Error("a search's first run is not the plain run of its first seed")
 	}
 }
+
+// The favoured entries are the shortest runs to each feature: a longer run that reached
+// nothing shorter ones did not is not favoured, and parents come from the favoured nine
+// times in ten.
+func TestFavouredEntriesAreTheShortestToEachFeature(t *testing.T) {
+	s := NewSearch(faultyToy(), 0)
+	fold := func(k, events int, features ...uint64) *CorpusEntry {
+		o := Observed{Trail: &Trail{Events: make([]TrailEvent, events)}, features: features}
+		if s.Fold(Candidate{K: k}, Result{}, o) == 0 {
+			t.Fatalf("run %d (features %v) did not enter the corpus", k, features)
+		}
+		return s.corpus[len(s.corpus)-1]
+	}
+	long := fold(0, 50, 1, 2)     // first to 1 and 2, but long
+	short := fold(1, 10, 2, 3)    // shorter to 2
+	other := fold(2, 20, 1, 4)    // shorter to 1
+	again := fold(3, 30, 1, 2, 5) // first to 5: favoured for that alone
+	for _, c := range []struct {
+		e    *CorpusEntry
+		want bool
+	}{{long, false}, {short, true}, {other, true}, {again, true}} {
+		if got := s.favoured(c.e); got != c.want {
+			t.Errorf("entry of run %d (%d events): favoured %v, want %v", c.e.Run, len(c.e.Trail.Events), got, c.want)
+		}
+	}
+	picked := 0
+	for i := range 1000 {
+		if s.pick(rand.New(rand.NewPCG(1, uint64(i)))) == long {
+			picked++
+		}
+	}
+	// Every entry has the same energy (no salient features, never picked): long is drawn only
+	// in the tenth of picks made from the whole corpus, one time in four, about 25 in 1000.
+	if picked == 0 || picked > 60 {
+		t.Errorf("the entry favoured for nothing was picked %d times in 1000, want about 25", picked)
+	}
+}

@@ -8,7 +8,8 @@ import (
 
 // Search is a guided search over runs of one configuration, as Go's fuzzer and AFL search
 // over inputs: a corpus of runs that reached coverage no run before them reached (see
-// Coverage), each new run mutated from one of them (see Mutate), the likelier a parent the
+// Coverage), each new run mutated from one of them (see Mutate): nine times in ten one of the
+// favoured entries, the shortest run to reach each feature, and the likelier a parent the
 // rarer the salient features it reached and the less often it was picked already.
 //
 // A search is deterministic: run k is made from the corpus as runs 0..k-SearchWindow-1 left it
@@ -23,6 +24,9 @@ type Search struct {
 	covered map[uint64]bool // the corpus's features, with their hit buckets
 	reached map[uint64]int  // how many entries of the corpus reached each feature
 	seen    map[uint64]int  // how many runs reached each salient feature
+	// top is, for each feature of the corpus, the shortest entry that reached it: the
+	// favoured entries (see pick) are those that are top for some feature.
+	top map[uint64]*CorpusEntry
 }
 
 // SearchWindow is how far run generation may run ahead of folding (see Search); PlainEvery how
@@ -34,13 +38,14 @@ const (
 
 // CorpusEntry is a run of a search's corpus.
 type CorpusEntry struct {
-	Seed    uint64 // the run's seed (its number in the search)
-	Run     int    // its index in the search, -1 for one added from elsewhere (AddRun)
-	Trail   *Trail
-	Plan    *Plan // the plan that replays it
-	Profile Profile
-	salient []uint64
-	picked  int
+	Seed     uint64 // the run's seed (its number in the search)
+	Run      int    // its index in the search, -1 for one added from elsewhere (AddRun)
+	Trail    *Trail
+	Plan     *Plan // the plan that replays it
+	Profile  Profile
+	salient  []uint64
+	features []uint64
+	picked   int
 }
 
 // Candidate is a run a search is about to make.
@@ -73,7 +78,8 @@ func (s *Search) Count(salient []uint64) {
 
 // NewSearch returns an empty search over runs of cfg, whose run k has seed first+k.
 func NewSearch(cfg Config, first uint64) *Search {
-	return &Search{cfg: cfg, first: first, covered: map[uint64]bool{}, reached: map[uint64]int{}, seen: map[uint64]int{}}
+	return &Search{cfg: cfg, first: first, covered: map[uint64]bool{}, reached: map[uint64]int{}, seen: map[uint64]int{},
+		top: map[uint64]*CorpusEntry{}}
 }
 
 // Next makes candidate k from the corpus as it is now.
@@ -96,13 +102,18 @@ func (s *Search) Next(k int) Candidate {
 	return c
 }
 
-// pick draws a parent: the likelier the rarer the salient features it reached among all the
-// search's runs, and the less often it was picked already (AFL's favoured entries and its
-// energy schedule, simply).
+// pick draws a parent: nine times in ten among the favoured entries, and the likelier the
+// rarer the salient features it reached among all the search's runs and the less often it was
+// picked already (AFL's culled queue and its energy schedule, simply).
 func (s *Search) pick(rng *rand.Rand) *CorpusEntry {
+	// Every entry entered with a feature new to the corpus, so some entry is top for it.
+	favoured := rng.IntN(10) != 0
 	energy := make([]int, len(s.corpus))
 	total := 0
 	for i, e := range s.corpus {
+		if favoured && !s.favoured(e) {
+			continue
+		}
 		rare := 0
 		for _, f := range e.salient {
 			rare += 1024 / max(s.seen[f], 1)
@@ -118,6 +129,19 @@ func (s *Search) pick(rng *rand.Rand) *CorpusEntry {
 		v -= e
 	}
 	return s.corpus[len(s.corpus)-1]
+}
+
+// favoured reports whether e is the shortest entry to reach some feature of the corpus:
+// the favoured entries cover all the corpus reached, and a search picks its parents among
+// them nine times in ten (AFL's culled queue), so that a large corpus of runs that each
+// added little does not dilute the runs that matter.
+func (s *Search) favoured(e *CorpusEntry) bool {
+	for _, f := range e.features {
+		if s.top[f] == e {
+			return true
+		}
+	}
+	return false
 }
 
 // Config is the configuration of candidate c's run: the search's, watched by a fresh
@@ -173,7 +197,13 @@ func (s *Search) Fold(c Candidate, r Result, o Observed) int {
 	if plan == nil {
 		plan = PlanOf(o.Trail) // a plain run, replayed by its choices
 	}
-	s.corpus = append(s.corpus, &CorpusEntry{Seed: c.Seed, Run: c.K, Trail: o.Trail, Plan: plan, Profile: r.Profile, salient: o.salient})
+	e := &CorpusEntry{Seed: c.Seed, Run: c.K, Trail: o.Trail, Plan: plan, Profile: r.Profile, salient: o.salient, features: o.features}
+	s.corpus = append(s.corpus, e)
+	for _, f := range o.features {
+		if t := s.top[f]; t == nil || len(e.Trail.Events) < len(t.Trail.Events) {
+			s.top[f] = e
+		}
+	}
 	return fresh
 }
 
