@@ -136,7 +136,7 @@ func NewLinearizability(spec *node.Spec, limit time.Duration) func() sim.Monitor
 		limit = DefaultLinLimit
 	}
 	return func() sim.Monitor {
-		return &Linearizability{spec: spec, limit: limit, win: newWindows(spec, limit, windowMin)}
+		return &Linearizability{spec: spec, limit: limit, win: newWindows(spec, limit, wholeMax, windowMin)}
 	}
 }
 

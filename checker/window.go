@@ -42,19 +42,31 @@ import (
 // checker tracks each such operation in the states (a bit per operation, set once it took
 // effect), carries it into the following windows as an operation that may take effect
 // anywhere in them, and a state in which it took effect already treats it as done. Once it has
-// taken effect in every state the window may end in, it is dropped.
+// taken effect in every state the window may end in, it is dropped. One that no answered
+// operation of a window may have seen (the spec's Prune drops it from the window's operations)
+// takes no part in that window: it waits, untracked, for a window that sees it, where it may
+// take effect from the window's start, which is the same as at the end of the window before;
+// a history that never sees it is judged without it, as Prune judges a whole history. This
+// trusts Prune to judge by what answered operations return and compare, as kv.Unobservable
+// does: an operation it drops from a window, put after the window, changes nothing the
+// window's answered operations saw, from whatever state the window starts in.
 //
 // The checker gives up cutting (and the window grows on, to be judged whole at a later cut or at
 // the end) where the set of end states would exceed maxStates, or the operations of unknown
-// outcome carried would exceed maxCarried: correct either way, only less flat. A window whose
-// check runs out of time is unknown, and so is the verdict, unless another window fails. The
-// spec's Prune (which needs the whole history) is not applied to windows; a history whose
-// windows were never cut (a short run) is judged whole, exactly as before, Prune included.
+// outcome tracked would exceed maxCarried: correct either way, only less flat. A window whose
+// check runs out of time is unknown, and so is the verdict, unless another window fails. A
+// history of at most wholeMax operations is never cut: it is judged whole when the run ends,
+// exactly as before (Prune over the whole history included). The monitor holds every
+// operation until its first cut, and the operations of each key's open window after it; a
+// key with fewer than windowMin operations between quiescent points keeps its window open.
 
 const (
+	// wholeMax is how many operations a history has before the checker begins to cut it:
+	// shorter histories (every campaign's short runs) are judged whole, as they always were.
 	// windowMin is how many operations of one key a window holds before the checker tries to
-	// close it at the next quiescent point: short runs are judged whole, as they always were.
-	windowMin = 1024
+	// close it at the next quiescent point.
+	wholeMax  = 4096
+	windowMin = 256
 	// maxStates bounds the states a window may end in for the checker to cut there;
 	// maxCarried the operations of unknown outcome it carries across cuts, per key.
 	maxStates  = 16
@@ -114,6 +126,7 @@ type keyWindow struct {
 type windows struct {
 	spec  *node.Spec
 	limit time.Duration
+	whole int // cut only once this many operations were fed
 	min   int
 	keys  map[string]*keyWindow
 
@@ -139,8 +152,8 @@ type windowFailure struct {
 	starting int // states it may have started in
 }
 
-func newWindows(spec *node.Spec, limit time.Duration, min int) *windows {
-	return &windows{spec: spec, limit: limit, min: min, keys: map[string]*keyWindow{}}
+func newWindows(spec *node.Spec, limit time.Duration, whole, min int) *windows {
+	return &windows{spec: spec, limit: limit, whole: whole, min: min, keys: map[string]*keyWindow{}}
 }
 
 // add takes in the next operation of the history.
@@ -181,7 +194,7 @@ func (ws *windows) add(op node.Op) {
 	if kw.dead {
 		return
 	}
-	if len(kw.ops) >= kw.retry && kw.maxRet < op.Call {
+	if ws.total > ws.whole && len(kw.ops) >= kw.retry && kw.maxRet < op.Call {
 		ws.cut(kw, op.Call)
 		if ws.fail != nil {
 			return
@@ -500,10 +513,11 @@ func (ws *windows) finish() *finding {
 	return f
 }
 
-// judgeWindowed judges a whole history as the monitor does, in windows of at least min
-// operations per key (for tests: the verdict must be the whole history's).
+// judgeWindowed judges a whole history as the monitor does, but cutting from its first
+// operation on, in windows of at least min operations per key (for tests: the verdict must be
+// the whole history's).
 func judgeWindowed(spec *node.Spec, history []node.Op, limit time.Duration, min int) (Outcome, *finding, int) {
-	ws := newWindows(spec, limit, min)
+	ws := newWindows(spec, limit, 0, min)
 	for _, op := range history {
 		ws.add(op)
 	}
@@ -512,7 +526,7 @@ func judgeWindowed(spec *node.Spec, history []node.Op, limit time.Duration, min 
 }
 
 // JudgeWindowed judges a whole history as the monitor of a long run does, in windows of at
-// least min operations per key, and says how many cuts it made: for tests that hold the
+// least min operations per key from its first operation on, and says how many cuts it made: for tests that hold the
 // windowed verdict to the whole history's (JudgeHistory).
 func JudgeWindowed(spec *node.Spec, history []node.Op, limit time.Duration, min int) (o Outcome, message string, details []string, cuts int) {
 	if limit <= 0 {
