@@ -1,0 +1,4 @@
+package raft
+
+// SegmentSize is segmentSize, for the external tests that read a server's storage.
+const SegmentSize = segmentSize
