@@ -11,10 +11,12 @@ import (
 	"github.com/replica-io/replica/sim"
 )
 
-// A server's storage holds no log segment that its synced snapshot covers whole, however the
-// snapshot came (compacted, or installed from the leader), so that it stays as small as the
-// log it keeps however long the run.
-func TestStorageKeepsNoCoveredSegment(t *testing.T) {
+// What a server and the properties keep stays as small as the log a server keeps, however
+// long the run: after three virtual minutes of long-haul (some ten thousand entries, snapshots
+// compacted and installed), no server's storage holds a log segment its synced snapshot covers
+// whole, and state-machine safety has let go of the first applications of the indices every
+// server's synced snapshot covers.
+func TestWhatALongRunKeepsStaysSmall(t *testing.T) {
 	s := spec(t, "", "long-haul")
 	s.Faults = 3 * time.Minute
 	w, r := sim.Simulate(s.Config(), sim.NewSeeded(1))
@@ -37,5 +39,8 @@ func TestStorageKeepsNoCoveredSegment(t *testing.T) {
 					k*raft.SegmentSize+1, (k+1)*raft.SegmentSize, snap.Index)
 			}
 		}
+	}
+	if base, held := raft.AppliedRecord(w); base < 5000 || held > 2*1024+512 {
+		t.Errorf("state-machine safety's record starts at index %d and holds %d first applications", base, held)
 	}
 }
