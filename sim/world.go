@@ -42,6 +42,12 @@ type Config struct {
 
 	// Observer, if set, sees the world after every step (see Observer).
 	Observer Observer
+
+	// NoChoices runs without recording the choices (Result.Choices and Purposes are nil), so
+	// that a long run's memory does not grow with them: a campaign's seeded run is replayed
+	// from its seed, and recorded again only when it fails and needs a capsule (the same seed
+	// makes the same choices).
+	NoChoices bool
 }
 
 // Defaults for the limits a Config leaves at zero.
@@ -115,6 +121,11 @@ type World struct {
 	mons      []Monitor
 	budget    eventBudget // see budget.go
 	script    *script     // a timed replay of an untimed path (see ReplayTimed), or nil
+
+	// What a streamed run has forgotten (see keep.go).
+	streamed      bool
+	outBase       int // outputs forgotten
+	forgotUnknown int // forgotten operations of unknown outcome
 }
 
 // newWorld builds the world of cfg driven by chooser; Run starts it.
@@ -138,9 +149,10 @@ func newWorld(cfg Config, c Chooser) *World {
 			trace:      &tr,
 			ownCopies:  cfg.Trace == TraceFull || cfg.Observer != nil || cfg.Cluster.F > 0,
 		},
-		cfg:     cfg,
-		choose:  &recorder{inner: c},
-		reached: make([]bool, len(cfg.Protocol.Sometimes)),
+		cfg:      cfg,
+		choose:   &recorder{inner: c, off: cfg.NoChoices},
+		reached:  make([]bool, len(cfg.Protocol.Sometimes)),
+		streamed: streams(cfg),
 	}
 	w.env.k = &w.stepCore
 	w.time = w
@@ -176,7 +188,7 @@ func (w *World) fault(k Kind) { w.faults[k]++ }
 func (w *World) Config() node.Config        { return w.cfg.Cluster }
 func (w *World) Now() time.Duration         { return w.now }
 func (w *World) Correct(id node.ID) bool    { return w.correct(id) }
-func (w *World) Outputs() []node.Output     { return w.outputs }
+func (w *World) Outputs() []node.Output     { return w.allOutputs() }
 func (w *World) NewOutputs() []node.Output  { return w.outputs[w.newOut:] }
 func (w *World) History() []node.Op         { return w.history }
 func (w *World) Protocol() *node.Protocol   { return w.proto }
