@@ -25,7 +25,11 @@
 //   - history (Linearizability): the clients' operations must be linearizable against a
 //     sequential model (a register, a key-value store partitioned by key), decided by
 //     porcupine within a time limit; a check that runs out of time is "unknown", apart
-//     from pass and fail.
+//     from pass and fail. A long history is judged as it grows, key by key, in windows
+//     that begin where no operation of the key is pending, carrying every state a window may
+//     end in and the operations of unknown outcome that may still take effect (window.go
+//     says exactly what is sound); a streamed run (node.Protocol.Streamed) then forgets what
+//     was judged, so that an hour of Raft keeps a few operations, not 200,000.
 //   - memory bounds (Memory): every node's state size (node.Sizer), the messages in flight
 //     to it and its armed timers stay under bounds; a failure shows the growth curve.
 //

@@ -52,6 +52,7 @@ func Porcupine(spec *node.Spec) porcupine.Model {
 }
 
 func describeOp(input, output any) string {
+	input = plain(input)
 	if output == nil {
 		return fmt.Sprintf("%s -> ? (unknown)", sim.Summary(input))
 	}
@@ -104,19 +105,28 @@ func Operations(spec *node.Spec, history []node.Op) ([]porcupine.Operation, erro
 	return ops, nil
 }
 
-// Linearizability checks, when a run ends, that its client history is linearizable against
-// the workload's model. The check is porcupine's, bounded by a time limit: a check that runs
-// out of time is Unknown, which a campaign reports apart from pass and fail.
+// Linearizability checks that a run's client history is linearizable against the workload's
+// model. The check is porcupine's, bounded by a time limit: a check that runs out of time is
+// Unknown, which a campaign reports apart from pass and fail.
 //
-// Porcupine searches on goroutines of its own against a wall-clock deadline. That never
-// reaches the run: the check starts after the last step, and the trace and its hash are
-// already final; only an Unknown verdict depends on the machine's speed.
+// A short history is judged whole when the run ends. A long one is judged as it grows, in
+// windows that begin where no operation of a key is pending (see window.go, which says
+// exactly what is sound), and a streamed run (node.Protocol.Streamed) forgets what has been
+// judged. Either way the verdict is reported when the run ends, never in the middle: porcupine
+// searches on goroutines of its own against a wall-clock deadline, and that must never reach
+// the run. The trace and its hash do not depend on the check; only an Unknown verdict depends
+// on the machine's speed.
 type Linearizability struct {
 	spec    *node.Spec
 	limit   time.Duration
 	outcome Outcome
 	ops     []porcupine.Operation
 	info    porcupine.LinearizationInfo
+
+	win   *windows // the history judged so far
+	fed   int      // operations taken in
+	lost  bool     // the world forgot operations before they were taken in
+	model porcupine.Model
 }
 
 // NewLinearizability returns the factory of a linearizability monitor for spec with a time
@@ -125,15 +135,41 @@ func NewLinearizability(spec *node.Spec, limit time.Duration) func() sim.Monitor
 	if limit <= 0 {
 		limit = DefaultLinLimit
 	}
-	return func() sim.Monitor { return &Linearizability{spec: spec, limit: limit} }
+	return func() sim.Monitor {
+		return &Linearizability{spec: spec, limit: limit, win: newWindows(spec, limit, wholeMax, windowMin)}
+	}
 }
 
-// Step does nothing: the history is judged whole, at the end.
-func (l *Linearizability) Step(w *sim.World) *sim.Violation { return nil }
+// Step takes in the operations whose outcome is known, in invocation order, every
+// feedEvery of them, and lets a streamed run forget them.
+func (l *Linearizability) Step(w *sim.World) *sim.Violation {
+	if w.OpCount()-l.fed >= feedEvery {
+		l.feed(w, w.FirstPendingOp())
+	}
+	return nil
+}
 
-// End checks the history.
+func (l *Linearizability) feed(w *sim.World, upto int) {
+	h, base := w.History(), w.HistoryBase()
+	if l.fed < base {
+		l.lost = true // something else made the world forget them: nothing can be judged
+		l.fed = base
+	}
+	for ; l.fed < upto; l.fed++ {
+		l.win.add(h[l.fed-base])
+	}
+	w.ForgetHistory(l.fed)
+}
+
+// End judges what is left of the history and reports the verdict.
 func (l *Linearizability) End(w *sim.World) *sim.Violation {
-	f := l.judge(w.History())
+	l.feed(w, w.OpCount())
+	if l.lost {
+		l.outcome = Unknown
+		return nil
+	}
+	f := l.win.finish()
+	l.outcome, l.info, l.model = l.win.outcome, l.win.info, l.win.model
 	if f == nil {
 		return nil
 	}
@@ -165,6 +201,7 @@ type finding struct {
 // judge checks a history, sets the outcome, and explains a failure.
 func (l *Linearizability) judge(history []node.Op) *finding {
 	model := Porcupine(l.spec)
+	l.model = model
 	unknown := 0
 	for _, op := range history {
 		if !op.Done {
@@ -209,7 +246,7 @@ func (l *Linearizability) Explain(base string) (paths []string, err error) {
 	if l.outcome != Fail || l.info.PartialLinearizations() == nil {
 		return nil, nil
 	}
-	model := Porcupine(l.spec)
+	model := l.model
 	path := strings.TrimSuffix(base, ".capsule") + ".linearizability.html"
 	defer func() { // the visualization is an aid; a failure to draw it must not stop a campaign
 		if r := recover(); r != nil {
@@ -238,7 +275,7 @@ func explain(info porcupine.LinearizationInfo, spec *node.Spec, parts [][]porcup
 		}
 		part := "the object's"
 		if spec.Key != nil {
-			part = fmt.Sprintf("key %q's", spec.Key(all[0].Input))
+			part = fmt.Sprintf("key %q's", spec.Key(plain(all[0].Input)))
 		}
 		in := map[porcupine.Operation]bool{}
 		for _, op := range best {

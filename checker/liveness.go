@@ -253,10 +253,6 @@ type Watchdog struct {
 	last  int
 	since time.Duration
 	done  bool // faults have healed: Liveness takes over
-
-	// The default measure counts answered operations without rescanning the history.
-	seen, answered int
-	open           []int // history indices of operations not answered yet
 }
 
 // NewWatchdog returns the factory of a watchdog with bound; advance is the protocol's
@@ -324,20 +320,7 @@ func (d *Watchdog) pending(w *sim.World) []string {
 }
 
 // answeredAndOutputs is the default measure of progress: answered client operations plus
-// outputs.
+// outputs, as the world counts them (a streamed run keeps neither whole).
 func (d *Watchdog) answeredAndOutputs(w node.World) int {
-	h := w.History()
-	for ; d.seen < len(h); d.seen++ {
-		d.open = append(d.open, d.seen)
-	}
-	keep := d.open[:0]
-	for _, i := range d.open {
-		if h[i].Done {
-			d.answered++
-		} else {
-			keep = append(keep, i)
-		}
-	}
-	d.open = keep
-	return d.answered + len(w.Outputs())
+	return w.(*sim.World).AnsweredOps() + node.OutputCount(w)
 }

@@ -114,17 +114,20 @@ func (r *Recorded) Diverged() bool { return r.folded || r.next > len(r.choices) 
 func (r *Recorded) Used() int { return r.next }
 
 // recorder wraps the run's chooser and keeps every answer, with its purpose, so that the
-// run can be written to a capsule and replayed.
+// run can be written to a capsule and replayed; off, it keeps nothing (Config.NoChoices).
 type recorder struct {
 	inner    Chooser
+	off      bool
 	choices  []int32
 	purposes []Purpose
 }
 
 func (r *recorder) Choose(p Purpose, n int) int {
 	v := r.inner.Choose(p, n)
-	r.choices = append(r.choices, int32(v))
-	r.purposes = append(r.purposes, p)
+	if !r.off {
+		r.choices = append(r.choices, int32(v))
+		r.purposes = append(r.purposes, p)
+	}
 	return v
 }
 
@@ -132,6 +135,9 @@ func (r *recorder) Flip(p Purpose, prob float64) bool {
 	var v bool
 	if prob > 0 {
 		v = r.inner.Flip(p, prob)
+	}
+	if r.off {
+		return v
 	}
 	b := int32(0)
 	if v {

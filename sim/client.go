@@ -168,7 +168,7 @@ func (w *World) PendingOps() []node.Op {
 	var out []node.Op
 	for _, c := range w.clients {
 		if c.op >= 0 {
-			out = append(out, w.history[c.op])
+			out = append(out, w.historyOp(c.op))
 		}
 	}
 	return out

@@ -33,10 +33,14 @@ type stepCore struct {
 	outputs []node.Output
 	newOut  int // outputs[newOut:] are the latest step's
 	history []node.Op
-	clients []*client
-	byID    []int   // client index of each logical client ID
-	faulty  []bool  // faulty[id-1]: node id is Byzantine; nil when none is
-	trace   *tracer // nil: no trace (the untimed world while it explores)
+	// histBase is how many operations the history has forgotten: operation i is
+	// history[i-histBase] (a streamed run's, see keep.go; always zero in the untimed world).
+	histBase int
+	answered int // operations answered so far
+	clients  []*client
+	byID     []int   // client index of each logical client ID
+	faulty   []bool  // faulty[id-1]: node id is Byzantine; nil when none is
+	trace    *tracer // nil: no trace (the untimed world while it explores)
 	// ownCopies gives each receiver its own copy of a message (see receive).
 	ownCopies bool
 	disk      *disks // the storage faults of the timed world (see disk.go); nil: a disk that never fails
@@ -210,7 +214,7 @@ func (k *stepCore) op(i int) *node.Op {
 	if k.cow && !k.ownedH {
 		k.history, k.ownedH = slices.Clone(k.history), true
 	}
-	return &k.history[i]
+	return &k.history[i-k.histBase]
 }
 
 // newClientID gives client c a new logical identity (at the start, and after it gave up on an
@@ -226,7 +230,7 @@ func (k *stepCore) invoke(cl int, choose func(n int) int) {
 	c.seq++
 	in := k.proto.Workload.Next(c.id, c.seq, choose)
 	c.req = node.Request{Client: c.id, Seq: c.seq, Op: cloneAny(in)}
-	c.op = len(k.history)
+	c.op = k.histBase + len(k.history)
 	c.attempts = 0
 	k.history = append(k.history, node.Op{Client: c.id, Seq: c.seq, Input: c.req.Op, Call: k.time.stamp()})
 	k.record(Invoke, 0, 0, c.id, c.req.Op)
@@ -267,6 +271,7 @@ func (k *stepCore) answer(cl int, from node.ID, req node.Request, result any) {
 	}
 	op := k.op(c.op)
 	op.Output, op.Return, op.Done = res, k.time.stamp(), true
+	k.answered++
 	k.record(Answer, from, 0, c.id, res)
 	k.finishOp(c)
 }

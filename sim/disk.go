@@ -140,7 +140,7 @@ func (d *disks) sync(s *slot) error {
 		keep := w.choose.Choose(Faults, len(ds.order)) // fewer than all of them
 		s.own()
 		for _, k := range ds.order[:keep] {
-			s.durable[k] = s.pending[k]
+			s.persist(k, s.pending[k])
 		}
 		clear(s.pending)
 		s.durValid = false

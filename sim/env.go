@@ -127,10 +127,21 @@ func (s *slot) store(key string, v any) {
 
 func (s *slot) load(key string) (any, bool) {
 	if v, ok := s.pending[key]; ok {
-		return cloneAny(v), true
+		return cloneAny(v), v != nil // a nil stored deletes the key
 	}
 	v, ok := s.durable[key]
 	return cloneAny(v), ok
+}
+
+// persist makes one pending write durable: a nil value deletes the key, so that a protocol
+// that drops what it no longer needs (Raft's log segments under a snapshot) leaves no key
+// behind, and its storage stays as small as what it keeps.
+func (s *slot) persist(key string, v any) {
+	if v == nil {
+		delete(s.durable, key)
+		return
+	}
+	s.durable[key] = v
 }
 
 func (s *slot) sync() {
@@ -141,13 +152,13 @@ func (s *slot) sync() {
 	s.durValid = false
 	if k := s.lastStored; len(s.pending) == 1 { // the common case, one key: no iteration, no clearing
 		if v, ok := s.pending[k]; ok {
-			s.durable[k] = v
+			s.persist(k, v)
 			delete(s.pending, k)
 			return
 		}
 	}
 	for k, v := range s.pending { // each key on its own: the order does not matter
-		s.durable[k] = v
+		s.persist(k, v)
 	}
 	clear(s.pending)
 }

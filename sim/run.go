@@ -198,6 +198,9 @@ func (w *World) loop(end time.Duration) {
 		e := w.queue.pop()
 		w.now = e.at
 		w.newOut = len(w.outputs)
+		if w.streamed {
+			w.forgetOutputs()
+		}
 		w.choose.announce(e)
 		if !w.dispatch(e) {
 			continue
@@ -315,7 +318,7 @@ func (w *World) pending() []string {
 			continue
 		}
 		if c.op >= 0 {
-			op := w.history[c.op]
+			op := w.historyOp(c.op)
 			out = append(out, fmt.Sprintf("client c%d: operation %s (seq %d) invoked at %s not answered",
 				c.id, Summary(op.Input), op.Seq, fmtTime(op.Call)))
 		} else {
@@ -389,10 +392,11 @@ func (w *World) result() Result {
 		Purposes:  w.choose.purposes,
 		Reached:   w.reached,
 		Trace:     w.trace.full,
-		Ops:       len(w.history),
+		Ops:       w.OpCount(),
 		Monitors:  w.mons,
 		Exhausted: w.budget.exhausted,
 	}
+	r.Unknown = w.forgotUnknown
 	for _, op := range w.history {
 		if !op.Done {
 			r.Unknown++

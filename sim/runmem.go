@@ -33,7 +33,7 @@ type runMem struct {
 	inFlight    []int
 	touched     []node.ID
 	memo        map[string]any // the properties' memos (World.Memo), cleared
-	pooled      bool // taken from memPool, to be given back (see release)
+	pooled      bool           // taken from memPool, to be given back (see release)
 }
 
 var memPool = sync.Pool{New: func() any { return new(runMem) }}

@@ -42,6 +42,12 @@ type Config struct {
 
 	// Observer, if set, sees the world after every step (see Observer).
 	Observer Observer
+
+	// NoChoices runs without recording the choices (Result.Choices and Purposes are nil), so
+	// that a long run's memory does not grow with them: a campaign's seeded run is replayed
+	// from its seed, and recorded again only when it fails and needs a capsule (the same seed
+	// makes the same choices).
+	NoChoices bool
 }
 
 // Defaults for the limits a Config leaves at zero.
@@ -122,6 +128,11 @@ type World struct {
 	// chooseWorkload draws the clients' workload choices (made once per run, not per operation).
 	chooseWorkload func(n int) int
 	mem            *runMem // the memory the world is made of, reused by the next run (see Run)
+
+	// What a streamed run has forgotten (see keep.go).
+	streamed      bool
+	outBase       int // outputs forgotten
+	forgotUnknown int // forgotten operations of unknown outcome
 }
 
 // newWorld builds the world of cfg driven by chooser; Run starts it. A world of pooled memory
@@ -160,8 +171,9 @@ func newWorld(cfg Config, c Chooser, pooled bool) *World {
 		inFlight:    m.inFlight,
 		memo:        m.memo,
 		mem:         m,
+		streamed:    streams(cfg),
 	}
-	m.recorder = recorder{inner: c}
+	m.recorder = recorder{inner: c, off: cfg.NoChoices}
 	w := &m.world
 	w.env.k = &w.stepCore
 	w.time = w
@@ -185,7 +197,7 @@ func (w *World) fault(k Kind) { w.faults[k]++ }
 func (w *World) Config() node.Config        { return w.cfg.Cluster }
 func (w *World) Now() time.Duration         { return w.now }
 func (w *World) Correct(id node.ID) bool    { return w.correct(id) }
-func (w *World) Outputs() []node.Output     { return w.outputs }
+func (w *World) Outputs() []node.Output     { return w.allOutputs() }
 func (w *World) NewOutputs() []node.Output  { return w.outputs[w.newOut:] }
 func (w *World) History() []node.Op         { return w.history }
 func (w *World) Protocol() *node.Protocol   { return w.proto }

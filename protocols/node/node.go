@@ -43,7 +43,7 @@ type Env interface {
 
 	// Store writes v under key. The write is volatile until Sync: a crash before Sync loses
 	// it. Load reads the latest value stored under key, synced or not. Values are copied in
-	// and out, so later changes to v do not reach storage.
+	// and out, so later changes to v do not reach storage. Storing nil deletes the key.
 	Store(key string, v any)
 	Load(key string) (v any, ok bool)
 	Sync()

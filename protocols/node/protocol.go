@@ -52,6 +52,17 @@ type Protocol struct {
 	// Workload generates the clients' operations; nil for protocols without clients.
 	Workload *Workload
 
+	// Streamed says that nothing of the protocol reads a run's outputs or client history
+	// whole: its properties judge the latest step's outputs (World.NewOutputs), remember what
+	// they need of earlier ones themselves (the simulator's Memo), and count with OutputCount
+	// and OpCount. A simulated run then forgets each step's outputs once the next step begins,
+	// and the operations of its history once the linearizability checker has judged them, so
+	// that its memory stays flat however long it runs (an hour of Raft under load). In such a
+	// run World.Outputs panics, which the run reports as a failure, rather than answer with
+	// part of the outputs; World.History holds the operations not yet judged. Runs that keep a
+	// full trace (replays, the viewer) keep everything, as does the explorer.
+	Streamed bool
+
 	// Timing is the protocol's sense of time, which scenarios scale their phases by.
 	Timing Timing
 

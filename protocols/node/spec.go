@@ -28,6 +28,9 @@ type Spec struct {
 	// Prune, when set, drops operations of unknown outcome that no answered operation can
 	// have observed (reads, say), which the check may leave out without changing its verdict:
 	// the search grows exponentially with operations that may take effect at any later time.
+	// The check of a long run applies it to windows of the history too (package checker): it
+	// must judge by what the answered operations it is given return and compare, so that an
+	// operation it drops could take effect after them whatever state they start from.
 	Prune func(history []Op) []Op
 	// Input and Output are the operation and answer types, to tell a history of the wrong
 	// types from one that is not linearizable; nil accepts any.

@@ -72,6 +72,24 @@ func outputsOf[T any](outs []Output) iter.Seq2[Output, T] {
 	}
 }
 
+// OutputCount is the number of outputs of the run so far: len(w.Outputs()), from a world
+// that does not keep them all (a Streamed protocol's run) too.
+func OutputCount(w World) int {
+	if c, ok := w.(interface{ OutputCount() int }); ok {
+		return c.OutputCount()
+	}
+	return len(w.Outputs())
+}
+
+// OpCount is the number of operations the clients have invoked so far: len(w.History()),
+// from a world that does not keep them all (a Streamed protocol's run) too.
+func OpCount(w World) int {
+	if c, ok := w.(interface{ OpCount() int }); ok {
+		return c.OpCount()
+	}
+	return len(w.History())
+}
+
 // FirstOutput returns the first output of the run whose value is a T.
 // (A plain loop: properties ask this after every step of every run, where an iterator's
 // closures would cost allocations.)

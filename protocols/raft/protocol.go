@@ -108,6 +108,7 @@ var Protocol = &node.Protocol{
 	Sometimes: sometimes,
 	Progress:  progress,
 	Advance:   advance,
+	Streamed:  true, // the properties read outputs as they come (pastOutputs)
 	Workload: &node.Workload{
 		Clients: 4,
 		Ops:     1 << 30, // closed-loop clients that keep going for the whole run

@@ -217,12 +217,12 @@ func (n *Node) onInstallSnapshot(env node.Env, from node.ID, m InstallSnapshot) 
 	n.follow(env, m.Term, from)
 	s := m.Snapshot
 	if s.Index > n.commit {
+		base := n.log.Base // the segments from here to the snapshot are covered by it now
 		if n.log.Has(s.Index, s.Term) {
 			n.log.Compact(s.Index, s.Term)
 		} else {
 			n.log = Log{Base: s.Index, BaseTerm: s.Term}
 		}
-		base := n.log.Base
 		n.snap = s
 		n.sm = s.restore()
 		n.commit, n.applied = s.Index, s.Index

@@ -183,10 +183,14 @@ func (c *Campaign) runSeed(seed uint64, timeout time.Duration) Result {
 }
 
 // runWatched runs a seed on its own goroutine so that a run stuck in an endless step cannot
-// stall the campaign; such a run is abandoned and reported.
+// stall the campaign; such a run is abandoned and reported. It keeps no record of the run's
+// choices: a failing seed is run again to write its capsule (writeCapsule), so that an hour-long
+// run does not hold millions of choices it will never need.
 func (c *Campaign) runWatched(seed uint64, timeout time.Duration) (sim.Result, bool) {
 	done := make(chan sim.Result, 1)
-	go func() { done <- c.Spec.Run(seed) }()
+	cfg := c.Spec.Config()
+	cfg.NoChoices = true
+	go func() { done <- sim.Run(cfg, sim.NewSeeded(seed)) }()
 	t := time.NewTimer(timeout)
 	defer t.Stop()
 	select {

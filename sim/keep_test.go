@@ -1,0 +1,90 @@
+package sim
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/replica-io/replica/protocols/node"
+)
+
+var keepFaults = Profile{Delay: Delay{Min: time.Millisecond, Typical: 3 * time.Millisecond, Tail: 20 * time.Millisecond, TailProb: 0.1},
+	Drop: 0.1, Duplicate: 0.1, Reorder: true, FaultEvery: 10 * time.Millisecond, Down: 10 * time.Millisecond,
+	Crash: 1, Pause: 1, Isolate: 1, MaxDown: -1}
+
+// A run without a record of its choices is the same run: the seed replays it, and the
+// recorded run of the seed replays from its choices.
+func TestNoChoicesIsTheSameRun(t *testing.T) {
+	cfg := toyConfig(keepFaults)
+	cfg.Trace = TraceHash
+	for seed := uint64(0); seed < 20; seed++ {
+		rec := Run(cfg, NewSeeded(seed))
+		bare := cfg
+		bare.NoChoices = true
+		got := Run(bare, NewSeeded(seed))
+		if got.TraceHash != rec.TraceHash || got.Choices != nil || got.Purposes != nil || len(rec.Choices) == 0 {
+			t.Fatalf("seed %d: unrecorded trace %x with %d choices kept, recorded %x with %d", seed, got.TraceHash,
+				len(got.Choices), rec.TraceHash, len(rec.Choices))
+		}
+	}
+}
+
+// streamedToy is the toy protocol declared Streamed, with an invariant that counts the
+// outputs as they come, and one that asks for all of them when told to.
+func streamedToy(readAll *bool, seen *int) *node.Protocol {
+	p := *toyProtocol
+	p.Name, p.Streamed = "streamed-toy", true
+	p.Invariants = []node.Invariant{{Name: "counts", Check: func(w node.World) error {
+		*seen += len(w.NewOutputs())
+		if *readAll {
+			_ = w.Outputs()
+		}
+		return nil
+	}}}
+	return &p
+}
+
+// A streamed run keeps only the latest step's outputs, while counting them all; a property
+// that asks for every output fails the run, naming what it did, rather than get part of them;
+// a run with a full trace keeps them all.
+func TestStreamedRunForgetsOutputs(t *testing.T) {
+	readAll, seen := false, 0
+	cfg := toyConfig(Profile{Delay: Delay{Min: time.Millisecond, Typical: time.Millisecond, Tail: time.Millisecond}})
+	cfg.Protocol, cfg.Trace = streamedToy(&readAll, &seen), TraceHash
+	w, r := Simulate(cfg, NewSeeded(1))
+	if r.Violation != nil || !w.Streaming() || w.OutputCount() != seen || seen < 20 || len(w.outputs) > 3 {
+		t.Fatalf("violation %v, streaming %v: %d outputs counted, %d seen by the property, %d kept",
+			r.Violation, w.Streaming(), w.OutputCount(), seen, len(w.outputs))
+	}
+	readAll = true
+	if _, r := Simulate(cfg, NewSeeded(1)); r.Violation == nil || r.Violation.Property != PropPanic ||
+		!strings.Contains(r.Violation.Message, "Streamed") {
+		t.Fatalf("a property read every output of a streamed run: %v", r.Violation)
+	}
+	cfg.Trace = TraceFull
+	if w, r := Simulate(cfg, NewSeeded(1)); r.Violation != nil || w.Streaming() || len(w.Outputs()) != w.OutputCount() {
+		t.Fatalf("with a full trace: violation %v, streaming %v", r.Violation, w.Streaming())
+	}
+}
+
+// Storing nil deletes a key: a load finds nothing, before the sync and after it, and the
+// durable map holds no key for it.
+func TestStoringNilDeletes(t *testing.T) {
+	s := &slot{durable: map[string]any{}, pending: map[string]any{}, timers: map[string]uint64{}}
+	s.store("k", 7)
+	s.sync()
+	if v, ok := s.load("k"); !ok || v != 7 {
+		t.Fatalf("load after sync: %v %v", v, ok)
+	}
+	s.store("k", nil)
+	if v, ok := s.load("k"); ok || v != nil {
+		t.Fatalf("load of a key stored nil, before the sync: %v %v", v, ok)
+	}
+	s.sync()
+	if _, ok := s.durable["k"]; ok {
+		t.Fatal("the durable map keeps a key stored nil")
+	}
+	if v, ok := s.load("k"); ok || v != nil {
+		t.Fatalf("load of a key stored nil, after the sync: %v %v", v, ok)
+	}
+}
