@@ -23,8 +23,7 @@ import (
 //   - the pair of a node's consecutive signatures, as AFL's edges pair branches;
 //   - how each field of the node's state changed in a step of a given input: up or down
 //     (numbers, lengths), to or from zero. A server that forgot its promise on a restart
-//     shows as a field going down on a restart, which a server that kept it never does
-//     (counted only for a protocol without an abstract state, the one case they matter);
+//     shows as a field going down on a restart, which a server that kept it never does;
 //   - the signature of the step after which a node crashed (the failure points of FATE): a
 //     crash after a step of a kind never crashed after before is new coverage;
 //   - the network's faults by message kind (a dropped vote, a duplicated append),
@@ -32,10 +31,10 @@ import (
 //   - the protocol's abstract state after every step, and each change of it.
 //
 // Each feature counts once per run and per bucket of its number of hits (1, 2-7, 8 or more).
-// When the protocol supplies an abstract state, only its features and the crash points decide
-// what enters a corpus (Features), the framework's being too many to tell a run that did
-// something new from one that did the usual in another order; Salient says which features
-// make a run rare, for choosing parents.
+// When the protocol supplies an abstract state, only its features, the crash points and how
+// the fields changed across a restart decide what enters a corpus (Features), the framework's
+// other features being too many to tell a run that did something new from one that did the
+// usual in another order; Salient says which features make a run rare, for choosing parents.
 type Coverage struct {
 	abstract func(node.World) any
 	hits     map[uint64]uint32
@@ -75,6 +74,7 @@ const (
 	ftSometimes
 	ftAbstract
 	ftAbstractEdge
+	ftRestart
 )
 
 func feature(tag uint64, xs ...uint64) uint64 {
@@ -142,7 +142,7 @@ func (c *Coverage) step(w *World, entries []Entry) {
 		case Request:
 			stepped, input = e.Node, feature(uint64(Request))
 		case Restart:
-			stepped, input = e.Node, feature(uint64(Restart))
+			stepped, input = e.Node, restartInput
 		case Send:
 			if e.Node == stepped {
 				c.sends = append(c.sends, msgKind(e.Data))
@@ -173,19 +173,8 @@ func (c *Coverage) step(w *World, entries []Entry) {
 	}
 	sig := h.Sum()
 	nc := &c.nodes[stepped-1]
-	// The fields' changes are coverage only without an abstract state (see Features): with
-	// one, walking and hashing the node's state at every step would be two fifths of a
-	// guided run's time for features that decide nothing.
-	if st := w.slot(stepped).state; st != nil && w.slot(stepped).up && c.abstract == nil {
-		leaves := leavesOf(st, nc.spare[:0])
-		for i, l := range leaves {
-			if i < len(nc.leaves) {
-				if code := transition(nc.leaves[i], l); code != 0 {
-					c.hit(ftField, feature(ftField, input, uint64(i), uint64(code)))
-				}
-			}
-		}
-		nc.leaves, nc.spare = leaves, nc.leaves
+	if st := w.slot(stepped).state; st != nil && w.slot(stepped).up {
+		c.fields(nc, st, input)
 	}
 	c.hit(ftSig, feature(ftSig, sig))
 	c.hit(ftEdge, feature(ftEdge, nc.sig, sig))
@@ -194,6 +183,60 @@ func (c *Coverage) step(w *World, entries []Entry) {
 		g.sign(sig)
 	}
 }
+
+// fields folds how the fields of a node's state changed in its step. Without an abstract
+// state, every step's changes are coverage. With one, only a restart's are (ftRestart): what
+// a node forgot, or kept, across a crash, which no abstract summary of the cluster shows as
+// such and which is where durability bugs live; and the fields are read shallowly (numbers,
+// flags and lengths, not the contents of logs and maps), since hashing a node's whole state
+// at every step for that would be two fifths of a guided Raft run's time.
+func (c *Coverage) fields(nc *nodeCoverage, st node.Node, input uint64) {
+	shallow := c.abstract != nil
+	leaves := leavesOf(st, nc.spare[:0], shallow)
+	if !shallow || input == restartInput {
+		tag := ftField
+		if shallow {
+			tag = ftRestart
+		}
+		for i, l := range leaves {
+			if i < len(nc.leaves) {
+				if code := transition(nc.leaves[i], l); code != 0 {
+					c.hit(tag, feature(tag, input, uint64(i), uint64(code)))
+				}
+			}
+		}
+	}
+	nc.leaves, nc.spare = leaves, nc.leaves
+}
+
+// flatType reports whether values of t hold no references (numbers, flags, and structs and
+// arrays of them, a ballot say): cheap to hash whole.
+func flatType(t reflect.Type) bool {
+	if v, ok := flatTypes.Load(t); ok {
+		return v.(bool)
+	}
+	flat := false
+	switch t.Kind() {
+	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+		reflect.Float32, reflect.Float64:
+		flat = true
+	case reflect.Array:
+		flat = t.Len() <= 16 && flatType(t.Elem())
+	case reflect.Struct:
+		flat = t.NumField() <= 16
+		for i := 0; flat && i < t.NumField(); i++ {
+			flat = flatType(t.Field(i).Type)
+		}
+	}
+	flatTypes.Store(t, flat)
+	return flat
+}
+
+var flatTypes sync.Map // reflect.Type -> bool
+
+// restartInput is the input of a restart step, in a step's signature.
+var restartInput = feature(uint64(Restart))
 
 // transition codes how a field changed: 0 not at all; otherwise whether it was and is zero,
 // and whether it went up or down.
@@ -251,7 +294,7 @@ func (c *Coverage) Features() []uint64 {
 	out := make([]uint64, 0, len(c.hits))
 	for f, n := range c.hits {
 		if c.abstract != nil {
-			if t := c.tags[f]; t != ftAbstract && t != ftAbstractEdge && t != ftCrash {
+			if t := c.tags[f]; t != ftAbstract && t != ftAbstractEdge && t != ftCrash && t != ftRestart {
 				continue
 			}
 		}
@@ -328,8 +371,10 @@ func boolFields(t reflect.Type) []int {
 	return fs
 }
 
-// leavesOf appends the fields of a node state, and of the structs among them one level down.
-func leavesOf(st node.Node, out []leaf) []leaf {
+// leavesOf appends the fields of a node state, and of the structs among them one level down;
+// shallow ones tell composite values (slices, maps, strings, deeper structs) by their
+// length alone.
+func leavesOf(st node.Node, out []leaf, shallow bool) []leaf {
 	v := reflect.ValueOf(st)
 	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
 		if v.IsNil() {
@@ -343,22 +388,22 @@ func leavesOf(st node.Node, out []leaf) []leaf {
 		v = c
 	}
 	if v.Kind() != reflect.Struct {
-		return append(out, leafOf(v))
+		return append(out, leafOf(v, shallow))
 	}
 	for i := 0; i < v.NumField(); i++ {
 		f := v.Field(i)
 		if f.Kind() == reflect.Struct && f.NumField() <= 16 {
 			for j := 0; j < f.NumField(); j++ {
-				out = append(out, leafOf(f.Field(j)))
+				out = append(out, leafOf(f.Field(j), shallow))
 			}
 			continue
 		}
-		out = append(out, leafOf(f))
+		out = append(out, leafOf(f, shallow))
 	}
 	return out
 }
 
-func leafOf(v reflect.Value) leaf {
+func leafOf(v reflect.Value, shallow bool) leaf {
 	l := leaf{zero: v.IsZero()}
 	switch v.Kind() {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
@@ -377,6 +422,13 @@ func leafOf(v reflect.Value) leaf {
 	case reflect.Slice, reflect.Map, reflect.String:
 		l.num = int64(v.Len())
 	case reflect.Func, reflect.Chan, reflect.UnsafePointer:
+		return l
+	}
+	if shallow && !flatType(v.Type()) {
+		l.h = uint64(l.num)
+		if !l.zero {
+			l.h ^= 1 << 63
+		}
 		return l
 	}
 	h := NewHasher()

@@ -178,7 +178,7 @@ func TestCoverageSeesHowFieldsChange(t *testing.T) {
 	}
 	// The toy's counter goes up at every tick of node 1: a step that changes a field.
 	var st node.Node = &toy{counter: 2}
-	leaves := leavesOf(st, nil)
+	leaves := leavesOf(st, nil, false)
 	if len(leaves) != 2 || leaves[1].num != 2 {
 		t.Errorf("leaves of the toy: %+v", leaves)
 	}
@@ -239,5 +239,62 @@ func TestFavouredEntriesAreTheShortestToEachFeature(t *testing.T) {
 	// in the tenth of picks made from the whole corpus, one time in four, about 25 in 1000.
 	if picked == 0 || picked > 60 {
 		t.Errorf("the entry favoured for nothing was picked %d times in 1000, want about 25", picked)
+	}
+}
+
+// With an abstract state, what a node forgot on a restart is still coverage (the toy's
+// counter, never read back from storage, drops to zero), and how its fields change in other
+// steps is not.
+func TestRestartFieldsAreCoverageBesideAnAbstractState(t *testing.T) {
+	p := *toyProtocol
+	p.Abstract = func(node.World) any { return 0 }
+	cfg := faultyToy()
+	cfg.Protocol = &p
+	forgot := 0
+	for seed := uint64(0); seed < 40; seed++ {
+		_, _, cov := observed(cfg, seed, nil)
+		for f, tag := range cov.tags {
+			switch tag {
+			case ftField:
+				t.Fatalf("seed %d: a field feature of an ordinary step (%x) beside an abstract state", seed, f)
+			case ftRestart:
+				if !slices.Contains(cov.Features(), f^bucket(cov.hits[f])*0x9e3779b97f4a7c15) {
+					t.Fatalf("seed %d: a restart's field feature is not among the corpus features", seed)
+				}
+				forgot++
+			}
+		}
+	}
+	if forgot == 0 {
+		t.Fatal("in 40 seeds with crashes, no restart showed the toy's counter forgotten")
+	}
+}
+
+// The share of plain runs follows the two kinds' recent yields of new coverage, within its
+// bounds.
+func TestPlainShareFollowsTheYields(t *testing.T) {
+	s := NewSearch(faultyToy(), 0)
+	lo, hi := int64(PlainMin*(1<<16)), int64(PlainMax*(1<<16))
+	if got := s.plainShare(); got != lo {
+		t.Errorf("with nothing known, plain share %v, want %v", got, lo)
+	}
+	plain, mutated := Candidate{K: 1}, Candidate{K: 2, Plan: &Plan{}}
+	for i := range 300 {
+		s.yield(plain, false)
+		s.yield(mutated, i%2 == 0) // mutants find something every other run, fresh seeds never
+	}
+	if got := s.plainShare(); got != lo {
+		t.Errorf("mutants finding more: plain share %v, want %v", got, lo)
+	}
+	for range 600 {
+		s.yield(plain, true)
+		s.yield(mutated, false)
+	}
+	if got := s.plainShare(); got < hi*97/100 || got > hi {
+		t.Errorf("fresh seeds finding more: plain share %v, want about %v", got, hi)
+	}
+	s.yield(Candidate{K: -1, Plan: &Plan{}}, true) // a run from elsewhere counts for neither
+	if got := s.plainShare(); got < hi*97/100 || got > hi {
+		t.Errorf("after a run added from elsewhere: plain share %v, want about %v", got, hi)
 	}
 }

@@ -14,9 +14,10 @@ import (
 //
 // A search is deterministic: run k is made from the corpus as runs 0..k-SearchWindow-1 left it
 // (Fold them in order), with a random source of its own, so that runs may go on in parallel,
-// up to SearchWindow+1 at once, without their number or speed changing any result. Every
-// PlainEvery-th run, and every run made while the corpus is empty, is a plain seeded run:
-// exactly the run NewSeeded(seed) makes.
+// up to SearchWindow+1 at once, without their number or speed changing any result. Every run
+// made while the corpus is empty, and a share of the others that follows how often plain runs
+// and mutated ones found new coverage lately (see plainShare), is a plain seeded run: exactly
+// the run NewSeeded(seed) makes.
 type Search struct {
 	cfg     Config
 	first   uint64
@@ -27,13 +28,21 @@ type Search struct {
 	// top is, for each feature of the corpus, the shortest entry that reached it: the
 	// favoured entries (see pick) are those that are top for some feature.
 	top map[uint64]*CorpusEntry
+	// arms are the plain runs' and the mutated runs' recent yield of new coverage.
+	arms [2]arm
 }
 
-// SearchWindow is how far run generation may run ahead of folding (see Search); PlainEvery how
-// often a search runs a plain seed.
+// arm is a moving count of one kind of run and of those that found new coverage, in units of
+// 1/1024 of a run. Integers, not floats: the share they give decides runs, and Go may fuse
+// floating-point operations differently on other machines.
+type arm struct{ runs, found int64 }
+
+// SearchWindow is how far run generation may run ahead of folding (see Search); PlainMin and
+// PlainMax bound the share of plain seeded runs (see Search.plainShare).
 const (
 	SearchWindow = 2
-	PlainEvery   = 8
+	PlainMin     = 1.0 / 16
+	PlainMax     = 3.0 / 4
 )
 
 // CorpusEntry is a run of a search's corpus.
@@ -68,12 +77,50 @@ type Observed struct {
 // Salient is the salient features the run reached (see Coverage.Salient).
 func (o Observed) Salient() []uint64 { return o.salient }
 
-// Count folds, in its place, a run of an earlier search that did not enter the corpus, from
+// Count folds, in its place, run c of an earlier search that did not enter the corpus, from
 // the salient features it reached: all that such a run changed in the search.
-func (s *Search) Count(salient []uint64) {
+func (s *Search) Count(c Candidate, salient []uint64) {
 	for _, f := range salient {
 		s.seen[f]++
 	}
+	s.yield(c, false)
+}
+
+// yield counts, for the kind of run c is (plain or mutated), whether it found new coverage,
+// in a moving average over about the last hundred runs of that kind.
+func (s *Search) yield(c Candidate, found bool) {
+	if c.K < 0 {
+		return // a run added from elsewhere (AddRun): neither kind
+	}
+	a := &s.arms[0]
+	if c.Plan != nil {
+		a = &s.arms[1]
+	}
+	const one = 1024
+	a.runs += one - a.runs/100 // a hundredth of the past fades at each run
+	a.found -= a.found / 100
+	if found {
+		a.found += one
+	}
+}
+
+// plainShare is the share of plain runs the search makes next: PlainMin while mutated runs
+// find new coverage lately at least as often as plain runs do (a corpus that leads somewhere),
+// and more, up to PlainMax, the more often plain runs find it than mutants do (mutants stuck
+// near parents that lead nowhere), so that a guided campaign is not much worse than a random
+// one where its mutations do not help.
+//
+// It is a fraction of 1<<16. Each kind's rate counts one run found and one not beforehand.
+func (s *Search) plainShare() int64 {
+	const one, unit = 1024, 1 << 16
+	pf, pr := s.arms[0].found+one, s.arms[0].runs+2*one
+	mf, mr := s.arms[1].found+one, s.arms[1].runs+2*one
+	lo, hi := int64(PlainMin*unit), int64(PlainMax*unit)
+	if mf*pr >= pf*mr { // m >= p
+		return lo
+	}
+	// lo + (hi-lo)(p-m)/p, with (p-m)/p = 1 - (mf*pr)/(mr*pf)
+	return lo + (hi-lo)*(mr*pf-mf*pr)/(mr*pf)
 }
 
 // NewSearch returns an empty search over runs of cfg, whose run k has seed first+k.
@@ -85,10 +132,13 @@ func NewSearch(cfg Config, first uint64) *Search {
 // Next makes candidate k from the corpus as it is now.
 func (s *Search) Next(k int) Candidate {
 	c := Candidate{K: k, Seed: s.first + uint64(k)}
-	if len(s.corpus) == 0 || k%PlainEvery == PlainEvery-1 {
+	if len(s.corpus) == 0 {
 		return c
 	}
 	rng := rand.New(rand.NewPCG(s.first^0x67756964656421, uint64(k)))
+	if rng.Float64()*(1<<16) < float64(s.plainShare()) { // exact: a power of two, a small integer
+		return c
+	}
 	parent := s.pick(rng)
 	var other *Trail
 	if len(s.corpus) > 1 {
@@ -175,15 +225,16 @@ func (s *Search) Fold(c Candidate, r Result, o Observed) int {
 	for _, f := range o.salient {
 		s.seen[f]++
 	}
-	if r.Violation != nil {
-		return 0
-	}
 	fresh := 0
 	for _, f := range o.features {
 		if !s.covered[f] {
 			fresh++
 		}
 	}
+	if r.Violation != nil {
+		fresh = 0
+	}
+	s.yield(c, fresh > 0)
 	if fresh == 0 {
 		return 0
 	}

@@ -26,9 +26,10 @@ import (
 // that number, replay it, and its capsule holds them. The campaign is deterministic and does
 // not depend on -workers: run k is made from the corpus as runs 0..k-sim.SearchWindow-1 left
 // it, with a random source of its own (see sim.Search), so at most SearchWindow+1 runs are
-// under way at once, and more workers than that stay idle. Every sim.PlainEvery-th run, and
-// the runs made before the corpus has an entry, are plain seeded runs: the random campaign's
-// runs of the same seeds.
+// under way at once, and more workers than that stay idle. The runs made before the corpus has
+// an entry, and a share of the others that grows when mutations stop finding more than fresh
+// seeds do (sim.PlainMin to sim.PlainMax), are plain seeded runs: the random campaign's runs
+// of the same seeds.
 //
 // A results file resumes a guided campaign: its lines say which runs entered the corpus, and
 // the campaign makes its runs again from the first (generating a run costs nothing), re-running
@@ -299,7 +300,7 @@ func (g *guided) resume(timeout time.Duration) (int, []sim.Candidate, error) {
 		switch {
 		case res.TraceHash == "hung":
 		case res.Guided.New == 0:
-			g.s.Count(unpack(res.Guided.Salient))
+			g.s.Count(cand, unpack(res.Guided.Salient))
 		default:
 			o := g.execute(cand, timeout)
 			if o.res.TraceHash != res.TraceHash || g.fold(&o) != res.Guided.New {

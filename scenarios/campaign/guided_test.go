@@ -49,13 +49,14 @@ func TestGuidedCampaignDoesNotDependOnWorkers(t *testing.T) {
 			if len(r.Guided.Edits) == 0 {
 				t.Errorf("run %d was mutated without an edit", r.Seed)
 			}
-		case i < 3:
+		default:
 			if plain := spec.Run(r.Seed); r.TraceHash != fmtHash(plain.TraceHash) {
-				t.Errorf("plain guided run %d is not the random campaign's run of its seed", r.Seed)
+				t.Errorf("plain guided run %d (run %d) is not the random campaign's run of its seed", r.Seed, i)
 			}
 		}
 	}
-	if mutated < 40 {
+	// Runs 0 to 2 are plain (no corpus yet); of the rest, at least a quarter are mutated.
+	if mutated < (60-3)/4 {
 		t.Errorf("only %d of 60 runs were mutated", mutated)
 	}
 }
