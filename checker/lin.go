@@ -217,7 +217,7 @@ func (l *Linearizability) judge(history []node.Op) *finding {
 		l.outcome = Fail
 		return &finding{message: err.Error()}
 	}
-	switch porcupine.CheckOperationsTimeout(model, l.ops, l.limit) {
+	switch checkOperations(l.spec, model, l.ops, l.limit) { // porcupine's verdict, remembered for short histories (linmemo.go)
 	case porcupine.Ok:
 		l.outcome = Pass
 		return nil

@@ -42,9 +42,12 @@ type Chooser interface {
 	Flip(p Purpose, prob float64) bool
 }
 
-// Seeded is the campaign chooser: one root seed, one PCG stream per purpose.
+// Seeded is the campaign chooser: one root seed, one PCG stream per purpose. The streams live
+// in the chooser itself, so that making one is a single allocation (a run of a small
+// scenario is short, and its set-up counts).
 type Seeded struct {
-	streams [numPurposes]*rand.Rand
+	pcgs    [numPurposes]rand.PCG
+	streams [numPurposes]rand.Rand
 }
 
 // NewSeeded returns the chooser of seed.
@@ -52,7 +55,8 @@ func NewSeeded(seed uint64) *Seeded {
 	s := &Seeded{}
 	for p := range s.streams {
 		// Distinct, well-mixed stream constants per purpose.
-		s.streams[p] = rand.New(rand.NewPCG(mix(seed), mix(seed^uint64(p+1)*0x9e3779b97f4a7c15)))
+		s.pcgs[p].Seed(mix(seed), mix(seed^uint64(p+1)*0x9e3779b97f4a7c15))
+		s.streams[p] = *rand.New(&s.pcgs[p])
 	}
 	return s
 }

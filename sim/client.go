@@ -50,8 +50,13 @@ func workloadSize(p *node.Protocol, clients, ops int) (int, int) {
 // startClients creates the clients; each submits its first operation after a short while.
 func (w *World) startClients() {
 	n, _ := w.workload()
+	all := make([]client, n) // one allocation for all of them
+	w.clients = make([]*client, 0, n)
+	w.byID = make([]int, 0, n)
+	w.chooseWorkload = func(n int) int { return w.choose.Choose(Workload, max(n, 1)) }
 	for i := range n {
-		c := &client{index: i, op: -1}
+		c := &all[i]
+		*c = client{index: i, op: -1}
 		w.clients = append(w.clients, c)
 		w.newClientID(c)
 		w.schedule(event{at: w.now + w.pick(Workload, 5*w.proto.Timing.Delay), kind: evClientNext, cl: i})
@@ -65,7 +70,7 @@ func (w *World) clientNext(cl int) {
 	if c.op >= 0 || c.done >= ops {
 		return
 	}
-	w.invoke(cl, func(n int) int { return w.choose.Choose(Workload, max(n, 1)) })
+	w.invoke(cl, w.chooseWorkload)
 	c.target = w.ids[w.choose.Choose(Workload, len(w.ids))]
 	w.submit(c)
 }

@@ -20,7 +20,8 @@ func (w *World) requestTargets(c *client) []node.ID {
 	if c.attempts > 1 && w.matching() > 1 {
 		return w.ids
 	}
-	return []node.ID{c.target}
+	i := int(c.target) - 1 // ids[i] is node i+1: its target alone, without making a slice
+	return w.ids[i : i+1 : i+1]
 }
 
 // matched records that node from answered client c's current operation with res, and

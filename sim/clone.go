@@ -31,13 +31,20 @@ func cloneAny(v any) any {
 	if v == nil {
 		return nil
 	}
-	t := reflect.TypeOf(v)
-	fix := infoOf(t).fix
+	info := infoOfWord(typeWord(&v), v)
+	fix := info.fix
 	if fix == nil {
 		return v
 	}
+	return cloneDeep(v, info)
+}
+
+// cloneDeep is cloneAny for a value that holds references.
+func cloneDeep(v any, info *typeInfo) any {
+	fix := info.fix
 	defer guardCopy(v)
-	if directIface(t) { // the interface's data word is the value itself (a pointer, say)
+	t := reflect.TypeOf(v)
+	if info.direct { // the interface's data word is the value itself (a pointer, say)
 		c := v
 		fix(efaceData(&c, t), 0)
 		return c

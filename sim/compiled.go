@@ -3,6 +3,8 @@ package sim
 import (
 	"reflect"
 	"sync"
+	"sync/atomic"
+	"unsafe"
 )
 
 // compiler turns a type into a function over its values' memory (a hash, a deep copy), once
@@ -59,6 +61,7 @@ type typeInfo struct {
 	name   uint64   // the hash of the type's name, which tells dynamic types apart
 	hasher hashFunc // adds a value's content to a hash
 	fix    fixFunc  // deepens a shallow copy; nil when values share no memory
+	direct bool     // an interface holds the value in its data word (see directIface)
 }
 
 var infos sync.Map // reflect.Type -> *typeInfo
@@ -67,7 +70,92 @@ func infoOf(t reflect.Type) *typeInfo {
 	if i, ok := infos.Load(t); ok {
 		return i.(*typeInfo)
 	}
-	i := &typeInfo{name: typeHash(t), hasher: hasherFor(t), fix: fixerFor(t)}
+	i := &typeInfo{name: typeHash(t), hasher: hasherFor(t), fix: fixerFor(t), direct: directIface(t)}
 	infos.Store(t, i) // goroutines racing here store equal infos
 	return i
 }
+
+// byWord finds the typeInfo of a dynamic type by the type word of an interface holding it,
+// which is what hashing and copying a message start from, several times per step: a probe of
+// a small open-addressed table keyed by a pointer is several times cheaper than a sync.Map
+// keyed by a reflect.Type. The table is copied on write (a process meets few types), so that
+// readers take no lock.
+var (
+	byWord   atomic.Pointer[wordTable]
+	byWordMu sync.Mutex
+)
+
+// wordTable is an open-addressed hash table from type words to type infos, at most half full.
+type wordTable struct {
+	shift uint // 64 - log2(len(slots))
+	slots []wordSlot
+	n     int
+}
+
+type wordSlot struct {
+	tw   unsafe.Pointer
+	info *typeInfo
+}
+
+func (t *wordTable) home(tw unsafe.Pointer) int {
+	return int((uint64(uintptr(tw)) * 0x9e3779b97f4a7c15) >> t.shift)
+}
+
+func (t *wordTable) find(tw unsafe.Pointer) *typeInfo {
+	mask := len(t.slots) - 1
+	for i := t.home(tw); ; i = (i + 1) & mask {
+		s := &t.slots[i]
+		if s.tw == tw {
+			return s.info
+		}
+		if s.tw == nil {
+			return nil
+		}
+	}
+}
+
+func (t *wordTable) put(tw unsafe.Pointer, info *typeInfo) {
+	mask := len(t.slots) - 1
+	i := t.home(tw)
+	for t.slots[i].tw != nil && t.slots[i].tw != tw {
+		i = (i + 1) & mask
+	}
+	if t.slots[i].tw == nil {
+		t.n++
+	}
+	t.slots[i] = wordSlot{tw, info}
+}
+
+// infoOfWord returns the typeInfo of v's dynamic type, whose type word is tw (v is not nil).
+func infoOfWord(tw unsafe.Pointer, v any) *typeInfo {
+	if t := byWord.Load(); t != nil {
+		if i := t.find(tw); i != nil {
+			return i
+		}
+	}
+	i := infoOf(reflect.TypeOf(v))
+	byWordMu.Lock()
+	defer byWordMu.Unlock()
+	old := byWord.Load()
+	size, shift := 64, uint(64-6)
+	if old != nil {
+		size, shift = len(old.slots), old.shift
+		if 2*(old.n+1) > size {
+			size, shift = 2*size, shift-1
+		}
+	}
+	t := &wordTable{shift: shift, slots: make([]wordSlot, size)}
+	if old != nil {
+		for _, s := range old.slots {
+			if s.tw != nil {
+				t.put(s.tw, s.info)
+			}
+		}
+	}
+	t.put(tw, i)
+	byWord.Store(t)
+	return i
+}
+
+// typeWord is the type word of the interface v (nil for a nil interface).
+func typeWord(v *any) unsafe.Pointer { return (*[2]unsafe.Pointer)(unsafe.Pointer(v))[0] }

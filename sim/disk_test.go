@@ -111,7 +111,7 @@ func TestStorageFaultsFireWithinWhatTheProtocolSurvives(t *testing.T) {
 // A torn sync persists a prefix of the writes in the order they were stored; a full disk keeps
 // them volatile; a corrupt read alters one field and is caught by LoadChecked only.
 func TestStorageFaultSemantics(t *testing.T) {
-	w := newWorld(Config{Protocol: writerProtocol(node.DiskFaults{}), Cluster: node.Config{N: 1}}, NewSeeded(3))
+	w := newWorld(Config{Protocol: writerProtocol(node.DiskFaults{}), Cluster: node.Config{N: 1}}, NewSeeded(3), false)
 	w.profile = Profile{FaultEvery: time.Second, Torn: 1}
 	w.startDisks()
 	s := w.slot(1)

@@ -122,6 +122,7 @@ func (w *World) choice(n int) int {
 func (s *slot) store(key string, v any) {
 	s.own()
 	s.pending[key] = cloneAny(v)
+	s.lastStored = key
 }
 
 func (s *slot) load(key string) (any, bool) {
@@ -148,9 +149,16 @@ func (s *slot) sync() {
 		return
 	}
 	s.own()
+	s.durValid = false
+	if k := s.lastStored; len(s.pending) == 1 { // the common case, one key: no iteration, no clearing
+		if v, ok := s.pending[k]; ok {
+			s.persist(k, v)
+			delete(s.pending, k)
+			return
+		}
+	}
 	for k, v := range s.pending { // each key on its own: the order does not matter
 		s.persist(k, v)
 	}
 	clear(s.pending)
-	s.durValid = false
 }

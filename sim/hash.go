@@ -24,6 +24,10 @@ type Hasher struct {
 	// stack overflow; root is the value being hashed, for the error to name.
 	depth int
 	root  any
+	// word holds the data word of the interface Value was given while its value is hashed,
+	// for the value's hash function to point at: a pointer to Value's own argument would
+	// move every argument to the heap (an allocation per value hashed).
+	word unsafe.Pointer
 }
 
 // rename is node id under the hasher's permutation.
@@ -81,10 +85,16 @@ func (h *Hasher) Value(v any) {
 		return
 	}
 	h.root = v
-	t := reflect.TypeOf(v)
-	i := infoOf(t)
+	words := (*[2]unsafe.Pointer)(unsafe.Pointer(&v))
+	i := infoOfWord(words[0], v)
 	h.Uint64(i.name)
-	i.hasher(h, efaceData(&v, t))
+	data := words[1] // the value itself, or a pointer to it (see directIface)
+	if i.direct {
+		h.word = data
+		data = unsafe.Pointer(&h.word)
+	}
+	i.hasher(h, data)
+	h.word, h.root = nil, nil
 }
 
 // maxDepth is how many references deep hashing and copying follow a value before they take
@@ -362,15 +372,27 @@ func mix(x uint64) uint64 {
 
 // HashOf returns the hash of one value.
 func HashOf(v any) uint64 {
-	h := NewHasher()
+	h := hasherPool.Get().(*Hasher)
+	*h = NewHasher()
 	h.Value(v)
-	return h.Sum()
+	sum := h.Sum()
+	hasherPool.Put(h)
+	return sum
 }
+
+// hasherPool keeps the hashers HashOf uses: a hasher escapes to the heap (the compiled hash
+// functions are called through function values), and HashOf is called for every message
+// the explorer sees and every reply a client reads.
+var hasherPool = sync.Pool{New: func() any { return new(Hasher) }}
 
 // hashRenamed returns the hash of v with its nodes renamed by perm.
 func hashRenamed(v any, perm []node.ID) uint64 {
-	h := NewHasher()
+	h := hasherPool.Get().(*Hasher)
+	*h = NewHasher()
 	h.perm = perm
 	h.Value(v)
-	return h.Sum()
+	sum := h.Sum()
+	h.perm = nil
+	hasherPool.Put(h)
+	return sum
 }

@@ -129,3 +129,26 @@ func TestDescribeFollowsPointersAndSortsMaps(t *testing.T) {
 		t.Errorf("Describe does not stop at its limit: %s", Describe(v, 10))
 	}
 }
+
+// The table that finds a type's compiled functions by an interface's type word grows as a
+// process meets types, and finds each one it was given, whatever the order.
+func TestTypeInfoByWord(t *testing.T) {
+	type a struct{ X int }
+	type b struct{ Y string }
+	values := []any{1, "s", 2.5, a{1}, b{"b"}, []int{1}, map[string]int{"k": 1}, &a{2}, [2]byte{}, uint8(3), int16(4), true}
+	for _, v := range values {
+		if got, want := infoOfWord(typeWord(&v), v), infoOf(reflect.TypeOf(v)); got != want {
+			t.Fatalf("%T: the table's info %p, reflect's %p", v, got, want)
+		}
+	}
+	for range 2 { // again, now that all are in the table
+		for _, v := range values {
+			if got, want := infoOfWord(typeWord(&v), v), infoOf(reflect.TypeOf(v)); got != want {
+				t.Fatalf("%T: the table's info %p, reflect's %p", v, got, want)
+			}
+		}
+	}
+	if tb := byWord.Load(); 2*tb.n > len(tb.slots) {
+		t.Fatalf("the table holds %d types in %d slots: more than half full", tb.n, len(tb.slots))
+	}
+}

@@ -16,13 +16,16 @@ type Keyed interface {
 // nothing that says when it happens (its time, its sequence number, the generation of a
 // timer or the incarnation of a node).
 func eventKey(e event) uint64 {
-	h := NewHasher()
+	h := hasherPool.Get().(*Hasher) // see HashOf: a hasher of its own would be an allocation per event
+	*h = NewHasher()
 	h.Uint64(uint64(e.kind) + 1)
 	h.Uint64(uint64(e.node)<<32 | uint64(e.from))
 	h.Int(e.cl)
 	h.String(e.name)
 	h.Value(e.msg)
-	return h.Sum()
+	sum := h.Sum()
+	hasherPool.Put(h)
+	return sum
 }
 
 // sending tells a guided chooser which message the next network choices are for.

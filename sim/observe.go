@@ -47,7 +47,7 @@ type Scheduled struct {
 // endStep ends a step of a timed run: the trace numbers the next entries as the next event,
 // and the observer, if there is one, sees the world.
 func (w *World) endStep() {
-	touched, traced := w.trace.endStep()
+	touched, traced := w.trace.endStep(w.cfg.Observer != nil)
 	if w.cfg.Observer != nil {
 		w.cfg.Observer.Observe(Observation{Event: w.trace.lastEvent(), Traced: traced, World: w, Touched: touched})
 	}

@@ -43,7 +43,7 @@ type event struct {
 // queue holds the scheduled events: a binary min-heap of small keys, ordered by (at, seq),
 // over a slab of events. Only the keys move while the heap reorders, and they hold no
 // pointers, so reordering costs no garbage-collector write barriers; a popped event's slot
-// is reused.
+// is reused by the next push.
 type queue struct {
 	keys []qkey
 	slab []event
@@ -105,7 +105,9 @@ func (q *queue) pop() event {
 	}
 	q.keys = h
 	e := q.slab[top.i]
-	q.slab[top.i] = event{} // release the message for the garbage collector
+	// The slot keeps its event (and the message) until a push reuses it: clearing it here cost
+	// a write of the whole event, through the garbage collector's write barrier while it marks,
+	// for every event. What free slots hold is bounded by the most events ever queued at once.
 	q.free = append(q.free, top.i)
 	return e
 }

@@ -83,14 +83,16 @@ type Result struct {
 
 // Run simulates one run of cfg, every decision made by c.
 func Run(cfg Config, c Chooser) Result {
-	w := newWorld(cfg, c)
+	w := newWorld(cfg, c, true)
 	w.runGuarded()
-	return w.result()
+	r := w.result()
+	w.release()
+	return r
 }
 
 // Simulate returns the world after a run, for tests and checkers that inspect it.
 func Simulate(cfg Config, c Chooser) (*World, Result) {
-	w := newWorld(cfg, c)
+	w := newWorld(cfg, c, false)
 	w.runGuarded()
 	return w, w.result()
 }

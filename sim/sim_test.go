@@ -64,7 +64,7 @@ func toyConfig(p Profile) Config {
 
 // drive builds a world and starts it, for tests that step it by hand.
 func drive(cfg Config) *World {
-	w := newWorld(cfg, NewSeeded(1))
+	w := newWorld(cfg, NewSeeded(1), false)
 	w.start()
 	return w
 }

@@ -83,7 +83,7 @@ func (u *Untimed) ReplayTimed(init int, actions []int, monitors []func() Monitor
 		Clients: u.clients, Ops: u.ops, Trace: TraceFull, MaxEvents: math.MaxInt32, Monitors: monitors,
 	}
 	sc := &script{}
-	w := newWorld(cfg, sc)
+	w := newWorld(cfg, sc, false)
 	w.script = sc
 	err = w.runScript(boot, steps)
 	out.Timed = w.result()

@@ -176,8 +176,9 @@ type tracer struct {
 	touched []node.ID            // the nodes the current step's entries name
 }
 
-func newTracer(mode TraceMode, context int) tracer {
-	return tracer{hash: NewHasher(), mode: mode, ring: make([]Entry, context), event: -1}
+// newTracer returns a tracer that keeps the last len(ring) entries in ring.
+func newTracer(mode TraceMode, ring []Entry) tracer {
+	return tracer{hash: NewHasher(), mode: mode, ring: ring, event: -1}
 }
 
 func (t *tracer) add(e Entry) {
@@ -205,10 +206,16 @@ func (t *tracer) add(e Entry) {
 }
 
 // endStep ends the current step: the next entry belongs to the next event. It returns the
-// nodes the step's entries named, and whether it left any entry at all.
-func (t *tracer) endStep() (touched []node.ID, traced bool) {
+// nodes the step's entries named, and whether it left any entry at all. A caller that keeps
+// touched says so (keep): otherwise the tracer reuses its memory for the next step's.
+func (t *tracer) endStep(keep bool) (touched []node.ID, traced bool) {
 	traced = t.open
-	touched, t.touched = t.touched, t.touched[:0:0]
+	touched = t.touched
+	if keep {
+		t.touched = nil
+	} else {
+		t.touched = t.touched[:0]
+	}
 	t.open = false
 	return touched, traced
 }

@@ -285,7 +285,7 @@ type UntimedReplay struct {
 // with a full trace, checking the properties after every step: the timeline of an explorer
 // counterexample, as `replica replay` shows it.
 func (u *Untimed) Replay(init int, actions []int) (UntimedReplay, error) {
-	tr := newTracer(TraceFull, 0)
+	tr := newTracer(TraceFull, nil)
 	var r UntimedReplay
 	s, err := u.initial(init, &tr)
 	if err != nil {

@@ -70,8 +70,11 @@ type slot struct {
 	timers    map[string]uint64
 	durable   map[string]any
 	pending   map[string]any
-	rate      float64 // timer clock rate (skew)
-	restartAt time.Duration
+	// lastStored is the key of the latest write, which is the only pending one when pending
+	// holds one key (a sync then needs no iteration over pending).
+	lastStored string
+	rate       float64 // timer clock rate (skew)
+	restartAt  time.Duration
 
 	// For exploration: the maps may be shared with the same node in another state (copy on
 	// write), and the durable storage's hash is kept until it changes.
@@ -114,6 +117,7 @@ type World struct {
 	inFlight     []int // inFlight[to]: messages scheduled for delivery to a node
 
 	memo      map[string]any // what properties remember of the run (see Memo)
+	memoCache [memoCacheSize]memoCached
 	faults    Counts
 	byz       []*traitor // byz[id-1]: the adversary's state for a Byzantine node, nil for a correct one
 	violation *Violation
@@ -121,6 +125,9 @@ type World struct {
 	mons      []Monitor
 	budget    eventBudget // see budget.go
 	script    *script     // a timed replay of an untimed path (see ReplayTimed), or nil
+	// chooseWorkload draws the clients' workload choices (made once per run, not per operation).
+	chooseWorkload func(n int) int
+	mem            *runMem // the memory the world is made of, reused by the next run (see Run)
 
 	// What a streamed run has forgotten (see keep.go).
 	streamed      bool
@@ -128,8 +135,10 @@ type World struct {
 	forgotUnknown int // forgotten operations of unknown outcome
 }
 
-// newWorld builds the world of cfg driven by chooser; Run starts it.
-func newWorld(cfg Config, c Chooser) *World {
+// newWorld builds the world of cfg driven by chooser; Run starts it. A world of pooled memory
+// (Run's) takes memory a finished run gave back (see runMem); any other is made afresh, for a
+// caller that keeps the world.
+func newWorld(cfg Config, c Chooser, pooled bool) *World {
 	if cfg.MaxEvents <= 0 {
 		cfg.MaxEvents = DefaultMaxEvents
 	}
@@ -140,34 +149,34 @@ func newWorld(cfg Config, c Chooser) *World {
 		cfg.Context = DefaultContext
 	}
 	n := cfg.Cluster.N
-	tr := newTracer(cfg.Trace, cfg.Context)
-	w := &World{
+	m := newRunMem(n, cfg.Context, pooled)
+	m.tracer = newTracer(cfg.Trace, m.ring)
+	m.tracer.touched = m.touched
+	m.world = World{
 		stepCore: stepCore{
 			proto:      cfg.Protocol,
 			cluster:    cfg.Cluster,
 			stepBudget: cfg.StepBudget,
-			trace:      &tr,
+			trace:      &m.tracer,
 			ownCopies:  cfg.Trace == TraceFull || cfg.Observer != nil || cfg.Cluster.F > 0,
+			ids:        m.ids,
+			nodes:      m.nodes,
 		},
-		cfg:      cfg,
-		choose:   &recorder{inner: c, off: cfg.NoChoices},
-		reached:  make([]bool, len(cfg.Protocol.Sometimes)),
-		streamed: streams(cfg),
+		cfg:         cfg,
+		choose:      &m.recorder,
+		reached:     make([]bool, len(cfg.Protocol.Sometimes)),
+		queue:       m.queue,
+		cut:         m.cut,
+		lastArrival: m.lastArrival,
+		inFlight:    m.inFlight,
+		memo:        m.memo,
+		mem:         m,
+		streamed:    streams(cfg),
 	}
+	m.recorder = recorder{inner: c, off: cfg.NoChoices}
+	w := &m.world
 	w.env.k = &w.stepCore
 	w.time = w
-	for i := 1; i <= n; i++ {
-		w.ids = append(w.ids, node.ID(i))
-		w.nodes = append(w.nodes, &slot{id: node.ID(i), rate: 1, timers: map[string]uint64{},
-			durable: map[string]any{}, pending: map[string]any{}})
-	}
-	w.cut = make([][]bool, n+1)
-	w.lastArrival = make([][]time.Duration, n+1)
-	for i := range w.cut {
-		w.cut[i] = make([]bool, n+1)
-		w.lastArrival[i] = make([]time.Duration, n+1)
-	}
-	w.inFlight = make([]int, n+1)
 	return w
 }
 
