@@ -209,32 +209,6 @@ func (c *Coverage) fields(nc *nodeCoverage, st node.Node, input uint64) {
 	nc.leaves, nc.spare = leaves, nc.leaves
 }
 
-// flatType reports whether values of t hold no references (numbers, flags, and structs and
-// arrays of them, a ballot say): cheap to hash whole.
-func flatType(t reflect.Type) bool {
-	if v, ok := flatTypes.Load(t); ok {
-		return v.(bool)
-	}
-	flat := false
-	switch t.Kind() {
-	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
-		reflect.Float32, reflect.Float64:
-		flat = true
-	case reflect.Array:
-		flat = t.Len() <= 16 && flatType(t.Elem())
-	case reflect.Struct:
-		flat = t.NumField() <= 16
-		for i := 0; flat && i < t.NumField(); i++ {
-			flat = flatType(t.Field(i).Type)
-		}
-	}
-	flatTypes.Store(t, flat)
-	return flat
-}
-
-var flatTypes sync.Map // reflect.Type -> bool
-
 // restartInput is the input of a restart step, in a step's signature.
 var restartInput = feature(uint64(Restart))
 
@@ -373,7 +347,7 @@ func boolFields(t reflect.Type) []int {
 
 // leavesOf appends the fields of a node state, and of the structs among them one level down;
 // shallow ones tell composite values (slices, maps, strings, deeper structs) by their
-// length alone.
+// length alone, unless they hold no references.
 func leavesOf(st node.Node, out []leaf, shallow bool) []leaf {
 	v := reflect.ValueOf(st)
 	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
@@ -424,7 +398,7 @@ func leafOf(v reflect.Value, shallow bool) leaf {
 	case reflect.Func, reflect.Chan, reflect.UnsafePointer:
 		return l
 	}
-	if shallow && !flatType(v.Type()) {
+	if shallow && hasRefs(v.Type()) { // a value without references (a ballot) is cheap to hash whole
 		l.h = uint64(l.num)
 		if !l.zero {
 			l.h ^= 1 << 63
