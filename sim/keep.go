@@ -28,6 +28,12 @@ func (w *World) Streaming() bool { return w.streamed }
 // forgetOutputs drops the outputs of the steps before the one about to begin.
 func (w *World) forgetOutputs() {
 	w.outBase += len(w.outputs)
+	for _, o := range w.outputs {
+		if w.outForgot == nil {
+			w.outForgot = map[string]int{}
+		}
+		w.outForgot[outputPath(o)]++
+	}
 	clear(w.outputs) // the values they hold are garbage now
 	w.outputs = w.outputs[:0]
 	w.newOut = 0
@@ -35,6 +41,27 @@ func (w *World) forgetOutputs() {
 
 // OutputCount is the number of outputs of the run so far, forgotten ones included.
 func (w *World) OutputCount() int { return w.outBase + len(w.outputs) }
+
+// OutputCountAt is the number of outputs of the run so far that the component at path made,
+// forgotten ones included: what a scoped world (node.Scope) counts in a streamed run, where
+// it cannot list them.
+func (w *World) OutputCountAt(path string) int {
+	n := w.outForgot[path]
+	for _, o := range w.outputs {
+		if outputPath(o) == path {
+			n++
+		}
+	}
+	return n
+}
+
+// outputPath is the path of the component that made o, as node.Scope reads it.
+func outputPath(o node.Output) string {
+	if o.Path == "" {
+		o.Path, _ = node.SplitOutput(o.Value)
+	}
+	return o.Path
+}
 
 // OpCount is the number of operations the clients have invoked so far, forgotten ones
 // included.

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -86,5 +87,48 @@ func TestStoringNilDeletes(t *testing.T) {
 	}
 	if v, ok := s.load("k"); ok || v != nil {
 		t.Fatalf("load of a key stored nil, after the sync: %v %v", v, ok)
+	}
+}
+
+// Inside a streamed stack, a component's properties count their own outputs and the
+// clients' operations as they would in a run that keeps everything: node.OutputCount and
+// node.OpCount of a scoped world ask the world, which counts what it forgot by path.
+func TestStreamedStackCountsEachComponentsOutputs(t *testing.T) {
+	counts := map[string]int{} // the last count each component's invariant saw
+	counted := func(path string) *node.Module {
+		return &node.Module{Name: "pinger", New: pingerModule.New, Invariants: []node.Invariant{{Name: "count",
+			Check: func(w node.World) error {
+				counts[path] = node.OutputCount(w)
+				if node.OpCount(w) != len(w.History()) { // no clients: both are zero
+					return fmt.Errorf("op count %d, history %d", node.OpCount(w), len(w.History()))
+				}
+				return nil
+			}}}}
+	}
+	proto := node.Compose(&node.Protocol{Name: "pair", DefaultN: 2, MinN: 2, Streamed: true,
+		Timing: node.Timing{Delay: time.Millisecond, Settle: time.Millisecond}},
+		node.Part{Module: &node.Module{Name: "pair", New: func(node.Config, node.ID) node.Node { return &pair{} }}},
+		node.Part{Path: "a", Module: counted("a")},
+		node.Part{Path: "b", Module: counted("b")},
+		node.Part{Path: "b/inner", Module: counted("b/inner")},
+	)
+	cfg := Config{Protocol: proto, Cluster: node.Config{N: 2}, Profile: Profile{Delay: Delay{Min: time.Millisecond}},
+		Faults: 20 * time.Millisecond}
+	for _, trace := range []TraceMode{TraceHash, TraceFull} {
+		clear(counts)
+		cfg.Trace = trace
+		w, r := Simulate(cfg, NewSeeded(1))
+		if r.Violation != nil {
+			t.Fatalf("%v: %v", trace, r.Violation)
+		}
+		if w.Streaming() != (trace == TraceHash) {
+			t.Fatalf("%v: streaming %v", trace, w.Streaming())
+		}
+		n2 := w.State(2).(*node.Stack)
+		for _, path := range []string{"a", "b", "b/inner"} {
+			if got := n2.Component(path).(*pinger).Got; got == 0 || counts[path] != got {
+				t.Errorf("%v: component %s output %d times, its property counted %d", trace, path, got, counts[path])
+			}
+		}
 	}
 }

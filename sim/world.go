@@ -131,7 +131,8 @@ type World struct {
 
 	// What a streamed run has forgotten (see keep.go).
 	streamed      bool
-	outBase       int // outputs forgotten
+	outBase       int            // outputs forgotten
+	outForgot     map[string]int // of those, how many each component path made (OutputCountAt)
 	forgotUnknown int // forgotten operations of unknown outcome
 }
 

@@ -150,6 +150,21 @@ func (s scoped) Outputs() []Output {
 	return ix.outs
 }
 
+// OutputCount is the number of the component's outputs so far (node.OutputCount): counted by
+// the world where it does not keep them all (a Streamed protocol's run), else listed.
+func (s scoped) OutputCount() int {
+	if c, ok := s.w.(interface {
+		Streaming() bool
+		OutputCountAt(path string) int
+	}); ok && c.Streaming() {
+		return c.OutputCountAt(s.path)
+	}
+	return len(s.Outputs())
+}
+
+// OpCount is the whole world's (node.OpCount): a component shares its stack's clients.
+func (s scoped) OpCount() int { return OpCount(s.w) }
+
 // mine reports whether output o is the component's, as it stands (a value left wrapped in
 // an AtPath by a driver needs unwrapping first, which mine does not count as standing).
 func (s scoped) mine(o Output) bool {
