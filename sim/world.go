@@ -133,7 +133,7 @@ type World struct {
 	streamed      bool
 	outBase       int            // outputs forgotten
 	outForgot     map[string]int // of those, how many each component path made (OutputCountAt)
-	forgotUnknown int // forgotten operations of unknown outcome
+	forgotUnknown int            // forgotten operations of unknown outcome
 }
 
 // newWorld builds the world of cfg driven by chooser; Run starts it. A world of pooled memory
