@@ -123,8 +123,8 @@ func (s *Spec) Validate() error {
 			return fmt.Errorf("unknown bug %q for protocol %s (known: %s)", bug, p.Name, bugNames(p))
 		}
 	}
-	if !s.Scenario.Applies(p) {
-		return fmt.Errorf("scenario %s does not apply to protocol %s", s.Scenario.Name, p.Name)
+	if err := s.Scenario.Fits(p); err != nil {
+		return fmt.Errorf("scenario %s does not apply to protocol %s: %v", s.Scenario.Name, p.Name, err)
 	}
 	if s.Scenario.Profile == nil {
 		return fmt.Errorf("scenario %s has no fault profile", s.Scenario.Name)

@@ -21,8 +21,8 @@ func Validate(p *node.Protocol) error {
 		if err != nil {
 			return fmt.Errorf("protocol %s: bug %s: %w", p.Name, b.Name, err)
 		}
-		if !s.Applies(p) {
-			return fmt.Errorf("protocol %s: bug %s: its scenario %s does not apply to the protocol", p.Name, b.Name, s.Name)
+		if err := s.Fits(p); err != nil {
+			return fmt.Errorf("protocol %s: bug %s: its scenario %s does not apply to the protocol: %v", p.Name, b.Name, s.Name, err)
 		}
 	}
 	return nil
