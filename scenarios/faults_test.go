@@ -120,9 +120,10 @@ func TestQuorumOfAllGetsCrashesInTheDefaultScenario(t *testing.T) {
 	t.Logf("%d crashes in 20 seeds", crashes)
 }
 
-// The storage-fault scenarios let in any protocol, of any module, by what it declares it
-// survives, and say what a protocol lacks when they do not apply.
-func TestStorageScenariosFitByTolerance(t *testing.T) {
+// The scenarios meant for a kind of protocol (storage faults, whole-cluster crashes, stacks of
+// components, Byzantine nodes) let in any protocol, of any module, by what it declares, and
+// say what a protocol lacks when they do not apply.
+func TestScenariosFitByWhatAProtocolDeclares(t *testing.T) {
 	clusterCrash, err := scenarios.Lookup("cluster-crash")
 	if err != nil {
 		t.Fatal(err)
@@ -183,5 +184,25 @@ func TestStorageScenariosFitByTolerance(t *testing.T) {
 	}
 	if err := churn.Fits(raft); err == nil || !strings.Contains(err.Error(), "stacks") {
 		t.Errorf("leader-churn for raft, which is no stack: %v", err)
+	}
+	// And the Byzantine ones any protocol that says how many Byzantine nodes it tolerates.
+	pbft, _ := scenarios.Protocol("pbft")
+	bft := *pbft
+	bft.Name = "someone-elses-bft"
+	for _, name := range []string{"byzantine-swarm", "twins", "beyond-threshold", "byzantine-primary"} {
+		s, err := scenarios.Lookup(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Fits(&bft); err != nil {
+			t.Errorf("%s does not fit another module's BFT protocol: %v", name, err)
+		}
+		if err := s.Fits(raft); err == nil || !strings.Contains(err.Error(), "MaxFaulty") {
+			t.Errorf("%s for raft, which tolerates no Byzantine node: %v", name, err)
+		}
+	}
+	bft.Mutators = nil
+	if primary, _ := scenarios.Lookup("byzantine-primary"); primary.Fits(&bft) == nil {
+		t.Error(`byzantine-primary fits a protocol without the "seq" mutator it uses`)
 	}
 }
