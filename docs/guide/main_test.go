@@ -55,12 +55,17 @@ func TestEveryCommandServesTheCounter(t *testing.T) {
 		Violation *struct {
 			Capsule string
 			Steps   []string
+			Message string
 		}
 	}
 	if err := json.Unmarshal([]byte(out), &x); code != 1 || err != nil || x.Violation == nil {
 		t.Fatalf("explore: exit %d, %v: %s", code, err, out)
 	}
-	if want := guideViolation(t, "explore -protocol counter -bug unsynced-vote"); !slices.Equal(x.Violation.Steps, want) {
+	want, message := guideViolation(t, "explore -protocol counter -bug unsynced-vote")
+	if got := "commit-once violated: " + x.Violation.Message; got != message {
+		t.Errorf("explore: the guide shows\n%s\nbut the explorer said\n%s", message, got)
+	}
+	if !slices.Equal(x.Violation.Steps, want) {
 		t.Errorf("explore: the guide shows the path\n  %s\nbut the explorer found\n  %s",
 			strings.Join(want, "\n  "), strings.Join(x.Violation.Steps, "\n  "))
 	}
@@ -158,14 +163,14 @@ func TestTheGuideShowsWhatTheCommandsPrint(t *testing.T) {
 	}
 }
 
-// guideViolation returns the steps of the violation the guide shows command printing.
-func guideViolation(t *testing.T, command string) []string {
+// guideViolation returns the steps of the violation the guide shows command printing, and
+// the line that says what was violated.
+func guideViolation(t *testing.T, command string) (steps []string, message string) {
 	t.Helper()
 	for _, b := range guideBlocks(t) {
 		if b[0] != command {
 			continue
 		}
-		var steps []string
 		in := false
 		for _, line := range b[1:] {
 			switch {
@@ -174,11 +179,11 @@ func guideViolation(t *testing.T, command string) []string {
 			case in && strings.HasPrefix(line, "  "):
 				steps = append(steps, strings.TrimSpace(line))
 			case in:
-				return steps
+				return steps, line
 			}
 		}
-		return steps
+		return steps, ""
 	}
 	t.Fatalf("GUIDE.md shows no `go run . %s`", command)
-	return nil
+	return nil, ""
 }

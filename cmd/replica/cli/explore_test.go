@@ -385,3 +385,22 @@ func TestExplorePanicIsAViolation(t *testing.T) {
 		t.Errorf("replay of the capsule: exit %d\n%s", code, out)
 	}
 }
+
+// An explored violation says what the property found wrong, as a campaign's FAIL line does,
+// not only which property broke: a path of no steps (a node state that is not a plain value)
+// says nothing by itself.
+func TestExploreSaysWhatTheViolationIs(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errOut := replica(t, "explore", "-protocol", "explore-panics", "-out", dir)
+	if code != 1 || !strings.Contains(out, "no-panic violated: panic: assignment to entry in nil map") {
+		t.Errorf("exit %d, want 1 and the panic\n%s%s", code, out, errOut)
+	}
+	code, out, _ = replica(t, "explore", "-protocol", "explore-panics", "-json", "-out", dir)
+	var rep struct {
+		Violation struct{ Message string } `json:"violation"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != 1 ||
+		!strings.Contains(rep.Violation.Message, "assignment to entry in nil map") {
+		t.Errorf("exit %d, %v: message %q\n%s", code, err, rep.Violation.Message, out)
+	}
+}
