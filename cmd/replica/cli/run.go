@@ -266,7 +266,9 @@ func printSummary(w io.Writer, spec *scenarios.Spec, seeds []uint64, s campaign.
 			break
 		}
 		fmt.Fprintf(w, "FAIL seed %d: %s violated at %.3fs (event %d): %s\n", v.Seed, v.Property, v.Time, v.Event, v.Message)
-		if v.Capsule != "" {
+		if why, failed := campaign.CapsuleError(v.Capsule); failed {
+			fmt.Fprintf(w, "     no capsule: it could not be written: %s\n", why)
+		} else if v.Capsule != "" {
 			fmt.Fprintf(w, "     capsule %s  (replica replay %s)\n", v.Capsule, v.Capsule)
 		} else if len(s.Capsules) > 0 && v.Property != campaign.PropHang {
 			fmt.Fprintf(w, "     no capsule: over the -capsules bound (-seed-start %d -seeds 1 writes one)\n", v.Seed)
