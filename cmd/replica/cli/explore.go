@@ -42,6 +42,8 @@ type exploreTarget struct {
 	out string
 	// unbounded says that the state space may be infinite: exploring needs a limit.
 	unbounded bool
+	// note is said on stderr before the search (a protocol that declares nothing to check).
+	note string
 }
 
 // exploreArgs are explore's choices of what to explore.
@@ -75,7 +77,11 @@ func lookupExploreTarget(a exploreArgs) (*exploreTarget, error) {
 	if err != nil {
 		return nil, err
 	}
-	return untimedTarget(e), nil
+	t := untimedTarget(e)
+	if !scenarios.DeclaresChecks(e.Protocol) {
+		t.note = scenarios.NoChecksNote(e.Protocol)
+	}
+	return t, nil
 }
 
 // explorable names everything explore takes: every registered protocol, then every plain
@@ -176,6 +182,9 @@ func runExplore(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, "replica explore", "%v", err)
 	}
 	tuneGC(opts.MaxMemory)
+	if target.note != "" {
+		fmt.Fprintf(stderr, "note: %s\n", target.note)
+	}
 	if isTerminal(stderr) {
 		opts.Report = func(s explore.Status) {
 			fmt.Fprintf(stderr, "\r%s: %d states, %d unique, depth %d, %.0f states/s   ",

@@ -404,3 +404,22 @@ func TestExploreSaysWhatTheViolationIs(t *testing.T) {
 		t.Errorf("exit %d, %v: message %q\n%s", code, err, rep.Violation.Message, out)
 	}
 }
+
+// A protocol that declares no property of its own passes every campaign whatever its nodes
+// compute (a newcomer who has not written its invariants yet): run and explore say so on
+// stderr, instead of a bare green campaign and its findability bound.
+func TestAProtocolWithoutPropertiesIsSaidToCheckNothing(t *testing.T) {
+	const note = "note: protocol explore-panics declares no property of its own"
+	_, _, errOut := replica(t, "run", "-protocol", "explore-panics", "-seeds", "2", "-out", t.TempDir())
+	if !strings.Contains(errOut, note) {
+		t.Errorf("run: stderr %q", errOut)
+	}
+	_, _, errOut = replica(t, "explore", "-protocol", "explore-panics", "-out", t.TempDir())
+	if !strings.Contains(errOut, note) {
+		t.Errorf("explore: stderr %q", errOut)
+	}
+	_, _, errOut = replica(t, "run", "-protocol", "paxos", "-seeds", "2")
+	if strings.Contains(errOut, "declares no property") {
+		t.Errorf("paxos: stderr %q", errOut)
+	}
+}

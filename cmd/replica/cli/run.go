@@ -114,6 +114,9 @@ func runCampaign(args []string, stdout, stderr io.Writer) int {
 	for _, u := range c.Head().Unfireable {
 		fmt.Fprintf(stderr, "note: enabled but can never fire: %s\n", u)
 	}
+	if !scenarios.DeclaresChecks(spec.Protocol) {
+		fmt.Fprintf(stderr, "note: %s\n", scenarios.NoChecksNote(spec.Protocol))
+	}
 	show.start(stderr, runner.Todo(), plan.TimeBudget)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
