@@ -43,9 +43,6 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-// bft lists the Byzantine fault-tolerant protocols the Byzantine scenarios apply to.
-var bft = []string{"bracha", "pbft"}
-
 // The Byzantine scenarios: the adversary's strategies (see sim.Byzantine) on top of network
 // faults.
 func init() {
@@ -57,14 +54,14 @@ func init() {
 				p.Byzantine = sim.Byzantine{Swarm: true}
 				return p
 			},
-			Swarm: true, F: AllF, Faults: 6, Liveness: 10, For: bft},
+			Swarm: true, F: AllF, Faults: 6, Liveness: 10, ForByzantine: true},
 		&Scenario{Name: "twins",
 			Summary: "one node runs as twins: two correct instances under one identity, each reaching its own part of the network",
 			Profile: func(t node.Timing) sim.Profile {
 				return sim.Profile{Delay: delays(t),
 					Byzantine: sim.Byzantine{Twins: true, TwinsEvery: t.Settle / 2}}
 			},
-			F: 1, N: 4, Faults: 4, Liveness: 10, For: bft},
+			F: 1, N: 4, Faults: 4, Liveness: 10, ForByzantine: true},
 		&Scenario{Name: "byzantine-primary",
 			Summary: "the first primary is Byzantine: it bumps sequence numbers (ByzzFuzz's small-scope mutation) and replays what it sent",
 			Profile: func(t node.Timing) sim.Profile {
@@ -79,6 +76,6 @@ func init() {
 				p.Byzantine = sim.Byzantine{Swarm: true}
 				return p
 			},
-			F: AllF, ExceedF: true, Faults: 6, For: bft},
+			F: AllF, ExceedF: true, Faults: 6, ForByzantine: true},
 	)
 }

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"slices"
 	"time"
 
 	"github.com/replica-io/replica/protocols/abd"
@@ -49,6 +50,10 @@ type Scenario struct {
 	N int
 	// For restricts the scenario to some protocols; empty means every protocol.
 	For []string
+	// ForByzantine restricts the scenario to the protocols that tolerate Byzantine nodes
+	// (node.Protocol.MaxFaulty), the reference ones and a program's own alike, beside any that
+	// For names.
+	ForByzantine bool
 	// Checks are what the scenario demands beyond the protocol's own properties (see Checks).
 	Checks Checks
 	// F is the number of Byzantine nodes when the command line does not set one: AllF for
@@ -66,7 +71,10 @@ type Scenario struct {
 
 // Applies reports whether the scenario can run protocol p.
 func (s *Scenario) Applies(p *node.Protocol) bool {
-	if len(s.For) == 0 {
+	if len(s.For) == 0 && !s.ForByzantine {
+		return true
+	}
+	if s.ForByzantine && p.MaxFaulty != nil {
 		return true
 	}
 	for _, name := range s.For {
@@ -75,6 +83,24 @@ func (s *Scenario) Applies(p *node.Protocol) bool {
 		}
 	}
 	return false
+}
+
+// Only lists the protocols the scenario is restricted to: those For names, then the
+// registered ones that tolerate Byzantine nodes if it is ForByzantine; nil when it applies to
+// every protocol.
+func (s *Scenario) Only() []string {
+	if len(s.For) == 0 && !s.ForByzantine {
+		return nil
+	}
+	names := append([]string{}, s.For...)
+	if s.ForByzantine {
+		for _, p := range Protocols() {
+			if p.MaxFaulty != nil && !slices.Contains(names, p.Name) {
+				names = append(names, p.Name)
+			}
+		}
+	}
+	return names
 }
 
 // DefaultScenario is what `replica run` uses when neither a scenario nor a bug names one.

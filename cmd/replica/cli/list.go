@@ -124,7 +124,7 @@ func listing() listJSON {
 		l.Models = append(l.Models, modelJSON{Name: m.Name, Summary: m.Summary, DefaultN: m.DefaultN})
 	}
 	for _, s := range scenarios.Scenarios() {
-		l.Scenarios = append(l.Scenarios, scenarioJSON{Name: s.Name, Summary: s.Summary, For: append([]string{}, s.For...)})
+		l.Scenarios = append(l.Scenarios, scenarioJSON{Name: s.Name, Summary: s.Summary, For: append([]string{}, s.Only()...)})
 	}
 	return l
 }
@@ -176,8 +176,8 @@ func printList(w io.Writer, l listJSON) {
 	}
 	for _, s := range scenarios.Scenarios() {
 		only := ""
-		if len(s.For) > 0 {
-			only = " (for " + strings.Join(s.For, ", ") + ")"
+		if names := s.Only(); names != nil {
+			only = " (for " + strings.Join(names, ", ") + ")"
 		}
 		fmt.Fprintf(w, "  %-22s %s%s\n", s.Name, s.Summary, only)
 		prof := s.Profile(timing)
