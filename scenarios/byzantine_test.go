@@ -220,3 +220,15 @@ func TestByzantineScenariosServeAProtocolOfOnesOwn(t *testing.T) {
 		t.Errorf("twins for a crash-fault protocol: %v", err)
 	}
 }
+
+// A bound function that panics is a one-line error of the spec, not a crash of the campaign
+// that computes the bounds before its first run.
+func TestAMaxSizeThatPanicsIsAnError(t *testing.T) {
+	p := *ownBFT
+	p.Name = "own-bad-bound"
+	p.MaxSize = func(cfg node.Config) int { panic("no bound for you") }
+	_, err := scenarios.New(&p, scenarios.Options{})
+	if err == nil || !strings.Contains(err.Error(), "MaxSize") || !strings.Contains(err.Error(), "no bound for you") {
+		t.Errorf("error %v, want one naming MaxSize and its panic", err)
+	}
+}
