@@ -119,6 +119,7 @@ func Run(ctx context.Context, spec *scenarios.Spec, choices []int32, property st
 	s.accept(first, sim.Run(spec.Config(), k), k)
 	before := s.size()
 	complete := s.search()
+	s.stopWorker()
 	out := &Result{Property: property, Before: before, After: s.size(), Spec: s.specOf(s.best),
 		Run: s.bestRun, Runs: s.runs, Complete: complete && !s.hung, Hung: s.hung}
 	// The shrunk run must replay from its interleaved choices alone, like any capsule.
@@ -162,6 +163,9 @@ type shrinker struct {
 	// runTimeout bounds a candidate's run; hung says one did not finish within it.
 	runTimeout time.Duration
 	hung       bool
+	// jobs and results are the worker goroutine's, which runs candidates.
+	jobs    chan func() sim.Result
+	results chan sim.Result
 
 	defaults candidate // the scenario's own configuration
 	best     candidate
@@ -219,13 +223,21 @@ func (s *shrinker) stopped() bool {
 	return s.hung || s.ctx.Err() != nil || (!s.opt.Deadline.IsZero() && time.Now().After(s.opt.Deadline))
 }
 
-// run runs a candidate on a goroutine of its own and waits for it up to the run timeout, the
-// deadline or a cancellation, whichever comes first; false means it did not finish. A run
-// that outlives the run timeout is hung: it is left to itself (a goroutine cannot be stopped)
-// and the search ends.
+// run runs a candidate on the shrinker's worker goroutine and waits for it up to the run
+// timeout, the deadline or a cancellation, whichever comes first; false means it did not
+// finish. A run that outlives the run timeout is hung: it is left to itself (a goroutine
+// cannot be stopped) and the search ends.
 func (s *shrinker) run(cfg sim.Config, ch sim.Chooser) (sim.Result, bool) {
-	done := make(chan sim.Result, 1)
-	go func() { done <- sim.Run(cfg, ch) }()
+	if s.jobs == nil {
+		s.jobs, s.results = make(chan func() sim.Result), make(chan sim.Result, 1)
+		jobs, results := s.jobs, s.results
+		go func() {
+			for job := range jobs {
+				results <- job()
+			}
+		}()
+	}
+	s.jobs <- func() sim.Result { return sim.Run(cfg, ch) }
 	wait, hang := s.runTimeout, true
 	if !s.opt.Deadline.IsZero() {
 		if left := time.Until(s.opt.Deadline); left < wait {
@@ -235,13 +247,22 @@ func (s *shrinker) run(cfg sim.Config, ch sim.Chooser) (sim.Result, bool) {
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	select {
-	case r := <-done:
+	case r := <-s.results:
 		return r, true
 	case <-timer.C:
 		s.hung = hang
 	case <-s.ctx.Done():
 	}
+	s.jobs = nil // the worker is busy with a run no one waits for: a later run needs another
 	return sim.Result{}, false
+}
+
+// stopWorker lets the worker goroutine end once the search is over.
+func (s *shrinker) stopWorker() {
+	if s.jobs != nil {
+		close(s.jobs)
+		s.jobs = nil
+	}
 }
 
 // try runs candidate c and keeps it if it fails the same property and is smaller.
