@@ -56,6 +56,9 @@ func ResolveExplore(protocol, bug string, n int, opts sim.UntimedOptions, params
 	if n < p.MinN || n > 64 {
 		return nil, fmt.Errorf("-n %d: protocol %s needs between %d and 64 nodes", n, p.Name, p.MinN)
 	}
+	if p.Workload == nil && (opts.Requests > 0 || opts.Clients > 0 || opts.Timeouts > 0 || len(opts.Targets) > 0) {
+		return nil, fmt.Errorf("-requests, -clients, -timeouts and -targets: protocol %s has no clients (no Workload)", p.Name)
+	}
 	if opts.Crashes < 0 {
 		opts.Crashes = bounds.Crashes
 	}

@@ -248,6 +248,7 @@ func TestExploreRefusesBadProtocolInput(t *testing.T) {
 		{[]string{"-protocol", "paxos", "-param", "bogus=1"}, `no exploration parameter "bogus"`},
 		{[]string{"-protocol", "twophase", "-crashes", "3"}, "plain model"},
 		{[]string{"-protocol", "raft"}, "declares no exploration bounds"},
+		{[]string{"-protocol", "bracha", "-requests", "2"}, "protocol bracha has no clients"}, // not a budget that silently does nothing
 	}
 	for _, tt := range tests {
 		code, _, errOut := replica(t, append([]string{"explore"}, tt.args...)...)
