@@ -3,6 +3,8 @@ package sim
 import (
 	"fmt"
 	"strings"
+
+	"github.com/replica-io/replica/protocols/node"
 )
 
 // downBudget is how many nodes may be down (crashed or paused) at once in a run of cfg under
@@ -63,13 +65,44 @@ func Unfireable(cfg Config) []string {
 			out = append(out, strings.Join(kinds, ", ")+": the protocol does not declare that it survives them (node.Tolerance), and the scenario does not mean to break it")
 		}
 	}
-	if down == 0 && p.FaultEvery > 0 && p.Torn+p.Lost+p.Full+p.Slow > 0 {
+	switch {
+	case p.FaultEvery <= 0 || p.Torn+p.Lost+p.Full+p.Slow == 0:
+	case down == 0:
 		out = append(out, "disk_torn, disk_lost, disk_full, disk_slow: "+why)
+	case allEssential(cfg):
+		out = append(out, "disk_torn, disk_lost, disk_full, disk_slow: every node is essential (node.Protocol.Essential), so none may be taken down by its disk")
+	case p.Lost > 0 && !p.BreakDisk && !cfg.Protocol.Tolerates.Disk.Lost && !canLoseOne(cfg, max(cfg.Cluster.F, len(p.Byzantine.Nodes))):
+		out = append(out, fmt.Sprintf("disk_lost: a node whose sync lied stays down for good, and the protocol needs %d of its %d nodes for progress, so it cannot lose one (it does not declare node.Tolerance.Disk.Lost)",
+			quorumOf(cfg), n))
 	}
 	if len(p.Byzantine.kinds()) > 0 && cfg.Cluster.F == 0 {
 		out = append(out, "Byzantine strategies: the run has no Byzantine node (-f 0)")
 	}
 	return out
+}
+
+// allEssential reports whether the protocol keeps every node of the cluster up
+// (node.Protocol.Essential): the storage faults that take a node down pick none of them.
+func allEssential(cfg Config) bool {
+	if cfg.Protocol.Essential == nil {
+		return false
+	}
+	kept := map[node.ID]bool{}
+	for _, id := range cfg.Protocol.Essential(cfg.Cluster) {
+		if id >= 1 && int(id) <= cfg.Cluster.N {
+			kept[id] = true
+		}
+	}
+	return len(kept) == cfg.Cluster.N
+}
+
+// quorumOf is how many nodes the protocol needs for progress (every one, unless its Quorum
+// says otherwise), as the liveness phase keeps up.
+func quorumOf(cfg Config) int {
+	if cfg.Protocol.Quorum == nil {
+		return cfg.Cluster.N
+	}
+	return cfg.Protocol.Quorum(cfg.Cluster.N)
 }
 
 func downReason(cfg Config, p Profile) string {

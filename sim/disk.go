@@ -273,7 +273,8 @@ func (w *World) diskFaults(canDown bool) []weighted {
 	return []weighted{
 		{gate(w.tolerates(t.Disk.Corrupt), p.Corrupt), w.armCorrupt},
 		{gate(canDown && w.tolerates(t.Disk.Torn), p.Torn), func() { w.arm(func(ds *diskState) { ds.tear = true }, "disk_torn: its next sync will tear") }},
-		{gate(canDown && !w.disk.replaced(), p.Lost), func() { w.arm(func(ds *diskState) { ds.lie = true }, "disk_lost: its next sync will lie") }},
+		{gate(canDown && !w.disk.replaced() && (w.tolerates(t.Disk.Lost) || canLoseOne(w.cfg, len(w.profile.Byzantine.Nodes))), p.Lost),
+			func() { w.arm(func(ds *diskState) { ds.lie = true }, "disk_lost: its next sync will lie") }},
 		{gate(canDown && w.tolerates(t.Disk.Full), p.Full), func() {
 			until := w.now + 1 + w.pick(Faults, w.profile.Down)
 			w.arm(func(ds *diskState) { ds.fullUntil = until }, "disk_full until "+until.String())
@@ -284,6 +285,16 @@ func (w *World) diskFaults(canDown bool) []weighted {
 		}},
 		{gate(w.clusterCanCrash(), p.ClusterCrash), w.clusterCrash},
 	}
+}
+
+// canLoseOne reports whether the cluster of cfg, with byzantine of its nodes Byzantine, still
+// has a quorum of correct nodes for progress without one node for good: what a lost sync the
+// protocol does not survive costs (its node stays down). A protocol that needs every node
+// (Quorum n, two-phase commit) gets no such fault: it would fail for want of a node, not for a
+// bug.
+func canLoseOne(cfg Config, byzantine int) bool {
+	n := cfg.Cluster.N
+	return n-1 >= min(n, quorumOf(cfg)+byzantine)
 }
 
 // replaced reports whether a node's disk lied already in this run: one lost disk a run, so

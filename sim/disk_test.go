@@ -108,6 +108,39 @@ func TestStorageFaultsFireWithinWhatTheProtocolSurvives(t *testing.T) {
 	}
 }
 
+// A lost sync the protocol does not survive leaves its node down for good, so it is drawn only
+// where the others are still a quorum: never for a protocol that needs every node (two-phase
+// commit's Quorum n), which would fail for want of a node rather than for a bug. Unfireable
+// says so up front, and says so when every node is essential.
+func TestLostSyncsSpareAProtocolThatNeedsEveryNode(t *testing.T) {
+	p := Profile{FaultEvery: 20 * time.Millisecond, Down: 30 * time.Millisecond, MaxDown: -1, Lost: 1}
+	all := writerProtocol(node.DiskFaults{})
+	all.Quorum = func(n int) int { return n }
+	cfg := Config{Protocol: all, Cluster: node.Config{N: 3}, Profile: p, Faults: time.Second}
+	for seed := uint64(0); seed < 10; seed++ {
+		if r := Run(cfg, NewSeeded(seed)); r.Faults[KindDiskLost] != 0 || r.Violation != nil {
+			t.Fatalf("seed %d: %d lost syncs for a Quorum-n protocol (violation %v)", seed, r.Faults[KindDiskLost], r.Violation)
+		}
+	}
+	if u := strings.Join(Unfireable(cfg), "; "); !strings.Contains(u, "disk_lost") || !strings.Contains(u, "cannot lose one") {
+		t.Errorf("Unfireable does not say why disk_lost cannot fire: %q", u)
+	}
+	cfg.Protocol = writerProtocol(node.DiskFaults{}) // a majority: one node may stay down
+	if r := Run(cfg, NewSeeded(1)); r.Faults[KindDiskLost] == 0 {
+		t.Errorf("no lost sync for a majority protocol: %v", r.Faults)
+	}
+	essential := writerProtocol(node.DiskFaults{Torn: true})
+	essential.Essential = func(c node.Config) []node.ID { return []node.ID{1, 2, 3} }
+	cfg = Config{Protocol: essential, Cluster: node.Config{N: 3}, Profile: Profile{FaultEvery: 20 * time.Millisecond,
+		Down: 30 * time.Millisecond, MaxDown: -1, Torn: 1}, Faults: time.Second}
+	if u := strings.Join(Unfireable(cfg), "; "); !strings.Contains(u, "disk_torn") || !strings.Contains(u, "essential") {
+		t.Errorf("Unfireable does not say that no node may be taken down when every node is essential: %q", u)
+	}
+	if r := Run(cfg, NewSeeded(1)); r.Faults[KindDiskTorn] != 0 {
+		t.Errorf("a torn sync took down an essential node")
+	}
+}
+
 // A torn sync persists a prefix of the writes in the order they were stored; a full disk keeps
 // them volatile; a corrupt read alters one field and is caught by LoadChecked only.
 func TestStorageFaultSemantics(t *testing.T) {
