@@ -29,9 +29,9 @@ func (p *Protocol) validate() error {
 	case p.New == nil:
 		return errors.New("New is nil: nothing builds its nodes")
 	case p.Timing.Delay <= 0:
-		return errors.New("Timing.Delay is zero: the scenarios scale message delays by it")
+		return fmt.Errorf("Timing.Delay is %v: the scenarios scale message delays by it, so it must be above zero", p.Timing.Delay)
 	case p.Timing.Settle <= 0:
-		return errors.New("Timing.Settle is zero: the scenarios scale fault phases and liveness bounds by it, so every run would end before it began")
+		return fmt.Errorf("Timing.Settle is %v: the scenarios scale fault phases and liveness bounds by it, so every run would end before it began", p.Timing.Settle)
 	case p.MinN < 1:
 		return fmt.Errorf("MinN is %d: a cluster needs at least one node", p.MinN)
 	case p.DefaultN < p.MinN:

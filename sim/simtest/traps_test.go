@@ -67,7 +67,7 @@ func TestAZeroTimingIsRefused(t *testing.T) {
 	p.Timing = node.Timing{}
 	f := &fakeT{}
 	simtest.Run(f, simtest.Of(localConfig(&p)), simtest.Seeds(5))
-	if len(f.errors) != 1 || !strings.Contains(f.errors[0], "Timing.Delay is zero") {
+	if len(f.errors) != 1 || !strings.Contains(f.errors[0], "Timing.Delay is 0s") {
 		t.Fatalf("a protocol without Timing: %q, want one error naming Timing", f.errors)
 	}
 	f = &fakeT{}
