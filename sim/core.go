@@ -126,6 +126,9 @@ func (k *stepCore) request(s *slot, req node.Request) {
 
 // boot makes st node s's state and starts it: at boot, and at every restart.
 func (k *stepCore) boot(s *slot, st node.Node) {
+	if st == nil { // the protocol's fault, not a nil dereference of the simulator's
+		panic(fmt.Sprintf("protocol %s: New returned nil for node %d", k.proto.Name, s.id))
+	}
 	s.state = st
 	s.up = true
 	k.step(s, func(n node.Node, env node.Env) { n.Start(env) })

@@ -132,3 +132,17 @@ func TestStreamedStackCountsEachComponentsOutputs(t *testing.T) {
 		}
 	}
 }
+
+// A protocol whose New returns nil fails its run, blamed on the protocol by name rather than
+// reported as a simulator bug.
+func TestNewReturningNilIsTheProtocolsFault(t *testing.T) {
+	p := *toyProtocol
+	p.New = func(node.Config, node.ID) node.Node { return nil }
+	cfg := toyConfig(Profile{Delay: Delay{Min: time.Millisecond, Typical: time.Millisecond, Tail: time.Millisecond}})
+	cfg.Protocol = &p
+	r := Run(cfg, NewSeeded(1))
+	if r.Violation == nil || r.Violation.Property != PropPanic || !strings.Contains(r.Violation.Message, "New returned nil") ||
+		strings.Contains(r.Violation.Message, "simulator bug") {
+		t.Fatalf("violation %v", r.Violation)
+	}
+}
