@@ -155,6 +155,9 @@ func (l *Linearizability) feed(w *sim.World, upto int) {
 		l.lost = true // something else made the world forget them: nothing can be judged
 		l.fed = base
 	}
+	if upto > l.fed {
+		l.win.grow(upto - l.fed)
+	}
 	for ; l.fed < upto; l.fed++ {
 		l.win.add(h[l.fed-base])
 	}
