@@ -34,7 +34,16 @@ type runMem struct {
 	touched     []node.ID
 	memo        map[string]any // the properties' memos (World.Memo), cleared
 	pooled      bool           // taken from memPool, to be given back (see release)
+
+	// choiceHint is how many choices the run before recorded (at most maxChoiceHint): the
+	// next run's record starts with room for as many, instead of growing to it by doubling
+	// (a calm Paxos run's sixty choices took nine allocations). The record itself is the
+	// run's own (Result.Choices), never pooled.
+	choiceHint int
 }
+
+// maxChoiceHint bounds the room a run's choice record starts with.
+const maxChoiceHint = 1 << 12
 
 var memPool = sync.Pool{New: func() any { return new(runMem) }}
 
@@ -123,6 +132,7 @@ func (w *World) release() {
 	}
 	m.queue = queue{keys: q.keys[:0], slab: q.slab[:0], free: q.free[:0]}
 	m.touched = w.trace.touched[:0]
+	m.choiceHint = min(len(w.choose.choices), maxChoiceHint)
 	// The world, tracer, recorder and ring keep what the run left in them until the next run
 	// overwrites them (newWorld sets every field; the tracer reads only the ring entries of its
 	// own run), or the pool lets them go at a garbage collection.

@@ -175,6 +175,9 @@ func newWorld(cfg Config, c Chooser, pooled bool) *World {
 		streamed:    streams(cfg),
 	}
 	m.recorder = recorder{inner: c, off: cfg.NoChoices}
+	if h := m.choiceHint; h > 0 && !cfg.NoChoices {
+		m.recorder.choices, m.recorder.purposes = make([]int32, 0, h), make([]Purpose, 0, h)
+	}
 	w := &m.world
 	w.env.k = &w.stepCore
 	w.time = w
