@@ -123,9 +123,9 @@ type Linearizability struct {
 	ops     []porcupine.Operation
 	info    porcupine.LinearizationInfo
 
-	win   *windows // the history judged so far
-	fed   int      // operations taken in
-	lost  bool     // the world forgot operations before they were taken in
+	win   windows // the history judged so far
+	fed   int     // operations taken in
+	lost  bool    // the world forgot operations before they were taken in
 	model porcupine.Model
 }
 
@@ -136,7 +136,7 @@ func NewLinearizability(spec *node.Spec, limit time.Duration) func() sim.Monitor
 		limit = DefaultLinLimit
 	}
 	return func() sim.Monitor {
-		return &Linearizability{spec: spec, limit: limit, win: newWindows(spec, limit, wholeMax, windowMin)}
+		return &Linearizability{spec: spec, limit: limit, win: windowsOf(spec, limit)}
 	}
 }
 

@@ -90,7 +90,7 @@ func (m *Memory) Step(w *sim.World) *sim.Violation {
 
 // curveRoom is how many new highs each curve has room for before it grows on its own: a short
 // run's curves fit, and take two allocations in all rather than one or more per curve.
-const curveRoom = 4
+const curveRoom = 2
 
 // makeCurves makes the empty curves of n nodes, carved out of one array.
 func (m *Memory) makeCurves(n int) {
