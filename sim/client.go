@@ -53,7 +53,6 @@ func (w *World) startClients() {
 	all := make([]client, n) // one allocation for all of them
 	w.clients = make([]*client, 0, n)
 	w.byID = make([]int, 0, n)
-	w.chooseWorkload = func(n int) int { return w.choose.Choose(Workload, max(n, 1)) }
 	for i := range n {
 		c := &all[i]
 		*c = client{index: i, op: -1}

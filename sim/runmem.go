@@ -40,6 +40,9 @@ type runMem struct {
 	// (a calm Paxos run's sixty choices took nine allocations). The record itself is the
 	// run's own (Result.Choices), never pooled.
 	choiceHint int
+	// chooseWorkload is the world's (World.chooseWorkload), made once for this memory: it
+	// refers to the world only as &world.
+	chooseWorkload func(n int) int
 }
 
 // maxChoiceHint bounds the room a run's choice record starts with.
