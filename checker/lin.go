@@ -89,12 +89,8 @@ func partitions(spec *node.Spec, history []porcupine.Operation) [][]porcupine.Op
 func Operations(spec *node.Spec, history []node.Op) ([]porcupine.Operation, error) {
 	ops := make([]porcupine.Operation, 0, len(history))
 	for _, h := range history {
-		var out any
-		if h.Done {
-			out = h.Output
-		}
-		if err := spec.CheckTypes(h.Input, out); err != nil {
-			return nil, fmt.Errorf("client c%d's operation %d: %w", h.Client, h.Seq, err)
+		if err := opTypes(spec, h); err != nil {
+			return nil, err
 		}
 		op := porcupine.Operation{ClientId: int(h.Client) - 1, Input: h.Input, Call: int64(h.Call), Return: math.MaxInt64}
 		if h.Done {
@@ -103,6 +99,18 @@ func Operations(spec *node.Spec, history []node.Op) ([]porcupine.Operation, erro
 		ops = append(ops, op)
 	}
 	return ops, nil
+}
+
+// opTypes checks that an operation and its answer, if it has one, are of the spec's types.
+func opTypes(spec *node.Spec, h node.Op) error {
+	var out any
+	if h.Done {
+		out = h.Output
+	}
+	if err := spec.CheckTypes(h.Input, out); err != nil {
+		return fmt.Errorf("client c%d's operation %d: %w", h.Client, h.Seq, err)
+	}
+	return nil
 }
 
 // Linearizability checks that a run's client history is linearizable against the workload's
@@ -203,8 +211,6 @@ type finding struct {
 
 // judge checks a history, sets the outcome, and explains a failure.
 func (l *Linearizability) judge(history []node.Op) *finding {
-	model := Porcupine(l.spec)
-	l.model = model
 	unknown := 0
 	for _, op := range history {
 		if !op.Done {
@@ -215,11 +221,19 @@ func (l *Linearizability) judge(history []node.Op) *finding {
 	if l.spec.Prune != nil {
 		history = l.spec.Prune(history)
 	}
-	var err error
-	if l.ops, err = Operations(l.spec, history); err != nil {
-		l.outcome = Fail
-		return &finding{message: err.Error()}
+	for _, h := range history {
+		if err := opTypes(l.spec, h); err != nil {
+			l.outcome, l.model = Fail, Porcupine(l.spec)
+			return &finding{message: err.Error()}
+		}
 	}
+	if witnessed(l.spec, history) { // a linearization found greedily (linwitness.go)
+		l.outcome = Pass
+		return nil
+	}
+	model := Porcupine(l.spec)
+	l.model = model
+	l.ops, _ = Operations(l.spec, history) // of the right types, checked above
 	switch checkOperations(l.spec, model, l.ops, l.limit) { // porcupine's verdict, remembered for short histories (linmemo.go)
 	case porcupine.Ok:
 		l.outcome = Pass
