@@ -233,8 +233,10 @@ func (l *Linearizability) judge(history []node.Op) *finding {
 	}
 	model := Porcupine(l.spec)
 	l.model = model
-	l.ops, _ = Operations(l.spec, history) // of the right types, checked above
-	switch checkOperations(l.spec, model, l.ops, l.limit) { // porcupine's verdict, remembered for short histories (linmemo.go)
+	// The types were checked above; porcupine's verdict, remembered for short histories
+	// (linmemo.go).
+	l.ops, _ = Operations(l.spec, history)
+	switch checkOperations(l.spec, model, l.ops, l.limit) {
 	case porcupine.Ok:
 		l.outcome = Pass
 		return nil
