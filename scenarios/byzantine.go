@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/replica-io/replica/protocols/node"
@@ -43,8 +44,28 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-// bft lists the Byzantine fault-tolerant protocols the Byzantine scenarios apply to.
-var bft = []string{"bracha", "pbft"}
+// bft lets into the Byzantine scenarios the protocols that declare how many Byzantine nodes
+// they tolerate (node.Protocol.MaxFaulty), of any module.
+func bft(p *node.Protocol) error {
+	if p.MaxFaulty == nil {
+		return errors.New("it needs a Byzantine fault-tolerant protocol (node.Protocol.MaxFaulty)")
+	}
+	return nil
+}
+
+// seqMutating lets into byzantine-primary the Byzantine fault-tolerant protocols with a
+// mutator named "seq", which the scenario's primary uses.
+func seqMutating(p *node.Protocol) error {
+	if err := bft(p); err != nil {
+		return err
+	}
+	for _, m := range p.Mutators {
+		if m.Name == "seq" {
+			return nil
+		}
+	}
+	return errors.New(`it bumps sequence numbers: it needs a mutator named "seq" (node.Protocol.Mutators)`)
+}
 
 // The Byzantine scenarios: the adversary's strategies (see sim.Byzantine) on top of network
 // faults.
@@ -57,21 +78,21 @@ func init() {
 				p.Byzantine = sim.Byzantine{Swarm: true}
 				return p
 			},
-			Swarm: true, F: AllF, Faults: 6, Liveness: 10, For: bft},
+			Swarm: true, F: AllF, Faults: 6, Liveness: 10, Needs: bft},
 		&Scenario{Name: "twins",
 			Summary: "one node runs as twins: two correct instances under one identity, each reaching its own part of the network",
 			Profile: func(t node.Timing) sim.Profile {
 				return sim.Profile{Delay: delays(t),
 					Byzantine: sim.Byzantine{Twins: true, TwinsEvery: t.Settle / 2}}
 			},
-			F: 1, N: 4, Faults: 4, Liveness: 10, For: bft},
+			F: 1, N: 4, Faults: 4, Liveness: 10, Needs: bft},
 		&Scenario{Name: "byzantine-primary",
 			Summary: "the first primary is Byzantine: it bumps sequence numbers (ByzzFuzz's small-scope mutation) and replays what it sent",
 			Profile: func(t node.Timing) sim.Profile {
 				return sim.Profile{Delay: delays(t), Reorder: true,
 					Byzantine: sim.Byzantine{Nodes: []node.ID{1}, Mutate: 0.3, Replay: 0.5, Mutators: []string{"seq"}}}
 			},
-			F: 1, Faults: 3, Liveness: 5, For: []string{"pbft"}},
+			F: 1, Faults: 3, Liveness: 5, Needs: seqMutating},
 		&Scenario{Name: "beyond-threshold",
 			Summary: "one Byzantine node more than the protocol tolerates: shows what its fault threshold protects",
 			Profile: func(t node.Timing) sim.Profile {
@@ -79,6 +100,6 @@ func init() {
 				p.Byzantine = sim.Byzantine{Swarm: true}
 				return p
 			},
-			F: AllF, ExceedF: true, Faults: 6, For: bft},
+			F: AllF, ExceedF: true, Faults: 6, Needs: bft},
 	)
 }

@@ -5,7 +5,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/replica-io/replica/protocols/node"
 	"github.com/replica-io/replica/scenarios"
 	"github.com/replica-io/replica/sim"
 	"github.com/replica-io/replica/sim/capsule"
@@ -164,5 +166,69 @@ func TestByzantineScenariosClean(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// gossip is a Byzantine fault-tolerant protocol of a program's own, registered nowhere: each
+// node sends its value to the others, which record what each peer said.
+type gossip struct{ Heard map[node.ID]int }
+
+type said struct{ V int }
+
+func (g *gossip) Start(env node.Env) { env.Broadcast(said{int(env.Self())}) }
+func (g *gossip) Receive(env node.Env, from node.ID, m node.Message) {
+	if s, ok := m.(said); ok {
+		g.Heard[from] = s.V
+	}
+}
+func (g *gossip) Timer(node.Env, string)         {}
+func (g *gossip) Request(node.Env, node.Request) {}
+
+var ownBFT = &node.Protocol{Name: "own-bft", Summary: "a user's Byzantine fault-tolerant gossip", DefaultN: 4, MinN: 4,
+	New:       func(node.Config, node.ID) node.Node { return &gossip{Heard: map[node.ID]int{}} },
+	MaxFaulty: func(n int) int { return (n - 1) / 3 },
+	Mutators: []node.Mutator{node.MutatorOf("bump", func(m said, choose func(int) int) (node.Message, bool) {
+		return said{m.V + 1 + choose(2)}, true
+	})},
+	Invariants: []node.Invariant{{Name: "true", Check: func(node.World) error { return nil }}},
+	Timing:     node.Timing{Delay: time.Millisecond, Settle: 20 * time.Millisecond}}
+
+// The Byzantine scenarios serve every protocol that tolerates Byzantine nodes, not only the
+// reference ones by name: a program's own BFT protocol runs byzantine-swarm, twins and
+// beyond-threshold, and its Byzantine node uses the strategies.
+func TestByzantineScenariosServeAProtocolOfOnesOwn(t *testing.T) {
+	for _, name := range []string{"byzantine-swarm", "twins", "beyond-threshold"} {
+		s, err := scenarios.New(ownBFT, scenarios.Options{Scenario: name})
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		var used int
+		for seed := range uint64(20) {
+			r := s.Run(seed)
+			for k := sim.KindSilent; k <= sim.KindTwins; k++ {
+				used += r.Faults[k]
+			}
+		}
+		if s.Cluster.F == 0 || used == 0 {
+			t.Errorf("%s: f=%d, %d strategies used in 20 seeds", name, s.Cluster.F, used)
+		}
+	}
+	crash := *ownBFT
+	crash.Name, crash.MaxFaulty, crash.Mutators = "own-cft", nil, nil
+	if _, err := scenarios.New(&crash, scenarios.Options{Scenario: "twins"}); err == nil || !strings.Contains(err.Error(), "does not apply") {
+		t.Errorf("twins for a crash-fault protocol: %v", err)
+	}
+}
+
+// A bound function that panics is a one-line error of the spec, not a crash of the campaign
+// that computes the bounds before its first run.
+func TestAMaxSizeThatPanicsIsAnError(t *testing.T) {
+	p := *ownBFT
+	p.Name = "own-bad-bound"
+	p.MaxSize = func(cfg node.Config) int { panic("no bound for you") }
+	_, err := scenarios.New(&p, scenarios.Options{})
+	if err == nil || !strings.Contains(err.Error(), "MaxSize") || !strings.Contains(err.Error(), "no bound for you") {
+		t.Errorf("error %v, want one naming MaxSize and its panic", err)
 	}
 }

@@ -1,6 +1,9 @@
 package scenarios
 
 import (
+	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/replica-io/replica/protocols/abd"
@@ -49,6 +52,10 @@ type Scenario struct {
 	N int
 	// For restricts the scenario to some protocols; empty means every protocol.
 	For []string
+	// Needs, when not nil, is what a protocol must declare for the scenario to apply (a
+	// tolerance, say): nil if the protocol has it, else what it lacks. Unlike For, it lets
+	// a protocol of another module in.
+	Needs func(p *node.Protocol) error
 	// Checks are what the scenario demands beyond the protocol's own properties (see Checks).
 	Checks Checks
 	// F is the number of Byzantine nodes when the command line does not set one: AllF for
@@ -65,16 +72,19 @@ type Scenario struct {
 }
 
 // Applies reports whether the scenario can run protocol p.
-func (s *Scenario) Applies(p *node.Protocol) bool {
-	if len(s.For) == 0 {
-		return true
-	}
-	for _, name := range s.For {
-		if name == p.Name {
-			return true
+func (s *Scenario) Applies(p *node.Protocol) bool { return s.Fits(p) == nil }
+
+// Fits is nil if the scenario can run protocol p, else why not.
+func (s *Scenario) Fits(p *node.Protocol) error {
+	if s.Needs != nil {
+		if err := s.Needs(p); err != nil {
+			return err
 		}
 	}
-	return false
+	if len(s.For) == 0 || slices.Contains(s.For, p.Name) {
+		return nil
+	}
+	return fmt.Errorf("it is for %s only", strings.Join(s.For, ", "))
 }
 
 // DefaultScenario is what `replica run` uses when neither a scenario nor a bug names one.

@@ -3,6 +3,7 @@ package scenarios
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/replica-io/replica/checker"
@@ -83,5 +84,30 @@ func TestSwarmEnablesEveryFaultSomeSeedMayDraw(t *testing.T) {
 	}
 	if got := resolve(t, "paxos", "calm").EnabledFaults(); len(got) != 0 {
 		t.Errorf("calm enables %v", got)
+	}
+}
+
+// A protocol's memory bound that panics is a one-line error of explore too (the untimed world
+// computes it before the first state), not a crash. The protocol is registered for the test
+// alone: other tests go through every registered protocol.
+func TestAMaxSizeThatPanicsIsAnErrorOfExplore(t *testing.T) {
+	p, err := Protocol("paxos")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := *p
+	bad.Name, bad.Bugs = "paxos-bad-bound", nil
+	bad.MaxSize = func(cfg node.Config) int { panic("no bound for you") }
+	registry.Lock()
+	registry.protocols = append(registry.protocols, &bad)
+	registry.Unlock()
+	t.Cleanup(func() {
+		registry.Lock()
+		registry.protocols = slices.DeleteFunc(registry.protocols, func(q *node.Protocol) bool { return q == &bad })
+		registry.Unlock()
+	})
+	_, err = ResolveExplore(bad.Name, "", 0, sim.UntimedOptions{Crashes: -1, Requests: -1}, nil)
+	if err == nil || !strings.Contains(err.Error(), "MaxSize") || !strings.Contains(err.Error(), "no bound for you") {
+		t.Errorf("error %v, want one naming MaxSize and its panic", err)
 	}
 }

@@ -1,6 +1,9 @@
 package scenarios
 
 import (
+	"errors"
+	"slices"
+
 	"github.com/replica-io/replica/protocols/node"
 	"github.com/replica-io/replica/sim"
 )
@@ -12,7 +15,7 @@ import (
 // and their coverage in these was never asked for.
 func init() {
 	RegisterScenario(
-		&Scenario{Name: "leader-churn", For: stacks,
+		&Scenario{Name: "leader-churn", Needs: aStack,
 			Summary: "crashes and isolations that outlast failure detection, often: leaders change hands while slots are open",
 			Profile: func(t node.Timing) sim.Profile {
 				d := delays(t)
@@ -21,11 +24,11 @@ func init() {
 					Crash: 2, Isolate: 2, Split: 1, StepCrash: 0.03, MaxDown: -1}
 			},
 			Faults: 6, Liveness: 10},
-		&Scenario{Name: "brief", For: stacks,
+		&Scenario{Name: "brief", Needs: aStack,
 			Summary: "a perfect network, healed after a fifth of a settle time: judges the liveness properties early, in short runs",
 			Profile: func(t node.Timing) sim.Profile { return sim.Profile{Delay: delays(t)} },
 			Faults:  0.2, Liveness: 4},
-		&Scenario{Name: "slow-commits", For: stacks,
+		&Scenario{Name: "slow-commits", Needs: aStack,
 			Summary: "no crashes, but a long delay tail on many messages: clients time out and ask again while their command is on its way",
 			Profile: func(t node.Timing) sim.Profile {
 				d := delays(t)
@@ -33,7 +36,7 @@ func init() {
 				return sim.Profile{Delay: d, Reorder: true}
 			},
 			Faults: 1.5, Liveness: 4},
-		&Scenario{Name: "crash-heavy", For: stacks,
+		&Scenario{Name: "crash-heavy", Needs: aStack,
 			Summary: "crashes that outlast failure detection, and little else: the first leader is often down when faults heal",
 			Profile: func(t node.Timing) sim.Profile {
 				return sim.Profile{Delay: delays(t), FaultEvery: t.Settle / 4, Down: 3 * t.Settle, Crash: 1, MaxDown: -1}
@@ -78,7 +81,14 @@ func init() {
 	}
 }
 
-// stacks are the protocols the scenarios above are for: the component library's.
-// The components' own protocols (fd, omega, links, gossip, each a node.Protocol of its own in
-// their tests) and the variants the stacks' tests build count too.
-var stacks = []string{"multipaxos", "multipaxos-lossy", "crdt", "fd", "omega", "links", "gossip"}
+// aStack lets in the protocols the scenarios above are for: any stack of components (of the
+// component library's or another module's), and the library's components run alone (fd,
+// omega, links, gossip, each a node.Protocol of its own in their tests).
+func aStack(p *node.Protocol) error {
+	if len(p.Components) > 0 || slices.Contains(components, p.Name) {
+		return nil
+	}
+	return errors.New("it is for stacks of components (node.Compose with sub-components)")
+}
+
+var components = []string{"fd", "omega", "links", "gossip"}

@@ -56,6 +56,9 @@ func ResolveExplore(protocol, bug string, n int, opts sim.UntimedOptions, params
 	if n < p.MinN || n > 64 {
 		return nil, fmt.Errorf("-n %d: protocol %s needs between %d and 64 nodes", n, p.Name, p.MinN)
 	}
+	if p.Workload == nil && (opts.Requests > 0 || opts.Clients > 0 || opts.Timeouts > 0 || len(opts.Targets) > 0) {
+		return nil, fmt.Errorf("-requests, -clients, -timeouts and -targets: protocol %s has no clients (no Workload)", p.Name)
+	}
 	if opts.Crashes < 0 {
 		opts.Crashes = bounds.Crashes
 	}
@@ -90,6 +93,9 @@ func ResolveExplore(protocol, bug string, n int, opts sim.UntimedOptions, params
 		all[k] = params[k]
 	}
 	e := &ExploreSpec{Protocol: p, Cluster: node.Config{N: n, F: len(opts.Faulty), Bug: bug, Params: all}, Options: opts, Bounds: bounds}
+	if err := checkMaxSize(p, e.Cluster); err != nil {
+		return nil, err
+	}
 	if opts.Symmetry {
 		if !bounds.Symmetric {
 			return nil, fmt.Errorf("-symmetry: protocol %s does not declare interchangeable nodes (Explore.Symmetric)", p.Name)
@@ -376,4 +382,19 @@ func ReplayCapsule(c *capsule.Capsule) (*Replayed, error) {
 	out := &Replayed{Name: e.Name(), N: e.Cluster.N, Untimed: true, Diverged: err != nil,
 		Result: sim.Result{TraceHash: r.TraceHash, Events: r.Steps, Violation: r.Violation, Trace: r.Trace}}
 	return out, nil
+}
+
+// checkMaxSize calls the protocol's memory bound once, so that one that panics is a one-line
+// error rather than a crash outside any step.
+func checkMaxSize(p *node.Protocol, cfg node.Config) (err error) {
+	if p.MaxSize == nil {
+		return nil
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("protocol %s: its memory bound (MaxSize) for n=%d panicked: %v", p.Name, cfg.N, r)
+		}
+	}()
+	p.MaxSize(cfg)
+	return nil
 }

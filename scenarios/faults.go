@@ -1,6 +1,8 @@
 package scenarios
 
 import (
+	"errors"
+
 	"github.com/replica-io/replica/protocols/node"
 	"github.com/replica-io/replica/sim"
 )
@@ -8,12 +10,31 @@ import (
 // The scenarios of storage faults and whole-cluster crashes (see sim/disk.go).
 func init() { RegisterScenario(faultScenarios...) }
 
-// durable are the protocols that keep what they acknowledge on synced storage and declare
-// that the whole cluster may crash at once (node.Tolerance.ClusterCrash).
-var durable = []string{"raft", "paxos"}
+// The storage-fault scenarios are for any protocol, of any module, that declares it survives
+// what they inject (node.Tolerance): what it declares, not its name, lets it in.
+func survivesClusterCrash(p *node.Protocol) error {
+	if !p.Tolerates.ClusterCrash {
+		return errors.New("it needs a protocol that survives a whole-cluster crash (node.Tolerance.ClusterCrash)")
+	}
+	return nil
+}
+
+func survivesCorruption(p *node.Protocol) error {
+	if !p.Tolerates.Disk.Corrupt {
+		return errors.New("it needs a protocol that survives corrupt reads (node.Tolerance.Disk.Corrupt)")
+	}
+	return nil
+}
+
+func survivesFullDisks(p *node.Protocol) error {
+	if !p.Tolerates.Disk.Full {
+		return errors.New("it needs a protocol that survives refused writes (node.Tolerance.Disk.Full)")
+	}
+	return nil
+}
 
 var faultScenarios = []*Scenario{
-	{Name: "cluster-crash", For: durable,
+	{Name: "cluster-crash", Needs: survivesClusterCrash,
 		Summary: "the whole cluster loses power at once, now and then, besides single crashes: nothing acknowledged may be lost, and the cluster must serve again after it restarts",
 		Profile: func(t node.Timing) sim.Profile {
 			// A cluster crash every second fault tick or so, with restarts after up to a
@@ -27,7 +48,7 @@ var faultScenarios = []*Scenario{
 		Faults: 6, Liveness: 10,
 		Unreached: map[string]string{"byzantine-sender-delivered": noByzantine,
 			"configuration-changed": noMembership, "leadership-transferred": noMembership}},
-	{Name: "disk-corruption", For: raftOnly,
+	{Name: "disk-corruption", Needs: survivesCorruption,
 		Summary: "reads that come back from the disk altered, with frequent crashes and restarts that read the disk back",
 		Profile: func(t node.Timing) sim.Profile {
 			// A server reads its disk when it restarts: crashes every few heartbeats, with
@@ -39,7 +60,7 @@ var faultScenarios = []*Scenario{
 		},
 		Faults: 3, Liveness: 10,
 		Unreached: stormUnreached()},
-	{Name: "disk-full", For: raftOnly,
+	{Name: "disk-full", Needs: survivesFullDisks,
 		Summary: "disks that refuse writes for a while, with frequent crashes: what a server answered for must be on its disk",
 		Profile: func(t node.Timing) sim.Profile {
 			d := delays(t)

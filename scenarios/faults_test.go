@@ -2,6 +2,7 @@ package scenarios_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -117,4 +118,91 @@ func TestQuorumOfAllGetsCrashesInTheDefaultScenario(t *testing.T) {
 		t.Fatal("20 seeds of the default scenario crashed no node of a Quorum-n protocol")
 	}
 	t.Logf("%d crashes in 20 seeds", crashes)
+}
+
+// The scenarios meant for a kind of protocol (storage faults, whole-cluster crashes, stacks of
+// components, Byzantine nodes) let in any protocol, of any module, by what it declares, and
+// say what a protocol lacks when they do not apply.
+func TestScenariosFitByWhatAProtocolDeclares(t *testing.T) {
+	clusterCrash, err := scenarios.Lookup("cluster-crash")
+	if err != nil {
+		t.Fatal(err)
+	}
+	corruption, err := scenarios.Lookup("disk-corruption")
+	if err != nil {
+		t.Fatal(err)
+	}
+	outside := *twoPhase // another module's protocol, named nothing the catalog knows
+	outside.Tolerates = node.Tolerance{ClusterCrash: true, Disk: node.DiskFaults{Corrupt: true}}
+	for _, s := range []*scenarios.Scenario{clusterCrash, corruption} {
+		if err := s.Fits(&outside); err != nil {
+			t.Errorf("%s does not fit a protocol that declares it survives it: %v", s.Name, err)
+		}
+	}
+	outside.Tolerates = node.Tolerance{}
+	for s, want := range map[*scenarios.Scenario]string{clusterCrash: "ClusterCrash", corruption: "Disk.Corrupt"} {
+		if err := s.Fits(&outside); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s fits a protocol that declares nothing (or does not say why not): %v", s.Name, err)
+		}
+	}
+	outside.Tolerates.ClusterCrash = true
+	spec, err := scenarios.New(&outside, scenarios.Options{Scenario: "cluster-crash"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fired := 0
+	for seed := uint64(0); seed < 20; seed++ {
+		r := spec.Run(seed)
+		if r.Violation != nil {
+			t.Fatalf("seed %d: %v", seed, r.Violation)
+		}
+		fired += r.Faults[sim.KindClusterCrash]
+	}
+	if fired == 0 {
+		t.Error("20 seeds of cluster-crash crashed no whole cluster of a protocol that declares it survives that")
+	}
+	outside.Tolerates.ClusterCrash = false
+	if _, err := scenarios.New(&outside, scenarios.Options{Scenario: "cluster-crash"}); err == nil ||
+		!strings.Contains(err.Error(), "ClusterCrash") {
+		t.Errorf("cluster-crash for a protocol that does not survive it: %v", err)
+	}
+	raft, _ := scenarios.Protocol("raft")
+	paxos, _ := scenarios.Protocol("paxos")
+	if !clusterCrash.Applies(raft) || !clusterCrash.Applies(paxos) || !corruption.Applies(raft) || corruption.Applies(paxos) {
+		t.Error("the reference protocols no longer get the storage scenarios they declare")
+	}
+	// The stacks' scenarios, likewise, take any stack of components, not only the library's.
+	churn, err := scenarios.Lookup("leader-churn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mp, _ := scenarios.Protocol("multipaxos")
+	stack := *mp
+	stack.Name = "someone-elses-log"
+	if err := churn.Fits(&stack); err != nil {
+		t.Errorf("leader-churn does not fit another module's stack: %v", err)
+	}
+	if err := churn.Fits(raft); err == nil || !strings.Contains(err.Error(), "stacks") {
+		t.Errorf("leader-churn for raft, which is no stack: %v", err)
+	}
+	// And the Byzantine ones any protocol that says how many Byzantine nodes it tolerates.
+	pbft, _ := scenarios.Protocol("pbft")
+	bft := *pbft
+	bft.Name = "someone-elses-bft"
+	for _, name := range []string{"byzantine-swarm", "twins", "beyond-threshold", "byzantine-primary"} {
+		s, err := scenarios.Lookup(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Fits(&bft); err != nil {
+			t.Errorf("%s does not fit another module's BFT protocol: %v", name, err)
+		}
+		if err := s.Fits(raft); err == nil || !strings.Contains(err.Error(), "MaxFaulty") {
+			t.Errorf("%s for raft, which tolerates no Byzantine node: %v", name, err)
+		}
+	}
+	bft.Mutators = nil
+	if primary, _ := scenarios.Lookup("byzantine-primary"); primary.Fits(&bft) == nil {
+		t.Error(`byzantine-primary fits a protocol without the "seq" mutator it uses`)
+	}
 }

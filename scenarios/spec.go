@@ -123,8 +123,8 @@ func (s *Spec) Validate() error {
 			return fmt.Errorf("unknown bug %q for protocol %s (known: %s)", bug, p.Name, bugNames(p))
 		}
 	}
-	if !s.Scenario.Applies(p) {
-		return fmt.Errorf("scenario %s does not apply to protocol %s", s.Scenario.Name, p.Name)
+	if err := s.Scenario.Fits(p); err != nil {
+		return fmt.Errorf("scenario %s does not apply to protocol %s: %v", s.Scenario.Name, p.Name, err)
 	}
 	if s.Scenario.Profile == nil {
 		return fmt.Errorf("scenario %s has no fault profile", s.Scenario.Name)
@@ -151,6 +151,22 @@ func (s *Spec) Validate() error {
 			return fmt.Errorf("-f %d: a cluster of n=%d needs at least one correct node", f, n)
 		}
 	}
+	if err := checkMaxSize(p, s.Cluster); err != nil {
+		return err
+	}
+	return s.checkBounds()
+}
+
+// checkBounds computes the spec's memory bounds once, so that a bound function that panics
+// (the protocol's MaxSize, the scenario's) is a one-line error of the command that resolves
+// the spec rather than a crash of the whole campaign outside any run.
+func (s *Spec) checkBounds() (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("protocol %s: its memory bound (MaxSize) for n=%d panicked: %v", s.Protocol.Name, s.Cluster.N, r)
+		}
+	}()
+	s.Bounds()
 	return nil
 }
 

@@ -21,9 +21,24 @@ func Validate(p *node.Protocol) error {
 		if err != nil {
 			return fmt.Errorf("protocol %s: bug %s: %w", p.Name, b.Name, err)
 		}
-		if !s.Applies(p) {
-			return fmt.Errorf("protocol %s: bug %s: its scenario %s does not apply to the protocol", p.Name, b.Name, s.Name)
+		if err := s.Fits(p); err != nil {
+			return fmt.Errorf("protocol %s: bug %s: its scenario %s does not apply to the protocol: %v", p.Name, b.Name, s.Name, err)
 		}
 	}
 	return nil
+}
+
+// DeclaresChecks reports whether p declares a property of its own: an invariant, a
+// sometimes-property, progress or liveness, a workload (whose history is checked against its
+// Spec) or a convergent object. Without one, its runs check only what every run checks (no
+// panics, memory bounds, determinism when asked), and pass whatever its nodes compute: the
+// tools say so rather than report a green campaign as if it meant something.
+func DeclaresChecks(p *node.Protocol) bool {
+	return len(p.Invariants) > 0 || len(p.Sometimes) > 0 || p.Progress != nil || len(p.Liveness) > 0 ||
+		p.Workload != nil || len(p.Convergence) > 0
+}
+
+// NoChecksNote is the note the tools print for a protocol that declares no property.
+func NoChecksNote(p *node.Protocol) string {
+	return fmt.Sprintf("protocol %s declares no property of its own (Invariants, Sometimes, Progress, Liveness, Workload, Convergence): its runs check only that its nodes do not panic or outgrow the memory bounds, whatever they compute", p.Name)
 }

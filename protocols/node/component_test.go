@@ -221,6 +221,9 @@ func TestPropertiesAreCheckedOnTheirComponent(t *testing.T) {
 			for _, o := range w.Outputs() {
 				seen = append(seen, fmt.Sprintf("out %s %v", o.Path, o.Value))
 			}
+			for _, o := range w.NewOutputs() {
+				seen = append(seen, fmt.Sprintf("new %s %v", o.Path, o.Value))
+			}
 			return nil
 		}}},
 	}
@@ -236,8 +239,15 @@ func TestPropertiesAreCheckedOnTheirComponent(t *testing.T) {
 		{Node: 1, Value: "root's"}, {Node: 1, Path: "sub", Value: "mine"}, {Node: 1, Value: node.AtPath{Path: "sub", Value: "wrapped"}},
 	}}
 	p.Invariants[0].Check(w)
-	if want := []string{"n1:sub", "out sub mine", "out sub wrapped"}; !slices.Equal(seen, want) {
+	if want := []string{"n1:sub", "out sub mine", "out sub wrapped", "new sub mine", "new sub wrapped"}; !slices.Equal(seen, want) {
 		t.Errorf("the component's property saw %q, want %q", seen, want)
+	}
+	// A wrapped output right after one of the component's own is the component's too.
+	seen = nil
+	w.outputs = w.outputs[1:]
+	p.Invariants[0].Check(w)
+	if want := []string{"n1:sub", "out sub mine", "out sub wrapped", "new sub mine", "new sub wrapped"}; !slices.Equal(seen, want) {
+		t.Errorf("without the root's output, the component's property saw %q, want %q", seen, want)
 	}
 	if e, ok := node.StateAt[*echo](w, 1, "sub"); !ok || e.name != "sub" {
 		t.Errorf("StateAt(sub) = %v, %v", e, ok)

@@ -122,13 +122,19 @@ func (s scoped) State(id ID) Node {
 
 // NewOutputs are the component's outputs of the latest step.
 func (s scoped) NewOutputs() []Output {
-	fresh := s.w.NewOutputs()
-	for i, o := range fresh {
+	return s.own(s.w.NewOutputs())
+}
+
+// own is filter(nil, outs) without a copy when every output is the component's already (a
+// protocol that is no stack, whose root sees all of them): the explorer's states ask after
+// every step, and have no memos to keep a filtered list in.
+func (s scoped) own(outs []Output) []Output {
+	for i, o := range outs {
 		if !s.mine(o) {
-			return s.filter(fresh[:i:i], fresh[i+1:])
+			return s.filter(outs[:i:i], outs[i:])
 		}
 	}
-	return fresh
+	return outs
 }
 
 // Outputs are the component's outputs of the whole run. Where the world keeps memos for
@@ -138,7 +144,7 @@ func (s scoped) Outputs() []Output {
 	all := s.w.Outputs()
 	ix, ok := Memo(s.w, s.key, newOutputIndex)
 	if !ok {
-		return s.filter(nil, all)
+		return s.own(all)
 	}
 	return s.update(ix, all)
 }

@@ -58,20 +58,28 @@ func (q Sequential[S, I, O]) Spec() *Spec {
 	sp := &Spec{
 		Name:   q.Name,
 		Init:   func() any { return q.Init() },
-		Step:   func(s, in any) (any, any) { return q.Step(s.(S), in.(I)) },
+		Step:   func(s, in any) (any, any) { return q.Step(as[S](s), as[I](in)) },
 		Input:  reflect.TypeFor[I](),
 		Output: reflect.TypeFor[O](),
 	}
 	if q.Equal != nil {
-		sp.Equal = func(a, b any) bool { return q.Equal(a.(O), b.(O)) }
+		sp.Equal = func(a, b any) bool { return q.Equal(as[O](a), as[O](b)) }
 	}
 	if q.Key != nil {
-		sp.Key = func(in any) string { return q.Key(in.(I)) }
+		sp.Key = func(in any) string { return q.Key(as[I](in)) }
 	}
 	if q.Describe != nil {
-		sp.Describe = func(s any) string { return q.Describe(s.(S)) }
+		sp.Describe = func(s any) string { return q.Describe(as[S](s)) }
 	}
 	return sp
+}
+
+// as is v as a T: a nil v is T's zero value, which for an interface type T (a spec over any,
+// or over a sum type of operations) is what a nil operation, answer or state is. CheckTypes
+// has refused a v of another type before a spec's function sees it.
+func as[T any](v any) T {
+	t, _ := v.(T)
+	return t
 }
 
 // Same reports whether answer a is the answer b, by the spec's Equal.
@@ -85,11 +93,20 @@ func (sp *Spec) Same(a, b any) bool {
 // CheckTypes says which of an operation and its answer (nil: unknown outcome) is not of the
 // spec's types, or nil when both are.
 func (sp *Spec) CheckTypes(in, out any) error {
-	if sp.Input != nil && (in == nil || reflect.TypeOf(in) != sp.Input) {
+	if sp.Input != nil && !isA(in, sp.Input) {
 		return fmt.Errorf("an operation is a %T, but spec %s takes %v", in, sp.Name, sp.Input)
 	}
-	if out != nil && sp.Output != nil && reflect.TypeOf(out) != sp.Output {
+	if out != nil && sp.Output != nil && !isA(out, sp.Output) {
 		return fmt.Errorf("an answer is a %T, but spec %s answers %v", out, sp.Name, sp.Output)
 	}
 	return nil
+}
+
+// isA reports whether v is a t: of type t, or, for an interface type t, nil or of a type
+// that implements it.
+func isA(v any, t reflect.Type) bool {
+	if t.Kind() == reflect.Interface {
+		return v == nil || reflect.TypeOf(v).Implements(t)
+	}
+	return v != nil && reflect.TypeOf(v) == t
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -241,6 +242,12 @@ func (c *Campaign) writeCapsule(seed uint64) (path string, artifacts []string) {
 		}
 	}
 	return path, artifacts
+}
+
+// CapsuleError says why a failing seed has no capsule when writing it failed: its Capsule
+// field then holds "error: " and the error instead of a path (an artifact's too).
+func CapsuleError(capsule string) (why string, failed bool) {
+	return strings.CutPrefix(capsule, "error: ")
 }
 
 // CapsuleName is where a failing seed's capsule goes under the output directory.

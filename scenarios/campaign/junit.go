@@ -77,7 +77,9 @@ func WriteJUnit(path, name string, r Report) error {
 		var body strings.Builder
 		for _, v := range s.Violations {
 			fmt.Fprintf(&body, "seed %d: %s violated at %.3fs (event %d): %s\n", v.Seed, v.Property, v.Time, v.Event, v.Message)
-			if v.Capsule != "" {
+			if why, failed := CapsuleError(v.Capsule); failed {
+				fmt.Fprintf(&body, "  no capsule: it could not be written: %s\n", why)
+			} else if v.Capsule != "" {
 				fmt.Fprintf(&body, "  capsule %s (replica replay %s; replica shrink %s)\n", v.Capsule, v.Capsule, v.Capsule)
 			}
 		}

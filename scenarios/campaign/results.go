@@ -182,6 +182,36 @@ func (rf *resultsFile) close() error {
 // loadResumed reads a results file to resume: the results of id's campaign it holds, one per
 // seed. A last line cut short by a kill is dropped, and cut from the file, so that appending
 // starts on a fresh line. A missing file is a campaign not started yet.
+// checkAppend refuses to append results of campaign id to a results file that holds another
+// campaign's: the file would no longer merge, nor resume either campaign. The first line
+// says whose results a file holds; a missing or empty file takes any.
+func checkAppend(path string, id ID) error {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("-results %s: %v", path, pathError(err))
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for sc.Scan() {
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue
+		}
+		var l Line
+		if json.Unmarshal(sc.Bytes(), &l) != nil || !l.valid() {
+			return fmt.Errorf("-results %s: not a results file of replica run -results (its first line is not a result)", path)
+		}
+		if !l.Campaign.Equal(id) {
+			return fmt.Errorf("-results %s: the file holds results of %s, not of %s: give each campaign a file of its own", path, l.Campaign, id)
+		}
+		return nil
+	}
+	return nil
+}
+
 func loadResumed(path string, id ID) (map[uint64]bool, []Result, error) {
 	done := map[uint64]bool{}
 	data, err := os.ReadFile(path)

@@ -113,6 +113,11 @@ func (c *Campaign) Prepare(p Plan) (*Runner, error) {
 		if err := WritableFile(p.Results); err != nil {
 			return nil, fmt.Errorf("-results %s: %v", p.Results, err)
 		}
+		if !p.Resume {
+			if err := checkAppend(p.Results, r.id); err != nil {
+				return nil, err
+			}
+		}
 		first := p.First
 		out, err := openResults(p.Results, Line{Campaign: r.id, FirstSeed: &first, Commit: p.Commit})
 		if err != nil {

@@ -32,6 +32,11 @@ type Options struct {
 	Deadline time.Time
 	// Progress, when set, is called after every run the shrinker tries.
 	Progress func(Status)
+	// RunTimeout is the wall time after which a candidate run counts as hung (an edit led a
+	// step into a loop without end): the search stops there, with the smallest failure found
+	// so far, since the hung run cannot be stopped and keeps its core. Zero means ten seconds
+	// plus twenty times the wall time of the recorded run.
+	RunTimeout time.Duration
 }
 
 // Status is the state of a shrink under way, for progress lines.
@@ -50,10 +55,13 @@ type Result struct {
 	// phase) and Run the run itself; Run.Choices replays it.
 	Spec *scenarios.Spec
 	Run  sim.Result
-	// Runs is how many runs the search tried; Complete is false when the deadline or a
-	// cancellation ended it before it could shrink further.
+	// Runs is how many runs the search tried; Complete is false when the deadline, a
+	// cancellation or a hung run ended it before it could shrink further.
 	Runs     int
 	Complete bool
+	// Hung says that a candidate run did not finish within the run timeout (see
+	// Options.RunTimeout), which ended the search.
+	Hung bool
 }
 
 // Capsule records the shrunk run as a capsule; seed is the original run's seed, kept for
@@ -90,7 +98,12 @@ func Run(ctx context.Context, spec *scenarios.Spec, choices []int32, property st
 	plain.Clients, plain.Ops, plain.Faults = 0, 0, 0
 	s.defaults = s.candidate(&plain)
 	first := s.candidate(spec)
+	t0 := time.Now()
 	r := sim.Run(spec.Config(), sim.NewRecorded(choices))
+	s.runTimeout = opt.RunTimeout
+	if s.runTimeout <= 0 {
+		s.runTimeout = 10*time.Second + 20*time.Since(t0)
+	}
 	s.runs++
 	if r.Violation == nil {
 		return nil, fmt.Errorf("the run does not fail any more (it recorded %s): the code changed since it was recorded", property)
@@ -106,8 +119,9 @@ func Run(ctx context.Context, spec *scenarios.Spec, choices []int32, property st
 	s.accept(first, sim.Run(spec.Config(), k), k)
 	before := s.size()
 	complete := s.search()
+	s.stopWorker()
 	out := &Result{Property: property, Before: before, After: s.size(), Spec: s.specOf(s.best),
-		Run: s.bestRun, Runs: s.runs, Complete: complete}
+		Run: s.bestRun, Runs: s.runs, Complete: complete && !s.hung, Hung: s.hung}
 	// The shrunk run must replay from its interleaved choices alone, like any capsule.
 	again := sim.Run(out.Spec.Config(), sim.NewRecorded(out.Run.Choices))
 	if again.TraceHash != out.Run.TraceHash {
@@ -146,6 +160,12 @@ type shrinker struct {
 	started  time.Time
 	stage    string
 	runs     int
+	// runTimeout bounds a candidate's run; hung says one did not finish within it.
+	runTimeout time.Duration
+	hung       bool
+	// jobs and results are the worker goroutine's, which runs candidates.
+	jobs    chan func() sim.Result
+	results chan sim.Result
 
 	defaults candidate // the scenario's own configuration
 	best     candidate
@@ -200,7 +220,49 @@ func (s *shrinker) valid(c candidate) bool {
 }
 
 func (s *shrinker) stopped() bool {
-	return s.ctx.Err() != nil || (!s.opt.Deadline.IsZero() && time.Now().After(s.opt.Deadline))
+	return s.hung || s.ctx.Err() != nil || (!s.opt.Deadline.IsZero() && time.Now().After(s.opt.Deadline))
+}
+
+// run runs a candidate on the shrinker's worker goroutine and waits for it up to the run
+// timeout, the deadline or a cancellation, whichever comes first; false means it did not
+// finish. A run that outlives the run timeout is hung: it is left to itself (a goroutine
+// cannot be stopped) and the search ends.
+func (s *shrinker) run(cfg sim.Config, ch sim.Chooser) (sim.Result, bool) {
+	if s.jobs == nil {
+		s.jobs, s.results = make(chan func() sim.Result), make(chan sim.Result, 1)
+		jobs, results := s.jobs, s.results
+		go func() {
+			for job := range jobs {
+				results <- job()
+			}
+		}()
+	}
+	s.jobs <- func() sim.Result { return sim.Run(cfg, ch) }
+	wait, hang := s.runTimeout, true
+	if !s.opt.Deadline.IsZero() {
+		if left := time.Until(s.opt.Deadline); left < wait {
+			wait, hang = max(left, 0), false
+		}
+	}
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case r := <-s.results:
+		return r, true
+	case <-timer.C:
+		s.hung = hang
+	case <-s.ctx.Done():
+	}
+	s.jobs = nil // the worker is busy with a run no one waits for: a later run needs another
+	return sim.Result{}, false
+}
+
+// stopWorker lets the worker goroutine end once the search is over.
+func (s *shrinker) stopWorker() {
+	if s.jobs != nil {
+		close(s.jobs)
+		s.jobs = nil
+	}
 }
 
 // try runs candidate c and keeps it if it fails the same property and is smaller.
@@ -220,8 +282,11 @@ func (s *shrinker) attempt(c candidate) (kept, fails bool) {
 	// violation is another property, so the edit is refused).
 	cfg.MaxEvents = 4*s.bestRun.Events + 1000
 	k := newKeyed(c.streams, c.flat)
-	r := sim.Run(cfg, k)
+	r, finished := s.run(cfg, k)
 	s.runs++
+	if !finished {
+		return false, false
+	}
 	if s.opt.Progress != nil {
 		s.opt.Progress(Status{Runs: s.runs, Best: s.size(), Stage: s.stage, Started: s.started})
 	}

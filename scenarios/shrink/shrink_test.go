@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/replica-io/replica/checker"
+	"github.com/replica-io/replica/protocols/node"
 	"github.com/replica-io/replica/scenarios"
 	"github.com/replica-io/replica/sim"
 	"github.com/replica-io/replica/sim/capsule"
@@ -212,5 +214,57 @@ func TestEdits(t *testing.T) {
 	}
 	if fewer(3)[0] != 1 || len(fewer(1)) != 0 || fewer(100)[len(fewer(100))-1] != 99 {
 		t.Errorf("fewer: %v %v %v", fewer(3), fewer(1), fewer(100))
+	}
+}
+
+// slowRuns counts the runs of the slow protocol: every run after the first two (the recorded
+// failure and its keyed rerun) takes a second in its first step, as a step that an edit led
+// into a loop would take for ever.
+var slowRuns atomic.Int32
+
+type slowNode struct{}
+
+func (slowNode) Start(env node.Env) {
+	if env.Self() == 1 {
+		if slowRuns.Add(1) > 2 {
+			time.Sleep(time.Second)
+		}
+		env.SetTimer("t", time.Millisecond, time.Millisecond)
+	}
+}
+func (slowNode) Receive(node.Env, node.ID, node.Message) {}
+func (slowNode) Timer(env node.Env, _ string)            { env.Output(1) }
+func (slowNode) Request(node.Env, node.Request)          {}
+
+// A candidate run that does not finish (an edit of the choices led a step into a loop without
+// end) ends the search with the smallest failure so far, and says so, instead of hanging the
+// shrink past its deadline.
+func TestShrinkStopsAtAHungRun(t *testing.T) {
+	p := &node.Protocol{Name: "slow", Summary: "a test protocol whose later runs hang", New: func(node.Config, node.ID) node.Node { return slowNode{} },
+		DefaultN: 3, MinN: 1, Timing: node.Timing{Delay: time.Millisecond, Settle: 10 * time.Millisecond},
+		Invariants: []node.Invariant{{Name: "no-output", Check: func(w node.World) error {
+			if len(w.NewOutputs()) > 0 {
+				return errors.New("an output")
+			}
+			return nil
+		}}}}
+	spec, err := scenarios.New(p, scenarios.Options{Scenario: "calm"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slowRuns.Store(0)
+	r := spec.Run(0)
+	slowRuns.Store(0)
+	if r.Violation == nil {
+		t.Fatal("no violation")
+	}
+	start := time.Now()
+	res, err := Run(context.Background(), spec, r.Choices, r.Violation.Property,
+		Options{Deadline: start.Add(time.Minute), RunTimeout: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Hung || res.Complete || time.Since(start) > 20*time.Second {
+		t.Errorf("hung %v, complete %v, after %v", res.Hung, res.Complete, time.Since(start))
 	}
 }

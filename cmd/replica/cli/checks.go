@@ -56,7 +56,14 @@ func printChecks(w io.Writer, s campaign.Summary) {
 // printReport prints a violation's whole report.
 func printReport(w io.Writer, v campaign.Violation) {
 	fmt.Fprintln(w)
+	why, failed := campaign.CapsuleError(v.Capsule)
+	if failed {
+		v.Capsule = "" // not a path to replay
+	}
 	v.Write(w)
+	if failed {
+		fmt.Fprintf(w, "no capsule: it could not be written: %s\n", why)
+	}
 }
 
 // printDeterminism says what -check-determinism found: every seed without a violation ran a

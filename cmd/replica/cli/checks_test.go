@@ -5,6 +5,10 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/replica-io/replica/protocols/paxos"
+	"github.com/replica-io/replica/scenarios"
+	"github.com/replica-io/replica/scenarios/campaign"
 )
 
 func TestRunReportsLinearizabilityAndItsVisualization(t *testing.T) {
@@ -74,5 +78,22 @@ func TestNoProgressReport(t *testing.T) {
 	code, out, _ := replica(t, "run", "-protocol", "paxos", "-bug", "no-retry", "-seeds", "20", "-out", t.TempDir())
 	if code != 1 || !strings.Contains(out, "progress-after-healing violated") || !strings.Contains(out, "no progress within 3s after healing at 1.800s") {
 		t.Errorf("exit %d:\n%s", code, out)
+	}
+}
+
+// A capsule that could not be written (the disk filled up, the directory went away after the
+// campaign checked it) is said so, not offered as a path to replay ("replica replay error: ...").
+func TestRunSaysACapsuleCouldNotBeWritten(t *testing.T) {
+	spec, err := scenarios.New(paxos.Protocol, scenarios.Options{Bug: "no-persist"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := campaign.Violation{Property: "agreement", Message: "two values", Seed: 32,
+		Capsule: "error: mkdir /proc/x: no such file or directory"}
+	var out strings.Builder
+	printSummary(&out, spec, []uint64{32}, campaign.Summary{SeedsRun: 1, Failures: 1, Violations: []campaign.Violation{v}}, false, nil)
+	if s := out.String(); strings.Contains(s, "replica replay error") || strings.Contains(s, "capsule error") ||
+		strings.Count(s, "no capsule: it could not be written: mkdir /proc/x: no such file or directory") != 2 {
+		t.Errorf("summary:\n%s", s)
 	}
 }

@@ -33,14 +33,17 @@ type exploreTarget struct {
 	run   func(ctx context.Context, opts explore.Options) (*explore.Result, error)
 	steps func(p explore.Path) ([]string, error) // one line per step of p, the initial state first
 	// capsule writes a counterexample path as a replay capsule under dir and returns its
-	// file; nil for plain models, whose paths the report shows in full.
-	capsule func(p explore.Path, dir string) (string, error)
+	// file and what the property's check said of the path's last state (the explorer keeps
+	// only which property broke); nil for plain models, whose paths the report shows in full.
+	capsule func(p explore.Path, dir string) (file, message string, err error)
 	// symmetric says whether the target may be reduced by symmetry.
 	symmetric bool
 	// out is the directory capsules go to.
 	out string
 	// unbounded says that the state space may be infinite: exploring needs a limit.
 	unbounded bool
+	// note is said on stderr before the search (a protocol that declares nothing to check).
+	note string
 }
 
 // exploreArgs are explore's choices of what to explore.
@@ -74,7 +77,11 @@ func lookupExploreTarget(a exploreArgs) (*exploreTarget, error) {
 	if err != nil {
 		return nil, err
 	}
-	return untimedTarget(e), nil
+	t := untimedTarget(e)
+	if !scenarios.DeclaresChecks(e.Protocol) {
+		t.note = scenarios.NoChecksNote(e.Protocol)
+	}
+	return t, nil
 }
 
 // explorable names everything explore takes: every registered protocol, then every plain
@@ -139,17 +146,21 @@ func untimedTarget(e *scenarios.ExploreSpec) *exploreTarget {
 	t.symmetric = e.Bounds.Symmetric
 	t.unbounded = !e.Bounded()
 	t.steps = func(p explore.Path) ([]string, error) { return explore.Labels(u, p) }
-	t.capsule = func(p explore.Path, dir string) (string, error) {
+	t.capsule = func(p explore.Path, dir string) (string, string, error) {
 		r, err := u.Replay(p.Init, p.Actions)
 		if err != nil {
-			return "", err
+			return "", "", err
 		}
 		name := e.Protocol.Name
 		if e.Cluster.Bug != "" {
 			name += "-" + e.Cluster.Bug
 		}
+		var message string
+		if r.Violation != nil {
+			message = r.Violation.Message
+		}
 		path := filepath.Join(dir, name, fmt.Sprintf("explore-%016x.capsule", r.TraceHash))
-		return path, capsule.Write(path, e.Capsule(p.Init, p.Actions, r))
+		return path, message, capsule.Write(path, e.Capsule(p.Init, p.Actions, r))
 	}
 	return t
 }
@@ -171,6 +182,9 @@ func runExplore(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, "replica explore", "%v", err)
 	}
 	tuneGC(opts.MaxMemory)
+	if target.note != "" {
+		fmt.Fprintf(stderr, "note: %s\n", target.note)
+	}
 	if isTerminal(stderr) {
 		opts.Report = func(s explore.Status) {
 			fmt.Fprintf(stderr, "\r%s: %d states, %d unique, depth %d, %.0f states/s   ",
@@ -575,6 +589,9 @@ type pathOut struct {
 	Path     []int    `json:"path"`
 	Steps    []string `json:"steps"`
 	Capsule  string   `json:"capsule"` // the replay capsule of a violation (protocols in the untimed world)
+	// Message is what the violated property said of the path's last state (protocols in the
+	// untimed world).
+	Message string `json:"message,omitempty"`
 }
 
 func newExploreReport(t *exploreTarget, opts explore.Options, r *explore.Result) (*exploreReport, error) {
@@ -613,7 +630,7 @@ func addPaths(rep *exploreReport, t *exploreTarget, opts explore.Options, r *exp
 			return err
 		}
 		if t.capsule != nil {
-			if rep.Violation.Capsule, err = t.capsule(v.Path, t.out); err != nil {
+			if rep.Violation.Capsule, rep.Violation.Message, err = t.capsule(v.Path, t.out); err != nil {
 				return err
 			}
 		}
@@ -694,9 +711,14 @@ func (rep *exploreReport) printText(w io.Writer) {
 	}
 	if rep.Violation != nil {
 		printPath("VIOLATION of "+rep.Violation.Property, rep.Violation)
+		if rep.Violation.Message != "" {
+			fmt.Fprintf(w, "%s violated: %s\n", rep.Violation.Property, rep.Violation.Message)
+		}
 		if rep.Violation.Capsule != "" {
 			fmt.Fprintf(w, "capsule %s  (replica replay -v %s)\n", rep.Violation.Capsule, rep.Violation.Capsule)
 		}
+	} else if rep.Stuck != nil {
+		fmt.Fprintln(w, "no invariant violated")
 	} else {
 		fmt.Fprintln(w, "no violation")
 	}

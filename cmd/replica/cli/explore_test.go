@@ -248,6 +248,7 @@ func TestExploreRefusesBadProtocolInput(t *testing.T) {
 		{[]string{"-protocol", "paxos", "-param", "bogus=1"}, `no exploration parameter "bogus"`},
 		{[]string{"-protocol", "twophase", "-crashes", "3"}, "plain model"},
 		{[]string{"-protocol", "raft"}, "declares no exploration bounds"},
+		{[]string{"-protocol", "bracha", "-requests", "2"}, "protocol bracha has no clients"}, // not a budget that silently does nothing
 	}
 	for _, tt := range tests {
 		code, _, errOut := replica(t, append([]string{"explore"}, tt.args...)...)
@@ -383,5 +384,43 @@ func TestExplorePanicIsAViolation(t *testing.T) {
 	code, out, _ = replica(t, "replay", v.Capsule)
 	if code != 1 || !strings.Contains(out, "assignment to entry in nil map") || !strings.Contains(out, "explore_test.go") {
 		t.Errorf("replay of the capsule: exit %d\n%s", code, out)
+	}
+}
+
+// An explored violation says what the property found wrong, as a campaign's FAIL line does,
+// not only which property broke: a path of no steps (a node state that is not a plain value)
+// says nothing by itself.
+func TestExploreSaysWhatTheViolationIs(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errOut := replica(t, "explore", "-protocol", "explore-panics", "-out", dir)
+	if code != 1 || !strings.Contains(out, "no-panic violated: panic: assignment to entry in nil map") {
+		t.Errorf("exit %d, want 1 and the panic\n%s%s", code, out, errOut)
+	}
+	code, out, _ = replica(t, "explore", "-protocol", "explore-panics", "-json", "-out", dir)
+	var rep struct {
+		Violation struct{ Message string } `json:"violation"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != 1 ||
+		!strings.Contains(rep.Violation.Message, "assignment to entry in nil map") {
+		t.Errorf("exit %d, %v: message %q\n%s", code, err, rep.Violation.Message, out)
+	}
+}
+
+// A protocol that declares no property of its own passes every campaign whatever its nodes
+// compute (a newcomer who has not written its invariants yet): run and explore say so on
+// stderr, instead of a bare green campaign and its findability bound.
+func TestAProtocolWithoutPropertiesIsSaidToCheckNothing(t *testing.T) {
+	const note = "note: protocol explore-panics declares no property of its own"
+	_, _, errOut := replica(t, "run", "-protocol", "explore-panics", "-seeds", "2", "-out", t.TempDir())
+	if !strings.Contains(errOut, note) {
+		t.Errorf("run: stderr %q", errOut)
+	}
+	_, _, errOut = replica(t, "explore", "-protocol", "explore-panics", "-out", t.TempDir())
+	if !strings.Contains(errOut, note) {
+		t.Errorf("explore: stderr %q", errOut)
+	}
+	_, _, errOut = replica(t, "run", "-protocol", "paxos", "-seeds", "2")
+	if strings.Contains(errOut, "declares no property") {
+		t.Errorf("paxos: stderr %q", errOut)
 	}
 }

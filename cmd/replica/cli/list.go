@@ -124,9 +124,24 @@ func listing() listJSON {
 		l.Models = append(l.Models, modelJSON{Name: m.Name, Summary: m.Summary, DefaultN: m.DefaultN})
 	}
 	for _, s := range scenarios.Scenarios() {
-		l.Scenarios = append(l.Scenarios, scenarioJSON{Name: s.Name, Summary: s.Summary, For: append([]string{}, s.For...)})
+		l.Scenarios = append(l.Scenarios, scenarioJSON{Name: s.Name, Summary: s.Summary, For: scenarioFor(s)})
 	}
 	return l
+}
+
+// scenarioFor names the registered protocols scenario s applies to: those it names, or those
+// that declare what it needs. Empty means every protocol.
+func scenarioFor(s *scenarios.Scenario) []string {
+	if s.For == nil && s.Needs == nil {
+		return []string{}
+	}
+	names := []string{}
+	for _, p := range scenarios.Protocols() {
+		if s.Applies(p) {
+			names = append(names, p.Name)
+		}
+	}
+	return names
 }
 
 // checks names the properties every run of p checks.
@@ -176,8 +191,8 @@ func printList(w io.Writer, l listJSON) {
 	}
 	for _, s := range scenarios.Scenarios() {
 		only := ""
-		if len(s.For) > 0 {
-			only = " (for " + strings.Join(s.For, ", ") + ")"
+		if s.For != nil || s.Needs != nil {
+			only = " (for " + strings.Join(scenarioFor(s), ", ") + ")"
 		}
 		fmt.Fprintf(w, "  %-22s %s%s\n", s.Name, s.Summary, only)
 		prof := s.Profile(timing)

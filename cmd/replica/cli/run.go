@@ -114,6 +114,9 @@ func runCampaign(args []string, stdout, stderr io.Writer) int {
 	for _, u := range c.Head().Unfireable {
 		fmt.Fprintf(stderr, "note: enabled but can never fire: %s\n", u)
 	}
+	if !scenarios.DeclaresChecks(spec.Protocol) {
+		fmt.Fprintf(stderr, "note: %s\n", scenarios.NoChecksNote(spec.Protocol))
+	}
 	show.start(stderr, runner.Todo(), plan.TimeBudget)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -266,7 +269,9 @@ func printSummary(w io.Writer, spec *scenarios.Spec, seeds []uint64, s campaign.
 			break
 		}
 		fmt.Fprintf(w, "FAIL seed %d: %s violated at %.3fs (event %d): %s\n", v.Seed, v.Property, v.Time, v.Event, v.Message)
-		if v.Capsule != "" {
+		if why, failed := campaign.CapsuleError(v.Capsule); failed {
+			fmt.Fprintf(w, "     no capsule: it could not be written: %s\n", why)
+		} else if v.Capsule != "" {
 			fmt.Fprintf(w, "     capsule %s  (replica replay %s)\n", v.Capsule, v.Capsule)
 		} else if len(s.Capsules) > 0 && v.Property != campaign.PropHang {
 			fmt.Fprintf(w, "     no capsule: over the -capsules bound (-seed-start %d -seeds 1 writes one)\n", v.Seed)

@@ -35,6 +35,7 @@ type shrinkReport struct {
 	Choices        int     `json:"choices"`
 	Runs           int     `json:"runs"`
 	Complete       bool    `json:"complete"`
+	Hung           bool    `json:"hung,omitempty"` // a candidate run did not finish, which ended the search
 	StillViolated  bool    `json:"still_violated"`
 	Wall           float64 `json:"wall_seconds"`
 }
@@ -90,7 +91,7 @@ func runShrink(args []string, stdout, stderr io.Writer) int {
 		RequestsBefore: res.Before.Requests, RequestsAfter: res.After.Requests,
 		NodesBefore: res.Before.Nodes, NodesAfter: res.After.Nodes,
 		ClientsBefore: res.Before.Clients, ClientsAfter: res.After.Clients,
-		Choices: len(min.Choices), Runs: res.Runs, Complete: res.Complete, Wall: time.Since(start).Seconds(),
+		Choices: len(min.Choices), Runs: res.Runs, Complete: res.Complete, Hung: res.Hung, Wall: time.Since(start).Seconds(),
 		StillViolated: res.Property != "",
 	}
 	if *asJSON {
@@ -106,7 +107,10 @@ func runShrink(args []string, stdout, stderr io.Writer) int {
 	row("nodes", rep.NodesBefore, rep.NodesAfter)
 	row("clients", rep.ClientsBefore, rep.ClientsAfter)
 	done := "no smaller failure is left among the edits tried"
-	if !res.Complete {
+	switch {
+	case res.Hung:
+		done = "stopped early: a run with edited choices did not finish (a step loops without end, which the recorded run did not reach); the result is the smallest failure found so far"
+	case !res.Complete:
 		done = "stopped early (-timeout or interrupt): the result is the smallest failure found so far"
 	}
 	fmt.Fprintf(stdout, "  %d runs in %.2fs; %s\n", rep.Runs, rep.Wall, done)

@@ -395,3 +395,23 @@ func sha256Hex(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
+
+// -results appends to its file: a campaign refuses a file that holds another campaign's
+// results (which would then neither merge nor resume), and takes its own again.
+func TestResultsFileOfAnotherCampaignIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "r.jsonl")
+	if code, _, errs := cli("run", "-protocol", "paxos", "-seeds", "3", "-results", file, "-out", dir); code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	code, _, errs := cli("run", "-protocol", "abd", "-seeds", "3", "-results", file, "-out", dir)
+	if code != 2 || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "holds results of paxos@default") {
+		t.Errorf("another campaign: exit %d, stderr %q; want 2 and one line naming the file's campaign", code, errs)
+	}
+	if code, _, errs := cli("run", "-protocol", "paxos", "-seeds", "3", "-results", file, "-out", dir); code != 0 {
+		t.Errorf("the same campaign again: exit %d: %s", code, errs)
+	}
+	if code, out, errs := cli("merge", "-json", file); code != 0 || !strings.Contains(out, `"seeds_run": 3`) {
+		t.Errorf("merge: exit %d: %s%s", code, out, errs)
+	}
+}
