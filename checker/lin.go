@@ -89,12 +89,8 @@ func partitions(spec *node.Spec, history []porcupine.Operation) [][]porcupine.Op
 func Operations(spec *node.Spec, history []node.Op) ([]porcupine.Operation, error) {
 	ops := make([]porcupine.Operation, 0, len(history))
 	for _, h := range history {
-		var out any
-		if h.Done {
-			out = h.Output
-		}
-		if err := spec.CheckTypes(h.Input, out); err != nil {
-			return nil, fmt.Errorf("client c%d's operation %d: %w", h.Client, h.Seq, err)
+		if err := opTypes(spec, h); err != nil {
+			return nil, err
 		}
 		op := porcupine.Operation{ClientId: int(h.Client) - 1, Input: h.Input, Call: int64(h.Call), Return: math.MaxInt64}
 		if h.Done {
@@ -103,6 +99,18 @@ func Operations(spec *node.Spec, history []node.Op) ([]porcupine.Operation, erro
 		ops = append(ops, op)
 	}
 	return ops, nil
+}
+
+// opTypes checks that an operation and its answer, if it has one, are of the spec's types.
+func opTypes(spec *node.Spec, h node.Op) error {
+	var out any
+	if h.Done {
+		out = h.Output
+	}
+	if err := spec.CheckTypes(h.Input, out); err != nil {
+		return fmt.Errorf("client c%d's operation %d: %w", h.Client, h.Seq, err)
+	}
+	return nil
 }
 
 // Linearizability checks that a run's client history is linearizable against the workload's
@@ -123,9 +131,9 @@ type Linearizability struct {
 	ops     []porcupine.Operation
 	info    porcupine.LinearizationInfo
 
-	win   *windows // the history judged so far
-	fed   int      // operations taken in
-	lost  bool     // the world forgot operations before they were taken in
+	win   windows // the history judged so far
+	fed   int     // operations taken in
+	lost  bool    // the world forgot operations before they were taken in
 	model porcupine.Model
 }
 
@@ -136,7 +144,7 @@ func NewLinearizability(spec *node.Spec, limit time.Duration) func() sim.Monitor
 		limit = DefaultLinLimit
 	}
 	return func() sim.Monitor {
-		return &Linearizability{spec: spec, limit: limit, win: newWindows(spec, limit, wholeMax, windowMin)}
+		return &Linearizability{spec: spec, limit: limit, win: windowsOf(spec, limit)}
 	}
 }
 
@@ -154,6 +162,9 @@ func (l *Linearizability) feed(w *sim.World, upto int) {
 	if l.fed < base {
 		l.lost = true // something else made the world forget them: nothing can be judged
 		l.fed = base
+	}
+	if upto > l.fed {
+		l.win.grow(upto - l.fed)
 	}
 	for ; l.fed < upto; l.fed++ {
 		l.win.add(h[l.fed-base])
@@ -200,8 +211,6 @@ type finding struct {
 
 // judge checks a history, sets the outcome, and explains a failure.
 func (l *Linearizability) judge(history []node.Op) *finding {
-	model := Porcupine(l.spec)
-	l.model = model
 	unknown := 0
 	for _, op := range history {
 		if !op.Done {
@@ -212,12 +221,22 @@ func (l *Linearizability) judge(history []node.Op) *finding {
 	if l.spec.Prune != nil {
 		history = l.spec.Prune(history)
 	}
-	var err error
-	if l.ops, err = Operations(l.spec, history); err != nil {
-		l.outcome = Fail
-		return &finding{message: err.Error()}
+	for _, h := range history {
+		if err := opTypes(l.spec, h); err != nil {
+			l.outcome, l.model = Fail, Porcupine(l.spec)
+			return &finding{message: err.Error()}
+		}
 	}
-	switch checkOperations(l.spec, model, l.ops, l.limit) { // porcupine's verdict, remembered for short histories (linmemo.go)
+	if witnessed(l.spec, history) { // a linearization found greedily (linwitness.go)
+		l.outcome = Pass
+		return nil
+	}
+	model := Porcupine(l.spec)
+	l.model = model
+	// The types were checked above; porcupine's verdict, remembered for short histories
+	// (linmemo.go).
+	l.ops, _ = Operations(l.spec, history)
+	switch checkOperations(l.spec, model, l.ops, l.limit) {
 	case porcupine.Ok:
 		l.outcome = Pass
 		return nil

@@ -70,9 +70,7 @@ func (m *Memory) bound(k measure) int {
 func (m *Memory) Step(w *sim.World) *sim.Violation {
 	n := w.Config().N
 	if m.highs[0] == nil {
-		for k := range m.highs {
-			m.highs[k] = make([][]sample, n)
-		}
+		m.makeCurves(n)
 	}
 	for id := node.ID(1); int(id) <= n; id++ {
 		if s, ok := w.State(id).(node.Sizer); ok {
@@ -88,6 +86,22 @@ func (m *Memory) Step(w *sim.World) *sim.Violation {
 		}
 	}
 	return nil
+}
+
+// curveRoom is how many new highs each curve has room for before it grows on its own: a short
+// run's curves fit, and take two allocations in all rather than one or more per curve.
+const curveRoom = 2
+
+// makeCurves makes the empty curves of n nodes, carved out of one array.
+func (m *Memory) makeCurves(n int) {
+	curves := make([][]sample, int(numMeasures)*n)
+	room := make([]sample, len(curves)*curveRoom)
+	for i := range curves {
+		curves[i] = room[i*curveRoom : i*curveRoom : (i+1)*curveRoom]
+	}
+	for k := range m.highs {
+		m.highs[k] = curves[k*n : (k+1)*n : (k+1)*n]
+	}
 }
 
 // End has nothing to add: bounds are checked at every step.

@@ -153,10 +153,20 @@ type windowFailure struct {
 }
 
 func newWindows(spec *node.Spec, limit time.Duration, whole, min int) *windows {
-	return &windows{spec: spec, limit: limit, whole: whole, min: min, keys: map[string]*keyWindow{}}
+	return &windows{spec: spec, limit: limit, whole: whole, min: min}
+}
+
+// windowsOf is the windows of spec with the monitor's thresholds, made in place (the monitor
+// holds them, rather than a pointer to them: one allocation fewer per run).
+func windowsOf(spec *node.Spec, limit time.Duration) windows {
+	return windows{spec: spec, limit: limit, whole: wholeMax, min: windowMin}
 }
 
 // add takes in the next operation of the history.
+//
+// Until the history is longer than ws.whole it is only kept whole (no window can be cut
+// before), and the windows of its keys are made when it grows past that: a short history, as
+// every run of a small scenario has, is judged whole without them.
 func (ws *windows) add(op node.Op) {
 	ws.total++
 	if !op.Done {
@@ -165,6 +175,27 @@ func (ws *windows) add(op node.Op) {
 	if ws.first != nil || ws.cuts == 0 {
 		ws.first = append(ws.first, op)
 	}
+	if ws.total <= ws.whole {
+		return
+	}
+	if ws.total == ws.whole+1 {
+		for i, o := range ws.first[:len(ws.first)-1] {
+			ws.keyed(o, i+1)
+		}
+	}
+	ws.keyed(op, ws.total)
+}
+
+// grow makes room for n more operations in the history kept whole, if it is still kept.
+func (ws *windows) grow(n int) {
+	if ws.first != nil || ws.cuts == 0 {
+		ws.first = slices.Grow(ws.first, n)
+	}
+}
+
+// keyed takes operation op, the nth of the history, into the window of its key, first closing
+// the window where that is sound (see above).
+func (ws *windows) keyed(op node.Op, n int) {
 	if ws.fail != nil || ws.broken != nil {
 		return
 	}
@@ -188,13 +219,16 @@ func (ws *windows) add(op node.Op) {
 	}
 	kw := ws.keys[key]
 	if kw == nil {
+		if ws.keys == nil { // made once the history is long enough to be cut (see add)
+			ws.keys = map[string]*keyWindow{}
+		}
 		kw = &keyWindow{key: key, maxRet: -1, start: []wstate{{S: ws.spec.Init()}}, retry: ws.min}
 		ws.keys[key] = kw
 	}
 	if kw.dead {
 		return
 	}
-	if ws.total > ws.whole && len(kw.ops) >= kw.retry && kw.maxRet < op.Call {
+	if n > ws.whole && len(kw.ops) >= kw.retry && kw.maxRet < op.Call {
 		ws.cut(kw, op.Call)
 		if ws.fail != nil {
 			return

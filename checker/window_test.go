@@ -113,6 +113,30 @@ func TestWindowedVerdictIsTheWholeHistorys(t *testing.T) {
 	}
 }
 
+// A history is kept whole until it grows past the monitor's threshold (wholeMax), and the
+// windows of its keys are made only then, from what was kept: wherever the threshold falls
+// in the history, the verdict is the whole history's.
+func TestWindowsMadeAtTheThreshold(t *testing.T) {
+	cuts := 0
+	rapid.Check(t, func(t *rapid.T) {
+		h := genHistory(t, []string{"x", "y"}, rapid.IntRange(1, 40).Draw(t, "ops"), rapid.Bool().Draw(t, "corrupt"))
+		want, _, _ := JudgeHistory(kv.Store, h, 10*time.Second)
+		whole := rapid.IntRange(0, len(h)).Draw(t, "whole")
+		ws := newWindows(kv.Store, 10*time.Second, whole, rapid.IntRange(1, 4).Draw(t, "window"))
+		for _, op := range h {
+			ws.add(op)
+		}
+		ws.finish()
+		if ws.outcome != want {
+			t.Fatalf("kept whole for %d operations, then windowed (%d cuts): %v; the whole history: %v", whole, ws.cuts, ws.outcome, want)
+		}
+		cuts += max(ws.cuts, 0)
+	})
+	if cuts == 0 {
+		t.Error("no history was cut: the property tested nothing")
+	}
+}
+
 // A long linearizable history is judged in many windows and passes; one stale read in its
 // middle fails it, with the property's message and an explanation.
 func TestWindowedLongHistory(t *testing.T) {

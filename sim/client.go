@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"slices"
 	"time"
 
 	"github.com/replica-io/replica/protocols/node"
@@ -50,10 +51,8 @@ func workloadSize(p *node.Protocol, clients, ops int) (int, int) {
 // startClients creates the clients; each submits its first operation after a short while.
 func (w *World) startClients() {
 	n, _ := w.workload()
-	all := make([]client, n) // one allocation for all of them
-	w.clients = make([]*client, 0, n)
-	w.byID = make([]int, 0, n)
-	w.chooseWorkload = func(n int) int { return w.choose.Choose(Workload, max(n, 1)) }
+	all := w.mem.clientMem(n) // all of them in one allocation, or in the run before's
+	w.clients, w.byID = slices.Grow(w.mem.clientPtrs[:0], n), slices.Grow(w.mem.byID[:0], n)
 	for i := range n {
 		c := &all[i]
 		*c = client{index: i, op: -1}

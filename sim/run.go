@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/replica-io/replica/protocols/node"
 )
 
 // Monitor checks a run beside the protocol's invariants (memory bounds, the history, a
@@ -174,6 +176,9 @@ func (w *World) start() {
 	}
 	w.startAdversary()
 	w.startDisks()
+	if clients, ops := w.workload(); clients > 0 { // room for the whole workload, as far as it goes
+		w.history = make([]node.Op, 0, min(clients*ops, maxPresizedHistory))
+	}
 	for _, s := range w.nodes {
 		w.record(Boot, s.id, 0, 0, nil)
 		w.boot(s)
@@ -183,6 +188,10 @@ func (w *World) start() {
 	w.check()
 	w.endStep()
 }
+
+// maxPresizedHistory bounds the room the history starts with: a calm Paxos run's five
+// operations grew it by doubling in four allocations, and a long run's grows on its own.
+const maxPresizedHistory = 256
 
 // loop steps through events in time order until virtual time end, a violation, or the end
 // of progress checking.

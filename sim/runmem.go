@@ -34,7 +34,24 @@ type runMem struct {
 	touched     []node.ID
 	memo        map[string]any // the properties' memos (World.Memo), cleared
 	pooled      bool           // taken from memPool, to be given back (see release)
+
+	// choiceHint is how many choices the run before recorded (at most maxChoiceHint): the
+	// next run's record starts with room for as many, instead of growing to it by doubling
+	// (a calm Paxos run's sixty choices took nine allocations). The record itself is the
+	// run's own (Result.Choices), never pooled.
+	choiceHint int
+	// The clients of the run (World.clients, byID): what no result refers to.
+	clients    []client
+	clientPtrs []*client
+	byID       []int
+
+	// chooseWorkload is the world's (World.chooseWorkload), made once for this memory: it
+	// refers to the world only as &world.
+	chooseWorkload func(n int) int
 }
+
+// maxChoiceHint bounds the room a run's choice record starts with.
+const maxChoiceHint = 1 << 12
 
 var memPool = sync.Pool{New: func() any { return new(runMem) }}
 
@@ -110,6 +127,16 @@ func (m *runMem) reset() {
 	clear(m.inFlight)
 }
 
+// clientMem returns room for n clients, zero.
+func (m *runMem) clientMem(n int) []client {
+	if cap(m.clients) < n {
+		m.clients = make([]client, n)
+	}
+	all := m.clients[:n]
+	clear(all)
+	return all
+}
+
 // release hands world w's memory back for another run. Nothing may use w afterwards.
 func (w *World) release() {
 	m := w.mem
@@ -123,6 +150,10 @@ func (w *World) release() {
 	}
 	m.queue = queue{keys: q.keys[:0], slab: q.slab[:0], free: q.free[:0]}
 	m.touched = w.trace.touched[:0]
+	m.choiceHint = min(len(w.choose.choices), maxChoiceHint)
+	clear(m.clients) // the requests and replies they hold are garbage now
+	clear(w.clients)
+	m.clientPtrs, m.byID = w.clients[:0], w.byID[:0]
 	// The world, tracer, recorder and ring keep what the run left in them until the next run
 	// overwrites them (newWorld sets every field; the tracer reads only the ring entries of its
 	// own run), or the pool lets them go at a garbage collection.

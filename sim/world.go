@@ -174,8 +174,15 @@ func newWorld(cfg Config, c Chooser, pooled bool) *World {
 		mem:         m,
 		streamed:    streams(cfg),
 	}
-	m.recorder = recorder{inner: c, off: cfg.NoChoices}
 	w := &m.world
+	if m.chooseWorkload == nil { // it reads the world through a pointer that stays the same
+		m.chooseWorkload = func(n int) int { return w.choose.Choose(Workload, max(n, 1)) }
+	}
+	w.chooseWorkload = m.chooseWorkload
+	m.recorder = recorder{inner: c, off: cfg.NoChoices}
+	if h := m.choiceHint; h > 0 && !cfg.NoChoices {
+		m.recorder.choices, m.recorder.purposes = make([]int32, 0, h), make([]Purpose, 0, h)
+	}
 	w.env.k = &w.stepCore
 	w.time = w
 	return w

@@ -80,6 +80,7 @@ type memoScoped struct {
 	freshOf *Output // the first of the world's new outputs they were filtered from
 	freshN  int
 	fresh   []Output
+	index   *outputIndex // the memo of the component's outputs (see Outputs)
 }
 
 // NewOutputs filters the world's new outputs once per step.
@@ -140,14 +141,45 @@ func (s scoped) own(outs []Output) []Output {
 // properties (the simulator's does) the list is kept up to date step by step instead of
 // being filtered again for every property at every step.
 func (s scoped) Outputs() []Output {
-	type index struct {
-		seen int
-		outs []Output
-	}
 	all := s.w.Outputs()
-	ix, ok := Memo(s.w, s.key, func() *index { return &index{} })
+	ix, ok := Memo(s.w, s.key, newOutputIndex)
 	if !ok {
 		return s.own(all)
+	}
+	return s.update(ix, all)
+}
+
+// Outputs of a view with memos: the view finds its index once, not at every call.
+func (s *memoScoped) Outputs() []Output {
+	if s.index == nil {
+		s.index, _ = Memo(s.w, s.key, newOutputIndex)
+	}
+	return s.update(s.index, s.w.Outputs())
+}
+
+// outputIndex is a component's outputs among the first seen of the world's. While every one
+// of those is the component's as it stands (a protocol that is not a stack, at its root),
+// they are the world's own list, and no copy is made.
+type outputIndex struct {
+	seen int
+	same bool // the component's outputs are all[:seen]; outs is unused
+	outs []Output
+}
+
+func newOutputIndex() *outputIndex { return &outputIndex{same: true} }
+
+// update brings ix up to date with all, the world's outputs, and returns the component's.
+func (s scoped) update(ix *outputIndex, all []Output) []Output {
+	if ix.same {
+		i := ix.seen
+		for i < len(all) && s.mine(all[i]) {
+			i++
+		}
+		ix.seen = i
+		if i == len(all) {
+			return all
+		}
+		ix.same, ix.outs = false, append([]Output(nil), all[:i]...)
 	}
 	if ix.seen < len(all) {
 		ix.outs = s.filter(ix.outs, all[ix.seen:])
