@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/anishathalye/porcupine"
@@ -25,12 +26,18 @@ const DefaultLinLimit = 2 * time.Second
 
 // Porcupine returns the porcupine model of a sequential specification. An operation whose
 // outcome is unknown (its output is nil) may take effect or not: its output is not checked.
-func Porcupine(spec *node.Spec) porcupine.Model {
+func Porcupine(spec *node.Spec) porcupine.Model { return porcupineModel(spec, nil) }
+
+// porcupineModel is Porcupine with the spec's Step guarded by g (nil: not guarded).
+func porcupineModel(spec *node.Spec, g *guard) porcupine.Model {
 	m := porcupine.Model{
 		Init: spec.Init,
 		Step: func(state, input, output any) (bool, any) {
-			next, got := spec.Step(state, input)
-			if output == nil {
+			next, got, ok := g.step(spec, state, input)
+			if !ok {
+				return false, state // the spec panicked: g says so once porcupine returns
+			}
+			if unknown(output) {
 				return true, next
 			}
 			return spec.Same(got, output), next
@@ -51,9 +58,57 @@ func Porcupine(spec *node.Spec) porcupine.Model {
 	return m
 }
 
+// unknownOutcome is the output, in porcupine's form, of an operation whose outcome is unknown:
+// never an answer, since an answered operation may answer nil and must then be checked.
+type unknownOutcome struct{}
+
+func unknown(output any) bool {
+	_, ok := output.(unknownOutcome)
+	return ok
+}
+
+// specPanic is a panic of the spec's own Step, which porcupine calls on goroutines of its own,
+// where a panic would end the process rather than fail the run.
+type specPanic struct {
+	spec string
+	r    any
+}
+
+func (p specPanic) String() string {
+	return fmt.Sprintf("the sequential spec %s panicked: %v", p.spec, p.r)
+}
+
+// guard keeps the first panic of a spec's Step on porcupine's goroutines, for the checker to
+// raise again on its own (rethrow), where the run's guard turns it into a failure of the run
+// with its seed. One guard serves one monitor, that is one run.
+type guard struct{ p atomic.Pointer[specPanic] }
+
+// step is spec.Step, with a panic kept in g (ok false); a nil g does not guard.
+func (g *guard) step(spec *node.Spec, state, input any) (next, out any, ok bool) {
+	if g == nil {
+		next, out = spec.Step(state, input)
+		return next, out, true
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			g.p.CompareAndSwap(nil, &specPanic{spec: spec.Name, r: r})
+			ok = false
+		}
+	}()
+	next, out = spec.Step(state, input)
+	return next, out, true
+}
+
+// rethrow raises the spec's panic, if porcupine met one, on the caller's goroutine.
+func (g *guard) rethrow() {
+	if p := g.p.Load(); p != nil {
+		panic(p.String())
+	}
+}
+
 func describeOp(input, output any) string {
 	input = plain(input)
-	if output == nil {
+	if unknown(output) {
 		return fmt.Sprintf("%s -> ? (unknown)", sim.Summary(input))
 	}
 	return fmt.Sprintf("%s -> %s", sim.Summary(input), sim.Summary(output))
@@ -92,7 +147,8 @@ func Operations(spec *node.Spec, history []node.Op) ([]porcupine.Operation, erro
 		if err := opTypes(spec, h); err != nil {
 			return nil, err
 		}
-		op := porcupine.Operation{ClientId: int(h.Client) - 1, Input: h.Input, Call: int64(h.Call), Return: math.MaxInt64}
+		op := porcupine.Operation{ClientId: int(h.Client) - 1, Input: h.Input, Call: int64(h.Call), Return: math.MaxInt64,
+			Output: unknownOutcome{}}
 		if h.Done {
 			op.Output, op.Return = h.Output, int64(h.Return)
 		}
@@ -101,13 +157,17 @@ func Operations(spec *node.Spec, history []node.Op) ([]porcupine.Operation, erro
 	return ops, nil
 }
 
+// checkTypes is the spec's CheckTypes of an operation and, if it was answered, its answer.
+func checkTypes(spec *node.Spec, h node.Op) error {
+	if h.Done {
+		return spec.CheckAnswered(h.Input, h.Output)
+	}
+	return spec.CheckTypes(h.Input, nil)
+}
+
 // opTypes checks that an operation and its answer, if it has one, are of the spec's types.
 func opTypes(spec *node.Spec, h node.Op) error {
-	var out any
-	if h.Done {
-		out = h.Output
-	}
-	if err := spec.CheckTypes(h.Input, out); err != nil {
+	if err := checkTypes(spec, h); err != nil {
 		return fmt.Errorf("client c%d's operation %d: %w", h.Client, h.Seq, err)
 	}
 	return nil
@@ -231,12 +291,15 @@ func (l *Linearizability) judge(history []node.Op) *finding {
 		l.outcome = Pass
 		return nil
 	}
-	model := Porcupine(l.spec)
+	g := &l.win.guard
+	model := porcupineModel(l.spec, g)
 	l.model = model
 	// The types were checked above; porcupine's verdict, remembered for short histories
 	// (linmemo.go).
 	l.ops, _ = Operations(l.spec, history)
-	switch checkOperations(l.spec, model, l.ops, l.limit) {
+	res := checkOperations(l.spec, model, l.ops, l.limit)
+	g.rethrow()
+	switch res {
 	case porcupine.Ok:
 		l.outcome = Pass
 		return nil
@@ -248,8 +311,8 @@ func (l *Linearizability) judge(history []node.Op) *finding {
 	f := &finding{message: fmt.Sprintf("the history of %d client operations (%d with unknown outcome, %d of them unobservable and left out) is not linearizable as a %s",
 		total, unknown, total-len(l.ops), l.spec.Name)}
 	// Search again, keeping the partial linearizations that explain the failure.
-	var res porcupine.CheckResult
 	res, l.info = porcupine.CheckOperationsVerbose(model, l.ops, 4*l.limit)
+	g.rethrow()
 	if res == porcupine.Illegal {
 		f.details = explain(l.info, l.spec, partitions(l.spec, l.ops))
 	}
@@ -307,7 +370,7 @@ func explain(info porcupine.LinearizationInfo, spec *node.Spec, parts [][]porcup
 		lines = append(lines, "  answered operations it leaves out (none of them can come next):")
 		n := 0
 		for _, op := range all {
-			if !in[op] && op.Output != nil {
+			if !in[op] && !unknown(op.Output) {
 				if n++; n > 8 {
 					lines = append(lines, "  ...")
 					break
@@ -353,7 +416,7 @@ func tail(ops []porcupine.Operation, n int) []porcupine.Operation {
 
 func opLine(op porcupine.Operation) string {
 	ret := "never answered"
-	if op.Output != nil {
+	if !unknown(op.Output) {
 		ret = seconds(time.Duration(op.Return))
 	}
 	return fmt.Sprintf("c%-3d %-28s [%s, %s]", op.ClientId+1, describeOp(op.Input, op.Output), seconds(time.Duration(op.Call)), ret)

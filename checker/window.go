@@ -138,6 +138,7 @@ type windows struct {
 	broken  *finding // an operation of the wrong types, after a cut
 
 	fail    *windowFailure // the first window that is not linearizable
+	guard   guard          // a panic of the spec on porcupine's goroutines (lin.go)
 	outcome Outcome
 	model   porcupine.Model
 	info    porcupine.LinearizationInfo
@@ -199,11 +200,7 @@ func (ws *windows) keyed(op node.Op, n int) {
 	if ws.fail != nil || ws.broken != nil {
 		return
 	}
-	var out any
-	if op.Done {
-		out = op.Output
-	}
-	if err := ws.spec.CheckTypes(op.Input, out); err != nil {
+	if err := checkTypes(ws.spec, op); err != nil {
 		if ws.cuts > 0 { // otherwise the whole history's check reports it, as it always did
 			ws.broken = &finding{message: fmt.Sprintf("client c%d's operation %d: %v", op.Client, op.Seq, err)}
 		}
@@ -256,7 +253,10 @@ func (ws *windows) windowModel(start []wstate) porcupine.Model {
 				if st.Applied&(1<<in.Bit) != 0 {
 					return []any{st} // it took effect already
 				}
-				next, _ := spec.Step(st.S, in.In)
+				next, _, ok := ws.guard.step(spec, st.S, in.In)
+				if !ok {
+					return nil
+				}
 				return []any{wstate{S: next, Applied: st.Applied | 1<<in.Bit}}
 			case endsOutside:
 				for _, k := range in.Known {
@@ -266,8 +266,8 @@ func (ws *windows) windowModel(start []wstate) porcupine.Model {
 				}
 				return []any{st}
 			}
-			next, got := spec.Step(st.S, input)
-			if output != nil && !spec.Same(got, output) {
+			next, got, ok := ws.guard.step(spec, st.S, input)
+			if !ok || !unknown(output) && !spec.Same(got, output) {
 				return nil
 			}
 			return []any{wstate{S: next, Applied: st.Applied}}
@@ -318,7 +318,8 @@ func (ws *windows) operations(kw *keyWindow) (hist []porcupine.Operation, pendin
 		} else if !op.Done {
 			c = carriedOp{op: op}
 		}
-		p := porcupine.Operation{ClientId: int(op.Client) - 1, Input: op.Input, Call: int64(op.Call), Return: math.MaxInt64}
+		p := porcupine.Operation{ClientId: int(op.Client) - 1, Input: op.Input, Call: int64(op.Call), Return: math.MaxInt64,
+			Output: unknownOutcome{}}
 		if i < len(kw.carried) {
 			p.Call = -1 // carried: it may take effect anywhere in this window
 		}
@@ -385,6 +386,7 @@ func (ws *windows) cut(kw *keyWindow, at time.Duration) {
 	for range maxStates + 1 {
 		end.Input = endsOutside{Known: known}
 		res, info := porcupine.CheckOperationsVerbose(model, append(hist, end), ws.limit)
+		ws.guard.rethrow()
 		switch res {
 		case porcupine.Unknown:
 			ws.timeout, kw.dead = true, true
@@ -515,7 +517,9 @@ func (ws *windows) finish() *finding {
 			ws.timeout = true // more operations of unknown outcome than a state tracks: undecided
 			continue
 		}
-		switch porcupine.CheckOperationsTimeout(ws.windowModel(kw.start), hist, ws.limit) {
+		res := porcupine.CheckOperationsTimeout(ws.windowModel(kw.start), hist, ws.limit)
+		ws.guard.rethrow()
+		switch res {
 		case porcupine.Unknown:
 			ws.timeout = true
 		case porcupine.Illegal:
@@ -540,6 +544,7 @@ func (ws *windows) finish() *finding {
 		"(the history was judged in windows that begin where no operation of the key was pending)",
 		ws.total, ws.unknown, ws.spec.Name, part, fl.ops, seconds(fl.from), fl.starting)}
 	res, info := porcupine.CheckOperationsVerbose(fl.model, fl.hist, 4*ws.limit)
+	ws.guard.rethrow()
 	ws.model, ws.info = fl.model, info
 	if res == porcupine.Illegal {
 		f.details = explain(info, ws.spec, [][]porcupine.Operation{fl.hist})

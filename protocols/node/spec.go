@@ -102,6 +102,25 @@ func (sp *Spec) CheckTypes(in, out any) error {
 	return nil
 }
 
+// CheckAnswered is CheckTypes of an operation that was answered: its answer is out, nil
+// included, which only an interface type of answers takes.
+func (sp *Spec) CheckAnswered(in, out any) error {
+	if err := sp.CheckTypes(in, nil); err != nil {
+		return err
+	}
+	if sp.Output != nil && !isA(out, sp.Output) {
+		return fmt.Errorf("an answer is %s, but spec %s answers %v", describeType(out), sp.Name, sp.Output)
+	}
+	return nil
+}
+
+func describeType(v any) string {
+	if v == nil {
+		return "nil"
+	}
+	return fmt.Sprintf("a %T", v)
+}
+
 // isA reports whether v is a t: of type t, or, for an interface type t, nil or of a type
 // that implements it.
 func isA(v any, t reflect.Type) bool {
