@@ -1092,6 +1092,9 @@ func (u *Untimed) describe(s *UState, a uaction) string {
 		} else {
 			d = fmt.Sprintf("%s n%d <- n%d %s", verb, m.to, m.from, Summary(m.m))
 		}
+		if a.kind == uDeliver && !s.nodes[m.to-1].up {
+			d += fmt.Sprintf(" (lost: n%d is down)", m.to) // as deliver does
+		}
 	case uTimer:
 		d = fmt.Sprintf("timer n%d %s", a.node, a.timer)
 	case uCrash:

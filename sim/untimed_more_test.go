@@ -176,3 +176,32 @@ func (g *roster) Receive(env node.Env, from node.ID, m node.Message) {
 }
 func (g *roster) Timer(node.Env, string)         {}
 func (g *roster) Request(node.Env, node.Request) {}
+
+// A path names a message that reaches a node that is down for what it is: lost, as the step
+// records it, not delivered.
+func TestALabelSaysAMessageToADownNodeIsLost(t *testing.T) {
+	u := sim.NewUntimed(relayProtocol, node.Config{N: 3}, sim.UntimedOptions{Crashes: 1})
+	lost, delivered := 0, 0
+	frontier := u.Init()
+	for depth := 0; depth < 4; depth++ {
+		var next []*sim.UState
+		for _, s := range frontier {
+			u.Next(s, func(action int, succ *sim.UState) bool {
+				label := u.Label(s, action)
+				if strings.HasPrefix(label, "deliver") {
+					if strings.Contains(label, "(lost: n") {
+						lost++
+					} else {
+						delivered++
+					}
+				}
+				next = append(next, succ)
+				return true
+			})
+		}
+		frontier = next
+	}
+	if lost == 0 || delivered == 0 {
+		t.Fatalf("%d deliveries labelled lost, %d delivered: want both, after a crash", lost, delivered)
+	}
+}
