@@ -12,25 +12,23 @@ func init() { RegisterScenario(faultScenarios...) }
 
 // The storage-fault scenarios are for any protocol, of any module, that declares it survives
 // what they inject (node.Tolerance): what it declares, not its name, lets it in.
-func survivesClusterCrash(p *node.Protocol) error {
-	if !p.Tolerates.ClusterCrash {
-		return errors.New("it needs a protocol that survives a whole-cluster crash (node.Tolerance.ClusterCrash)")
-	}
-	return nil
-}
+var (
+	survivesClusterCrash = survives(func(t node.Tolerance) bool { return t.ClusterCrash },
+		"a whole-cluster crash (node.Tolerance.ClusterCrash)")
+	survivesCorruption = survives(func(t node.Tolerance) bool { return t.Disk.Corrupt },
+		"corrupt reads (node.Tolerance.Disk.Corrupt)")
+	survivesFullDisks = survives(func(t node.Tolerance) bool { return t.Disk.Full },
+		"refused writes (node.Tolerance.Disk.Full)")
+)
 
-func survivesCorruption(p *node.Protocol) error {
-	if !p.Tolerates.Disk.Corrupt {
-		return errors.New("it needs a protocol that survives corrupt reads (node.Tolerance.Disk.Corrupt)")
+// survives is a scenario's Needs: that the protocol declares it survives what.
+func survives(declared func(node.Tolerance) bool, what string) func(*node.Protocol) error {
+	return func(p *node.Protocol) error {
+		if !declared(p.Tolerates) {
+			return errors.New("it needs a protocol that survives " + what)
+		}
+		return nil
 	}
-	return nil
-}
-
-func survivesFullDisks(p *node.Protocol) error {
-	if !p.Tolerates.Disk.Full {
-		return errors.New("it needs a protocol that survives refused writes (node.Tolerance.Disk.Full)")
-	}
-	return nil
 }
 
 var faultScenarios = []*Scenario{

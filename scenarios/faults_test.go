@@ -96,6 +96,21 @@ var twoPhase = &node.Protocol{
 	Timing: node.Timing{Delay: 10 * time.Millisecond, Settle: time.Second},
 }
 
+// cleanFaults runs seeds 0 to 19 of spec, failing the test at a violation, and counts the
+// faults of kind that fired.
+func cleanFaults(t *testing.T, spec *scenarios.Spec, kind sim.Kind) int {
+	t.Helper()
+	fired := 0
+	for seed := uint64(0); seed < 20; seed++ {
+		r := spec.Run(seed)
+		if r.Violation != nil {
+			t.Fatalf("seed %d: %v", seed, r.Violation)
+		}
+		fired += r.Faults[kind]
+	}
+	return fired
+}
+
 // A protocol that needs every node for progress (Quorum n) still meets crashes in the default
 // scenario, one node at a time: what it survives (node.Tolerance.Down, one), not what it needs.
 func TestQuorumOfAllGetsCrashesInTheDefaultScenario(t *testing.T) {
@@ -106,14 +121,7 @@ func TestQuorumOfAllGetsCrashesInTheDefaultScenario(t *testing.T) {
 	if d := sim.DownBudget(spec.Config()); d != 1 {
 		t.Fatalf("down budget %d, want 1", d)
 	}
-	var crashes int
-	for seed := uint64(0); seed < 20; seed++ {
-		r := spec.Run(seed)
-		if r.Violation != nil {
-			t.Fatalf("seed %d: %v", seed, r.Violation)
-		}
-		crashes += r.Faults[sim.KindCrash]
-	}
+	crashes := cleanFaults(t, spec, sim.KindCrash)
 	if crashes == 0 {
 		t.Fatal("20 seeds of the default scenario crashed no node of a Quorum-n protocol")
 	}
@@ -150,15 +158,7 @@ func TestScenariosFitByWhatAProtocolDeclares(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fired := 0
-	for seed := uint64(0); seed < 20; seed++ {
-		r := spec.Run(seed)
-		if r.Violation != nil {
-			t.Fatalf("seed %d: %v", seed, r.Violation)
-		}
-		fired += r.Faults[sim.KindClusterCrash]
-	}
-	if fired == 0 {
+	if cleanFaults(t, spec, sim.KindClusterCrash) == 0 {
 		t.Error("20 seeds of cluster-crash crashed no whole cluster of a protocol that declares it survives that")
 	}
 	outside.Tolerates.ClusterCrash = false

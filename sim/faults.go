@@ -254,11 +254,7 @@ func (w *World) startLiveness() {
 		}
 	}
 	n := len(w.ids)
-	q := n
-	if w.proto.Quorum != nil {
-		q = w.proto.Quorum(n)
-	}
-	q = min(n, q+len(w.profile.Byzantine.Nodes)) // a quorum of correct nodes, beside the Byzantine ones
+	q := min(n, quorumOf(w.cfg)+len(w.profile.Byzantine.Nodes)) // a quorum of correct nodes, beside the Byzantine ones
 	size := q + w.choose.Choose(Faults, n-q+1)
 	w.core = make([]bool, n)
 	// Choose the core: the protocol's essential nodes, then the nodes that are up, in a drawn
