@@ -1074,6 +1074,17 @@ func (u *Untimed) Label(s *UState, action int) string {
 	return fmt.Sprintf("action %d", action)
 }
 
+// Enabled names the actions enabled in s without taking them (Label takes every action up
+// to the one it names): for a report on a state whose expansion did not return, one of whose
+// steps loops.
+func (u *Untimed) Enabled(s *UState) []string {
+	var out []string
+	for _, a := range u.actions(s) {
+		out = append(out, u.describe(s, a))
+	}
+	return out
+}
+
 func (u *Untimed) describe(s *UState, a uaction) string {
 	var d string
 	switch a.kind {

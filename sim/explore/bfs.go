@@ -128,11 +128,13 @@ func (e *engine[S]) expand(cur [][]S, ws []*worker[S], depth int) ([][]S, bool) 
 			}
 			before := w.transitions
 			for _, s := range cur[i] {
+				w.slot.begin(s, depth-1)
 				if e.tab != nil {
 					w.expandAsleep(s)
 				} else {
 					e.m.Next(s, w.yield)
 				}
+				w.slot.end()
 				if len(w.fps) >= batchLen {
 					w.flush(depth)
 				}
@@ -203,6 +205,7 @@ type worker[S any] struct {
 	e     *engine[S]
 	pool  *blockPool[S]
 	yield func(action int, next S) bool // w.push, made once
+	slot  *slot[S]                      // the step watchdog's mark, nil without one
 
 	succ   []S           // the batch: successors waiting for the visited set
 	fps    []uint64      // their fingerprints
@@ -227,6 +230,7 @@ func newWorker[S any](e *engine[S], pool *blockPool[S]) *worker[S] {
 		witnessed: make([]bool, e.nSome),
 	}
 	w.yield = w.push
+	w.slot = e.watch.slot("")
 	return w
 }
 
@@ -330,7 +334,7 @@ func (w *worker[S]) found(s S, fp uint64, depth int) {
 		}
 	}
 	if depth == 0 || sampled(fp) {
-		if err := e.checkStep(s); err != nil && (w.guard == nil || fp < w.guard.fp) {
+		if err := e.checkStep(w.slot, s, depth); err != nil && (w.guard == nil || fp < w.guard.fp) {
 			w.guard = &guardFailure{fp: fp, err: err}
 		}
 	}

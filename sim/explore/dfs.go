@@ -25,6 +25,9 @@ func (e *engine[S]) dfs(r *Result) error {
 	}
 	d := &dfsRun[S]{e: e, r: r, witnesses: make([]*Path, e.nSome)}
 	d.yield = d.push
+	if d.slot = e.watch.slot(""); d.slot != nil {
+		d.slot.path = func() *Path { p := d.path(d.at); return &p }
+	}
 	i := 0
 	for ; i < len(inits) && !d.done(); i++ {
 		d.visit(i, inits[i], 0)
@@ -64,8 +67,10 @@ type dfsRun[S any] struct {
 	yield     func(int, S) bool // d.push, made once
 	witnesses []*Path
 	err       error
-	count     int  // states visited, to pace reports
-	cut       bool // a state at MaxDepth was not expanded
+	count     int      // states visited, to pace reports
+	cut       bool     // a state at MaxDepth was not expanded
+	slot      *slot[S] // the step watchdog's mark, nil without one
+	at        int      // the action that led to the state being visited, for slot.path
 }
 
 func (d *dfsRun[S]) done() bool {
@@ -78,6 +83,7 @@ func (d *dfsRun[S]) visit(action int, s S, depth int) {
 	e, r := d.e, d.r
 	s = e.normal(s)
 	fp := e.m.Fingerprint(s)
+	d.at = action
 	if !e.set.add(fp) {
 		return
 	}
@@ -96,7 +102,7 @@ func (d *dfsRun[S]) visit(action int, s S, depth int) {
 		}
 	}
 	if depth == 0 || sampled(fp) {
-		if d.err = e.checkStep(s); d.err != nil {
+		if d.err = e.checkStep(d.slot, s, depth); d.err != nil {
 			return
 		}
 	}
@@ -121,7 +127,9 @@ func (d *dfsRun[S]) visit(action int, s S, depth int) {
 		return
 	}
 	lo := len(d.arena)
+	d.slot.begin(s, depth)
 	e.m.Next(s, d.yield)
+	d.slot.end()
 	r.Transitions += int64(len(d.arena) - lo)
 	d.stack = append(d.stack, frame{action: action, lo: lo, hi: len(d.arena), next: lo})
 }

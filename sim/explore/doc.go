@@ -121,7 +121,9 @@
 // resident memory (with the visited set's next doubling counted ahead) passes the budget, so
 // that a large exploration ends with a report instead of the kernel's out-of-memory killer;
 // the command line's default is SafeMemory, three quarters of the machine's or control
-// group's memory.
+// group's memory. Options.StepTimeout bounds each call into the model in wall time: protocol
+// code that loops forever ends the search as "hung", with Result.Hung naming the state and
+// the path to it (watch.go), instead of hanging it with nothing said.
 // Result reports states, transitions, depth, wall time, states per second and the peak
 // resident memory. Options.Report is called about once a second with a Status, for a
 // progress line.

@@ -28,26 +28,16 @@ func Run[S any](ctx context.Context, m Model[S], opts Options) (*Result, error) 
 	e.ctx = ctx
 	stop := context.AfterFunc(ctx, func() { e.stopped.Store(true) })
 	defer stop()
-	defer e.set.free()
+	e.watch = newWatch[S](opts.StepTimeout)
+	defer e.watch.stop()
 
 	r := &Result{Reduction: e.reduction}
-	switch opts.Strategy {
-	case BreadthFirst:
-		err = e.bfs(r)
-	case DepthFirst:
-		err = e.dfs(r)
-	}
-	if err != nil {
-		return nil, err
-	}
-	r.Complete = r.Stopped == ""
-	e.set.free() // before finish, which may need memory of its own
-	if e.mem.over.Load() {
-		// Hand the last frontier back to the system, so that finish (which may rebuild
-		// paths) runs under the same budget with what the search held returned.
-		e.mem.release()
-	}
-	if err := e.finish(r); err != nil {
+	h, err := e.supervised(func() error { return e.search(r) })
+	switch {
+	case h != nil:
+		// The search's goroutines may still be using what it holds: nothing is freed.
+		e.hangResult(h, r)
+	case err != nil:
 		return nil, err
 	}
 	r.Wall = time.Since(e.start)
@@ -56,6 +46,30 @@ func Run[S any](ctx context.Context, m Model[S], opts Options) (*Result, error) 
 	}
 	r.PeakMemoryBytes = peakMemory()
 	return r, nil
+}
+
+// search runs the strategy, then rebuilds paths and checks progress; it frees the visited
+// set.
+func (e *engine[S]) search(r *Result) error {
+	defer e.set.free()
+	var err error
+	switch e.opts.Strategy {
+	case BreadthFirst:
+		err = e.bfs(r)
+	case DepthFirst:
+		err = e.dfs(r)
+	}
+	if err != nil {
+		return err
+	}
+	r.Complete = r.Stopped == ""
+	e.set.free() // before finish, which may need memory of its own
+	if e.mem.over.Load() {
+		// Hand the last frontier back to the system, so that finish (which may rebuild
+		// paths) runs under the same budget with what the search held returned.
+		e.mem.release()
+	}
+	return e.finish(r)
 }
 
 // engine holds what both strategies share: the model and its optional parts, the visited
@@ -76,6 +90,7 @@ type engine[S any] struct {
 	reduction string
 	ctx       context.Context
 	stopped   atomic.Bool // set when ctx is done: on timeout or cancellation
+	watch     *watch[S]   // the step watchdog, nil without Options.StepTimeout
 	start     time.Time
 
 	// witnessDepth[i] is the depth at which sometimes-property i first held, or -1.
@@ -108,7 +123,7 @@ func newEngine[S any](m Model[S], opts Options) (*engine[S], error) {
 	if opts.Strategy != BreadthFirst && opts.Strategy != DepthFirst {
 		return nil, fmt.Errorf("explore: unknown strategy %v", opts.Strategy)
 	}
-	if opts.MaxDepth < 0 || opts.MaxStates < 0 || opts.Timeout < 0 || opts.Workers < 0 || opts.MaxMemory < 0 {
+	if opts.MaxDepth < 0 || opts.MaxStates < 0 || opts.Timeout < 0 || opts.Workers < 0 || opts.MaxMemory < 0 || opts.StepTimeout < 0 {
 		return nil, errors.New("explore: negative limit in options")
 	}
 	if opts.Workers == 0 {
@@ -178,7 +193,10 @@ func (e *engine[S]) normal(s S) S {
 // initial returns the model's initial states in normal form, after checking that Init gives
 // the same states twice.
 func (e *engine[S]) initial() ([]S, error) {
+	sl := e.watch.slot("init")
+	sl.begin(*new(S), 0)
 	a, b := e.m.Init(), e.m.Init()
+	sl.end()
 	if len(a) != len(b) {
 		return nil, fmt.Errorf("model is not deterministic: Init gave %d states, then %d", len(a), len(b))
 	}

@@ -59,6 +59,13 @@ type Options struct {
 	// that much.
 	MaxMemory int64
 
+	// StepTimeout, when positive, bounds each call into the model: a state whose expansion
+	// (its steps, and the checks of what they lead to) has not returned after this long in
+	// wall time ends the search with Stopped "hung" and Result.Hung naming the state and the
+	// path to it. It is for protocol code that loops forever, which would otherwise hang the
+	// search silently; the goroutine caught in the loop is left running (see watch.go).
+	StepTimeout time.Duration
+
 	// Workers is the number of goroutines that expand a breadth-first level; 0 means
 	// GOMAXPROCS. Results do not depend on it.
 	Workers int
@@ -133,10 +140,12 @@ type Result struct {
 	Reduction string
 
 	// Complete reports that every reachable state was explored. Otherwise Stopped says
-	// why not: "violation", "max-depth", "max-states", "max-memory", "timeout" or
-	// "canceled".
+	// why not: "violation", "max-depth", "max-states", "max-memory", "timeout",
+	// "canceled" or "hung" (a call into the model overstayed Options.StepTimeout).
 	Complete bool
 	Stopped  string
+	// Hung is the call that did not return, when Stopped is "hung".
+	Hung *Hang
 
 	Violation *Violation // nil when none was found
 	Witnesses []Witness  // one per sometimes-property, in the model's order

@@ -105,6 +105,7 @@ func (e *engine[S]) shortestPaths(r *Result) error {
 	}
 	base := 0 // index of cur[0] among stored states
 	var from int
+	sl := e.watch.slot("paths")
 	yield := func(a int, s S) bool {
 		store(e.normal(s), from, a)
 		return need > 0
@@ -122,7 +123,9 @@ func (e *engine[S]) shortestPaths(r *Result) error {
 				return errors.New("explore: the memory budget ran out while rebuilding a shortest path to what the search found (try a larger budget, or depth-first search)")
 			}
 			from = base + i
+			sl.begin(s, 0)
 			e.m.Next(s, yield)
+			sl.end()
 		}
 		base += len(cur)
 	}

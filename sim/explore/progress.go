@@ -39,6 +39,7 @@ func (e *engine[S]) checkProgress() (*ProgressResult, error) {
 		add(s, -1, i)
 	}
 	var from int
+	sl := e.watch.slot("progress")
 	yield := func(a int, s S) bool {
 		edges = append(edges, add(e.normal(s), from, a))
 		return true
@@ -52,7 +53,9 @@ func (e *engine[S]) checkProgress() (*ProgressResult, error) {
 		}
 		start = append(start, int32(len(edges)))
 		ok = append(ok, pm.Progress(states[from]))
+		sl.begin(states[from], 0)
 		e.m.Next(states[from], yield)
+		sl.end()
 		states[from] = *new(S) // only its number is needed from now on
 	}
 	start = append(start, int32(len(edges)))

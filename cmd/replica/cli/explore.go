@@ -17,6 +17,7 @@ import (
 
 	"github.com/replica-io/replica/protocols/node"
 	"github.com/replica-io/replica/scenarios"
+	"github.com/replica-io/replica/scenarios/campaign"
 	"github.com/replica-io/replica/sim"
 	"github.com/replica-io/replica/sim/capsule"
 	"github.com/replica-io/replica/sim/explore"
@@ -44,6 +45,9 @@ type exploreTarget struct {
 	unbounded bool
 	// note is said on stderr before the search (a protocol that declares nothing to check).
 	note string
+	// enabled names the actions enabled in a state of the model without taking them, for
+	// the report of a state whose expansion did not return; nil if the model cannot.
+	enabled func(state any) []string
 }
 
 // exploreArgs are explore's choices of what to explore.
@@ -146,6 +150,12 @@ func untimedTarget(e *scenarios.ExploreSpec) *exploreTarget {
 	t.symmetric = e.Bounds.Symmetric
 	t.unbounded = !e.Bounded()
 	t.steps = func(p explore.Path) ([]string, error) { return explore.Labels(u, p) }
+	t.enabled = func(s any) []string {
+		if us, ok := s.(*sim.UState); ok && us != nil {
+			return u.Enabled(us)
+		}
+		return nil
+	}
 	t.capsule = func(p explore.Path, dir string) (string, string, error) {
 		r, err := u.Replay(p.Init, p.Actions)
 		if err != nil {
@@ -221,6 +231,9 @@ func exploreExitCode(rep *exploreReport) int {
 func incompleteLine(rep *exploreReport) string {
 	if rep.Violation != nil && rep.Stopped == "violation" {
 		return "stopped at the first violation"
+	}
+	if rep.Hung {
+		return fmt.Sprintf("INCOMPLETE: stopped by a step that did not return; nothing is proved about the rest (exit status 1)")
 	}
 	return fmt.Sprintf("INCOMPLETE: stopped early (%s) before every reachable state was explored; "+
 		"nothing is proved about the rest (exit status %d)", rep.Stopped, exitIncomplete)
@@ -393,6 +406,7 @@ func parseExploreArgs(args []string, stderr io.Writer) (*exploreTarget, explore.
 	maxDepth := fs.Int("max-depth", 0, "do not expand states deeper than this; with dfs a state first met on a long path is not expanded again from a shorter one (0: no limit)")
 	maxStates := fs.Int64("max-states", 0, "stop once this many unique states are stored, checked between breadth-first levels so it may overshoot by one level (0: no limit)")
 	timeout := fs.Duration("timeout", 0, "stop after this long, e.g. 10m (0: no limit)")
+	stepTimeout := fs.Duration("step-timeout", campaign.DefaultSeedTimeout, "wall time after which the steps from one state count as hung (a step that loops forever): the search stops and reports the state and the path to it, as a violation of no-hang (exit status 1)")
 	maxMemory := memoryFlag(explore.SafeMemory())
 	fs.Var(&maxMemory, "max-memory", "stop, incomplete (exit status 3), before the process holds more than `SIZE` of memory, e.g. 4GiB or 512MiB (default: "+
 		"three quarters of the machine's or the control group's memory, at most nine tenths of what is available at the start; 0: no limit)")
@@ -427,6 +441,8 @@ func parseExploreArgs(args []string, stderr io.Writer) (*exploreTarget, explore.
 		return nil, opts, false, fmt.Errorf("-strategy %q: want bfs or dfs", *strategy)
 	case *maxDepth < 0 || *maxStates < 0 || *timeout < 0:
 		return nil, opts, false, errors.New("-max-depth, -max-states and -timeout must not be negative")
+	case *stepTimeout <= 0:
+		return nil, opts, false, fmt.Errorf("-step-timeout %v: must be positive", *stepTimeout)
 	case *workers < 0:
 		return nil, opts, false, fmt.Errorf("-workers %d: must be at least 1 (or 0 for the number of CPUs)", *workers)
 	case a.n < 0:
@@ -455,6 +471,7 @@ func parseExploreArgs(args []string, stderr io.Writer) (*exploreTarget, explore.
 	opts = explore.Options{
 		MaxDepth: *maxDepth, MaxStates: *maxStates, Timeout: *timeout, MaxMemory: int64(maxMemory),
 		Workers: *workers, Symmetry: *symmetry, CheckProgress: *checkProgress, Reduce: *por,
+		StepTimeout: *stepTimeout,
 	}
 	if *strategy == "dfs" {
 		opts.Strategy = explore.DepthFirst
@@ -573,6 +590,9 @@ type exploreReport struct {
 	Sometimes       []witnessOut `json:"sometimes,omitempty"`
 	ProgressChecked bool         `json:"progress_checked"`
 	Stuck           *pathOut     `json:"stuck,omitempty"` // a state from which no progress state is reachable
+	// Hung says that the search stopped on a step that did not return (-step-timeout); the
+	// violation, of no-hang, leads to the state it was taken from.
+	Hung bool `json:"hung,omitempty"`
 }
 
 // witnessOut is a sometimes-property and a path to where it holds; null: never reached.
@@ -596,7 +616,43 @@ type pathOut struct {
 
 func newExploreReport(t *exploreTarget, opts explore.Options, r *explore.Result) (*exploreReport, error) {
 	rep := baseReport(t, opts, r)
+	if r.Hung != nil {
+		return rep, addHang(rep, t, r.Hung)
+	}
 	return rep, addPaths(rep, t, opts, r)
+}
+
+// addHang reports a state whose expansion did not return as a violation of no-hang, the
+// name campaigns give a run that does not finish. It has no capsule: its replay would loop.
+func addHang(rep *exploreReport, t *exploreTarget, h *explore.Hang) error {
+	v := &pathOut{Property: campaign.PropHang, Path: []int{}}
+	if h.Path != nil {
+		steps, err := t.steps(*h.Path)
+		if err != nil {
+			return err
+		}
+		v.Init, v.Path, v.Steps = h.Path.Init, h.Path.Actions, steps
+	}
+	var what string
+	switch h.Where {
+	case "init":
+		what = "making the initial states (the protocol's Init or its nodes' start) did not return"
+	case "":
+		what = "a step from the last state did not return"
+	default:
+		what = fmt.Sprintf("a step did not return while the search went over its states again (%s)", h.Where)
+	}
+	v.Message = fmt.Sprintf("%s within %v of wall time (-step-timeout): it loops without end, or is far too slow", what, h.Limit)
+	if t.enabled != nil && h.Where != "init" {
+		if names := t.enabled(h.State); len(names) > 0 {
+			v.Message += "; the state's steps: " + strings.Join(names, "; ")
+		}
+	}
+	if h.Why != "" {
+		v.Message += "; " + h.Why
+	}
+	rep.Violation, rep.Hung = v, true
+	return nil
 }
 
 // baseReport is the report of r without its paths.
@@ -716,6 +772,8 @@ func (rep *exploreReport) printText(w io.Writer) {
 		}
 		if rep.Violation.Capsule != "" {
 			fmt.Fprintf(w, "capsule %s  (replica replay -v %s)\n", rep.Violation.Capsule, rep.Violation.Capsule)
+		} else if rep.Hung {
+			fmt.Fprintln(w, "no capsule: its replay would loop as the step does")
 		}
 	} else if rep.Stuck != nil {
 		fmt.Fprintln(w, "no invariant violated")

@@ -244,7 +244,7 @@ func TestExploreRefusesBadProtocolInput(t *testing.T) {
 		{[]string{"-protocol", "paxos", "-param", "max-round"}, "want name=integer"},
 		{[]string{"-protocol", "paxos", "-crashes", "-5"}, "must not be negative"},
 		{[]string{"-protocol", "paxos", "-bug", "nope"}, `unknown bug "nope"`},
-		{[]string{"-protocol", "nope"}, `unknown protocol "nope" (explorable: paxos, abd, bracha, pbft, raft, etcdraft, multipaxos, crdt, explore-panics, twophase)`}, // explore-panics: this package's test protocol
+		{[]string{"-protocol", "nope"}, `unknown protocol "nope" (explorable: paxos, abd, bracha, pbft, raft, etcdraft, multipaxos, crdt, explore-panics, explore-sleeps, twophase)`}, // explore-panics: this package's test protocol
 		{[]string{"-protocol", "paxos", "-param", "bogus=1"}, `no exploration parameter "bogus"`},
 		{[]string{"-protocol", "twophase", "-crashes", "3"}, "plain model"},
 		{[]string{"-protocol", "raft"}, "declares no exploration bounds"},
@@ -422,5 +422,65 @@ func TestAProtocolWithoutPropertiesIsSaidToCheckNothing(t *testing.T) {
 	_, _, errOut = replica(t, "run", "-protocol", "paxos", "-seeds", "2")
 	if strings.Contains(errOut, "declares no property") {
 		t.Errorf("paxos: stderr %q", errOut)
+	}
+}
+
+// sleeper is a protocol whose second node never returns from its first message (it sleeps
+// far longer than any test): explore must stop at -step-timeout and report the state as a
+// violation of no-hang, with the path to it, rather than wait with nothing said.
+type sleeper struct{}
+
+func (sleeper) Start(env node.Env) {
+	if env.Self() == 1 {
+		env.Send(2, "wake")
+	}
+}
+func (sleeper) Receive(node.Env, node.ID, node.Message) { time.Sleep(24 * time.Hour) }
+func (sleeper) Timer(node.Env, string)                  {}
+func (sleeper) Request(node.Env, node.Request)          {}
+
+func init() {
+	scenarios.Register(&node.Protocol{Name: "explore-sleeps", Summary: "a test protocol whose step does not return", DefaultN: 2, MinN: 2,
+		New:     func(node.Config, node.ID) node.Node { return sleeper{} },
+		Quorum:  func(n int) int { return n },
+		Timing:  node.Timing{Delay: time.Millisecond, Settle: 10 * time.Millisecond},
+		Explore: node.Explore{Crashes: 1}})
+}
+
+func TestExploreReportsAStepThatDoesNotReturn(t *testing.T) {
+	dir := t.TempDir()
+	start := time.Now()
+	code, out, errOut := replica(t, "explore", "-protocol", "explore-sleeps", "-step-timeout", "200ms", "-json", "-out", dir)
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("explore took %v to report the hang", took)
+	}
+	var rep struct {
+		Complete  bool
+		Stopped   string
+		Hung      bool
+		Violation struct {
+			Property string
+			Steps    []string
+			Message  string
+			Capsule  string
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != 1 {
+		t.Fatalf("exit %d (want 1), %v\n%s%s", code, err, out, errOut)
+	}
+	v := rep.Violation
+	if rep.Complete || rep.Stopped != "hung" || !rep.Hung || v.Property != "no-hang" || len(v.Steps) != 0 || v.Capsule != "" ||
+		!strings.Contains(v.Message, "a step from the last state did not return within 200ms") ||
+		!strings.Contains(v.Message, "deliver n2 <- n1 wake") {
+		t.Errorf("report %+v", rep)
+	}
+	code, out, _ = replica(t, "explore", "-protocol", "explore-sleeps", "-step-timeout", "200ms", "-out", dir)
+	if code != 1 || !strings.Contains(out, "VIOLATION of no-hang") || !strings.Contains(out, "no capsule") ||
+		!strings.Contains(out, "stopped by a step that did not return") {
+		t.Errorf("text report: exit %d\n%s", code, out)
+	}
+	if code, _, errOut := replica(t, "explore", "-protocol", "explore-sleeps", "-step-timeout", "0s"); code != 2 ||
+		!strings.Contains(errOut, "-step-timeout 0s: must be positive") {
+		t.Errorf("-step-timeout 0s: exit %d, %q", code, errOut)
 	}
 }

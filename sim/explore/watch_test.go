@@ -1,0 +1,103 @@
+package explore
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// stuckGrid is a grid whose steps from one cell never return once they have yielded their
+// first successor (until the test lets them go, so that no goroutine outlives the test
+// binary's other tests spinning); with initStuck, Init itself does not return.
+type stuckGrid struct {
+	grid
+	at        cell
+	initStuck bool
+	release   chan struct{}
+}
+
+func (g stuckGrid) Init() []cell {
+	if g.initStuck {
+		<-g.release
+	}
+	return g.grid.Init()
+}
+
+func (g stuckGrid) Next(s cell, yield func(int, cell) bool) {
+	if s != g.at {
+		g.grid.Next(s, yield)
+		return
+	}
+	first := true
+	g.grid.Next(s, func(a int, n cell) bool {
+		if !first {
+			<-g.release
+		}
+		first = false
+		return yield(a, n)
+	})
+}
+
+func newStuck(t *testing.T, at cell) stuckGrid {
+	g := stuckGrid{grid: grid{w: 6, h: 6, bad: cell{-1, -1}}, at: at, release: make(chan struct{})}
+	t.Cleanup(func() { close(g.release) })
+	return g
+}
+
+// A step that does not return ends the search, whatever the strategy and the number of
+// workers, with the state named and a path that leads to it.
+func TestAStepThatDoesNotReturnEndsTheSearchAsHung(t *testing.T) {
+	at := cell{3, 2}
+	for _, o := range []Options{
+		{Workers: 1}, {Workers: 2}, {Workers: 2, Reduce: true}, {Strategy: DepthFirst},
+	} {
+		g := newStuck(t, at)
+		o.StepTimeout = 50 * time.Millisecond
+		start := time.Now()
+		r := run(t, Model[cell](g), o)
+		if took := time.Since(start); took > 5*time.Second {
+			t.Errorf("%+v: the search took %v to see the hang", o, took)
+		}
+		if r.Complete || r.Stopped != "hung" || r.Hung == nil {
+			t.Fatalf("%+v: complete %v, stopped %q, hung %+v", o, r.Complete, r.Stopped, r.Hung)
+		}
+		h := r.Hung
+		if h.State != any(at) || h.Where != "" || h.Limit != o.StepTimeout || h.Path == nil {
+			t.Fatalf("%+v: hang %+v", o, h)
+		}
+		states, err := Replay(Model[cell](g.grid), *h.Path)
+		if err != nil || states[len(states)-1] != at {
+			t.Errorf("%+v: the path %v leads to %v (%v), not to %v", o, h.Path, states, err, at)
+		}
+		if o.Strategy == BreadthFirst && len(h.Path.Actions) != at.x+at.y {
+			t.Errorf("%+v: path of %d steps, want a shortest one (%d)", o, len(h.Path.Actions), at.x+at.y)
+		}
+	}
+}
+
+// A hang in Init is reported as such, with no path.
+func TestAnInitThatDoesNotReturnIsHung(t *testing.T) {
+	g := newStuck(t, cell{-1, -1})
+	g.initStuck = true
+	r := run(t, Model[cell](g), Options{StepTimeout: 50 * time.Millisecond})
+	if r.Stopped != "hung" || r.Hung == nil || r.Hung.Where != "init" || r.Hung.Path != nil {
+		t.Fatalf("stopped %q, hang %+v", r.Stopped, r.Hung)
+	}
+}
+
+// The watchdog changes nothing in a search whose steps return.
+func TestTheWatchdogLeavesAHealthySearchAlone(t *testing.T) {
+	g := grid{w: 20, h: 20, bad: cell{19, 19}}
+	for _, o := range []Options{{Workers: 2}, {Strategy: DepthFirst}} {
+		plain := run(t, Model[cell](g), o)
+		o.StepTimeout = time.Minute
+		watched := run(t, Model[cell](g), o)
+		if watched.Hung != nil || watched.Unique != plain.Unique || watched.Transitions != plain.Transitions ||
+			watched.Stopped != plain.Stopped || watched.Violation == nil || len(watched.Violation.Path.Actions) != len(plain.Violation.Path.Actions) {
+			t.Errorf("%+v: watched %+v, plain %+v", o, watched, plain)
+		}
+	}
+	if _, err := Run(context.Background(), Model[cell](g), Options{StepTimeout: -1}); err == nil {
+		t.Error("a negative StepTimeout was accepted")
+	}
+}
