@@ -131,7 +131,12 @@ func (k *stepCore) boot(s *slot, st node.Node) {
 	}
 	s.state = st
 	s.up = true
-	k.step(s, func(n node.Node, env node.Env) { n.Start(env) })
+	k.step(s, func(n node.Node, env node.Env) {
+		n.Start(env)
+		if !k.cow {
+			mustBePlain(n)
+		}
+	})
 }
 
 // crash stops node s: its volatile state, timers and unsynced writes are lost; what it

@@ -5,6 +5,9 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"sync"
+
+	"github.com/replica-io/replica/protocols/node"
 )
 
 // ValueError is the trouble with a value that the simulator must hash or copy (a node state, a
@@ -159,4 +162,54 @@ func describeKey(k reflect.Value) string {
 	var b strings.Builder
 	describe(&b, k, 60, 0)
 	return b.String()
+}
+
+// mustBePlain panics with a not-plain value error if the node state n is not a plain value.
+// The untimed world copies and hashes every state it stores, and so refuses one that holds a
+// func or a chan; the timed world keeps a node's state as it is. Checking it when a node
+// boots (and restarts) makes both worlds refuse the same protocols at the same point, rather
+// than a campaign passing what explore refuses. The walk is skipped for states whose type
+// could not hold such a value (mayHoldNonPlain), which is every reference protocol's.
+func mustBePlain(n node.Node) {
+	if n != nil && mayHoldNonPlain(reflect.TypeOf(n)) {
+		h := NewHasher()
+		h.Value(n)
+	}
+}
+
+// nonPlainTypes remembers, per type, whether a value of it may hold a func, a chan, an
+// unsafe pointer or a cycle: the types with such a field, an interface (which may hold
+// anything), or a path of references back to themselves.
+var nonPlainTypes sync.Map // reflect.Type -> bool
+
+func mayHoldNonPlain(t reflect.Type) bool {
+	if v, ok := nonPlainTypes.Load(t); ok {
+		return v.(bool)
+	}
+	v := typeMayHoldNonPlain(t, map[reflect.Type]bool{})
+	nonPlainTypes.Store(t, v)
+	return v
+}
+
+func typeMayHoldNonPlain(t reflect.Type, onPath map[reflect.Type]bool) bool {
+	if onPath[t] {
+		return true // a type that contains itself may make a cycle
+	}
+	onPath[t] = true
+	defer delete(onPath, t)
+	switch t.Kind() {
+	case reflect.Func, reflect.Chan, reflect.UnsafePointer, reflect.Interface:
+		return true
+	case reflect.Pointer, reflect.Slice, reflect.Array:
+		return typeMayHoldNonPlain(t.Elem(), onPath)
+	case reflect.Map:
+		return typeMayHoldNonPlain(t.Key(), onPath) || typeMayHoldNonPlain(t.Elem(), onPath)
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if typeMayHoldNonPlain(t.Field(i).Type, onPath) {
+				return true
+			}
+		}
+	}
+	return false
 }

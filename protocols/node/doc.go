@@ -16,7 +16,9 @@
 //
 // Messages and node states are the protocol's own Go types. They should be plain values:
 // structs, slices, maps, strings and numbers, without pointers into shared memory, so that
-// the driver can copy, compare and fingerprint them. A message must not be changed after it
+// the driver can copy, compare and fingerprint them. A node state holding a func, a chan or a
+// cycle of references is refused when the node boots, in campaigns as in explore, as a
+// violation of plain-value that names the field. A message must not be changed after it
 // is sent; the simulator copies messages that hold slices or maps at send time anyway.
 //
 // A Protocol value describes a protocol to the tools: how to build a node, its seeded-bug
