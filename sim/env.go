@@ -29,11 +29,25 @@ func (e *env) effect() {
 
 func (e *env) Self() node.ID    { return e.s.id }
 func (e *env) Nodes() []node.ID { return e.k.ids }
-func (e *env) Choose(n int) int { e.effect(); return e.k.time.choice(max(n, 1)) }
+
+// Choose, Send and SetTimer refuse what has no meaning (nothing to choose from, a message
+// that is nil, a range of durations that is empty) as a panic of the protocol, which fails
+// the run with the call named, rather than guess what was meant.
+func (e *env) Choose(n int) int {
+	e.effect()
+	if n < 1 {
+		panic(fmt.Sprintf("node %d called Choose(%d): there is nothing to choose from (n must be at least 1)", e.s.id, n))
+	}
+	return e.k.time.choice(n)
+}
+
 func (e *env) Send(to node.ID, m node.Message) {
 	e.effect()
 	if to < 1 || int(to) > len(e.k.ids) {
 		panic(fmt.Sprintf("node %d sent %s to unknown node %d", e.s.id, Summary(m), to))
+	}
+	if m == nil {
+		panic(fmt.Sprintf("node %d sent a nil message to node %d: a message must be a value of the protocol's own type", e.s.id, to))
 	}
 	e.k.time.send(e.s.id, to, m)
 }
@@ -48,8 +62,8 @@ func (e *env) Broadcast(m node.Message) {
 
 func (e *env) SetTimer(name string, min, max time.Duration) {
 	e.effect()
-	if max < min {
-		max = min
+	if min < 0 || max < min {
+		panic(fmt.Sprintf("node %d called SetTimer(%q, %v, %v): want 0 <= min <= max", e.s.id, name, min, max))
 	}
 	e.k.time.setTimer(e.s, name, min, max)
 }

@@ -31,12 +31,13 @@ type Env interface {
 
 	// Send queues m for peer to; Broadcast sends m to every node but this one. The world
 	// keeps a copy of m of its own, deep (slices, maps, pointers): the node may go on
-	// changing what m refers to after the step.
+	// changing what m refers to after the step. A nil m fails the run.
 	Send(to ID, m Message)
 	Broadcast(m Message)
 
 	// SetTimer arms (or re-arms) the timer called name to fire once after a duration the
 	// driver picks in [min, max]; a range is how a protocol asks for a randomized timeout.
+	// The run fails unless 0 <= min <= max.
 	// CancelTimer disarms it; cancelling a timer that is not armed does nothing.
 	SetTimer(name string, min, max time.Duration)
 	CancelTimer(name string)
@@ -55,7 +56,7 @@ type Env interface {
 	Reply(req Request, result any)
 
 	// Choose returns a value in [0, n) picked by the driver. It is the only source of
-	// randomness a protocol may use.
+	// randomness a protocol may use. The run fails for n < 1: there is nothing to choose.
 	Choose(n int) int
 }
 
