@@ -50,6 +50,9 @@ const (
 	// value: one that holds a cycle, a function or a channel, which can be neither hashed
 	// nor copied (see ValueError).
 	PropValue = "plain-value"
+	// PropUnordered is broken, in the untimed world, by a protocol that declares
+	// node.Explore.UnorderedOutputs and has a property whose verdict depends on that order.
+	PropUnordered = "unordered-outputs"
 	// PropMemory is broken by a node whose state outgrows its protocol's MaxSize (the
 	// checker package's memory monitor uses the same name for the timed world).
 	PropMemory = "memory-bound"

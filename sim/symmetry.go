@@ -328,7 +328,7 @@ func (u *Untimed) renamedFingerprint(s *UState, perm []node.ID) uint64 {
 	}
 	slices.SortFunc(t.sent, compareSent)
 	return u.fingerprint(&t, hashes, hashClients(s.clients, s.byID, perm), hashHistory(s.history, perm),
-		hashOutputs(0, s.outputs, perm), flight)
+		u.hashOutputs(0, nil, s.outputs, perm), flight)
 }
 
 // rename builds the state s with its nodes renamed by perm.
@@ -366,7 +366,7 @@ func (u *Untimed) rename(s *UState, perm []node.ID) *UState {
 	}
 	r.clientsHash = hashClients(r.clients, r.byID, nil)
 	r.historyHash = hashHistory(r.history, nil)
-	r.outputsHash = hashOutputs(0, r.outputs, nil)
+	r.outputsHash = u.hashOutputs(0, nil, r.outputs, nil)
 	r.fp = u.fingerprint(r, r.hashes, r.clientsHash, r.historyHash, r.outputsHash, nil)
 	return r
 }

@@ -33,6 +33,9 @@ type Untimed struct {
 	clients int
 	ops     int
 	maxSize int // the protocol's bound on a node's Size; 0: none
+	// unordered: the protocol declares node.Explore.UnorderedOutputs, so the fingerprint
+	// forgets how different nodes' outputs interleave (see hashOutputs).
+	unordered bool
 
 	history   *HistoryCheck
 	verdicts  sync.Map // history hash -> error (nil: the history passed)
@@ -199,7 +202,7 @@ const (
 
 // NewUntimed returns the untimed world of protocol p in cluster cfg.
 func NewUntimed(p *node.Protocol, cfg node.Config, opts UntimedOptions) *Untimed {
-	u := &Untimed{proto: p, cfg: cfg, opts: opts}
+	u := &Untimed{proto: p, cfg: cfg, opts: opts, unordered: p.Explore.UnorderedOutputs}
 	for i := 1; i <= cfg.N; i++ {
 		u.ids = append(u.ids, node.ID(i))
 	}
@@ -803,12 +806,45 @@ func (x *ustep) seal() *UState {
 		s.historyHash = hashHistory(s.history, nil)
 	}
 	if len(x.outputs) != len(p.outputs) || p.outputsHash == 0 {
-		s.outputsHash = hashOutputs(p.outputsHash, s.outputs[len(p.outputs):], nil)
+		s.outputsHash = u.hashOutputs(p.outputsHash, s.outputs[:len(p.outputs)], s.outputs[len(p.outputs):], nil)
 	}
 	s.inFlight = u.canonicalFlight(s.inFlight)
 	u.judgeStep(s)
 	s.fp = u.fingerprint(s, s.hashes, s.clientsHash, s.historyHash, s.outputsHash, nil)
+	u.testUnordered(s, len(p.outputs))
 	return s
+}
+
+// unorderedSample is the shift that samples the states testUnordered checks: one in 2^(64-61).
+// Tests set it to 64 to check every state.
+var unorderedSample uint = 61
+
+// testUnordered tests a protocol's claim that its verdicts do not depend on how different
+// nodes' outputs interleave (node.Explore.UnorderedOutputs), on a fixed sample of the states
+// whose earlier outputs are of several nodes (one in eight, by fingerprint: checking them
+// all cost a third more time on Paxos): it judges the state again with those outputs grouped
+// by node, in increasing and in decreasing order of node, orders the fingerprint does not
+// tell apart from the state's own, and marks the state broken where a verdict differs. The
+// step's own outputs (NewOutputs) stay last, as they are.
+func (u *Untimed) testUnordered(s *UState, earlier int) {
+	if !u.unordered || s.verdict != "" || earlier < 2 || (s.fp*0x9e3779b97f4a7c15)>>unorderedSample != 0 {
+		return
+	}
+	prefix := s.outputs[:earlier]
+	if !slices.ContainsFunc(prefix, func(o node.Output) bool { return o.Node != prefix[0].Node }) {
+		return // one node's outputs: nothing to reorder
+	}
+	for _, dir := range []int{1, -1} {
+		grouped := slices.Clone(prefix)
+		slices.SortStableFunc(grouped, func(a, b node.Output) int { return dir * (int(a.Node) - int(b.Node)) })
+		t := *s
+		t.outputs = append(grouped, s.outputs[earlier:]...)
+		if p, msg := u.judge(&t); p != "" {
+			s.verdict = PropUnordered
+			s.why = fmt.Sprintf("the protocol declares Explore.UnorderedOutputs, but %s fails when the same outputs come grouped by node (%s), and holds in the order they were made", p, msg)
+			return
+		}
+	}
 }
 
 // judgeStep judges the state a step led to: its verdict and the sometimes-properties reached.
@@ -949,8 +985,41 @@ func hashHistory(ops []node.Op, perm []node.ID) uint64 {
 	return h.Sum()
 }
 
-// hashOutputs extends the hash of a sequence of outputs with more of them.
-func hashOutputs(prev uint64, outs []node.Output, perm []node.ID) uint64 {
+// hashOutputs extends the hash of the outputs prior with more of them, outs. With
+// unordered outputs (node.Explore.UnorderedOutputs), each output is hashed with its node and
+// its rank among that node's outputs, and the hashes are summed, so that the interleaving of
+// different nodes' outputs is forgotten and each node's own order kept.
+func (u *Untimed) hashOutputs(prev uint64, prior, outs []node.Output, perm []node.ID) uint64 {
+	if !u.unordered {
+		return hashOutputSequence(prev, outs, perm)
+	}
+	for i, o := range outs {
+		rank := 0
+		for _, q := range prior {
+			if q.Node == o.Node {
+				rank++
+			}
+		}
+		for _, q := range outs[:i] {
+			if q.Node == o.Node {
+				rank++
+			}
+		}
+		h := NewHasher()
+		h.perm = perm
+		h.Uint64(uint64(h.rename(o.Node)))
+		h.Uint64(uint64(rank))
+		if o.Path != "" {
+			h.String(o.Path)
+		}
+		h.Value(o.Value)
+		prev += h.Sum()
+	}
+	return prev
+}
+
+// hashOutputSequence extends the hash of a sequence of outputs with more of them.
+func hashOutputSequence(prev uint64, outs []node.Output, perm []node.ID) uint64 {
 	h := Hasher{h: prev, perm: perm}
 	for _, o := range outs {
 		h.Uint64(uint64(h.rename(o.Node)))
