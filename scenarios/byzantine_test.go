@@ -232,3 +232,15 @@ func TestAMaxSizeThatPanicsIsAnError(t *testing.T) {
 		t.Errorf("error %v, want one naming MaxSize and its panic", err)
 	}
 }
+
+// A bound function that gives zero (a parameter it reads is missing, say) would drop the
+// memory check without a word: it is an error of the spec, as a nil MaxSize is no bound.
+func TestAMaxSizeOfZeroIsAnError(t *testing.T) {
+	p := *ownBFT
+	p.Name = "own-zero-bound"
+	p.MaxSize = func(cfg node.Config) int { return cfg.Param("max-log", 0) }
+	_, err := scenarios.New(&p, scenarios.Options{})
+	if err == nil || !strings.Contains(err.Error(), "MaxSize) for n=4 is 0; a bound must be positive") {
+		t.Errorf("error %v, want one saying the bound is 0", err)
+	}
+}

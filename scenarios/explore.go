@@ -385,7 +385,9 @@ func ReplayCapsule(c *capsule.Capsule) (*Replayed, error) {
 }
 
 // checkMaxSize calls the protocol's memory bound once, so that one that panics is a one-line
-// error rather than a crash outside any step.
+// error rather than a crash outside any step, and one that gives no bound (zero or less, for
+// which the checkers would check nothing) is refused rather than dropped: no bound is a nil
+// MaxSize.
 func checkMaxSize(p *node.Protocol, cfg node.Config) (err error) {
 	if p.MaxSize == nil {
 		return nil
@@ -395,6 +397,8 @@ func checkMaxSize(p *node.Protocol, cfg node.Config) (err error) {
 			err = fmt.Errorf("protocol %s: its memory bound (MaxSize) for n=%d panicked: %v", p.Name, cfg.N, r)
 		}
 	}()
-	p.MaxSize(cfg)
+	if b := p.MaxSize(cfg); b <= 0 {
+		return fmt.Errorf("protocol %s: its memory bound (MaxSize) for n=%d is %d; a bound must be positive (a nil MaxSize means no bound)", p.Name, cfg.N, b)
+	}
 	return nil
 }

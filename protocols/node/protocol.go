@@ -95,7 +95,7 @@ type Protocol struct {
 	Abstract func(w World) any
 
 	// MaxSize bounds the Size of every node's state (see Sizer) in a cluster of cfg; nil for
-	// no bound. A node that outgrows it has a memory leak: a table that is never pruned,
+	// no bound (a bound of zero or less is refused). A node that outgrows it has a memory leak: a table that is never pruned,
 	// a log that is never compacted.
 	MaxSize func(cfg Config) int
 
