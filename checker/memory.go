@@ -49,6 +49,12 @@ type sample struct {
 type Memory struct {
 	bounds Bounds
 	highs  [numMeasures][][]sample // highs[m][id-1]
+	// top[m*n+id-1] is the last value of highs[m][id-1] (zero while it is empty, as every
+	// recorded value is above zero): a step compares with it, in place, and looks at a curve
+	// only for a new high. Sampling nine values after every step of a three-node run was a
+	// tenth of a calm Paxos run's instructions when each went through the curves.
+	top []sample // only v is used: carved out of the curves' array, for one allocation less
+	n   int
 }
 
 // NewMemory returns the factory of a memory monitor with bounds.
@@ -68,21 +74,29 @@ func (m *Memory) bound(k measure) int {
 
 // Step samples every node.
 func (m *Memory) Step(w *sim.World) *sim.Violation {
-	n := w.Config().N
-	if m.highs[0] == nil {
-		m.makeCurves(n)
+	if m.top == nil {
+		m.makeCurves(w.Config().N)
 	}
-	for id := node.ID(1); int(id) <= n; id++ {
+	n := m.n
+	top := m.top[: int(numMeasures)*n : int(numMeasures)*n]
+	for i := 0; i < n; i++ {
+		id := node.ID(i + 1)
 		if s, ok := w.State(id).(node.Sizer); ok {
-			if v := m.sample(w, stateSize, id, s.Size()); v != nil {
-				return v
+			if v := s.Size(); v > top[int(stateSize)*n+i].v {
+				if viol := m.sample(w, stateSize, id, v); viol != nil {
+					return viol
+				}
 			}
 		}
-		if v := m.sample(w, inFlight, id, w.InFlight(id)); v != nil {
-			return v
+		if v := w.InFlight(id); v > top[int(inFlight)*n+i].v {
+			if viol := m.sample(w, inFlight, id, v); viol != nil {
+				return viol
+			}
 		}
-		if v := m.sample(w, timers, id, w.ArmedTimers(id)); v != nil {
-			return v
+		if v := w.ArmedTimers(id); v > top[int(timers)*n+i].v {
+			if viol := m.sample(w, timers, id, v); viol != nil {
+				return viol
+			}
 		}
 	}
 	return nil
@@ -90,31 +104,30 @@ func (m *Memory) Step(w *sim.World) *sim.Violation {
 
 // curveRoom is how many new highs each curve has room for before it grows on its own: a short
 // run's curves fit, and take two allocations in all rather than one or more per curve.
-const curveRoom = 2
+const curveRoom = 4
 
-// makeCurves makes the empty curves of n nodes, carved out of one array.
+// makeCurves makes the empty curves of n nodes, carved out of one array, and their tops.
 func (m *Memory) makeCurves(n int) {
+	m.n = n
 	curves := make([][]sample, int(numMeasures)*n)
-	room := make([]sample, len(curves)*curveRoom)
+	room := make([]sample, len(curves)*(curveRoom+1))
 	for i := range curves {
 		curves[i] = room[i*curveRoom : i*curveRoom : (i+1)*curveRoom]
 	}
 	for k := range m.highs {
 		m.highs[k] = curves[k*n : (k+1)*n : (k+1)*n]
 	}
+	m.top = room[len(curves)*curveRoom:]
 }
 
 // End has nothing to add: bounds are checked at every step.
 func (m *Memory) End(w *sim.World) *sim.Violation { return nil }
 
-// sample records a new high of measure k at node id, and fails past the bound.
+// sample records v, a new high of measure k at node id, and fails past the bound.
 func (m *Memory) sample(w *sim.World, k measure, id node.ID, v int) *sim.Violation {
-	curve := m.highs[k][id-1]
-	if len(curve) > 0 && v <= curve[len(curve)-1].v || len(curve) == 0 && v == 0 {
-		return nil
-	}
-	curve = append(curve, sample{t: w.Now(), v: v})
+	curve := append(m.highs[k][id-1], sample{t: w.Now(), v: v})
 	m.highs[k][id-1] = curve
+	m.top[int(k)*m.n+int(id)-1].v = v
 	b := m.bound(k)
 	if b <= 0 || v <= b {
 		return nil
