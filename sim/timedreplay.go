@@ -429,36 +429,6 @@ func (q *queue) removeAt(j int) event {
 	return e
 }
 
-func (q *queue) siftDown(j int) {
-	h := q.keys
-	for {
-		l, r, m := 2*j+1, 2*j+2, j
-		if l < len(h) && h[l].less(h[m]) {
-			m = l
-		}
-		if r < len(h) && h[r].less(h[m]) {
-			m = r
-		}
-		if m == j {
-			return
-		}
-		h[j], h[m] = h[m], h[j]
-		j = m
-	}
-}
-
-func (q *queue) siftUp(j int) {
-	h := q.keys
-	for j > 0 {
-		p := (j - 1) / 2
-		if !h[j].less(h[p]) {
-			return
-		}
-		h[j], h[p] = h[p], h[j]
-		j = p
-	}
-}
-
 // SameSteps compares the traces of an untimed path and of its timed replay, step by step: each
 // step must deliver, send, fire, output, reply and answer the same things at the same nodes
 // (in any order within the step: the untimed world reads a reply during the step that made it,
