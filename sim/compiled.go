@@ -62,6 +62,10 @@ type typeInfo struct {
 	hasher hashFunc // adds a value's content to a hash
 	fix    fixFunc  // deepens a shallow copy; nil when values share no memory
 	direct bool     // an interface holds the value in its data word (see directIface)
+	// flat lists the scalars a value is hashed as, in order, when that is all it is hashed
+	// as without renaming (see flatten); flatOK says whether it is.
+	flat   []flatWord
+	flatOK bool
 }
 
 var infos sync.Map // reflect.Type -> *typeInfo
@@ -71,6 +75,7 @@ func infoOf(t reflect.Type) *typeInfo {
 		return i.(*typeInfo)
 	}
 	i := &typeInfo{name: typeHash(t), hasher: hasherFor(t), fix: fixerFor(t), direct: directIface(t)}
+	i.flat, i.flatOK = flatten(t, 0, nil)
 	infos.Store(t, i) // goroutines racing here store equal infos
 	return i
 }
