@@ -22,7 +22,11 @@ func eventKey(e event) uint64 {
 	h.Uint64(uint64(e.node)<<32 | uint64(e.from))
 	h.Int(e.cl)
 	h.String(e.name)
-	h.Value(e.msg)
+	if e.kind == evRequest {
+		h.Value(e.request()) // the request whole, as when it was boxed in msg
+	} else {
+		h.Value(e.msg)
+	}
 	sum := h.Sum()
 	hasherPool.Put(h)
 	return sum

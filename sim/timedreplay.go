@@ -294,8 +294,13 @@ func (w *World) perform(st *stepLog) error {
 		if err != nil {
 			return err
 		}
-		w.record(Mutation, st.msg.from, st.msg.to, 0, act{"mutate: " + Summary(e.msg) + " ->", st.mutated})
-		e.msg = st.mutated
+		if r, ok := st.mutated.(node.Request); ok && e.kind == evRequest { // a request is held in the event's fields
+			w.record(Mutation, st.msg.from, st.msg.to, 0, act{"mutate: " + Summary(e.request()) + " ->", st.mutated})
+			e = requestEvent(e.at, e.node, e.cl, r)
+		} else {
+			w.record(Mutation, st.msg.from, st.msg.to, 0, act{"mutate: " + Summary(e.msg) + " ->", st.mutated})
+			e.msg = st.mutated
+		}
 		w.schedule(e)
 		return nil
 	case uWithhold:
@@ -324,7 +329,7 @@ func (w *World) perform(st *stepLog) error {
 func (w *World) isMessage(m umsg) func(e *event) bool {
 	return func(e *event) bool {
 		if m.from == 0 {
-			return e.kind == evRequest && e.node == m.to && HashOf(e.msg) == m.h
+			return e.kind == evRequest && e.node == m.to && HashOf(e.request()) == m.h
 		}
 		return e.kind == evDeliver && e.from == m.from && e.node == m.to && HashOf(e.msg) == m.h
 	}
@@ -348,8 +353,11 @@ func (w *World) takeClient(k evKind, cl int, current bool, workload []int) error
 func (w *World) takeRequest(cl int, to node.ID) error {
 	c := w.clients[cl]
 	e, err := w.take(fmt.Sprintf("the arrival of client c%d's request at n%d", c.id, to), func(e *event) bool {
-		r, ok := e.msg.(node.Request)
-		return e.kind == evRequest && e.cl == cl && e.node == to && ok && r.Client == c.id && r.Seq == c.seq
+		if e.kind != evRequest {
+			return false
+		}
+		r := e.request()
+		return e.cl == cl && e.node == to && r.Client == c.id && r.Seq == c.seq
 	})
 	if err != nil {
 		return err
@@ -369,7 +377,7 @@ func (w *World) readReplies(st *stepLog) error {
 		if !w.correct(e.node) && bent < len(st.bends) {
 			b := st.bends[bent]
 			bent++
-			r := e.msg.(reply)
+			r := e.reply()
 			switch {
 			case b.withheld:
 				w.record(Mutation, e.node, 0, r.req.Client, act{"withholds reply", r.result})
