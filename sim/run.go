@@ -378,13 +378,19 @@ func describeSlot(s *slot) string {
 	return fmt.Sprintf("n%d%s: %s", s.id, paused, st)
 }
 
-// monitors instantiates the configured monitors once per run.
+// monitors instantiates the configured monitors once per run. (Small enough to be inlined
+// into check, which asks after every step.)
 func (w *World) monitors() []Monitor {
-	if w.mons == nil {
-		w.mons = make([]Monitor, 0, len(w.cfg.Monitors))
-		for _, f := range w.cfg.Monitors {
-			w.mons = append(w.mons, f())
-		}
+	if w.mons != nil {
+		return w.mons
+	}
+	return w.makeMonitors()
+}
+
+func (w *World) makeMonitors() []Monitor {
+	w.mons = make([]Monitor, 0, len(w.cfg.Monitors))
+	for _, f := range w.cfg.Monitors {
+		w.mons = append(w.mons, f())
 	}
 	return w.mons
 }

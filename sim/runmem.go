@@ -40,6 +40,9 @@ type runMem struct {
 	// (a calm Paxos run's sixty choices took nine allocations). The record itself is the
 	// run's own (Result.Choices), never pooled.
 	choiceHint int
+	// outputHint is how many outputs the run before made (at most maxOutputHint), for the next
+	// run's list to start with room for as many, as with choices: the list is the run's own.
+	outputHint int
 	// The clients of the run (World.clients, byID): what no result refers to.
 	clients    []client
 	clientPtrs []*client
@@ -50,8 +53,12 @@ type runMem struct {
 	chooseWorkload func(n int) int
 }
 
-// maxChoiceHint bounds the room a run's choice record starts with.
-const maxChoiceHint = 1 << 12
+// maxChoiceHint bounds the room a run's choice record starts with; maxOutputHint its
+// outputs'.
+const (
+	maxChoiceHint = 1 << 12
+	maxOutputHint = 64
+)
 
 var memPool = sync.Pool{New: func() any { return new(runMem) }}
 
@@ -151,6 +158,7 @@ func (w *World) release() {
 	m.queue = queue{keys: q.keys[:0], slab: q.slab[:0], free: q.free[:0]}
 	m.touched = w.trace.touched[:0]
 	m.choiceHint = min(len(w.choose.choices), maxChoiceHint)
+	m.outputHint = min(len(w.outputs), maxOutputHint)
 	clear(m.clients) // the requests and replies they hold are garbage now
 	clear(w.clients)
 	m.clientPtrs, m.byID = w.clients[:0], w.byID[:0]

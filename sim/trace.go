@@ -201,7 +201,9 @@ func (t *tracer) add(e Entry) {
 	}
 	if len(t.ring) > 0 {
 		t.ring[t.ringPos] = e
-		t.ringPos = (t.ringPos + 1) % len(t.ring)
+		if t.ringPos++; t.ringPos == len(t.ring) { // no division for every entry
+			t.ringPos = 0
+		}
 	}
 }
 

@@ -179,6 +179,9 @@ func newWorld(cfg Config, c Chooser, pooled bool) *World {
 		m.chooseWorkload = func(n int) int { return w.choose.Choose(Workload, max(n, 1)) }
 	}
 	w.chooseWorkload = m.chooseWorkload
+	if h := m.outputHint; h > 0 {
+		w.outputs = make([]node.Output, 0, h)
+	}
 	m.recorder = recorder{inner: c, off: cfg.NoChoices}
 	if h := m.choiceHint; h > 0 && !cfg.NoChoices {
 		m.recorder.choices, m.recorder.purposes = make([]int32, 0, h), make([]Purpose, 0, h)
