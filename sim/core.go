@@ -80,6 +80,7 @@ type timing interface {
 func (k *stepCore) step(s *slot, f func(n node.Node, env node.Env)) {
 	k.env.s = s
 	k.env.effects = 0
+	s.changes++
 	if k.disk != nil {
 		k.stepDisk(s, f) // a node may stop in the middle of its step
 	} else {

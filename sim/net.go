@@ -73,6 +73,7 @@ func (w *World) enqueue(from, to node.ID, mid int, m node.Message, d time.Durati
 	}
 	w.lastArrival[from][to] = max(last, at)
 	w.inFlight[to]++
+	w.nodes[to-1].changes++
 	w.schedule(event{at: at, kind: evDeliver, node: to, from: from, msg: m, mid: mid})
 }
 

@@ -223,6 +223,7 @@ func (w *World) perform(st *stepLog) error {
 			c.msg = cloneAny(e.msg)
 			if c.kind == evDeliver {
 				w.inFlight[c.node]++
+				w.slot(c.node).changes++
 			}
 			w.schedule(c)
 		}

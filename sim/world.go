@@ -74,6 +74,9 @@ type slot struct {
 	// holds one key (a sync then needs no iteration over pending).
 	lastStored string
 	rate       float64 // timer clock rate (skew)
+	// changes counts what may have grown one of the node's measures that a memory monitor
+	// watches (see World.Changes): its steps, its timers armed, the messages sent to it.
+	changes uint64
 	restartAt  time.Duration
 
 	// For exploration: the maps may be shared with the same node in another state (copy on
@@ -217,6 +220,14 @@ func (w *World) Events() int                { return w.events }
 func (w *World) Faults() Counts             { return w.faults }
 func (w *World) InFlight(id node.ID) int    { return w.inFlight[id] }
 func (w *World) ArmedTimers(id node.ID) int { return len(w.slot(id).timers) }
+
+// Changes counts the happenings that may have made node id's state (its Size), its armed
+// timers or the messages in flight to it grow: every step of the node (boots and restarts
+// included), every timer it arms, every message scheduled for delivery to it. A monitor that
+// samples those measures after every step may skip a node whose count has not moved since it
+// last looked: none of them can have grown. (A node's state changes only in its own steps:
+// what it sends, outputs and stores is copied, and what it receives or loads is a copy.)
+func (w *World) Changes(id node.ID) uint64 { return w.slot(id).changes }
 
 // State returns node id's state, or nil while it is down.
 func (w *World) State(id node.ID) node.Node {
