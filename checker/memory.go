@@ -47,21 +47,25 @@ type sample struct {
 // curve as the times at which a measure reached a new high, which is what the report shows:
 // a leak climbs steadily, a healthy node levels off.
 type Memory struct {
-	bounds Bounds
-	highs  [numMeasures][][]sample // highs[m][id-1]
-	// top[m*n+id-1] is the last value of highs[m][id-1] (zero while it is empty, as every
-	// recorded value is above zero): a step compares with it, in place, and looks at a curve
-	// only for a new high. Sampling nine values after every step of a three-node run was a
-	// tenth of a calm Paxos run's instructions when each went through the curves.
-	top []sample // only v is used: carved out of the curves' array, for one allocation less
-	n   int
-	// seen[id-1] is World.Changes(id)+1 when the node was last sampled (zero: never): a node
-	// whose count has not moved since has no measure that can have grown, and is skipped. In
-	// a calm Paxos run most steps change one node or two of three. scanAll samples every node
-	// after every step instead (for the test that holds the two ways to the same curves), as
-	// does a cluster larger than seen.
-	seen    [node.MaxNodes]uint64
-	scanAll bool
+	bounds  Bounds
+	highs   [numMeasures][][]sample // highs[m][id-1]
+	nodes   []nodeMem               // nodes[id-1]
+	scanAll bool                    // sample every node after every step (for a test)
+}
+
+// nodeMem is what Memory keeps of one node besides its curves' headers: each curve's last
+// value, for a step to compare with in place (a curve is looked at only for a new high;
+// sampling nine values after every step of a three-node run through the curves was a tenth
+// of a calm Paxos run's instructions), the node's World.Changes when it was last sampled, and
+// the room its curves start in (see curveRoom).
+//
+// A node whose Changes count has not moved since it was last sampled is skipped: none of its
+// measures can have grown. In a calm Paxos run most steps change one node or two of three.
+// scanAll samples every node instead, for the test that holds the two ways to the same curves.
+type nodeMem struct {
+	top  [numMeasures]int // the last value of each curve, zero while it is empty (every recorded value is above zero)
+	seen uint64           // Changes+1 when last sampled; zero: never
+	room [numMeasures][curveRoom]sample
 }
 
 // NewMemory returns the factory of a memory monitor with bounds.
@@ -81,34 +85,30 @@ func (m *Memory) bound(k measure) int {
 
 // Step samples every node.
 func (m *Memory) Step(w *sim.World) *sim.Violation {
-	if m.top == nil {
+	if m.nodes == nil {
 		m.makeCurves(w.Config().N)
 	}
-	n := m.n
-	top := m.top[: int(numMeasures)*n : int(numMeasures)*n]
-	skip := !m.scanAll && n <= len(m.seen)
-	for i := 0; i < n; i++ {
-		id := node.ID(i + 1)
-		if skip {
-			c := w.Changes(id) + 1
-			if m.seen[i] == c {
+	for i := range m.nodes {
+		nm, id := &m.nodes[i], node.ID(i+1)
+		if c := w.Changes(id) + 1; !m.scanAll {
+			if nm.seen == c {
 				continue
 			}
-			m.seen[i] = c
+			nm.seen = c
 		}
 		if s, ok := w.State(id).(node.Sizer); ok {
-			if v := s.Size(); v > top[int(stateSize)*n+i].v {
+			if v := s.Size(); v > nm.top[stateSize] {
 				if viol := m.sample(w, stateSize, id, v); viol != nil {
 					return viol
 				}
 			}
 		}
-		if v := w.InFlight(id); v > top[int(inFlight)*n+i].v {
+		if v := w.InFlight(id); v > nm.top[inFlight] {
 			if viol := m.sample(w, inFlight, id, v); viol != nil {
 				return viol
 			}
 		}
-		if v := w.ArmedTimers(id); v > top[int(timers)*n+i].v {
+		if v := w.ArmedTimers(id); v > nm.top[timers] {
 			if viol := m.sample(w, timers, id, v); viol != nil {
 				return viol
 			}
@@ -118,21 +118,19 @@ func (m *Memory) Step(w *sim.World) *sim.Violation {
 }
 
 // curveRoom is how many new highs each curve has room for before it grows on its own: a short
-// run's curves fit, and take two allocations in all rather than one or more per curve.
+// run's curves fit, in the nodes' own memory.
 const curveRoom = 4
 
-// makeCurves makes the empty curves of n nodes, carved out of one array, and their tops.
+// makeCurves makes the empty curves of n nodes, in the room of their nodeMems.
 func (m *Memory) makeCurves(n int) {
-	m.n = n
+	m.nodes = make([]nodeMem, n)
 	curves := make([][]sample, int(numMeasures)*n)
-	room := make([]sample, len(curves)*(curveRoom+1))
-	for i := range curves {
-		curves[i] = room[i*curveRoom : i*curveRoom : (i+1)*curveRoom]
-	}
 	for k := range m.highs {
 		m.highs[k] = curves[k*n : (k+1)*n : (k+1)*n]
+		for i := range m.nodes {
+			m.highs[k][i] = m.nodes[i].room[k][:0:curveRoom]
+		}
 	}
-	m.top = room[len(curves)*curveRoom:]
 }
 
 // End has nothing to add: bounds are checked at every step.
@@ -142,7 +140,7 @@ func (m *Memory) End(w *sim.World) *sim.Violation { return nil }
 func (m *Memory) sample(w *sim.World, k measure, id node.ID, v int) *sim.Violation {
 	curve := append(m.highs[k][id-1], sample{t: w.Now(), v: v})
 	m.highs[k][id-1] = curve
-	m.top[int(k)*m.n+int(id)-1].v = v
+	m.nodes[id-1].top[k] = v
 	b := m.bound(k)
 	if b <= 0 || v <= b {
 		return nil
