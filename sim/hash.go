@@ -89,7 +89,8 @@ func (h *Hasher) Value(v any) {
 	i := infoOfWord(words[0], v)
 	h.Uint64(i.name)
 	data := words[1] // the value itself, or a pointer to it (see directIface)
-	if i.flatOK && h.perm == nil { // a message of plain fields, most often: no calls
+	// A message of plain fields, most often: its scalars in one loop, no calls.
+	if i.flatOK && h.perm == nil {
 		h.flatWords(i.flat, data)
 		h.root = nil
 		return

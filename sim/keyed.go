@@ -32,20 +32,31 @@ func eventKey(e event) uint64 {
 	return sum
 }
 
+// newRecorder records the choices of c (or not, when off).
+func newRecorder(c Chooser, off bool) recorder {
+	r := recorder{inner: c, off: off}
+	if g, ok := c.(*Guided); ok {
+		r.guided = g
+	} else if k, ok := c.(Keyed); ok {
+		r.keyed = k
+	}
+	return r
+}
+
 // sending tells a guided chooser which message the next network choices are for.
 func (r *recorder) sending(mid int) {
-	if g, ok := r.inner.(*Guided); ok {
-		g.msg = int32(mid)
+	if r.guided != nil {
+		r.guided.msg = int32(mid)
 	}
 }
 
 // announce tells a Keyed chooser which event comes next.
 func (r *recorder) announce(e event) {
-	if g, ok := r.inner.(*Guided); ok {
-		g.event(e)
+	if r.guided != nil {
+		r.guided.event(e)
 		return
 	}
-	if k, ok := r.inner.(Keyed); ok {
-		k.Event(eventKey(e))
+	if r.keyed != nil {
+		r.keyed.Event(eventKey(e))
 	}
 }

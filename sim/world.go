@@ -76,8 +76,8 @@ type slot struct {
 	rate       float64 // timer clock rate (skew)
 	// changes counts what may have grown one of the node's measures that a memory monitor
 	// watches (see World.Changes): its steps, its timers armed, the messages sent to it.
-	changes uint64
-	restartAt  time.Duration
+	changes   uint64
+	restartAt time.Duration
 
 	// For exploration: the maps may be shared with the same node in another state (copy on
 	// write), and the durable storage's hash is kept until it changes.
@@ -185,7 +185,7 @@ func newWorld(cfg Config, c Chooser, pooled bool) *World {
 	if h := m.outputHint; h > 0 {
 		w.outputs = make([]node.Output, 0, h)
 	}
-	m.recorder = recorder{inner: c, off: cfg.NoChoices}
+	m.recorder = newRecorder(c, cfg.NoChoices)
 	if h := m.choiceHint; h > 0 && !cfg.NoChoices {
 		m.recorder.choices, m.recorder.purposes = make([]int32, 0, h), make([]Purpose, 0, h)
 	}
