@@ -119,7 +119,7 @@ func (m *Memory) Step(w *sim.World) *sim.Violation {
 
 // curveRoom is how many new highs each curve has room for before it grows on its own: a short
 // run's curves fit, in the nodes' own memory.
-const curveRoom = 4
+const curveRoom = 3
 
 // makeCurves makes the empty curves of n nodes, in the room of their nodeMems.
 func (m *Memory) makeCurves(n int) {
