@@ -22,9 +22,12 @@ func eventKey(e event) uint64 {
 	h.Uint64(uint64(e.node)<<32 | uint64(e.from))
 	h.Int(e.cl)
 	h.String(e.name)
-	if e.kind == evRequest {
-		h.Value(e.request()) // the request whole, as when it was boxed in msg
-	} else {
+	switch e.kind { // a request or a reply is hashed as the value it was when boxed in msg
+	case evRequest:
+		h.Value(e.request())
+	case evReply:
+		h.Value(e.reply())
+	default:
 		h.Value(e.msg)
 	}
 	sum := h.Sum()

@@ -47,6 +47,7 @@ type runMem struct {
 	clients    []client
 	clientPtrs []*client
 	byID       []int
+	replies    []*reply // the free list of replies (World.replyFree), each cleared
 
 	// chooseWorkload is the world's (World.chooseWorkload), made once for this memory: it
 	// refers to the world only as &world.
@@ -162,6 +163,7 @@ func (w *World) release() {
 	clear(m.clients) // the requests and replies they hold are garbage now
 	clear(w.clients)
 	m.clientPtrs, m.byID = w.clients[:0], w.byID[:0]
+	m.replies = w.replyFree
 	// The world, tracer, recorder and ring keep what the run left in them until the next run
 	// overwrites them (newWorld sets every field; the tracer reads only the ring entries of its
 	// own run), or the pool lets them go at a garbage collection.

@@ -385,8 +385,7 @@ func (w *World) readReplies(st *stepLog) error {
 				continue
 			case b.changed:
 				w.record(Mutation, e.node, 0, r.req.Client, act{"mutate: reply " + Summary(r.result) + " ->", b.value})
-				r.result = b.value
-				e.msg = r
+				e.msg.(*reply).result = b.value // the event's own reply
 			}
 		}
 		if err := w.dispatchTaken(e); err != nil {

@@ -130,7 +130,8 @@ type World struct {
 	script    *script     // a timed replay of an untimed path (see ReplayTimed), or nil
 	// chooseWorkload draws the clients' workload choices (made once per run, not per operation).
 	chooseWorkload func(n int) int
-	mem            *runMem // the memory the world is made of, reused by the next run (see Run)
+	mem            *runMem  // the memory the world is made of, reused by the next run (see Run)
+	replyFree      []*reply // replies read, to carry the next ones (see newReply)
 
 	// What a streamed run has forgotten (see keep.go).
 	streamed      bool
@@ -174,6 +175,7 @@ func newWorld(cfg Config, c Chooser, pooled bool) *World {
 		lastArrival: m.lastArrival,
 		inFlight:    m.inFlight,
 		memo:        m.memo,
+		replyFree:   m.replies,
 		mem:         m,
 		streamed:    streams(cfg),
 	}
