@@ -2,6 +2,7 @@ package checker
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/replica-io/replica/sim"
 )
@@ -13,4 +14,10 @@ func NewMemoryProbe(scanAll bool) func() sim.Monitor {
 }
 
 // CurvesOf formats the growth curves a memory monitor recorded.
-func CurvesOf(m sim.Monitor) string { return fmt.Sprint(m.(*Memory).highs) }
+func CurvesOf(m sim.Monitor) string {
+	var s []string
+	for _, nm := range m.(*Memory).nodes {
+		s = append(s, fmt.Sprint(nm.curves))
+	}
+	return strings.Join(s, " ")
+}

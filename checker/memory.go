@@ -48,12 +48,11 @@ type sample struct {
 // a leak climbs steadily, a healthy node levels off.
 type Memory struct {
 	bounds  Bounds
-	highs   [numMeasures][][]sample // highs[m][id-1]
-	nodes   []nodeMem               // nodes[id-1]
-	scanAll bool                    // sample every node after every step (for a test)
+	nodes   []nodeMem // nodes[id-1]
+	scanAll bool      // sample every node after every step (for a test)
 }
 
-// nodeMem is what Memory keeps of one node besides its curves' headers: each curve's last
+// nodeMem is what Memory keeps of one node: its curves, one per measure, each curve's last
 // value, for a step to compare with in place (a curve is looked at only for a new high;
 // sampling nine values after every step of a three-node run through the curves was a tenth
 // of a calm Paxos run's instructions), the node's World.Changes when it was last sampled, and
@@ -63,9 +62,10 @@ type Memory struct {
 // measures can have grown. In a calm Paxos run most steps change one node or two of three.
 // scanAll samples every node instead, for the test that holds the two ways to the same curves.
 type nodeMem struct {
-	top  [numMeasures]int // the last value of each curve, zero while it is empty (every recorded value is above zero)
-	seen uint64           // Changes+1 when last sampled; zero: never
-	room [numMeasures][curveRoom]sample
+	curves [numMeasures][]sample
+	top    [numMeasures]int // the last value of each curve, zero while it is empty (every recorded value is above zero)
+	seen   uint64           // Changes+1 when last sampled; zero: never
+	room   [numMeasures][curveRoom]sample
 }
 
 // NewMemory returns the factory of a memory monitor with bounds.
@@ -124,11 +124,10 @@ const curveRoom = 3
 // makeCurves makes the empty curves of n nodes, in the room of their nodeMems.
 func (m *Memory) makeCurves(n int) {
 	m.nodes = make([]nodeMem, n)
-	curves := make([][]sample, int(numMeasures)*n)
-	for k := range m.highs {
-		m.highs[k] = curves[k*n : (k+1)*n : (k+1)*n]
-		for i := range m.nodes {
-			m.highs[k][i] = m.nodes[i].room[k][:0:curveRoom]
+	for i := range m.nodes {
+		nm := &m.nodes[i]
+		for k := range nm.curves {
+			nm.curves[k] = nm.room[k][:0:curveRoom]
 		}
 	}
 }
@@ -138,9 +137,9 @@ func (m *Memory) End(w *sim.World) *sim.Violation { return nil }
 
 // sample records v, a new high of measure k at node id, and fails past the bound.
 func (m *Memory) sample(w *sim.World, k measure, id node.ID, v int) *sim.Violation {
-	curve := append(m.highs[k][id-1], sample{t: w.Now(), v: v})
-	m.highs[k][id-1] = curve
-	m.nodes[id-1].top[k] = v
+	nm := &m.nodes[id-1]
+	curve := append(nm.curves[k], sample{t: w.Now(), v: v})
+	nm.curves[k], nm.top[k] = curve, v
 	b := m.bound(k)
 	if b <= 0 || v <= b {
 		return nil
