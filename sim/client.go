@@ -86,7 +86,7 @@ func (w *World) submit(c *client) {
 }
 
 // requestEvent hands a client's request to its node.
-func (w *World) requestEvent(e event) {
+func (w *World) requestEvent(e *event) {
 	s := w.slot(e.node)
 	req := e.request()
 	if !s.up {

@@ -54,12 +54,12 @@ func (r *recorder) sending(mid int) {
 }
 
 // announce tells a Keyed chooser which event comes next.
-func (r *recorder) announce(e event) {
+func (r *recorder) announce(e *event) {
 	if r.guided != nil {
-		r.guided.event(e)
+		r.guided.event(*e)
 		return
 	}
 	if r.keyed != nil {
-		r.keyed.Event(eventKey(e))
+		r.keyed.Event(eventKey(*e))
 	}
 }

@@ -79,7 +79,7 @@ func (w *World) enqueue(from, to node.ID, mid int, m node.Message, d time.Durati
 
 // deliver hands a message that arrived to its node, unless a partition or a crash is in
 // the way.
-func (w *World) deliver(e event) {
+func (w *World) deliver(e *event) {
 	w.inFlight[e.node]--
 	s := w.slot(e.node)
 	switch {

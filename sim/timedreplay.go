@@ -396,8 +396,8 @@ func (w *World) readReplies(st *stepLog) error {
 
 // dispatchTaken dispatches an event taken out of the queue.
 func (w *World) dispatchTaken(e event) error {
-	w.choose.announce(e)
-	if !w.dispatch(e) {
+	w.choose.announce(&e)
+	if !w.dispatch(&e) {
 		return fmt.Errorf("event %d at n%d was stale in the timed world", e.kind, e.node)
 	}
 	return nil
