@@ -2,6 +2,7 @@ package sim
 
 import (
 	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -66,6 +67,7 @@ type typeInfo struct {
 	// as without renaming (see flatten); flatOK says whether it is.
 	flat   []flatWord
 	flatOK bool
+	flat8  bool // every scalar of flat is of 8 bytes (ints, node IDs): no size to tell apart
 }
 
 var infos sync.Map // reflect.Type -> *typeInfo
@@ -76,6 +78,7 @@ func infoOf(t reflect.Type) *typeInfo {
 	}
 	i := &typeInfo{name: typeHash(t), hasher: hasherFor(t), fix: fixerFor(t), direct: directIface(t)}
 	i.flat, i.flatOK = flatten(t, 0, nil)
+	i.flat8 = i.flatOK && !slices.ContainsFunc(i.flat, func(w flatWord) bool { return w.size != 8 })
 	infos.Store(t, i) // goroutines racing here store equal infos
 	return i
 }

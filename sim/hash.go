@@ -84,17 +84,23 @@ func (h *Hasher) Value(v any) {
 		h.Uint64(0)
 		return
 	}
-	h.root = v
 	words := (*[2]unsafe.Pointer)(unsafe.Pointer(&v))
 	i := infoOfWord(words[0], v)
 	h.Uint64(i.name)
 	data := words[1] // the value itself, or a pointer to it (see directIface)
-	// A message of plain fields, most often: its scalars in one loop, no calls.
+	// A message of plain fields, most often: its scalars in one loop, no calls (nor a root to
+	// name: nothing in it can fail to hash).
 	if i.flatOK && h.perm == nil {
+		if i.flat8 {
+			for _, w := range i.flat {
+				h.Uint64(*(*uint64)(unsafe.Add(data, w.off)))
+			}
+			return
+		}
 		h.flatWords(i.flat, data)
-		h.root = nil
 		return
 	}
+	h.root = v
 	if i.direct {
 		h.word = data
 		data = unsafe.Pointer(&h.word)

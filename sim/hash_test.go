@@ -178,6 +178,11 @@ func TestFlatHashIsTheCompiledHash(t *testing.T) {
 		flatInner{A: -3, B: 65535, C: 1.5, D: true},
 		flatOuter{N: 2, In: flatInner{A: 1}, Arr: [3]flatInner{{A: -1}, {B: 7}, {C: -2, D: true}}, Cx: 1 + 2i, C64: -3i, U: 9},
 		[4]int32{-1, 2, -3, 4}, struct{}{}, [0]int{}, int8(-1), uint16(3), 2.5, node.ID(3), true,
+		struct { // every scalar of 8 bytes
+			A int
+			B node.ID
+			C [2]uint64
+		}{-7, 2, [2]uint64{1, 1 << 63}},
 	}
 	ident := []node.ID{0, 1, 2, 3, 4}
 	for _, v := range values {
