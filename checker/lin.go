@@ -263,6 +263,21 @@ func JudgeHistory(spec *node.Spec, history []node.Op, limit time.Duration) (o Ou
 	return l.outcome, "", nil
 }
 
+// witnessedWhole reports whether judge passes history on a greedy witness (linwitness.go),
+// before it makes a model or asks porcupine: for a spec that prunes nothing, with operations
+// of its types. Where it says no, judge decides.
+func witnessedWhole(spec *node.Spec, history []node.Op) bool {
+	if spec.Prune != nil {
+		return false
+	}
+	for _, h := range history {
+		if opTypes(spec, h) != nil {
+			return false
+		}
+	}
+	return witnessed(spec, history)
+}
+
 // finding is why a history fails.
 type finding struct {
 	message string

@@ -63,7 +63,8 @@ func TestMemoryBoundHoldsForTheCorrectProtocol(t *testing.T) {
 	}
 	m := r.Monitors[0].(*Memory)
 	high := 0
-	for _, curve := range m.highs[stateSize] {
+	for _, nm := range m.nodes {
+		curve := nm.curves[stateSize]
 		if len(curve) > 0 {
 			high = max(high, curve[len(curve)-1].v)
 		}

@@ -116,8 +116,12 @@ func (r *Recorded) Used() int { return r.next }
 // recorder wraps the run's chooser and keeps every answer, with its purpose, so that the
 // run can be written to a capsule and replayed; off, it keeps nothing (Config.NoChoices).
 type recorder struct {
-	inner    Chooser
-	off      bool
+	inner Chooser
+	off   bool
+	// keyed is inner as a Keyed chooser, nil when it is none or is a Guided one (which
+	// announce tells apart itself): found once, not at every event (see newRecorder).
+	keyed    Keyed
+	guided   *Guided
 	choices  []int32
 	purposes []Purpose
 }

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -62,6 +63,11 @@ type typeInfo struct {
 	hasher hashFunc // adds a value's content to a hash
 	fix    fixFunc  // deepens a shallow copy; nil when values share no memory
 	direct bool     // an interface holds the value in its data word (see directIface)
+	// flat lists the scalars a value is hashed as, in order, when that is all it is hashed
+	// as without renaming (see flatten); flatOK says whether it is.
+	flat   []flatWord
+	flatOK bool
+	flat8  bool // every scalar of flat is of 8 bytes (ints, node IDs): no size to tell apart
 }
 
 var infos sync.Map // reflect.Type -> *typeInfo
@@ -71,6 +77,8 @@ func infoOf(t reflect.Type) *typeInfo {
 		return i.(*typeInfo)
 	}
 	i := &typeInfo{name: typeHash(t), hasher: hasherFor(t), fix: fixerFor(t), direct: directIface(t)}
+	i.flat, i.flatOK = flatten(t, 0, nil)
+	i.flat8 = i.flatOK && !slices.ContainsFunc(i.flat, func(w flatWord) bool { return w.size != 8 })
 	infos.Store(t, i) // goroutines racing here store equal infos
 	return i
 }

@@ -80,6 +80,7 @@ type timing interface {
 func (k *stepCore) step(s *slot, f func(n node.Node, env node.Env)) {
 	k.env.s = s
 	k.env.effects = 0
+	s.changes++
 	if k.disk != nil {
 		k.stepDisk(s, f) // a node may stop in the middle of its step
 	} else {
@@ -155,7 +156,8 @@ func (k *stepCore) record(what What, id, peer node.ID, c node.ClientID, data any
 	if k.trace == nil {
 		return
 	}
-	k.trace.add(Entry{Event: k.events, Time: k.now, What: what, Node: id, Peer: peer, Client: c, Data: data})
+	e := Entry{Event: k.events, Time: k.now, What: what, Node: id, Peer: peer, Client: c, Data: data}
+	k.trace.addAt(&e)
 }
 
 // recordMsg adds an entry about message mid to the trace (see Entry.Msg).
@@ -163,7 +165,8 @@ func (k *stepCore) recordMsg(what What, id, peer node.ID, mid int, data any) {
 	if k.trace == nil {
 		return
 	}
-	k.trace.add(Entry{Event: k.events, Time: k.now, What: what, Node: id, Peer: peer, Msg: mid, Data: data})
+	e := Entry{Event: k.events, Time: k.now, What: what, Node: id, Peer: peer, Msg: mid, Data: data}
+	k.trace.addAt(&e)
 }
 
 // output records v as an output of node id; a component's output (node.AtPath) is recorded

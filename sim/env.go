@@ -120,6 +120,7 @@ func (w *World) setTimer(s *slot, name string, min, max time.Duration) {
 	d = time.Duration(float64(d) * s.rate)
 	w.gen++
 	s.timers[name] = w.gen
+	s.changes++
 	w.schedule(event{at: w.now + d, kind: evTimer, node: s.id, inc: s.inc, gen: w.gen, name: name})
 }
 

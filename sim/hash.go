@@ -84,17 +84,112 @@ func (h *Hasher) Value(v any) {
 		h.Uint64(0)
 		return
 	}
-	h.root = v
 	words := (*[2]unsafe.Pointer)(unsafe.Pointer(&v))
 	i := infoOfWord(words[0], v)
 	h.Uint64(i.name)
 	data := words[1] // the value itself, or a pointer to it (see directIface)
+	// A message of plain fields, most often: its scalars in one loop, no calls (nor a root to
+	// name: nothing in it can fail to hash).
+	if i.flatOK && h.perm == nil {
+		if i.flat8 {
+			for _, w := range i.flat {
+				h.Uint64(*(*uint64)(unsafe.Add(data, w.off)))
+			}
+			return
+		}
+		h.flatWords(i.flat, data)
+		return
+	}
+	h.root = v
 	if i.direct {
 		h.word = data
 		data = unsafe.Pointer(&h.word)
 	}
 	i.hasher(h, data)
 	h.word, h.root = nil, nil
+}
+
+// flatWord is one scalar of a value that is hashed as a fixed list of scalars: its offset
+// in the value and its size in bytes.
+type flatWord struct {
+	off  uintptr
+	size uintptr
+}
+
+// maxFlatWords bounds the scalars of a flat value: a larger one (a big array) is left to
+// its compiled function.
+const maxFlatWords = 32
+
+// flatten appends to out the scalars that the compiled hash function of t (compileHash)
+// adds, each as the Uint64 of its bytes, when no nodes are renamed, and reports whether that
+// is all the function does: t holds only numbers and booleans, in structs and arrays, and no
+// strings, slices, maps, pointers or interfaces. Hashing the list in one loop adds the same
+// words to the hash as the compiled functions, which call one function per field and one per
+// nested struct; the trace hash adds every message twice (sent and delivered), and those
+// calls were a third of what it cost.
+func flatten(t reflect.Type, off uintptr, out []flatWord) ([]flatWord, bool) {
+	if len(out) > maxFlatWords {
+		return nil, false
+	}
+	if t == nodeIDType { // renamed only under a permutation, which the flat path never has
+		return append(out, flatWord{off, t.Size()}), true
+	}
+	switch t.Kind() {
+	case reflect.Bool, reflect.Uint8, reflect.Int8:
+		return append(out, flatWord{off, 1}), true
+	case reflect.Int16, reflect.Uint16:
+		return append(out, flatWord{off, 2}), true
+	case reflect.Int32, reflect.Uint32, reflect.Float32:
+		return append(out, flatWord{off, 4}), true
+	case reflect.Int, reflect.Int64, reflect.Uint, reflect.Uint64, reflect.Uintptr, reflect.Float64, reflect.Complex64:
+		return append(out, flatWord{off, 8}), true
+	case reflect.Complex128:
+		return append(out, flatWord{off, 8}, flatWord{off + 8, 8}), true
+	case reflect.Struct:
+		if out == nil {
+			out = []flatWord{} // flat, even with no fields
+		}
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			if f.Type == configType {
+				continue // left out of hashes (see compileStructHash)
+			}
+			var ok bool
+			if out, ok = flatten(f.Type, off+f.Offset, out); !ok {
+				return nil, false
+			}
+		}
+		return out, true
+	case reflect.Array:
+		if out == nil {
+			out = []flatWord{}
+		}
+		for i := 0; i < t.Len(); i++ {
+			var ok bool
+			if out, ok = flatten(t.Elem(), off+uintptr(i)*t.Elem().Size(), out); !ok {
+				return nil, false
+			}
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+// flatWords adds the scalars ws of the value at p.
+func (h *Hasher) flatWords(ws []flatWord, p unsafe.Pointer) {
+	for _, w := range ws {
+		q := unsafe.Add(p, w.off)
+		switch w.size {
+		case 1:
+			h.Uint64(uint64(*(*uint8)(q)))
+		case 2:
+			h.Uint64(uint64(*(*uint16)(q)))
+		case 4:
+			h.Uint64(uint64(*(*uint32)(q)))
+		default:
+			h.Uint64(*(*uint64)(q))
+		}
+	}
 }
 
 // maxDepth is how many references deep hashing and copying follow a value before they take

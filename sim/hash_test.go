@@ -152,3 +152,50 @@ func TestTypeInfoByWord(t *testing.T) {
 		t.Fatalf("the table holds %d types in %d slots: more than half full", tb.n, len(tb.slots))
 	}
 }
+
+type flatInner struct {
+	A int8
+	B uint16
+	C float32
+	D bool
+}
+
+type flatOuter struct {
+	N   node.ID
+	In  flatInner
+	Arr [3]flatInner
+	Cx  complex128
+	C64 complex64
+	Cfg node.Config // left out of hashes
+	U   uintptr
+	E   struct{}
+}
+
+// The flat path (a list of scalars hashed in one loop) adds the same words as the compiled
+// functions, which the hash of a value under the identity permutation still goes through.
+func TestFlatHashIsTheCompiledHash(t *testing.T) {
+	values := []any{
+		flatInner{A: -3, B: 65535, C: 1.5, D: true},
+		flatOuter{N: 2, In: flatInner{A: 1}, Arr: [3]flatInner{{A: -1}, {B: 7}, {C: -2, D: true}}, Cx: 1 + 2i, C64: -3i, U: 9},
+		[4]int32{-1, 2, -3, 4}, struct{}{}, [0]int{}, int8(-1), uint16(3), 2.5, node.ID(3), true,
+		struct { // every scalar of 8 bytes
+			A int
+			B node.ID
+			C [2]uint64
+		}{-7, 2, [2]uint64{1, 1 << 63}},
+	}
+	ident := []node.ID{0, 1, 2, 3, 4}
+	for _, v := range values {
+		if !infoOf(reflect.TypeOf(v)).flatOK {
+			t.Errorf("%T is not taken for flat", v)
+		}
+		if a, b := HashOf(v), hashRenamed(v, ident); a != b {
+			t.Errorf("%T %+v: flat hash %x, compiled %x", v, v, a, b)
+		}
+	}
+	for _, v := range []any{"s", []int{1}, inner{}, &flatInner{}, map[int]int{}, struct{ X any }{1}} {
+		if infoOf(reflect.TypeOf(v)).flatOK {
+			t.Errorf("%T is taken for flat", v)
+		}
+	}
+}

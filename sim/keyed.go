@@ -22,26 +22,44 @@ func eventKey(e event) uint64 {
 	h.Uint64(uint64(e.node)<<32 | uint64(e.from))
 	h.Int(e.cl)
 	h.String(e.name)
-	h.Value(e.msg)
+	switch e.kind { // a request or a reply is hashed as the value it was when boxed in msg
+	case evRequest:
+		h.Value(e.request())
+	case evReply:
+		h.Value(e.reply())
+	default:
+		h.Value(e.msg)
+	}
 	sum := h.Sum()
 	hasherPool.Put(h)
 	return sum
 }
 
+// newRecorder records the choices of c (or not, when off).
+func newRecorder(c Chooser, off bool) recorder {
+	r := recorder{inner: c, off: off}
+	if g, ok := c.(*Guided); ok {
+		r.guided = g
+	} else if k, ok := c.(Keyed); ok {
+		r.keyed = k
+	}
+	return r
+}
+
 // sending tells a guided chooser which message the next network choices are for.
 func (r *recorder) sending(mid int) {
-	if g, ok := r.inner.(*Guided); ok {
-		g.msg = int32(mid)
+	if r.guided != nil {
+		r.guided.msg = int32(mid)
 	}
 }
 
 // announce tells a Keyed chooser which event comes next.
-func (r *recorder) announce(e event) {
-	if g, ok := r.inner.(*Guided); ok {
-		g.event(e)
+func (r *recorder) announce(e *event) {
+	if r.guided != nil {
+		r.guided.event(*e)
 		return
 	}
-	if k, ok := r.inner.(Keyed); ok {
-		k.Event(eventKey(e))
+	if r.keyed != nil {
+		r.keyed.Event(eventKey(*e))
 	}
 }

@@ -73,12 +73,13 @@ func (w *World) enqueue(from, to node.ID, mid int, m node.Message, d time.Durati
 	}
 	w.lastArrival[from][to] = max(last, at)
 	w.inFlight[to]++
+	w.nodes[to-1].changes++
 	w.schedule(event{at: at, kind: evDeliver, node: to, from: from, msg: m, mid: mid})
 }
 
 // deliver hands a message that arrived to its node, unless a partition or a crash is in
 // the way.
-func (w *World) deliver(e event) {
+func (w *World) deliver(e *event) {
 	w.inFlight[e.node]--
 	s := w.slot(e.node)
 	switch {

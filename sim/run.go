@@ -207,14 +207,19 @@ func (w *World) loop(end time.Duration) {
 			w.now = end
 			break
 		}
-		e := w.queue.pop()
+		i := w.queue.popSlot()
+		// The event where it lies in the slab: pushes while it is dispatched use other slots
+		// (a slab that grows leaves it in the old array, still whole), and it is freed after.
+		e := &w.queue.slab[i]
 		w.now = e.at
 		w.newOut = len(w.outputs)
 		if w.streamed {
 			w.forgetOutputs()
 		}
 		w.choose.announce(e)
-		if !w.dispatch(e) {
+		stepped := w.dispatch(e)
+		w.queue.freeSlot(i)
+		if !stepped {
 			continue
 		}
 		w.events++
@@ -226,11 +231,11 @@ func (w *World) loop(end time.Duration) {
 
 // dispatch applies one event; it returns false for an event that turned out to be stale
 // (a cancelled timer, a wait that already ended), which is not a step.
-func (w *World) dispatch(e event) bool {
+func (w *World) dispatch(e *event) bool {
 	switch e.kind {
 	case evDeliver, evRequest:
 		if s := w.slot(e.node); s.up && s.paused {
-			w.defer_(e, s)
+			w.defer_(*e, s)
 			return false
 		}
 		if e.kind == evDeliver {
@@ -244,22 +249,22 @@ func (w *World) dispatch(e event) bool {
 			return false
 		}
 		if s.paused {
-			w.defer_(e, s)
+			w.defer_(*e, s)
 			return false
 		}
 		w.fire(s, e.name)
 	case evReply:
-		w.answerEvent(e)
+		w.answerEvent(*e)
 	case evClientNext:
 		w.clientNext(e.cl)
 	case evClientTimeout:
-		w.clientTimeout(e)
+		w.clientTimeout(*e)
 	case evClientRetry:
-		w.clientRetry(e)
+		w.clientRetry(*e)
 	case evFaultTick:
 		w.faultTick()
 	case evRestart:
-		w.restart(e)
+		w.restart(*e)
 	case evResume:
 		if e.inc != w.slot(e.node).inc || w.slot(e.node).resumeAt != e.at {
 			return false
@@ -381,13 +386,19 @@ func describeSlot(s *slot) string {
 	return fmt.Sprintf("n%d%s: %s", s.id, paused, st)
 }
 
-// monitors instantiates the configured monitors once per run.
+// monitors instantiates the configured monitors once per run. (Small enough to be inlined
+// into check, which asks after every step.)
 func (w *World) monitors() []Monitor {
-	if w.mons == nil {
-		w.mons = make([]Monitor, 0, len(w.cfg.Monitors))
-		for _, f := range w.cfg.Monitors {
-			w.mons = append(w.mons, f())
-		}
+	if w.mons != nil {
+		return w.mons
+	}
+	return w.makeMonitors()
+}
+
+func (w *World) makeMonitors() []Monitor {
+	w.mons = make([]Monitor, 0, len(w.cfg.Monitors))
+	for _, f := range w.cfg.Monitors {
+		w.mons = append(w.mons, f())
 	}
 	return w.mons
 }

@@ -40,18 +40,26 @@ type runMem struct {
 	// (a calm Paxos run's sixty choices took nine allocations). The record itself is the
 	// run's own (Result.Choices), never pooled.
 	choiceHint int
+	// outputHint is how many outputs the run before made (at most maxOutputHint), for the next
+	// run's list to start with room for as many, as with choices: the list is the run's own.
+	outputHint int
 	// The clients of the run (World.clients, byID): what no result refers to.
 	clients    []client
 	clientPtrs []*client
 	byID       []int
+	replies    []*reply // the free list of replies (World.replyFree), each cleared
 
 	// chooseWorkload is the world's (World.chooseWorkload), made once for this memory: it
 	// refers to the world only as &world.
 	chooseWorkload func(n int) int
 }
 
-// maxChoiceHint bounds the room a run's choice record starts with.
-const maxChoiceHint = 1 << 12
+// maxChoiceHint bounds the room a run's choice record starts with; maxOutputHint its
+// outputs'.
+const (
+	maxChoiceHint = 1 << 12
+	maxOutputHint = 64
+)
 
 var memPool = sync.Pool{New: func() any { return new(runMem) }}
 
@@ -151,9 +159,11 @@ func (w *World) release() {
 	m.queue = queue{keys: q.keys[:0], slab: q.slab[:0], free: q.free[:0]}
 	m.touched = w.trace.touched[:0]
 	m.choiceHint = min(len(w.choose.choices), maxChoiceHint)
+	m.outputHint = min(len(w.outputs), maxOutputHint)
 	clear(m.clients) // the requests and replies they hold are garbage now
 	clear(w.clients)
 	m.clientPtrs, m.byID = w.clients[:0], w.byID[:0]
+	m.replies = w.replyFree
 	// The world, tracer, recorder and ring keep what the run left in them until the next run
 	// overwrites them (newWorld sets every field; the tracer reads only the ring entries of its
 	// own run), or the pool lets them go at a garbage collection.

@@ -223,6 +223,7 @@ func (w *World) perform(st *stepLog) error {
 			c.msg = cloneAny(e.msg)
 			if c.kind == evDeliver {
 				w.inFlight[c.node]++
+				w.slot(c.node).changes++
 			}
 			w.schedule(c)
 		}
@@ -294,8 +295,13 @@ func (w *World) perform(st *stepLog) error {
 		if err != nil {
 			return err
 		}
-		w.record(Mutation, st.msg.from, st.msg.to, 0, act{"mutate: " + Summary(e.msg) + " ->", st.mutated})
-		e.msg = st.mutated
+		if r, ok := st.mutated.(node.Request); ok && e.kind == evRequest { // a request is held in the event's fields
+			w.record(Mutation, st.msg.from, st.msg.to, 0, act{"mutate: " + Summary(e.request()) + " ->", st.mutated})
+			e = requestEvent(e.at, e.node, e.cl, r)
+		} else {
+			w.record(Mutation, st.msg.from, st.msg.to, 0, act{"mutate: " + Summary(e.msg) + " ->", st.mutated})
+			e.msg = st.mutated
+		}
 		w.schedule(e)
 		return nil
 	case uWithhold:
@@ -324,7 +330,7 @@ func (w *World) perform(st *stepLog) error {
 func (w *World) isMessage(m umsg) func(e *event) bool {
 	return func(e *event) bool {
 		if m.from == 0 {
-			return e.kind == evRequest && e.node == m.to && HashOf(e.msg) == m.h
+			return e.kind == evRequest && e.node == m.to && HashOf(e.request()) == m.h
 		}
 		return e.kind == evDeliver && e.from == m.from && e.node == m.to && HashOf(e.msg) == m.h
 	}
@@ -348,8 +354,11 @@ func (w *World) takeClient(k evKind, cl int, current bool, workload []int) error
 func (w *World) takeRequest(cl int, to node.ID) error {
 	c := w.clients[cl]
 	e, err := w.take(fmt.Sprintf("the arrival of client c%d's request at n%d", c.id, to), func(e *event) bool {
-		r, ok := e.msg.(node.Request)
-		return e.kind == evRequest && e.cl == cl && e.node == to && ok && r.Client == c.id && r.Seq == c.seq
+		if e.kind != evRequest {
+			return false
+		}
+		r := e.request()
+		return e.cl == cl && e.node == to && r.Client == c.id && r.Seq == c.seq
 	})
 	if err != nil {
 		return err
@@ -369,15 +378,14 @@ func (w *World) readReplies(st *stepLog) error {
 		if !w.correct(e.node) && bent < len(st.bends) {
 			b := st.bends[bent]
 			bent++
-			r := e.msg.(reply)
+			r := e.reply()
 			switch {
 			case b.withheld:
 				w.record(Mutation, e.node, 0, r.req.Client, act{"withholds reply", r.result})
 				continue
 			case b.changed:
 				w.record(Mutation, e.node, 0, r.req.Client, act{"mutate: reply " + Summary(r.result) + " ->", b.value})
-				r.result = b.value
-				e.msg = r
+				e.msg.(*reply).result = b.value // the event's own reply
 			}
 		}
 		if err := w.dispatchTaken(e); err != nil {
@@ -388,8 +396,8 @@ func (w *World) readReplies(st *stepLog) error {
 
 // dispatchTaken dispatches an event taken out of the queue.
 func (w *World) dispatchTaken(e event) error {
-	w.choose.announce(e)
-	if !w.dispatch(e) {
+	w.choose.announce(&e)
+	if !w.dispatch(&e) {
 		return fmt.Errorf("event %d at n%d was stale in the timed world", e.kind, e.node)
 	}
 	return nil
@@ -427,36 +435,6 @@ func (q *queue) removeAt(j int) event {
 	q.slab[k.i] = event{}
 	q.free = append(q.free, k.i)
 	return e
-}
-
-func (q *queue) siftDown(j int) {
-	h := q.keys
-	for {
-		l, r, m := 2*j+1, 2*j+2, j
-		if l < len(h) && h[l].less(h[m]) {
-			m = l
-		}
-		if r < len(h) && h[r].less(h[m]) {
-			m = r
-		}
-		if m == j {
-			return
-		}
-		h[j], h[m] = h[m], h[j]
-		j = m
-	}
-}
-
-func (q *queue) siftUp(j int) {
-	h := q.keys
-	for j > 0 {
-		p := (j - 1) / 2
-		if !h[j].less(h[p]) {
-			return
-		}
-		h[j], h[p] = h[p], h[j]
-		j = p
-	}
 }
 
 // SameSteps compares the traces of an untimed path and of its timed replay, step by step: each

@@ -181,7 +181,9 @@ func newTracer(mode TraceMode, ring []Entry) tracer {
 	return tracer{hash: NewHasher(), mode: mode, ring: ring, event: -1}
 }
 
-func (t *tracer) add(e Entry) {
+// addAt adds the entry at e, which it may change (its event number): the step core builds
+// each entry in place and hands it over without a copy.
+func (t *tracer) addAt(e *Entry) {
 	t.hash.Uint64(uint64(e.Event)) // the driver's own step index: trace hashes stay as they were
 	t.hash.Uint64(uint64(e.Time))
 	t.hash.Uint64(uint64(e.What)<<48 | uint64(e.Node)<<32 | uint64(e.Peer)<<16 | uint64(e.Client))
@@ -192,16 +194,18 @@ func (t *tracer) add(e Entry) {
 		t.open, t.raw = true, e.Event
 	}
 	e.Event = t.event
-	t.note(e)
+	t.note(e.Node, e.What, e.Time)
 	if t.mode == TraceFull {
 		if e.Msg == 0 {
-			t.name(&e)
+			t.name(e)
 		}
-		t.full = append(t.full, e)
+		t.full = append(t.full, *e)
 	}
 	if len(t.ring) > 0 {
-		t.ring[t.ringPos] = e
-		t.ringPos = (t.ringPos + 1) % len(t.ring)
+		t.ring[t.ringPos] = *e
+		if t.ringPos++; t.ringPos == len(t.ring) { // no division for every entry
+			t.ringPos = 0
+		}
 	}
 }
 
@@ -232,19 +236,19 @@ func (t *tracer) newMsg() int {
 
 // note keeps what the tracer tells about the run besides its entries: which nodes the
 // current step touched, and each node's crashes and restarts (for Between).
-func (t *tracer) note(e Entry) {
-	if e.Node == 0 {
+func (t *tracer) note(id node.ID, what What, at time.Duration) {
+	if id == 0 {
 		return
 	}
-	if !slices.Contains(t.touched, e.Node) {
-		t.touched = append(t.touched, e.Node)
+	if !slices.Contains(t.touched, id) {
+		t.touched = append(t.touched, id)
 	}
-	switch e.What {
+	switch what {
 	case Crash, Restart, Pause, Resume:
-		for len(t.lives) <= int(e.Node) {
+		for len(t.lives) <= int(id) {
 			t.lives = append(t.lives, nil)
 		}
-		t.lives[e.Node] = append(t.lives[e.Node], life{e.Time, e.What})
+		t.lives[id] = append(t.lives[id], life{at, what})
 	}
 }
 

@@ -74,7 +74,10 @@ type slot struct {
 	// holds one key (a sync then needs no iteration over pending).
 	lastStored string
 	rate       float64 // timer clock rate (skew)
-	restartAt  time.Duration
+	// changes counts what may have grown one of the node's measures that a memory monitor
+	// watches (see World.Changes): its steps, its timers armed, the messages sent to it.
+	changes   uint64
+	restartAt time.Duration
 
 	// For exploration: the maps may be shared with the same node in another state (copy on
 	// write), and the durable storage's hash is kept until it changes.
@@ -127,7 +130,8 @@ type World struct {
 	script    *script     // a timed replay of an untimed path (see ReplayTimed), or nil
 	// chooseWorkload draws the clients' workload choices (made once per run, not per operation).
 	chooseWorkload func(n int) int
-	mem            *runMem // the memory the world is made of, reused by the next run (see Run)
+	mem            *runMem  // the memory the world is made of, reused by the next run (see Run)
+	replyFree      []*reply // replies read, to carry the next ones (see newReply)
 
 	// What a streamed run has forgotten (see keep.go).
 	streamed      bool
@@ -171,6 +175,7 @@ func newWorld(cfg Config, c Chooser, pooled bool) *World {
 		lastArrival: m.lastArrival,
 		inFlight:    m.inFlight,
 		memo:        m.memo,
+		replyFree:   m.replies,
 		mem:         m,
 		streamed:    streams(cfg),
 	}
@@ -179,7 +184,10 @@ func newWorld(cfg Config, c Chooser, pooled bool) *World {
 		m.chooseWorkload = func(n int) int { return w.choose.Choose(Workload, max(n, 1)) }
 	}
 	w.chooseWorkload = m.chooseWorkload
-	m.recorder = recorder{inner: c, off: cfg.NoChoices}
+	if h := m.outputHint; h > 0 {
+		w.outputs = make([]node.Output, 0, h)
+	}
+	m.recorder = newRecorder(c, cfg.NoChoices)
 	if h := m.choiceHint; h > 0 && !cfg.NoChoices {
 		m.recorder.choices, m.recorder.purposes = make([]int32, 0, h), make([]Purpose, 0, h)
 	}
@@ -214,6 +222,14 @@ func (w *World) Events() int                { return w.events }
 func (w *World) Faults() Counts             { return w.faults }
 func (w *World) InFlight(id node.ID) int    { return w.inFlight[id] }
 func (w *World) ArmedTimers(id node.ID) int { return len(w.slot(id).timers) }
+
+// Changes counts the happenings that may have made node id's state (its Size), its armed
+// timers or the messages in flight to it grow: every step of the node (boots and restarts
+// included), every timer it arms, every message scheduled for delivery to it. A monitor that
+// samples those measures after every step may skip a node whose count has not moved since it
+// last looked: none of them can have grown. (A node's state changes only in its own steps:
+// what it sends, outputs and stores is copied, and what it receives or loads is a copy.)
+func (w *World) Changes(id node.ID) uint64 { return w.slot(id).changes }
 
 // State returns node id's state, or nil while it is down.
 func (w *World) State(id node.ID) node.Node {
