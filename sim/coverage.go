@@ -173,8 +173,12 @@ func (c *Coverage) step(w *World, entries []Entry) {
 	}
 	sig := h.Sum()
 	nc := &c.nodes[stepped-1]
+	// A Byzantine node's state is the adversary's wrapper, the simulator's own (it holds the
+	// world, funcs and all): its fields say nothing of the protocol, and cannot be hashed.
 	if st := w.slot(stepped).state; st != nil && w.slot(stepped).up {
-		c.fields(nc, st, input)
+		if _, byz := st.(*byzNode); !byz {
+			c.fields(nc, st, input)
+		}
 	}
 	c.hit(ftSig, feature(ftSig, sig))
 	c.hit(ftEdge, feature(ftEdge, nc.sig, sig))
