@@ -182,8 +182,8 @@ func TestSometimes(t *testing.T) {
 	for _, strategy := range []Strategy{BreadthFirst, DepthFirst} {
 		r := run(t, line{10}, Options{Strategy: strategy})
 		want := []Witness{
-			{Property: "reaches 3", Path: &Path{Init: 0, Actions: []int{0, 0, 0}}},
-			{Property: "reaches 1000"}, // never reached
+			{Property: "reaches 3", Path: &Path{Init: 0, Actions: []int{0, 0, 0}}, Steps: 3},
+			{Property: "reaches 1000", Steps: -1}, // never reached
 		}
 		if !reflect.DeepEqual(r.Witnesses, want) {
 			t.Errorf("%v: witnesses %+v, want %+v", strategy, r.Witnesses, want)
@@ -273,5 +273,32 @@ func TestBadOptions(t *testing.T) {
 		if _, err := Run(context.Background(), counter{3}, opts); err == nil {
 			t.Errorf("%+v: no error", opts)
 		}
+	}
+}
+
+// A search whose time is up does not spend more rebuilding the paths of the
+// sometimes-properties it reached: they are reported reached, with their length and no path;
+// with time left, the path is rebuilt.
+func TestWitnessesReachedWhenTimeIsUpKeepTheirLength(t *testing.T) {
+	for _, late := range []bool{false, true} {
+		e, err := newEngine[int](line{10}, Options{Workers: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		if late {
+			cancel() // the deadline passed as the search ended
+		}
+		e.ctx = ctx
+		e.witnessDepth[0] = 3 // "reaches 3", as a breadth-first search records it
+		r := &Result{}
+		if err := e.rebuildPaths(r); err != nil {
+			t.Fatal(err)
+		}
+		w := r.Witnesses[0]
+		if w.Steps != 3 || (w.Path == nil) != late {
+			t.Errorf("late %v: witness %+v", late, w)
+		}
+		cancel()
 	}
 }

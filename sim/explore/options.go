@@ -120,7 +120,13 @@ type Violation struct {
 // Witness reports whether a sometimes-property holds in some reachable state.
 type Witness struct {
 	Property string
-	Path     *Path // a shortest path to a state where it holds; nil: never reached
+	// Path is a shortest path to a state where it holds; nil if it was never reached, or
+	// if the search was stopped (Options.Timeout, a canceled context) before the path was
+	// rebuilt: then Steps says it was reached all the same.
+	Path *Path
+	// Steps is the length of a shortest path to where it holds (breadth-first; depth-first:
+	// of the path found), or -1 if it was never reached.
+	Steps int
 }
 
 // Result is what a search found and what it cost.

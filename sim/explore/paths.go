@@ -26,13 +26,13 @@ func (e *engine[S]) rebuildPaths(r *Result) error {
 		return nil
 	}
 	for i, name := range e.some.SometimesProperties() {
-		w := Witness{Property: name}
+		w := Witness{Property: name, Steps: e.witnessDepth[i]}
 		if p := e.witnessPaths[i]; p != nil {
 			c, err := e.concrete(*p)
 			if err != nil {
 				return err
 			}
-			w.Path = &c
+			w.Path, w.Steps = &c, len(c.Actions)
 		}
 		r.Witnesses = append(r.Witnesses, w)
 	}
@@ -119,6 +119,11 @@ func (e *engine[S]) shortestPaths(r *Result) error {
 			if need == 0 {
 				break
 			}
+			if i%blockLen == 0 && e.violationDepth < 0 && e.ctx.Err() != nil {
+				// Only witnesses are left to rebuild, and the search's time is up: they
+				// are reported reached, without their paths.
+				return nil
+			}
 			if i%blockLen == 0 && e.outOfMemory(set, blockLen) {
 				return errors.New("explore: the memory budget ran out while rebuilding a shortest path to what the search found (try a larger budget, or depth-first search)")
 			}
@@ -129,7 +134,7 @@ func (e *engine[S]) shortestPaths(r *Result) error {
 		}
 		base += len(cur)
 	}
-	if need > 0 {
+	if need > 0 && !(e.violationDepth < 0 && e.ctx.Err() != nil) {
 		// The first search reached these targets, so a faithful second search must too.
 		return errors.New("explore: a path could not be rebuilt; is the model deterministic?")
 	}

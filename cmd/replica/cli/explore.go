@@ -595,10 +595,13 @@ type exploreReport struct {
 	Hung bool `json:"hung,omitempty"`
 }
 
-// witnessOut is a sometimes-property and a path to where it holds; null: never reached.
+// witnessOut is a sometimes-property and a path to where it holds; null: never reached, or
+// (with a positive reached_in) reached, its path not rebuilt before the search's -timeout.
 type witnessOut struct {
 	Property string   `json:"property"`
 	Witness  *pathOut `json:"witness"`
+	// ReachedIn is the length of a shortest path to where it holds, or -1: never reached.
+	ReachedIn int `json:"reached_in"`
 }
 
 // pathOut is a path as explore shows it: the action numbers that replay it, and a line per
@@ -696,7 +699,7 @@ func addPaths(rep *exploreReport, t *exploreTarget, opts explore.Options, r *exp
 		if err != nil {
 			return err
 		}
-		rep.Sometimes = append(rep.Sometimes, witnessOut{w.Property, p})
+		rep.Sometimes = append(rep.Sometimes, witnessOut{w.Property, p, w.Steps})
 	}
 	if r.Progress != nil {
 		rep.ProgressChecked = true
@@ -714,7 +717,7 @@ func (rep *exploreReport) failed() bool {
 		return true
 	}
 	for _, s := range rep.Sometimes {
-		if s.Witness == nil && rep.Complete {
+		if s.ReachedIn < 0 && rep.Complete {
 			return true
 		}
 	}
@@ -754,6 +757,8 @@ func (rep *exploreReport) printText(w io.Writer) {
 		switch {
 		case s.Witness != nil:
 			fmt.Fprintf(w, "sometimes %s: reached in %d steps\n", s.Property, len(s.Witness.Path))
+		case s.ReachedIn >= 0:
+			fmt.Fprintf(w, "sometimes %s: reached in %d steps (its path was not rebuilt before the search's time ran out)\n", s.Property, s.ReachedIn)
 		case rep.Complete:
 			fmt.Fprintf(w, "SOMETIMES %s: NEVER REACHED\n", s.Property)
 		default:
