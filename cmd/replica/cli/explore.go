@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/replica-io/replica/protocols/node"
@@ -240,8 +241,8 @@ func incompleteLine(rep *exploreReport) string {
 }
 
 // timeoutGrace is how long explore waits, after its -timeout, for the search to stop and
-// then for the report to be written.
-const timeoutGrace = 2500 * time.Millisecond
+// then for the report to be written (a variable for the tests).
+var timeoutGrace = 2500 * time.Millisecond
 
 // exitIncomplete is the exit status of an exploration that stopped before it was complete.
 const exitIncomplete = 3
@@ -500,6 +501,9 @@ func (t *exploreTarget) explore(ctx context.Context, opts explore.Options, asJSO
 	}
 	done := make(chan outcome, 1)
 	searched := make(chan *explore.Result, 1)
+	progress := &lastStatus{show: opts.Report}
+	opts.Report = progress.record
+	start := time.Now()
 	go func() {
 		r, err := t.run(ctx, opts)
 		if err != nil {
@@ -536,8 +540,7 @@ func (t *exploreTarget) explore(ctx context.Context, opts explore.Options, asJSO
 			}
 		}
 		if o.rep == nil && o.err == nil {
-			o.rep = &exploreReport{Target: t.name, Strategy: opts.Strategy.String(), Workers: opts.Workers, Symmetry: opts.Symmetry,
-				Stopped: "timeout (the search had not stopped a moment later: no counts)"}
+			o.rep = progress.overrun(t, opts, time.Since(start))
 			if r != nil {
 				o.rep = baseReport(t, opts, r)
 				o.rep.Stopped = "timeout while writing the report (the paths and the capsule are left out)"
@@ -548,7 +551,7 @@ func (t *exploreTarget) explore(ctx context.Context, opts explore.Options, asJSO
 			o.rep.Complete = false
 		}
 	}
-	if opts.Report != nil {
+	if progress.show != nil {
 		fmt.Fprint(stderr, "\r\033[K") // clear the progress line
 	}
 	if o.err != nil {
@@ -567,6 +570,42 @@ func (t *exploreTarget) explore(ctx context.Context, opts explore.Options, asJSO
 		rep.printText(stdout)
 	}
 	return exploreExitCode(rep)
+}
+
+// lastStatus keeps the search's latest progress report (about one a second), so that a search
+// that overruns its deadline and never hands over its result is still reported with what it had
+// counted, rather than with zeros as if it had not begun.
+type lastStatus struct {
+	show func(explore.Status) // the terminal's progress line, or nil
+	mu   sync.Mutex
+	last explore.Status
+	seen bool
+}
+
+func (l *lastStatus) record(s explore.Status) {
+	l.mu.Lock()
+	l.last, l.seen = s, true
+	l.mu.Unlock()
+	if l.show != nil {
+		l.show(s)
+	}
+}
+
+// overrun is the report of a search that had not stopped a moment after its deadline: the
+// counts of its last progress report (at least that much was explored), the real wall time.
+func (l *lastStatus) overrun(t *exploreTarget, opts explore.Options, wall time.Duration) *exploreReport {
+	rep := &exploreReport{Target: t.name, Strategy: opts.Strategy.String(), Workers: opts.Workers, Symmetry: opts.Symmetry,
+		WallSeconds: wall.Seconds(), MaxMemoryBytes: opts.MaxMemory,
+		Stopped: "timeout (the search had not stopped a moment later, and gave no counts)"}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.seen {
+		s := l.last
+		rep.UniqueStates, rep.Transitions, rep.MaxDepth, rep.StatesPerSecond = s.Unique, s.Transitions, s.Depth, s.StatesPerSecond
+		rep.Stopped = fmt.Sprintf("timeout (the search had not stopped a moment later: the counts are those of its last progress report, at %s)",
+			s.Elapsed.Round(time.Second))
+	}
+	return rep
 }
 
 // exploreReport is what explore prints, as text or as JSON.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"reflect"
 	"runtime/debug"
@@ -482,5 +483,40 @@ func TestExploreReportsAStepThatDoesNotReturn(t *testing.T) {
 	if code, _, errOut := replica(t, "explore", "-protocol", "explore-sleeps", "-step-timeout", "0s"); code != 2 ||
 		!strings.Contains(errOut, "-step-timeout 0s: must be positive") {
 		t.Errorf("-step-timeout 0s: exit %d, %q", code, errOut)
+	}
+}
+
+// A search that overruns its deadline and never hands over a result (a level still being
+// expanded, a collection under a tight memory budget) is reported with the counts of its last
+// progress report and the real wall time, not with zeros as if it had explored nothing.
+func TestExploreOverrunReportsLastCounts(t *testing.T) {
+	defer func(g time.Duration) { timeoutGrace = g }(timeoutGrace)
+	timeoutGrace = 20 * time.Millisecond
+	release := make(chan struct{})
+	defer close(release)
+	target := &exploreTarget{name: "stuck", run: func(ctx context.Context, opts explore.Options) (*explore.Result, error) {
+		opts.Report(explore.Status{Unique: 541133, Transitions: 1937945, Depth: 8, Elapsed: 29 * time.Second, StatesPerSecond: 18000})
+		<-release // deaf to ctx, as a search in the middle of a long block is
+		return nil, errors.New("released")
+	}}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	var out, errOut bytes.Buffer
+	code := target.explore(ctx, explore.Options{MaxMemory: 2 << 30}, true, &out, &errOut)
+	var rep exploreReport
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("exit %d: %v\n%s%s", code, err, out.String(), errOut.String())
+	}
+	if code != exitIncomplete || rep.Complete {
+		t.Errorf("exit %d, complete %v: want %d, incomplete", code, rep.Complete, exitIncomplete)
+	}
+	if rep.UniqueStates != 541133 || rep.Transitions != 1937945 || rep.MaxDepth != 8 {
+		t.Errorf("counts %d states, %d transitions, depth %d: want the last report's", rep.UniqueStates, rep.Transitions, rep.MaxDepth)
+	}
+	if rep.WallSeconds < 0.05 || rep.MaxMemoryBytes != 2<<30 {
+		t.Errorf("wall %.3fs, budget %d: want the time it took and the budget it had", rep.WallSeconds, rep.MaxMemoryBytes)
+	}
+	if !strings.Contains(rep.Stopped, "last progress report") {
+		t.Errorf("stopped %q: want it to say where the counts come from", rep.Stopped)
 	}
 }

@@ -35,8 +35,9 @@ type protocolJSON struct {
 	Invalid    string      `json:"invalid,omitempty"`
 }
 
-// exploreJSON says how `replica explore` takes a protocol: with the bounds it declares, the
-// search ends by itself; without, it needs a limit, and Try is one to start from.
+// exploreJSON says how `replica explore` takes a protocol: with the bounds it declares (Bounded:
+// budgets or parameters, which end the search if they make the states finite, something only
+// the protocol knows), or without, when it needs a limit, and Try is one to start from.
 type exploreJSON struct {
 	Bounded  bool           `json:"bounded"`
 	Crashes  int            `json:"crashes"`
@@ -63,11 +64,13 @@ func (e exploreJSON) line() string {
 	if !e.Bounded {
 		return "declares no bounds, so its states may never end: give a limit, e.g. " + e.Try
 	}
-	s := fmt.Sprintf("ends by itself within its bounds: crashes=%d requests=%d", e.Crashes, e.Requests)
+	// The tool knows only that bounds are declared, not that they make the space finite: a
+	// protocol whose timers re-arm forever declares budgets and still never ends.
+	s := fmt.Sprintf("declares bounds: crashes=%d requests=%d", e.Crashes, e.Requests)
 	for _, k := range sortedKeys(e.Params) {
 		s += fmt.Sprintf(" %s=%d", k, e.Params[k])
 	}
-	return s + " (-crashes, -requests, -param change them)"
+	return s + " (-crashes, -requests, -param change them); the search ends by itself if they make its states finite, else -max-memory stops it"
 }
 
 type bugJSON struct {

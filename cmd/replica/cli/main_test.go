@@ -131,7 +131,7 @@ func TestDefaultCampaignPasses(t *testing.T) {
 func TestListShowsProtocolsBugsAndScenarios(t *testing.T) {
 	code, out, _ := replica(t, "list")
 	for _, want := range []string{"paxos", "no-persist", "no-retry", "crash-restart", "swarm",
-		"paxos      ends by itself within its bounds: crashes=1", "raft       declares no bounds", "-max-states 100000", "twophase"} {
+		"paxos      declares bounds: crashes=1", "if they make its states finite", "raft       declares no bounds", "-max-states 100000", "twophase"} {
 		if code != 0 || !strings.Contains(out, want) {
 			t.Errorf("replica list (exit %d) lacks %q", code, want)
 		}
