@@ -35,12 +35,14 @@ var Module = &node.Module{
 }
 
 // delivery (PL1, as the run can see it): once faults heal, every message a node that is up
-// sent to a peer that is up gets acknowledged.
+// sent to a correct peer that is up gets acknowledged.
 func delivery(w node.World) []string {
 	var pending []string
 	for id, l := range node.States[*Links](w) {
 		for p := node.ID(1); int(p) <= w.Config().N; p++ {
-			if n := l.UnackedTo(p); n > 0 && w.Up(p) {
+			// Reliable delivery (PL1) is owed between correct nodes: a Byzantine peer may
+			// never acknowledge what it was sent.
+			if n := l.UnackedTo(p); n > 0 && w.Up(p) && w.Correct(p) {
 				pending = append(pending, "n"+strconv.Itoa(int(id))+" holds "+strconv.Itoa(n)+" messages for n"+strconv.Itoa(int(p))+" unacknowledged") // no fmt: judged after every step
 			}
 		}
