@@ -111,7 +111,7 @@ func (c *Coverage) Observe(o Observation) {
 		}
 	}
 	if c.abstract != nil {
-		a := HashOf(c.abstract(w))
+		a := hashFrom("the value Protocol.Abstract returned", c.abstract(w))
 		f := feature(ftAbstract, a)
 		c.hit(ftAbstract, f)
 		if a != c.prevAbs {

@@ -20,6 +20,9 @@ type ValueError struct {
 	Type string // the type of the value handed over
 	Path string // the field path to the trouble, from that value, such as ".peers[2].next"
 	What string // "a func", "a chan", "a cycle"
+	// Source names where the value came from when it is neither a node state nor a message
+	// (say "the value Protocol.Abstract returned"), for the error to point there.
+	Source string
 }
 
 func (e *ValueError) Error() string {
@@ -31,8 +34,28 @@ func (e *ValueError) Error() string {
 	if e.What == "a cycle" {
 		what = "leads back to a value that holds it (a cycle)"
 	}
+	if e.Source != "" {
+		return fmt.Sprintf("cannot %s %s, a %s: %s %s; it must be a plain value, without funcs, channels or cycles",
+			e.Op, e.Source, e.Type, where, what)
+	}
 	return fmt.Sprintf("cannot %s a %s: %s %s; node states and messages must be plain values, without funcs, channels or cycles",
 		e.Op, e.Type, where, what)
+}
+
+// hashFrom hashes v, which came from source (see ValueError.Source): a value that is not
+// plain is reported as coming from there.
+func hashFrom(source string, v any) uint64 {
+	defer func() {
+		if r := recover(); r != nil {
+			if np, ok := r.(notPlain); ok {
+				e := np.explain()
+				e.Source = source
+				panic(e)
+			}
+			panic(r)
+		}
+	}()
+	return HashOf(v)
 }
 
 // notPlain is the panic value of the compiled functions that meet a value they cannot hash or
