@@ -56,6 +56,10 @@ func (b Byzantine) on() bool {
 	return b.Silent || b.Twins || b.Equivocate > 0 || b.Mutate > 0 || b.Replay > 0 || b.Selective > 0
 }
 
+// Drawn reports whether a run's Byzantine nodes draw their strategies per seed (the swarm
+// mode, which is also what a profile that sets none gets).
+func (b Byzantine) Drawn() bool { return b.Swarm || !b.on() }
+
 // kinds lists the counted kinds of the strategies that are on (all of them when drawn).
 func (b Byzantine) kinds() []Kind {
 	if b.Swarm {

@@ -166,3 +166,16 @@ func TestCampaignExitCodes(t *testing.T) {
 		}
 	}
 }
+
+// With -f and a scenario that sets no Byzantine strategy, the nodes draw theirs per seed:
+// the profile line says so, as it does for a scenario that asks for the swarm.
+func TestTheProfileLineSaysWhatByzantineNodesDo(t *testing.T) {
+	code, out, errOut := replica(t, "run", "-protocol", "bracha", "-f", "1", "-seeds", "2")
+	if code != 0 || !strings.Contains(out, "byzantine=swarm") {
+		t.Errorf("exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, _ = replica(t, "run", "-protocol", "bracha", "-seeds", "2")
+	if code != 0 || strings.Contains(out, "byzantine=") {
+		t.Errorf("without -f: exit %d\n%s", code, out)
+	}
+}

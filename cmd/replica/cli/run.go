@@ -233,7 +233,12 @@ func printSummary(w io.Writer, spec *scenarios.Spec, seeds []uint64, s campaign.
 	}
 	fmt.Fprintln(w)
 	if !spec.Scenario.Swarm {
-		fmt.Fprintf(w, "  profile: %s\n", spec.Config().Profile)
+		prof := spec.Config().Profile
+		line := prof.String()
+		if spec.Cluster.F > 0 && prof.Byzantine.Drawn() && !prof.Byzantine.Swarm {
+			line += " byzantine=swarm" // what the Byzantine nodes do when the profile says nothing
+		}
+		fmt.Fprintf(w, "  profile: %s\n", line)
 	}
 	fmt.Fprintf(w, "  %d seeds, %d failures, %d events, %.1f virtual s", s.SeedsRun, s.Failures, s.Events, s.Virtual)
 	if s.Wall > 0 { // a merged summary has no wall time of its own
