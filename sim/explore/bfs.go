@@ -117,6 +117,7 @@ func (e *engine[S]) levelDone(ws []*worker[S], depth int, r *Result) error {
 // false if ctx stopped the search before every block of cur was expanded.
 func (e *engine[S]) expand(cur [][]S, ws []*worker[S], depth int) ([][]S, bool) {
 	var taken atomic.Int64
+	var cut atomic.Bool // a worker stopped in the middle of a block
 	run := func(w *worker[S]) {
 		for !e.stopped.Load() {
 			if e.outOfMemory(e.set, blockLen*len(ws)) {
@@ -127,7 +128,13 @@ func (e *engine[S]) expand(cur [][]S, ws []*worker[S], depth int) ([][]S, bool) 
 				break
 			}
 			before := w.transitions
-			for _, s := range cur[i] {
+			for j, s := range cur[i] {
+				// A block of large states can take seconds: a deadline is looked at every
+				// few states, not only between blocks.
+				if j%64 == 63 && e.stopped.Load() {
+					cut.Store(true)
+					break
+				}
 				w.slot.begin(s, depth-1)
 				if e.tab != nil {
 					w.expandAsleep(s)
@@ -155,7 +162,7 @@ func (e *engine[S]) expand(cur [][]S, ws []*worker[S], depth int) ([][]S, bool) 
 		wg.Wait()
 	}
 	// A worker that ran out of blocks took one past the end; one that stopped did not.
-	return e.gather(ws), taken.Load() >= int64(len(cur))
+	return e.gather(ws), taken.Load() >= int64(len(cur)) && !cut.Load()
 }
 
 // owing adds to the next level the states that owe transitions (see sleep.go).

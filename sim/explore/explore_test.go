@@ -302,3 +302,32 @@ func TestWitnessesReachedWhenTimeIsUpKeepTheirLength(t *testing.T) {
 		cancel()
 	}
 }
+
+// slowTree is a tree of fan-out 10 whose every expansion takes 2 ms: one block of its third
+// level takes two seconds.
+type slowTree struct{}
+
+func (slowTree) Init() []int { return []int{1} }
+func (slowTree) Next(s int, yield func(int, int) bool) {
+	time.Sleep(2 * time.Millisecond)
+	for k := range 10 {
+		if !yield(k, s*10+k) {
+			return
+		}
+	}
+}
+func (slowTree) Fingerprint(s int) uint64 { return mix(uint64(s)) }
+func (slowTree) Violated(int) string      { return "" }
+
+// A deadline stops a breadth-first search within a few states, not at the end of the block
+// of states it is in, and the level cut short is not counted whole.
+func TestATimeoutStopsInTheMiddleOfABlock(t *testing.T) {
+	start := time.Now()
+	r := run(t, slowTree{}, Options{Workers: 1, Timeout: 300 * time.Millisecond})
+	if took := time.Since(start); took > 1500*time.Millisecond {
+		t.Errorf("the search took %v to stop after a 300ms timeout", took)
+	}
+	if r.Complete || r.Stopped != "timeout" || r.Unique >= 11111 {
+		t.Errorf("complete %v, stopped %q, %d states (the whole third level makes 11111)", r.Complete, r.Stopped, r.Unique)
+	}
+}
