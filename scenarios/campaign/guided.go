@@ -301,6 +301,13 @@ func (g *guided) resume(timeout time.Duration) (int, []sim.Candidate, error) {
 		case res.TraceHash == "hung":
 		case res.Guided.New == 0:
 			g.s.Count(cand, unpack(res.Guided.Salient))
+			if res.Violation != nil && len(g.details) < DetailLimit {
+				// A failure of the earlier part, for its report: its capsule may not have
+				// been written (no -out), and making the run again costs one run.
+				if o := g.execute(cand, timeout); !o.hung && o.run.Violation != nil {
+					g.details[cand.Seed] = o.run.Choices
+				}
+			}
 		default:
 			o := g.execute(cand, timeout)
 			if o.res.TraceHash != res.TraceHash || g.fold(&o) != res.Guided.New {
