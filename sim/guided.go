@@ -288,7 +288,7 @@ const aimStream = 0x61696d
 // times a run, and at a fault tick.
 const (
 	AimStep  = 0.5
-	AimTick  = 0.15
+	AimTick  = 0.1
 	AimSteps = 2
 )
 
