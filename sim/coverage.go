@@ -43,6 +43,7 @@ type Coverage struct {
 	reached  []bool
 	sends    []uint64          // scratch: the kinds of message a node sent in a step
 	tags     map[uint64]uint64 // the sort of each feature
+	w        *World            // the world observed, for the guided chooser's aim
 }
 
 type nodeCoverage struct {
@@ -100,6 +101,10 @@ func (c *Coverage) Observe(o Observation) {
 	if c.nodes == nil {
 		c.nodes = make([]nodeCoverage, len(w.nodes))
 		c.reached = make([]bool, len(w.reached))
+		c.w = w
+		if g, ok := w.choose.inner.(*Guided); ok {
+			g.aim.cov = c // from now on it may aim faults (see aim)
+		}
 	}
 	if o.Traced {
 		c.step(w, w.trace.stepEntries(o.Event))
@@ -185,6 +190,7 @@ func (c *Coverage) step(w *World, entries []Entry) {
 	nc.sig = sig
 	if g, ok := w.choose.inner.(*Guided); ok {
 		g.sign(sig)
+		g.aim.unsynced(g)
 	}
 }
 

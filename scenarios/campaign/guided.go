@@ -27,9 +27,10 @@ import (
 // not depend on -workers: run k is made from the corpus as runs 0..k-sim.SearchWindow-1 left
 // it, with a random source of its own (see sim.Search), so at most SearchWindow+1 runs are
 // under way at once, and more workers than that stay idle. The runs made before the corpus has
-// an entry, and a share of the others that grows when mutations stop finding more than fresh
-// seeds do (sim.PlainMin to sim.PlainMax), are plain seeded runs: the random campaign's runs
-// of the same seeds.
+// an entry, the first sim.SearchWarmup where the profile crashes nodes, and a share of the
+// others that grows when mutations stop finding more than fresh seeds do (sim.PlainMin to
+// sim.PlainMax), are plain runs: the random campaign's runs of the same seeds, but for the
+// crashes the guided chooser aims at the moments they matter (see sim.Guided).
 //
 // A results file resumes a guided campaign: its lines say which runs entered the corpus, and
 // the campaign makes its runs again from the first (generating a run costs nothing), re-running
@@ -301,6 +302,13 @@ func (g *guided) resume(timeout time.Duration) (int, []sim.Candidate, error) {
 		case res.TraceHash == "hung":
 		case res.Guided.New == 0:
 			g.s.Count(cand, unpack(res.Guided.Salient))
+			if res.Violation != nil && len(g.details) < DetailLimit {
+				// A failure of the earlier part, for its report: its capsule may not have
+				// been written (no -out), and making the run again costs one run.
+				if o := g.execute(cand, timeout); !o.hung && o.run.Violation != nil {
+					g.details[cand.Seed] = o.run.Choices
+				}
+			}
 		default:
 			o := g.execute(cand, timeout)
 			if o.res.TraceHash != res.TraceHash || g.fold(&o) != res.Guided.New {

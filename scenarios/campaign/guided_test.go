@@ -16,7 +16,8 @@ import (
 )
 
 // TestGuidedCampaignDoesNotDependOnWorkers: a guided campaign makes the same runs, kept in the
-// same corpus, whatever the number of workers; its first runs are the random campaign's.
+// same corpus, whatever the number of workers; its plain runs are the random campaign's but for
+// the faults they aim (see TestPlainGuidedRunsDifferOnlyByAimedFaults).
 func TestGuidedCampaignDoesNotDependOnWorkers(t *testing.T) {
 	spec := paxosSpec(t, paxos.BugNoPersist)
 	var reports []Report
@@ -49,15 +50,54 @@ func TestGuidedCampaignDoesNotDependOnWorkers(t *testing.T) {
 			if len(r.Guided.Edits) == 0 {
 				t.Errorf("run %d was mutated without an edit", r.Seed)
 			}
-		default:
-			if plain := spec.Run(r.Seed); r.TraceHash != fmtHash(plain.TraceHash) {
-				t.Errorf("plain guided run %d (run %d) is not the random campaign's run of its seed", r.Seed, i)
+		case i < sim.SearchWarmup:
+			if r.Guided.Parent != nil || len(r.Guided.Edits) > 0 {
+				t.Errorf("run %d of the warm-up was mutated", i)
 			}
 		}
 	}
-	// Runs 0 to 2 are plain (no corpus yet); of the rest, at least a quarter are mutated.
-	if mutated < (60-3)/4 {
+	// The warm-up's runs are plain; of the rest, at least a quarter are mutated.
+	if mutated < (60-sim.SearchWarmup)/4 {
 		t.Errorf("only %d of 60 runs were mutated", mutated)
+	}
+}
+
+// TestPlainGuidedRunsDifferOnlyByAimedFaults: a plain guided run is the random campaign's run
+// of its seed up to the first fault the guided chooser aims, a crash right after a node answered
+// with a change it did not make durable. In the crash-restart scenario (step crashes on),
+// Paxos's acceptors sync what they promise, so its plain guided runs are the random ones; with
+// no-persist they promise from memory, and some runs crash an acceptor right after its promise.
+func TestPlainGuidedRunsDifferOnlyByAimedFaults(t *testing.T) {
+	for _, bug := range []string{"", paxos.BugNoPersist} {
+		spec, err := scenarios.Resolve("paxos", bug, "crash-restart", 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := sim.NewSearch(spec.Config(), 0)
+		differ := 0
+		for seed := uint64(0); seed < 40; seed++ {
+			cfg, ch, _ := s.Config(sim.Candidate{Seed: seed})
+			g, r := sim.Run(cfg, ch), spec.Run(seed)
+			if g.TraceHash == r.TraceHash {
+				continue
+			}
+			differ++
+			i := 0
+			for i < min(len(g.Choices), len(r.Choices)) && g.Choices[i] == r.Choices[i] {
+				i++
+			}
+			// The step-crash draw: the guided run crashes where the random one did not.
+			if i == len(g.Choices) || i == len(r.Choices) || g.Purposes[i] != sim.Faults || r.Purposes[i] != sim.Faults ||
+				g.Choices[i] != 1 || r.Choices[i] != 0 {
+				t.Fatalf("%q seed %d: the plain guided run leaves the random one at choice %d, not with a crash", bug, seed, i)
+			}
+		}
+		switch {
+		case bug == "" && differ > 0:
+			t.Errorf("correct paxos syncs what it answers, yet %d of 40 plain guided runs aimed a crash", differ)
+		case bug != "" && differ == 0:
+			t.Error("no-persist: no plain guided run of 40 aimed a crash after a promise kept in memory")
+		}
 	}
 }
 
