@@ -332,7 +332,7 @@ func (a *aim) unsynced(g *Guided) bool {
 		a.states, a.disks = make([]uint64, len(w.nodes)), make([]uint64, len(w.nodes))
 	}
 	s := w.slot(e.Node)
-	if !s.up {
+	if !s.up || !w.correct(e.Node) { // a Byzantine node's state is the adversary's wrapper
 		return false
 	}
 	state := HashOf(s.state)
