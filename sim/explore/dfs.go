@@ -25,9 +25,7 @@ func (e *engine[S]) dfs(r *Result) error {
 	}
 	d := &dfsRun[S]{e: e, r: r, witnesses: make([]*Path, e.nSome)}
 	d.yield = d.push
-	if d.slot = e.watch.slot(""); d.slot != nil {
-		d.slot.path = func() *Path { p := d.path(d.at); return &p }
-	}
+	d.slot = e.watch.slot("")
 	i := 0
 	for ; i < len(inits) && !d.done(); i++ {
 		d.visit(i, inits[i], 0)
@@ -70,7 +68,6 @@ type dfsRun[S any] struct {
 	count     int      // states visited, to pace reports
 	cut       bool     // a state at MaxDepth was not expanded
 	slot      *slot[S] // the step watchdog's mark, nil without one
-	at        int      // the action that led to the state being visited, for slot.path
 }
 
 func (d *dfsRun[S]) done() bool {
@@ -83,7 +80,6 @@ func (d *dfsRun[S]) visit(action int, s S, depth int) {
 	e, r := d.e, d.r
 	s = e.normal(s)
 	fp := e.m.Fingerprint(s)
-	d.at = action
 	if !e.set.add(fp) {
 		return
 	}

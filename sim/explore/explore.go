@@ -32,11 +32,15 @@ func Run[S any](ctx context.Context, m Model[S], opts Options) (*Result, error) 
 	defer e.watch.stop()
 
 	r := &Result{Reduction: e.reduction}
-	h, err := e.supervised(func() error { return e.search(r) })
+	h, err := e.supervised(e.watch, func() error { return e.search(r) })
 	switch {
 	case h != nil:
+		var partial *Result
+		if h.where != "" && h.where != "init" {
+			partial = r // the strategy had ended: its counts are final
+		}
 		// The search's goroutines may still be using what it holds: nothing is freed.
-		e.hangResult(h, r)
+		r = e.hangResult(h, partial)
 	case err != nil:
 		return nil, err
 	}
@@ -51,7 +55,6 @@ func Run[S any](ctx context.Context, m Model[S], opts Options) (*Result, error) 
 // search runs the strategy, then rebuilds paths and checks progress; it frees the visited
 // set.
 func (e *engine[S]) search(r *Result) error {
-	defer e.set.free()
 	var err error
 	switch e.opts.Strategy {
 	case BreadthFirst:
@@ -59,6 +62,10 @@ func (e *engine[S]) search(r *Result) error {
 	case DepthFirst:
 		err = e.dfs(r)
 	}
+	if e.watch != nil && !e.phase.CompareAndSwap(phaseSearch, phaseFinish) {
+		return errAbandoned // called hung: the caller has its result, and may use the set
+	}
+	defer e.set.free()
 	if err != nil {
 		return err
 	}
@@ -89,8 +96,9 @@ type engine[S any] struct {
 	tab       *sleepTable[S]
 	reduction string
 	ctx       context.Context
-	stopped   atomic.Bool // set when ctx is done: on timeout or cancellation
-	watch     *watch[S]   // the step watchdog, nil without Options.StepTimeout
+	stopped   atomic.Bool  // set when ctx is done: on timeout or cancellation
+	watch     *watch[S]    // the step watchdog, nil without Options.StepTimeout
+	phase     atomic.Int32 // with a watchdog, how far the search has come (see watch.go)
 	start     time.Time
 
 	// witnessDepth[i] is the depth at which sometimes-property i first held, or -1.

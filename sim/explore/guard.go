@@ -23,16 +23,13 @@ type step struct {
 	fp     uint64
 }
 
-// steps returns the actions Next enables in s and the fingerprints of their successors;
-// sl watches the call.
-func (e *engine[S]) steps(sl *slot[S], s S, depth int) []step {
+// steps returns the actions Next enables in s and the fingerprints of their successors.
+func (e *engine[S]) steps(s S) []step {
 	var out []step
-	sl.begin(s, depth)
 	e.m.Next(s, func(action int, next S) bool {
 		out = append(out, step{action, e.m.Fingerprint(e.normal(next))})
 		return true
 	})
-	sl.end()
 	return out
 }
 
@@ -40,6 +37,8 @@ func (e *engine[S]) steps(sl *slot[S], s S, depth int) []step {
 // With symmetry, a model that can test its own symmetry (SymmetryChecker) tests it on s.
 // The calls are watched by sl, as at the given depth.
 func (e *engine[S]) checkStep(sl *slot[S], s S, depth int) error {
+	sl.begin(s, depth)
+	defer sl.end()
 	if e.canon != nil {
 		if c, ok := e.m.(SymmetryChecker[S]); ok {
 			if err := c.CheckSymmetry(s); err != nil {
@@ -47,7 +46,7 @@ func (e *engine[S]) checkStep(sl *slot[S], s S, depth int) error {
 			}
 		}
 	}
-	a, b := e.steps(sl, s, depth), e.steps(sl, s, depth)
+	a, b := e.steps(s), e.steps(s)
 	for i := 1; i < len(a); i++ {
 		if a[i].action <= a[i-1].action {
 			return fmt.Errorf("model's Next yields action %s after %s from state %v; actions must come in increasing order",

@@ -16,7 +16,7 @@ func (e *engine[S]) rebuildPaths(r *Result) error {
 		}
 	}
 	if r.Violation != nil {
-		p, err := e.concrete(r.Violation.Path)
+		p, err := e.concrete(e.watch, r.Violation.Path)
 		if err != nil {
 			return err
 		}
@@ -28,7 +28,7 @@ func (e *engine[S]) rebuildPaths(r *Result) error {
 	for i, name := range e.some.SometimesProperties() {
 		w := Witness{Property: name, Steps: e.witnessDepth[i]}
 		if p := e.witnessPaths[i]; p != nil {
-			c, err := e.concrete(*p)
+			c, err := e.concrete(e.watch, *p)
 			if err != nil {
 				return err
 			}
@@ -119,7 +119,7 @@ func (e *engine[S]) shortestPaths(r *Result) error {
 			if need == 0 {
 				break
 			}
-			if i%blockLen == 0 && e.violationDepth < 0 && e.ctx.Err() != nil {
+			if i%64 == 0 && e.violationDepth < 0 && e.ctx.Err() != nil {
 				// Only witnesses are left to rebuild, and the search's time is up: they
 				// are reported reached, without their paths.
 				return nil
@@ -144,7 +144,8 @@ func (e *engine[S]) shortestPaths(r *Result) error {
 // concrete turns a path through normal (canonical) states into a path of the model: at
 // each step it takes the first action from the actual state whose successor is equivalent
 // to the next state of the given path. Without symmetry the path is returned as it is.
-func (e *engine[S]) concrete(p Path) (Path, error) {
+// Its calls are watched by w.
+func (e *engine[S]) concrete(w *watch[S], p Path) (Path, error) {
 	if e.canon == nil {
 		return p, nil
 	}
@@ -155,9 +156,12 @@ func (e *engine[S]) concrete(p Path) (Path, error) {
 	x := inits[p.Init]          // the model's state
 	c := e.canon(inits[p.Init]) // the state the search stored
 	out := Path{Init: p.Init, Actions: make([]int, 0, len(p.Actions))}
+	sl := w.slot("paths")
 	for i, a := range p.Actions {
+		sl.begin(x, i)
 		next, ok := successor(e.m, c, a)
 		if !ok {
+			sl.end()
 			return p, fmt.Errorf("explore: step %d of a path: action %d is not enabled", i, a)
 		}
 		c = e.canon(next)
@@ -170,6 +174,7 @@ func (e *engine[S]) concrete(p Path) (Path, error) {
 			}
 			return true
 		})
+		sl.end()
 		if !found {
 			return p, fmt.Errorf("explore: step %d of a path has no equivalent in the model; is Canonical faithful?", i)
 		}

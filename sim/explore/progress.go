@@ -95,7 +95,7 @@ func (e *engine[S]) checkProgress() (*ProgressResult, error) {
 	for i := range ok {
 		if !ok[i] {
 			p := treePath(parent, action, i)
-			p, err := e.concrete(p)
+			p, err := e.concrete(e.watch, p)
 			if err != nil {
 				return nil, err
 			}

@@ -1,6 +1,7 @@
 package explore
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -14,7 +15,8 @@ import (
 // longer than the timeout, the search ends at once with Stopped "hung" and Result.Hung naming
 // the state, and the goroutine caught in the loop is left behind: Go cannot stop it, so it
 // keeps its core busy until the process exits (the command line exits right after its report).
-//
+// A step that is only slow, and returns after the search was called hung, finds the search
+// over (see the phases below) and stops without touching what the caller holds.
 
 // Hang is what the watchdog saw: a call into the model that did not return in time.
 type Hang struct {
@@ -33,15 +35,15 @@ type Hang struct {
 }
 
 // slot is one goroutine's mark. tick counts the calls it begins and ends, so it is odd while
-// the goroutine is in the model, on s. Marking is two atomic adds and a store per call, with
-// no clock reading: the watchdog reads the clock, and calls a slot hung when its tick has
-// stayed the same odd number for longer than the timeout.
+// the goroutine is in the model; the state it is on is kept under the slot's lock, taken once
+// per call. The watchdog reads the clock, and calls a slot hung when its tick has stayed the
+// same odd number for longer than the timeout.
 type slot[S any] struct {
 	tick  atomic.Uint64
-	s     S            // written before tick turns odd, read by the watchdog once it stays so
-	depth int          // of s, for a breadth-first search's path
-	path  func() *Path // for a depth-first search: the path to s, read off its stack
-	where string       // see Hang.Where
+	mu    sync.Mutex
+	s     S   // the state of the call under way
+	depth int // its depth (breadth-first) or path length (depth-first), for its path
+	where string
 
 	// The watchdog's own view: the tick it last saw, and since when.
 	seen      uint64
@@ -61,7 +63,6 @@ type watch[S any] struct {
 type hangAt[S any] struct {
 	s     S
 	depth int
-	path  *Path
 	where string
 }
 
@@ -124,14 +125,10 @@ func (w *watch[S]) overstayed(now time.Time) *hangAt[S] {
 		if now.Sub(sl.seenSince) <= w.limit {
 			continue
 		}
-		// The goroutine has been in the same call all along, so s (and, depth-first, its
-		// stack) is as it was when the call began. Were the call to end while this reads,
-		// the tick says so, and the slot is looked at again next time.
+		sl.mu.Lock()
 		h := &hangAt[S]{s: sl.s, depth: sl.depth, where: sl.where}
-		if sl.path != nil {
-			h.path = sl.path()
-		}
-		if sl.tick.Load() == t {
+		sl.mu.Unlock()
+		if sl.tick.Load() == t { // still the same call: the state read is its state
 			return h
 		}
 	}
@@ -143,56 +140,110 @@ func (sl *slot[S]) begin(s S, depth int) {
 	if sl == nil {
 		return
 	}
+	sl.mu.Lock()
 	sl.s, sl.depth = s, depth
+	sl.mu.Unlock()
 	sl.tick.Add(1)
 }
 
 func (sl *slot[S]) end() {
-	if sl != nil {
-		sl.tick.Add(1)
+	if sl == nil {
+		return
 	}
+	sl.tick.Add(1)
+	sl.mu.Lock()
+	var zero S
+	sl.s = zero // let the collector have the state
+	sl.mu.Unlock()
 }
 
-// supervised runs search under the watchdog, if there is one. It returns the search's error,
-// or the hang the watchdog saw first; then the search's goroutines are left to stop by
-// themselves (those that can), and nothing the search holds may be freed.
-func (e *engine[S]) supervised(search func() error) (*hangAt[S], error) {
-	if e.watch == nil {
+// The phases of a supervised search, in engine.phase: its strategy, then its finish (paths,
+// progress), then done; or hung, from either of the first two. Each step is a compare-and-swap,
+// so that a search whose last call returns just as the watchdog calls it hung is either done
+// (the watchdog is too late) or hung (the search stops as soon as it can, touching nothing).
+const (
+	phaseSearch int32 = iota
+	phaseFinish
+	phaseDone
+	phaseHung
+)
+
+// errAbandoned is what a search that was called hung returns, to nobody.
+var errAbandoned = errors.New("explore: the search was called hung")
+
+// supervised runs search on a goroutine of its own under the watchdog, if there is one, and
+// returns the search's error, or the hang the watchdog saw first. A hung search's goroutines
+// are left to stop by themselves (those that can) and to free nothing. A panic of the model
+// comes up on the caller's goroutine, as without a watchdog.
+func (e *engine[S]) supervised(w *watch[S], search func() error) (*hangAt[S], error) {
+	if w == nil {
 		return nil, search()
 	}
-	done := make(chan error, 1)
-	go func() { done <- search() }()
-	select {
-	case err := <-done:
-		return nil, err
-	case h := <-e.watch.hung:
-		e.stopped.Store(true)
-		return h, nil
+	type outcome struct {
+		err   error
+		panic any
 	}
+	done := make(chan outcome, 1)
+	go func() {
+		var o outcome
+		defer func() {
+			if p := recover(); p != nil {
+				o.panic = p
+			}
+			if e.phase.CompareAndSwap(phaseSearch, phaseDone) || e.phase.CompareAndSwap(phaseFinish, phaseDone) {
+				done <- o
+			}
+		}()
+		o.err = search()
+	}()
+	var o outcome
+	select {
+	case o = <-done:
+	case h := <-w.hung:
+		if e.phase.CompareAndSwap(phaseSearch, phaseHung) || e.phase.CompareAndSwap(phaseFinish, phaseHung) {
+			e.stopped.Store(true)
+			return h, nil
+		}
+		o = <-done // the search was done as the watchdog saw the hang
+	}
+	if o.panic != nil {
+		panic(o.panic)
+	}
+	return nil, o.err
 }
 
-// hangResult ends the search with the hang h: the path to its state is rebuilt by a
-// breadth-first search to its depth, itself watched, since the steps it repeats returned
-// once but a reduced search may not have run them all.
-func (e *engine[S]) hangResult(h *hangAt[S], r *Result) {
-	r.Complete, r.Stopped = false, "hung"
-	r.Unique, r.Transitions = e.set.len(), e.progress.Load()
-	r.Hung = &Hang{Path: h.path, Where: h.where, State: h.s, Limit: e.watch.limit}
-	if h.where != "" {
-		if h.where != "init" {
-			r.Hung.Why = "its path was not rebuilt: the hang was in a second pass over states the search had expanded once (is the model deterministic?)"
-		}
-		return
+// hangResult is the result of a search that hung at h: counts of what it had explored, and
+// the path to the state, rebuilt by a breadth-first search to its depth, itself watched, since
+// the steps it repeats returned once, but a reduced search may not have run them all. partial
+// holds the strategy's counts when the hang came after it (nil: during it).
+func (e *engine[S]) hangResult(h *hangAt[S], partial *Result) *Result {
+	r := &Result{Reduction: e.reduction, Stopped: "hung"}
+	if partial != nil {
+		r.Unique, r.Transitions, r.MaxDepth, r.StoreBytes = partial.Unique, partial.Transitions, partial.MaxDepth, partial.StoreBytes
+	} else {
+		r.Unique, r.Transitions, r.MaxDepth = e.set.len(), e.progress.Load(), int(e.depth.Load())
 	}
-	if h.path != nil {
-		return
+	r.Hung = &Hang{Where: h.where, State: h.s, Limit: e.watch.limit}
+	switch h.where {
+	case "init":
+		return r
+	case "":
+	default:
+		r.Hung.Why = fmt.Sprintf("its path was not rebuilt: the step was taken while %s, a second pass that takes every action of the states it goes over, "+
+			"including those a reduced search skipped", map[string]string{"paths": "rebuilding a path", "progress": "checking progress"}[h.where])
+		return r
 	}
-	e.watch = newWatch[S](e.watch.limit)
-	defer e.watch.stop()
+	w := newWatch[S](e.watch.limit)
+	defer w.stop()
 	var p *Path
-	again, err := e.supervised(func() error {
-		var err error
-		p, err = e.pathTo(e.m.Fingerprint(h.s), h.depth)
+	e.phase.Store(phaseSearch)
+	again, err := e.supervised(w, func() (err error) {
+		p, err = e.pathTo(w, e.m.Fingerprint(h.s), h.depth)
+		if err == nil && p != nil {
+			var c Path
+			c, err = e.concrete(w, *p) // a path through canonical states, with symmetry
+			p = &c
+		}
 		return err
 	})
 	switch {
@@ -203,10 +254,12 @@ func (e *engine[S]) hangResult(h *hangAt[S], r *Result) {
 	default:
 		r.Hung.Path = p
 	}
+	return r
 }
 
-// pathTo returns a shortest path to the state with fingerprint fp, at most depth steps long.
-func (e *engine[S]) pathTo(fp uint64, depth int) (*Path, error) {
+// pathTo returns a shortest path to the state with fingerprint fp, at most depth steps long,
+// its calls watched by w.
+func (e *engine[S]) pathTo(w *watch[S], fp uint64, depth int) (*Path, error) {
 	set := newFPSet(1)
 	defer set.free()
 	var parent, action []int32
@@ -222,7 +275,7 @@ func (e *engine[S]) pathTo(fp uint64, depth int) (*Path, error) {
 		parent, action = append(parent, int32(from)), append(action, int32(a))
 		next = append(next, s)
 	}
-	sl := e.watch.slot("paths")
+	sl := w.slot("")
 	sl.begin(*new(S), 0)
 	inits := e.m.Init()
 	sl.end()
@@ -237,11 +290,16 @@ func (e *engine[S]) pathTo(fp uint64, depth int) (*Path, error) {
 	for d := 0; found < 0 && d < depth && len(next) > 0; d++ {
 		cur, next = next, cur[:0]
 		for i, s := range cur {
-			if found >= 0 || e.ctx.Err() != nil {
+			if found >= 0 {
 				break
 			}
-			if i%blockLen == 0 && e.outOfMemory(set, blockLen) {
-				return nil, fmt.Errorf("the memory budget ran out")
+			if i%64 == 0 {
+				if e.ctx.Err() != nil {
+					return nil, errors.New("the search's time ran out first")
+				}
+				if e.outOfMemory(set, 64) {
+					return nil, errors.New("the memory budget ran out")
+				}
 			}
 			from = base + i
 			sl.begin(s, d)

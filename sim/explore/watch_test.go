@@ -101,3 +101,66 @@ func TestTheWatchdogLeavesAHealthySearchAlone(t *testing.T) {
 		t.Error("a negative StepTimeout was accepted")
 	}
 }
+
+// slowGrid is a grid whose steps from one cell are far too slow, but return.
+type slowGrid struct {
+	grid
+	at cell
+}
+
+func (g slowGrid) Next(s cell, yield func(int, cell) bool) {
+	if s == g.at {
+		time.Sleep(300 * time.Millisecond)
+	}
+	g.grid.Next(s, yield)
+}
+
+// A step that overstays and then returns finds the search over: the Result the caller holds
+// does not change after Run returned (under -race, nothing else touches it either).
+func TestASlowStepThatReturnsLeavesTheResultAlone(t *testing.T) {
+	for _, o := range []Options{{Workers: 1}, {Workers: 2}, {Strategy: DepthFirst}} {
+		g := slowGrid{grid: grid{w: 6, h: 6, bad: cell{-1, -1}}, at: cell{3, 2}}
+		o.StepTimeout = 50 * time.Millisecond
+		r := run(t, Model[cell](g), o)
+		before := *r
+		time.Sleep(400 * time.Millisecond) // the slow step returns meanwhile
+		if r.Stopped != "hung" || r.Stopped != before.Stopped || r.Complete != before.Complete || r.Unique != before.Unique ||
+			r.Transitions != before.Transitions || r.Hung != before.Hung || r.Hung.Path == nil {
+			t.Errorf("%+v: at return %+v, later %+v", o, before, *r)
+		}
+	}
+}
+
+// stuckPair is the pair model, whose states are reduced by symmetry, with steps from one
+// cell that do not return: the path to the hang is one of the model's own, not of the
+// canonical states it went through.
+type stuckPair struct {
+	pair
+	at      cell
+	release chan struct{}
+}
+
+func (p stuckPair) Next(s cell, yield func(int, cell) bool) {
+	if s == p.at {
+		<-p.release
+	}
+	p.pair.Next(s, yield)
+}
+
+func TestAHangUnderSymmetryHasAPathOfTheModel(t *testing.T) {
+	for _, at := range []cell{{0, 2}, {1, 2}} {
+		for _, o := range []Options{{Workers: 1}, {Strategy: DepthFirst}} {
+			p := stuckPair{pair: pair{k: 2}, at: at, release: make(chan struct{})}
+			t.Cleanup(func() { close(p.release) })
+			o.StepTimeout, o.Symmetry = 50*time.Millisecond, true
+			r := run(t, Model[cell](p), o)
+			if r.Hung == nil || r.Hung.Path == nil {
+				t.Fatalf("%v %+v: hang %+v", at, o, r.Hung)
+			}
+			states, err := Replay(Model[cell](p.pair), *r.Hung.Path)
+			if err != nil || p.Canonical(states[len(states)-1]) != at {
+				t.Errorf("%v %+v: the path %v leads to %v (%v)", at, o, r.Hung.Path, states, err)
+			}
+		}
+	}
+}
