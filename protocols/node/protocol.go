@@ -134,9 +134,10 @@ type Explore struct {
 	// in the order it made them): agreement and validity over decisions, say, but not a
 	// property over one global log of outputs. States that differ only in that interleaving
 	// are then stored once, which halves single-decree Paxos's space. The explorer tests the
-	// claim on a fixed sample of the states it stores (one in eight), judging each again with
-	// its earlier outputs grouped by node (both ways), and fails the search
-	// (unordered-outputs) where a verdict differs.
+	// claim on every state whose step made outputs and on one in eight of the others, judging
+	// each again with its earlier outputs grouped by node (both ways), and fails the search
+	// (unordered-outputs) where a verdict differs: it catches a property that reads which
+	// node output first, not every property that reads the order.
 	UnorderedOutputs bool
 }
 
