@@ -106,6 +106,9 @@ func (e *byzEnv) Send(to node.ID, m node.Message) {
 	if to < 1 || int(to) > len(w.ids) {
 		panic(fmt.Sprintf("node %d sent %s to unknown node %d", e.t.id, Summary(m), to))
 	}
+	if m == nil {
+		panic(fmt.Sprintf("node %d sent a nil message to node %d: a message must be a value of the protocol's own type", e.t.id, to))
+	}
 	switch {
 	case to == e.t.id && e.t.sides != nil:
 		w.send(to, to, selfMsg{Twin: e.twin, Msg: m})

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/replica-io/replica/protocols/links"
 	"github.com/replica-io/replica/protocols/node"
 	"github.com/replica-io/replica/sim"
 	"github.com/replica-io/replica/sim/explore"
@@ -54,6 +55,26 @@ func TestEnvRefusesCallsWithoutMeaning(t *testing.T) {
 		}
 		if why := u.Why(u.Init()[0], sim.PropPanic); !strings.Contains(why, c.want) {
 			t.Errorf("%s, untimed: %q, want %q", c.name, why, c.want)
+		}
+	}
+}
+
+// A component of a stack that sends nil fails its run too: the message would travel wrapped
+// (here in perfect links' DATA) and arrive as nil.
+func TestAComponentsNilMessageIsRefused(t *testing.T) {
+	for _, call := range []func(env node.Env){
+		func(env node.Env) { env.Send(2, nil) },
+		func(env node.Env) { env.Broadcast(nil) },
+	} {
+		p := node.Compose(&node.Protocol{Name: "nil-component", DefaultN: 2, MinN: 2,
+			Quorum: func(n int) int { return n },
+			Timing: node.Timing{Delay: time.Millisecond, Settle: 10 * time.Millisecond}},
+			node.Part{Module: &node.Module{Name: "m", New: func(node.Config, node.ID) node.Node { return misuser{call} }}, Over: "links"},
+			node.Part{Path: "links", Module: links.Module})
+		r := sim.Run(sim.Config{Protocol: p, Cluster: node.Config{N: 2}, Faults: 50 * time.Millisecond,
+			Profile: sim.Profile{Delay: sim.Delay{Min: time.Millisecond, Typical: time.Millisecond}}}, sim.NewSeeded(1))
+		if v := r.Violation; v == nil || v.Property != sim.PropPanic || !strings.Contains(v.Message, "sent a nil message") {
+			t.Errorf("violation %v", v)
 		}
 	}
 }

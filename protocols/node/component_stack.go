@@ -274,6 +274,7 @@ func (e *compEnv) Choose(n int) int { return e.r.outer.Choose(n) }
 func (e *compEnv) Sync()            { e.r.outer.Sync() }
 
 func (e *compEnv) Send(to ID, m Message) {
+	refuseNil(m)
 	if e.over >= 0 {
 		e.r.enqueue(local{to: e.over, down: true, v: LinkSend{To: to, Msg: m}})
 		return
@@ -282,6 +283,7 @@ func (e *compEnv) Send(to ID, m Message) {
 }
 
 func (e *compEnv) Broadcast(m Message) {
+	refuseNil(m)
 	if e.over < 0 {
 		e.r.outer.Broadcast(e.wrap(m))
 		return
@@ -359,4 +361,12 @@ func splitKey(key string) (path, name string) {
 		return key[1:i], key[i+1:]
 	}
 	return "", key
+}
+
+// refuseNil fails the step of a component that sends a nil message, as the world does for a
+// node's own (it would travel wrapped, and arrive as nil).
+func refuseNil(m Message) {
+	if m == nil {
+		panic("a component sent a nil message: a message must be a value of the protocol's own type")
+	}
 }
