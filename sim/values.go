@@ -5,7 +5,6 @@ import (
 	"reflect"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/replica-io/replica/protocols/node"
 )
@@ -192,7 +191,7 @@ func describeKey(k reflect.Value) string {
 // func or a chan; the timed world keeps a node's state as it is. Checking it when a node
 // boots (and restarts) makes both worlds refuse the same protocols at the same point, rather
 // than a campaign passing what explore refuses. The walk is skipped for states whose type
-// could not hold such a value (mayHoldNonPlain), which is every reference protocol's.
+// holds no reference at all (hasRefs, the copier's own test), which cannot hold such a value.
 func mustBePlain(n node.Node) {
 	if b, ok := n.(*byzNode); ok {
 		// The adversary's wrapper is the simulator's; the nodes it runs are the protocol's.
@@ -201,45 +200,8 @@ func mustBePlain(n node.Node) {
 		}
 		return
 	}
-	if n != nil && mayHoldNonPlain(reflect.TypeOf(n)) {
+	if n != nil && hasRefs(reflect.TypeOf(n)) {
 		h := NewHasher()
 		h.Value(n)
 	}
-}
-
-// nonPlainTypes remembers, per type, whether a value of it may hold a func, a chan, an
-// unsafe pointer or a cycle: the types with such a field, an interface (which may hold
-// anything), or a path of references back to themselves.
-var nonPlainTypes sync.Map // reflect.Type -> bool
-
-func mayHoldNonPlain(t reflect.Type) bool {
-	if v, ok := nonPlainTypes.Load(t); ok {
-		return v.(bool)
-	}
-	v := typeMayHoldNonPlain(t, map[reflect.Type]bool{})
-	nonPlainTypes.Store(t, v)
-	return v
-}
-
-func typeMayHoldNonPlain(t reflect.Type, onPath map[reflect.Type]bool) bool {
-	if onPath[t] {
-		return true // a type that contains itself may make a cycle
-	}
-	onPath[t] = true
-	defer delete(onPath, t)
-	switch t.Kind() {
-	case reflect.Func, reflect.Chan, reflect.UnsafePointer, reflect.Interface:
-		return true
-	case reflect.Pointer, reflect.Slice, reflect.Array:
-		return typeMayHoldNonPlain(t.Elem(), onPath)
-	case reflect.Map:
-		return typeMayHoldNonPlain(t.Key(), onPath) || typeMayHoldNonPlain(t.Elem(), onPath)
-	case reflect.Struct:
-		for i := range t.NumField() {
-			if typeMayHoldNonPlain(t.Field(i).Type, onPath) {
-				return true
-			}
-		}
-	}
-	return false
 }
