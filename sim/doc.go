@@ -121,7 +121,9 @@
 // outputs): a successor shares every node with its parent but the ones that stepped, which
 // alone are cloned (Clone) and re-hashed (Hasher). The fingerprint holds the step's verdict,
 // not which outputs were new, so two paths to one state are one state when they are judged
-// alike.
+// alike. Of the history it holds the operations and their linearization frontier, not their
+// order and times (histsum.go): histories that no continuation can tell apart by
+// linearizability are one, and properties are tested not to read the order (history-order).
 //
 // With symmetry (symmetry.go), for protocols that declare Explore.Symmetric, the explorer
 // stores one state per class of states that differ by a renaming of the nodes of one role

@@ -53,6 +53,10 @@ const (
 	// PropUnordered is broken, in the untimed world, by a protocol that declares
 	// node.Explore.UnorderedOutputs and has a property whose verdict depends on that order.
 	PropUnordered = "unordered-outputs"
+	// PropHistoryOrder is broken, in the untimed world, by a property whose verdict depends
+	// on the order or the times of the clients' operations, which the explorer's states do
+	// not keep (only what linearizability can tell of them).
+	PropHistoryOrder = "history-order"
 	// PropMemory is broken by a node whose state outgrows its protocol's MaxSize (the
 	// checker package's memory monitor uses the same name for the timed world).
 	PropMemory = "memory-bound"

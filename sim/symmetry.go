@@ -327,7 +327,7 @@ func (u *Untimed) renamedFingerprint(s *UState, perm []node.ID) uint64 {
 		t.sent[i] = umsg{from: perm[m.from], h: hashRenamed(m.m, perm)}
 	}
 	slices.SortFunc(t.sent, compareSent)
-	return u.fingerprint(&t, hashes, hashClients(s.clients, s.byID, perm), hashHistory(s.history, perm),
+	return u.fingerprint(&t, hashes, hashClients(s.clients, s.byID, perm), u.historyKey(s.history, perm),
 		u.hashOutputs(0, nil, s.outputs, perm), flight)
 }
 
@@ -366,8 +366,9 @@ func (u *Untimed) rename(s *UState, perm []node.ID) *UState {
 	}
 	r.clientsHash = hashClients(r.clients, r.byID, nil)
 	r.historyHash = hashHistory(r.history, nil)
+	r.historyKey = u.cachedHistoryKey(r.history, r.historyHash)
 	r.outputsHash = u.hashOutputs(0, nil, r.outputs, nil)
-	r.fp = u.fingerprint(r, r.hashes, r.clientsHash, r.historyHash, r.outputsHash, nil)
+	r.fp = u.fingerprint(r, r.hashes, r.clientsHash, r.historyKey, r.outputsHash, nil)
 	return r
 }
 

@@ -39,6 +39,8 @@ type Untimed struct {
 
 	history   *HistoryCheck
 	verdicts  sync.Map // history hash -> error (nil: the history passed)
+	keys      sync.Map // history hash -> historyKey
+	alts      sync.Map // history hash -> its neighbours with its key (testHistoryOrder)
 	perms     [][]node.ID
 	truncated atomic.Bool
 }
@@ -68,6 +70,10 @@ type UntimedOptions struct {
 	// Symmetry prepares the world for symmetry reduction (Canonical): the protocol must
 	// declare Explore.Symmetric.
 	Symmetry bool
+	// ExactHistory keeps the clients' history in each state as it happened, its order and
+	// times, instead of only what linearizability can tell of them (histsum.go): more
+	// states for the same verdicts, for comparisons.
+	ExactHistory bool
 }
 
 // String names the options, for reports and capsules.
@@ -139,6 +145,9 @@ type UState struct {
 	byz      int32
 
 	clientsHash, historyHash, outputsHash uint64
+	// historyKey is the history's part of the fingerprint: its operations and what
+	// linearizability can still tell of their order (histsum.go), not the order itself.
+	historyKey uint64
 	// fail is the failure of the step that led here (a panic, an exceeded step budget, a
 	// value that is not plain): the state is the violation, and has no successors.
 	fail *Violation
@@ -766,8 +775,10 @@ func (x *ustep) replied(cl int, from node.ID, req node.Request, result any) {
 	x.answer(cl, from, req, result)
 }
 
-func (x *ustep) redirect(c *client)   { c.resend = true }
-func (x *ustep) finished(c *client)   {}
+func (x *ustep) redirect(c *client) { c.resend = true }
+
+// finished: a decline that came before the answer is void with the operation it declined.
+func (x *ustep) finished(c *client)   { c.resend = false }
 func (x *ustep) stepped(s *slot)      {}
 func (x *ustep) stamp() time.Duration { x.clock++; return time.Duration(x.clock) }
 
@@ -793,6 +804,7 @@ func (x *ustep) seal() *UState {
 		fresh: int32(len(x.outputs) - x.newOut), clock: x.clock,
 		crashes: x.crashes, timeouts: x.timeouts, byz: x.byz,
 		clientsHash: p.clientsHash, historyHash: p.historyHash, outputsHash: p.outputsHash,
+		historyKey: p.historyKey,
 	}
 	for i := range s.nodes {
 		if x.owned&(1<<i) != 0 {
@@ -804,6 +816,7 @@ func (x *ustep) seal() *UState {
 	}
 	if x.ownedH || len(x.history) != len(p.history) || p.historyHash == 0 {
 		s.historyHash = hashHistory(s.history, nil)
+		s.historyKey = u.cachedHistoryKey(s.history, s.historyHash)
 	}
 	if len(x.outputs) != len(p.outputs) || p.outputsHash == 0 {
 		s.outputsHash = u.hashOutputs(p.outputsHash, s.outputs[:len(p.outputs)], s.outputs[len(p.outputs):], nil)
@@ -811,7 +824,8 @@ func (x *ustep) seal() *UState {
 	s.inFlight = u.canonicalFlight(s.inFlight)
 	u.judgeStep(s)
 	u.testUnordered(s, len(p.outputs))
-	s.fp = u.fingerprint(s, s.hashes, s.clientsHash, s.historyHash, s.outputsHash, nil)
+	u.testHistoryOrder(s, x.ownedH || len(x.history) != len(p.history))
+	s.fp = u.fingerprint(s, s.hashes, s.clientsHash, s.historyKey, s.outputsHash, nil)
 	return s
 }
 
@@ -835,7 +849,7 @@ func (u *Untimed) testUnordered(s *UState, earlier int) {
 		return
 	}
 	if int(s.fresh) == 0 {
-		key := s.outputsHash ^ s.historyHash ^ s.clientsHash
+		key := s.outputsHash ^ s.historyKey ^ s.clientsHash
 		for _, h := range s.hashes {
 			key = key*0x100000001b3 ^ h
 		}
@@ -863,12 +877,17 @@ func (u *Untimed) testUnordered(s *UState, earlier int) {
 // judgeStep judges the state a step led to: its verdict and the sometimes-properties reached.
 func (u *Untimed) judgeStep(s *UState) {
 	s.verdict, s.why = u.judge(s)
-	s.reached = 0
+	s.reached = u.reachedIn(s)
+}
+
+// reachedIn has a bit set for each sometimes-property that holds in s.
+func (u *Untimed) reachedIn(s *UState) (reached uint64) {
 	for i, p := range u.proto.Sometimes {
 		if i < 64 && u.holds(p, s) {
-			s.reached |= 1 << i
+			reached |= 1 << i
 		}
 	}
+	return reached
 }
 
 // holds reports whether sometimes-property p holds in s (one that panics does not: the panic
@@ -931,8 +950,7 @@ func (u *Untimed) fingerprint(s *UState, hashes []uint64, clients, history, outp
 	}
 	h.Uint64(uint64(s.crashes)<<40 | uint64(s.timeouts)<<20 | uint64(s.byz))
 	h.Uint64(clients)
-	h.Uint64(history)
-	h.Uint64(uint64(s.clock))
+	h.Uint64(history) // not the logical clock: histsum.go
 	h.Uint64(outputs)
 	h.Uint64(uint64(len(s.outputs)))
 	h.String(s.verdict)
@@ -979,7 +997,14 @@ func hashClients(cs []*client, byID []int, perm []node.ID) uint64 {
 	h := NewHasher()
 	h.perm = perm
 	for _, c := range cs {
-		h.Value(*c)
+		// Where the client's operation sits in the history is not part of the state: the
+		// history's order is not (histsum.go).
+		k := *c
+		k.op = min(k.op, 0)
+		if k.op < 0 { // idle: where it sent its last operation no longer matters
+			k.req, k.target, k.attempts = node.Request{}, 0, 0
+		}
+		h.Value(k)
 	}
 	h.Uint64(uint64(len(byID)))
 	for _, i := range byID {
@@ -1072,7 +1097,10 @@ func (u *Untimed) Why(s *UState, name string) string {
 
 // judge finds the first property s breaks, as the timed world checks them after a step: a
 // property that panics is a violation too.
-func (u *Untimed) judge(s *UState) (property, msg string) {
+func (u *Untimed) judge(s *UState) (property, msg string) { return u.judgeWith(s, true) }
+
+// judgeWith is judge, with or without the history check.
+func (u *Untimed) judgeWith(s *UState, history bool) (property, msg string) {
 	if s.fail != nil {
 		return s.fail.Property, s.fail.Message
 	}
@@ -1096,7 +1124,7 @@ func (u *Untimed) judge(s *UState) (property, msg string) {
 			}
 		}
 	}
-	if u.history != nil && len(s.history) > 0 {
+	if history && u.history != nil && len(s.history) > 0 {
 		if err := u.judgeHistory(s); err != nil {
 			return u.history.Property, err.Error()
 		}
