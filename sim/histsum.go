@@ -87,6 +87,22 @@ func (u *Untimed) cachedHistoryKey(ops []node.Op, exact uint64) uint64 {
 	return k
 }
 
+// renamedHistoryKey is historyKey(s.history, perm), once per distinct history and renaming.
+func (u *Untimed) renamedHistoryKey(s *UState, perm []node.ID) uint64 {
+	h := NewHasher()
+	h.Uint64(s.historyHash)
+	for _, id := range perm {
+		h.Uint64(uint64(id))
+	}
+	at := h.Sum()
+	if k, ok := u.permKeys.Load(at); ok {
+		return k.(uint64)
+	}
+	k := u.historyKey(s.history, perm)
+	u.permKeys.Store(at, k)
+	return k
+}
+
 // opMultiset hashes the operations without their order or times: a sum of their hashes.
 func opMultiset(ops []node.Op, perm []node.ID) uint64 {
 	var sum uint64

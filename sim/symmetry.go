@@ -327,7 +327,7 @@ func (u *Untimed) renamedFingerprint(s *UState, perm []node.ID) uint64 {
 		t.sent[i] = umsg{from: perm[m.from], h: hashRenamed(m.m, perm)}
 	}
 	slices.SortFunc(t.sent, compareSent)
-	return u.fingerprint(&t, hashes, hashClients(s.clients, s.byID, perm), u.historyKey(s.history, perm),
+	return u.fingerprint(&t, hashes, hashClients(s.clients, s.byID, perm), u.renamedHistoryKey(s, perm),
 		u.hashOutputs(0, nil, s.outputs, perm), flight)
 }
 

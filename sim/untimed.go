@@ -40,6 +40,7 @@ type Untimed struct {
 	history   *HistoryCheck
 	verdicts  sync.Map // history hash -> error (nil: the history passed)
 	keys      sync.Map // history hash -> historyKey
+	permKeys  sync.Map // history hash and renaming -> historyKey renamed (symmetry)
 	alts      sync.Map // history hash -> its neighbours with its key (testHistoryOrder)
 	perms     [][]node.ID
 	truncated atomic.Bool
