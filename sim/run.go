@@ -174,6 +174,9 @@ func (w *World) start() {
 		w.profile = Swarm(w.choose, w.cfg.Profile)
 		w.drawParams()
 	}
+	if t := w.proto.Tolerates.Skew; t > 0 && w.profile.Skew > t {
+		w.profile.Skew = t // the skew the protocol is designed for (node.Tolerance.Skew)
+	}
 	if w.profile.Skew > 0 {
 		w.skewClocks()
 	}

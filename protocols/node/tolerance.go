@@ -22,6 +22,11 @@ type Tolerance struct {
 	// that keeps what it acknowledged on synced storage survives it; one that keeps its
 	// state in memory only does not.
 	ClusterCrash bool
+	// Skew is the largest timer clock skew the protocol is designed for: a run's nodes' timers
+	// run at rates within [1-Skew, 1+Skew] of real time, where a scenario would draw more (a
+	// swarm draws up to 0.5). A lease, say, holds only within the skew it was sized for. Zero:
+	// any skew the scenario draws.
+	Skew float64
 }
 
 // DownBudget is how many nodes of a cluster of n the protocol lets be down at once, by its
