@@ -190,7 +190,7 @@ func (c *Coverage) step(w *World, entries []Entry) {
 	nc.sig = sig
 	if g, ok := w.choose.inner.(*Guided); ok {
 		g.sign(sig)
-		g.aim.unsynced(g)
+		g.aim.look(g)
 	}
 }
 

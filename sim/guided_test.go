@@ -273,8 +273,13 @@ func TestRestartFieldsAreCoverageBesideAnAbstractState(t *testing.T) {
 // The share of plain runs follows the two kinds' recent yields of new coverage, within its
 // bounds.
 func TestPlainShareFollowsTheYields(t *testing.T) {
-	s := NewSearch(faultyToy(), 0)
-	lo, hi := int64(PlainMin*(1<<16)), int64(PlainMax*(1<<16))
+	plainShareFollows(t, faultyToy(), int64(PlainMin*(1<<16)))
+}
+
+// plainShareFollows checks a search's plain share from lo up, as the yields go.
+func plainShareFollows(t *testing.T, cfg Config, lo int64) {
+	s := NewSearch(cfg, 0)
+	hi := int64(PlainMax * (1 << 16))
 	if got := s.plainShare(); got != lo {
 		t.Errorf("with nothing known, plain share %v, want %v", got, lo)
 	}
@@ -296,5 +301,61 @@ func TestPlainShareFollowsTheYields(t *testing.T) {
 	s.yield(Candidate{K: -1, Plan: &Plan{}}, true) // a run from elsewhere counts for neither
 	if got := s.plainShare(); got < hi*97/100 || got > hi {
 		t.Errorf("after a run added from elsewhere: plain share %v, want about %v", got, hi)
+	}
+}
+
+// TestTickKind: the aim reads which kind of fault a tick drew as World.faultTick does, from
+// the profile's weights, skipping the kinds the moment rules out.
+func TestTickKind(t *testing.T) {
+	cfg := faultyToy() // Crash 1, Isolate 1: draws 1 crash, 2 isolate
+	w := newWorld(cfg, NewSeeded(1), false)
+	w.profile = cfg.Profile
+	for _, c := range []struct {
+		down, cut bool
+		v, want   int
+	}{
+		{false, false, 0, -1}, {false, false, 1, kindCrash}, {false, false, 2, kindIsolate}, {false, false, 3, -1},
+		{true, false, 1, kindIsolate}, // as many down as allowed: no crash, isolations first
+		{false, true, 1, kindCrash}, {false, true, 2, -1},
+	} {
+		for _, s := range w.nodes {
+			s.up = true
+		}
+		if c.down {
+			w.nodes[0].up = false
+		}
+		w.partitionOn = c.cut
+		if got := tickKind(w, c.v); got != c.want {
+			t.Errorf("down %v, partitioned %v: draw %d is kind %d, want %d", c.down, c.cut, c.v, got, c.want)
+		}
+	}
+}
+
+// TestAnswersAndProposals: what the aim counts as an answer (a message handled, a reply to
+// its sender and to nobody else) and as a proposal (sent to two peers or more).
+func TestAnswersAndProposals(t *testing.T) {
+	deliver := Entry{What: Deliver, Node: 2, Peer: 1, Data: "vote?"}
+	send := func(to node.ID) Entry { return Entry{What: Send, Node: 2, Peer: to, Data: "ok"} }
+	for _, c := range []struct {
+		name     string
+		entries  []Entry
+		answered bool
+		many     bool
+	}{
+		{"answer", []Entry{deliver, send(1)}, true, false},
+		{"answer twice", []Entry{deliver, send(1), send(1)}, true, false},
+		{"answer and tell another", []Entry{deliver, send(1), send(3)}, false, true},
+		{"tell another only", []Entry{deliver, send(3)}, false, false},
+		{"nothing sent", []Entry{deliver}, false, false},
+		{"broadcast on a timer", []Entry{{What: Timer, Node: 2}, send(1), send(3), send(4)}, false, true},
+		{"another node's sends", []Entry{deliver, {What: Send, Node: 3, Peer: 4}}, false, false},
+	} {
+		kind, ok := answeredOnly(c.entries, 2)
+		if ok != c.answered || ok && kind != msgKind("vote?") {
+			t.Errorf("%s: answered %v (kind %x), want %v", c.name, ok, kind, c.answered)
+		}
+		if got := sentToMany(c.entries, 2); got != c.many {
+			t.Errorf("%s: sent to many %v, want %v", c.name, got, c.many)
+		}
 	}
 }

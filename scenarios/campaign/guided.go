@@ -27,10 +27,11 @@ import (
 // not depend on -workers: run k is made from the corpus as runs 0..k-sim.SearchWindow-1 left
 // it, with a random source of its own (see sim.Search), so at most SearchWindow+1 runs are
 // under way at once, and more workers than that stay idle. The runs made before the corpus has
-// an entry, the first sim.SearchWarmup where the profile crashes nodes, and a share of the
-// others that grows when mutations stop finding more than fresh seeds do (sim.PlainMin to
-// sim.PlainMax), are plain runs: the random campaign's runs of the same seeds, but for the
-// crashes the guided chooser aims at the moments they matter (see sim.Guided).
+// an entry, the first sim.SearchWarmup where the profile crashes nodes or cuts them off, and a
+// share of the others that grows when mutations stop finding more than fresh seeds do
+// (sim.PlainMin, one half, to sim.PlainMax), are plain runs: the random campaign's runs of the
+// same seeds, but for the crashes and cuts the guided chooser aims at the moments they matter
+// (see sim.Guided).
 //
 // A results file resumes a guided campaign: its lines say which runs entered the corpus, and
 // the campaign makes its runs again from the first (generating a run costs nothing), re-running

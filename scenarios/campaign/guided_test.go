@@ -2,6 +2,7 @@ package campaign
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/replica-io/replica/protocols/node"
 	"github.com/replica-io/replica/protocols/paxos"
 	"github.com/replica-io/replica/scenarios"
 	"github.com/replica-io/replica/sim"
@@ -63,21 +65,24 @@ func TestGuidedCampaignDoesNotDependOnWorkers(t *testing.T) {
 }
 
 // TestPlainGuidedRunsDifferOnlyByAimedFaults: a plain guided run is the random campaign's run
-// of its seed up to the first fault the guided chooser aims, a crash right after a node answered
-// with a change it did not make durable. In the crash-restart scenario (step crashes on),
-// Paxos's acceptors sync what they promise, so its plain guided runs are the random ones; with
-// no-persist they promise from memory, and some runs crash an acceptor right after its promise.
+// of its seed up to the first fault the guided chooser aims. In the crash-restart scenario
+// (step crashes on) that is a crash right after a step in which a node replied to a client, or
+// answered a message with a change it did not make durable. Paxos's acceptors sync what they
+// promise, so the correct protocol's aimed crashes all come after replies; with no-persist they
+// promise from memory, and some runs crash an acceptor right after its promise.
 func TestPlainGuidedRunsDifferOnlyByAimedFaults(t *testing.T) {
 	for _, bug := range []string{"", paxos.BugNoPersist} {
 		spec, err := scenarios.Resolve("paxos", bug, "crash-restart", 0, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		s := sim.NewSearch(spec.Config(), 0)
-		differ := 0
+		cfg := spec.Config()
+		cfg.Trace = sim.TraceFull
+		s := sim.NewSearch(cfg, 0)
+		differ, answers := 0, 0
 		for seed := uint64(0); seed < 40; seed++ {
-			cfg, ch, _ := s.Config(sim.Candidate{Seed: seed})
-			g, r := sim.Run(cfg, ch), spec.Run(seed)
+			gcfg, ch, _ := s.Config(sim.Candidate{Seed: seed})
+			g, r := sim.Run(gcfg, ch), sim.Run(cfg, sim.NewSeeded(seed))
 			if g.TraceHash == r.TraceHash {
 				continue
 			}
@@ -91,14 +96,45 @@ func TestPlainGuidedRunsDifferOnlyByAimedFaults(t *testing.T) {
 				g.Choices[i] != 1 || r.Choices[i] != 0 {
 				t.Fatalf("%q seed %d: the plain guided run leaves the random one at choice %d, not with a crash", bug, seed, i)
 			}
+			if !crashedAfterReply(t, g.Trace, r.Trace) {
+				answers++
+			}
 		}
 		switch {
-		case bug == "" && differ > 0:
-			t.Errorf("correct paxos syncs what it answers, yet %d of 40 plain guided runs aimed a crash", differ)
-		case bug != "" && differ == 0:
+		case differ == 0:
+			t.Errorf("%q: no plain guided run of 40 aimed a crash", bug)
+		case bug == "" && answers > 0:
+			t.Errorf("correct paxos syncs what it answers, yet %d of 40 plain guided runs aimed a crash after an answer", answers)
+		case bug != "" && answers == 0:
 			t.Error("no-persist: no plain guided run of 40 aimed a crash after a promise kept in memory")
 		}
 	}
+}
+
+// crashedAfterReply reports whether the first entry of guided's trace that random's lacks is
+// the crash of a node that replied to a client in the step just before.
+func crashedAfterReply(t *testing.T, guided, random []sim.Entry) bool {
+	t.Helper()
+	i := 0
+	same := func(a, b sim.Entry) bool { // not Data: a message may not be comparable
+		return a.Event == b.Event && a.Time == b.Time && a.What == b.What && a.Node == b.Node && a.Peer == b.Peer && a.Msg == b.Msg
+	}
+	for i < min(len(guided), len(random)) && same(guided[i], random[i]) {
+		i++
+	}
+	if i == len(guided) || guided[i].What != sim.Crash {
+		t.Fatalf("the guided run leaves the random one at entry %d, not with a crash", i)
+	}
+	id := guided[i].Node
+	for j := i - 1; j >= 0; j-- {
+		switch e := guided[j]; {
+		case e.What == sim.Reply && e.Node == id:
+			return true
+		case e.Node == id && (e.What == sim.Deliver || e.What == sim.Timer || e.What == sim.Request || e.What == sim.Restart):
+			return false // the step's start: no reply in it
+		}
+	}
+	return false
 }
 
 func fmtHash(h uint64) string { return Result{TraceHash: ""}.hash(h) }
@@ -274,3 +310,95 @@ func TestAbstractStatesDistinguishRuns(t *testing.T) {
 type observerFunc func(sim.Observation)
 
 func (f observerFunc) Observe(o sim.Observation) { f(o) }
+
+// TestPlainGuidedRunsAimCutsAtProposers: where the profile crashes no node (Raft's
+// membership-churn: isolations and splits), a plain guided run is the random one up to the
+// first cut of one node, which the guided chooser aims at the node that last proposed (made
+// something durable on a timer or a client's request and sent it to two peers or more): the
+// runs part at the node the cut hits, and that node has proposed.
+func TestPlainGuidedRunsAimCutsAtProposers(t *testing.T) {
+	spec, err := scenarios.Resolve("raft", "", "membership-churn", 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := spec.Config()
+	cfg.Trace = sim.TraceFull
+	s := sim.NewSearch(cfg, 0)
+	differ := 0
+	for seed := uint64(0); seed < 20; seed++ {
+		gcfg, ch, _ := s.Config(sim.Candidate{Seed: seed})
+		g, r := sim.Run(gcfg, ch), sim.Run(cfg, sim.NewSeeded(seed))
+		if g.TraceHash == r.TraceHash {
+			continue
+		}
+		differ++
+		i := 0
+		for i < min(len(g.Choices), len(r.Choices)) && g.Choices[i] == r.Choices[i] {
+			i++
+		}
+		if i == 0 || i == len(g.Choices) || i == len(r.Choices) || g.Purposes[i] != sim.Faults || g.Purposes[i-1] != sim.Faults {
+			t.Fatalf("seed %d: the plain guided run leaves the random one at choice %d, not at a cut's node", seed, i)
+		}
+		cut, ok := firstCut(g.Trace, r.Trace)
+		if !ok {
+			t.Fatalf("seed %d: the runs part, but not with a cut of one node", seed)
+		}
+		if !proposed(g.Trace, cut) {
+			t.Errorf("seed %d: the aimed cut hit n%d, which never proposed", seed, cut.Node)
+		}
+	}
+	if differ == 0 {
+		t.Error("no plain guided run of 20 aimed a cut")
+	}
+}
+
+// firstCut is the first entry of guided's trace that random's lacks, if it is a partition
+// that cuts one node off, with that node as its Node.
+func firstCut(guided, random []sim.Entry) (sim.Entry, bool) {
+	i := 0
+	for i < min(len(guided), len(random)) && guided[i].What == random[i].What && guided[i].Time == random[i].Time &&
+		guided[i].Node == random[i].Node && guided[i].Peer == random[i].Peer && guided[i].Msg == random[i].Msg &&
+		(guided[i].What != sim.Partition || guided[i].Data == random[i].Data) { // a partition's Data is its description
+		i++
+	}
+	if i == len(guided) || guided[i].What != sim.Partition {
+		return sim.Entry{}, false
+	}
+	e := guided[i]
+	desc, _ := e.Data.(string)
+	var id int
+	for _, f := range []string{"isolate n%d", "n%d cannot send", "n%d cannot receive"} {
+		if n, _ := fmt.Sscanf(desc, f, &id); n == 1 && fmt.Sprintf(f, id) == desc {
+			e.Node = node.ID(id)
+			return e, true
+		}
+	}
+	return sim.Entry{}, false
+}
+
+// proposed reports whether, before entry cut, its node stepped on a timer or a client's
+// request and sent to two peers or more in that step.
+func proposed(trace []sim.Entry, cut sim.Entry) bool {
+	id := cut.Node
+	for i, e := range trace {
+		if e.Event >= cut.Event {
+			return false
+		}
+		if e.Node != id || e.What != sim.Timer && e.What != sim.Request {
+			continue
+		}
+		peers := map[node.ID]bool{}
+		for _, f := range trace[i+1:] {
+			if f.Event != e.Event {
+				break
+			}
+			if f.What == sim.Send && f.Node == id {
+				peers[f.Peer] = true
+			}
+		}
+		if len(peers) >= 2 {
+			return true
+		}
+	}
+	return false
+}
