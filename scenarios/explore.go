@@ -159,7 +159,7 @@ func (e *ExploreSpec) Untimed() *sim.Untimed {
 	u := sim.NewUntimed(e.Protocol, e.Cluster, e.Options)
 	if wl := e.Protocol.Workload; wl != nil && wl.Spec != nil {
 		spec := wl.Spec
-		u.CheckHistory(&sim.HistoryCheck{Property: checker.PropLinearizable, Check: func(h []node.Op) error {
+		u.CheckHistory(&sim.HistoryCheck{Property: checker.PropLinearizable, Linearizability: true, Check: func(h []node.Op) error {
 			if o, msg, _ := checker.JudgeHistory(spec, h, exploreLinLimit); o == checker.Fail {
 				return errors.New(msg)
 			}

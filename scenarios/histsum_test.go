@@ -10,9 +10,10 @@ import (
 
 // The untimed world stores of a history only its operations and its linearization frontier
 // (sim/histsum.go). Against searches that keep each history whole (ExactHistory), in small
-// bounds, over the catalog's protocols with clients, correct and with bugs, it must give the
-// same verdicts (the violation, its shortest length, the sometimes-properties reached) in no
-// more states, and fewer in some.
+// bounds (abd correct and with two bugs, one of them a linearizability violation; paxos with
+// no-retry, whose bug is a liveness one), it must give the same verdicts (the violation, its
+// shortest length, the sometimes-properties reached) in no more states, and fewer in some.
+// The other protocols with clients have no bounds small enough for a unit test.
 func TestHistoryFrontierKeepsVerdicts(t *testing.T) {
 	cases := []porCase{
 		{"abd", "no-gc", sim.UntimedOptions{Crashes: -1, Requests: -1}},

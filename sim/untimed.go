@@ -73,7 +73,8 @@ type UntimedOptions struct {
 	Symmetry bool
 	// ExactHistory keeps the clients' history in each state as it happened, its order and
 	// times, instead of only what linearizability can tell of them (histsum.go): more
-	// states for the same verdicts, for comparisons.
+	// states for the same verdicts, for comparisons. It changes the history's part of a
+	// state only (an idle client's last target is never part of one).
 	ExactHistory bool
 }
 
@@ -102,6 +103,9 @@ func (o UntimedOptions) String() string {
 	if len(o.Faulty) > 0 {
 		s += fmt.Sprintf(" byzantine=%d faulty=%s", o.Byzantine, nodeList(o.Faulty))
 	}
+	if o.ExactHistory {
+		s += " exact-history"
+	}
 	return s
 }
 
@@ -119,6 +123,11 @@ func nodeList(ids []node.ID) string {
 type HistoryCheck struct {
 	Property string
 	Check    func(history []node.Op) error
+	// Linearizability says that Check is linearizability against the workload's Spec: the
+	// explorer then keeps of a history only what that check can tell of it (histsum.go).
+	// Any other check (another specification, a weaker consistency model) keeps every
+	// history whole, order and times.
+	Linearizability bool
 }
 
 // MaxInitial bounds the initial states an exploration enumerates: a protocol whose Start
