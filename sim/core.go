@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/replica-io/replica/protocols/node"
@@ -47,10 +48,13 @@ type stepCore struct {
 
 	// The untimed world shares slots, clients and the history with the state a step starts
 	// from (copy on write); these say what is still shared. The timed world owns everything.
-	cow     bool
-	owned   uint64 // bit id-1: node id's slot is this step's own copy
-	ownedCl bool   // the clients are this step's own copies
-	ownedH  bool   // the history is this step's own copy
+	cow   bool
+	owned uint64 // bit id-1: node id's slot is this step's own copy
+	// spareSlots, when not nil, holds slots of states the untimed world found visited and
+	// took back (see Untimed.Recycle): mutable copies a slot into one of them.
+	spareSlots *sync.Pool
+	ownedCl    bool // the clients are this step's own copies
+	ownedH     bool // the history is this step's own copy
 }
 
 // timing is what the two drivers do differently: what time means.
@@ -186,14 +190,21 @@ func (k *stepCore) mutable(id node.ID, stepping bool) *slot {
 	if !k.cow || k.owned&bit != 0 {
 		return s
 	}
-	c := *s
+	var c *slot
+	if k.spareSlots != nil {
+		c, _ = k.spareSlots.Get().(*slot)
+	}
+	if c == nil {
+		c = new(slot)
+	}
+	*c = *s
 	c.shared = true
 	if stepping {
 		c.state = cloneNode(s.state)
 	}
-	k.nodes[id-1] = &c
+	k.nodes[id-1] = c
 	k.owned |= bit
-	return &c
+	return c
 }
 
 // correct reports whether node id follows the protocol.
