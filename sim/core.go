@@ -115,7 +115,7 @@ func (k *stepCore) receive(s *slot, from node.ID, mid int, m node.Message) {
 
 // fire fires node s's armed timer name.
 func (k *stepCore) fire(s *slot, name string) {
-	s.own()
+	s.ownMaps(mapTimers)
 	delete(s.timers, name)
 	k.record(Timer, s.id, 0, 0, name)
 	k.step(s, func(n node.Node, env node.Env) { n.Timer(env, name) })
@@ -149,7 +149,7 @@ func (k *stepCore) boot(s *slot, st node.Node) {
 func (k *stepCore) crash(s *slot) {
 	s.up, s.paused, s.state = false, false, nil
 	s.inc++
-	s.own()
+	s.ownMaps(mapTimers | mapPending) // what it synced stays, shared
 	clear(s.timers)
 	clear(s.pending)
 	k.record(Crash, s.id, 0, 0, nil)
@@ -198,7 +198,7 @@ func (k *stepCore) mutable(id node.ID, stepping bool) *slot {
 		c = new(slot)
 	}
 	*c = *s
-	c.shared = true
+	c.shared = mapsAll
 	if stepping {
 		c.state = cloneNode(s.state)
 	}

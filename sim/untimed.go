@@ -760,7 +760,7 @@ func (x *ustep) send(from, to node.ID, m node.Message) {
 // setTimer arms the timer: it may fire at any point from now on.
 func (x *ustep) setTimer(s *slot, name string, min, max time.Duration) {
 	if _, armed := s.timers[name]; !armed {
-		s.own()
+		s.ownMaps(mapTimers)
 		s.timers[name] = 1
 	}
 }
