@@ -102,10 +102,12 @@ func (s *slot) own() { s.ownMaps(mapsAll) }
 // copies only what it changes: a timer that fires leaves the storage shared, a write the
 // timers; each copy is garbage to collect, or memory that a state in the frontier holds.
 func (s *slot) ownMaps(which uint8) {
-	which &= s.shared
-	if which == 0 {
-		return
+	if which&s.shared != 0 { // small enough to inline: the timed world never shares
+		s.copyMaps(which & s.shared)
 	}
+}
+
+func (s *slot) copyMaps(which uint8) {
 	if which&mapTimers != 0 {
 		s.timers = maps(s.timers)
 	}
