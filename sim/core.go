@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/replica-io/replica/protocols/node"
@@ -47,10 +48,13 @@ type stepCore struct {
 
 	// The untimed world shares slots, clients and the history with the state a step starts
 	// from (copy on write); these say what is still shared. The timed world owns everything.
-	cow     bool
-	owned   uint64 // bit id-1: node id's slot is this step's own copy
-	ownedCl bool   // the clients are this step's own copies
-	ownedH  bool   // the history is this step's own copy
+	cow   bool
+	owned uint64 // bit id-1: node id's slot is this step's own copy
+	// spareSlots, when not nil, holds slots of states the untimed world found visited and
+	// took back (see Untimed.Recycle): mutable copies a slot into one of them.
+	spareSlots *sync.Pool
+	ownedCl    bool // the clients are this step's own copies
+	ownedH     bool // the history is this step's own copy
 }
 
 // timing is what the two drivers do differently: what time means.
@@ -111,7 +115,7 @@ func (k *stepCore) receive(s *slot, from node.ID, mid int, m node.Message) {
 
 // fire fires node s's armed timer name.
 func (k *stepCore) fire(s *slot, name string) {
-	s.own()
+	s.ownMaps(mapTimers)
 	delete(s.timers, name)
 	k.record(Timer, s.id, 0, 0, name)
 	k.step(s, func(n node.Node, env node.Env) { n.Timer(env, name) })
@@ -145,7 +149,7 @@ func (k *stepCore) boot(s *slot, st node.Node) {
 func (k *stepCore) crash(s *slot) {
 	s.up, s.paused, s.state = false, false, nil
 	s.inc++
-	s.own()
+	s.ownMaps(mapTimers | mapPending) // what it synced stays, shared
 	clear(s.timers)
 	clear(s.pending)
 	k.record(Crash, s.id, 0, 0, nil)
@@ -186,14 +190,21 @@ func (k *stepCore) mutable(id node.ID, stepping bool) *slot {
 	if !k.cow || k.owned&bit != 0 {
 		return s
 	}
-	c := *s
-	c.shared = true
+	var c *slot
+	if k.spareSlots != nil {
+		c, _ = k.spareSlots.Get().(*slot)
+	}
+	if c == nil {
+		c = new(slot)
+	}
+	*c = *s
+	c.shared = mapsAll
 	if stepping {
 		c.state = cloneNode(s.state)
 	}
-	k.nodes[id-1] = &c
+	k.nodes[id-1] = c
 	k.owned |= bit
-	return &c
+	return c
 }
 
 // correct reports whether node id follows the protocol.

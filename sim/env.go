@@ -70,7 +70,7 @@ func (e *env) SetTimer(name string, min, max time.Duration) {
 
 func (e *env) CancelTimer(name string) {
 	if _, armed := e.s.timers[name]; armed {
-		e.s.own()
+		e.s.ownMaps(mapTimers)
 		delete(e.s.timers, name)
 	}
 }
@@ -135,7 +135,7 @@ func (w *World) choice(n int) int {
 // durable only once synced.
 
 func (s *slot) store(key string, v any) {
-	s.own()
+	s.ownMaps(mapPending)
 	s.pending[key] = cloneAny(v)
 	s.lastStored = key
 }
@@ -163,7 +163,7 @@ func (s *slot) sync() {
 	if len(s.pending) == 0 {
 		return
 	}
-	s.own()
+	s.ownMaps(mapDurable | mapPending)
 	s.durValid = false
 	if k := s.lastStored; len(s.pending) == 1 { // the common case, one key: no iteration, no clearing
 		if v, ok := s.pending[k]; ok {

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -44,6 +43,11 @@ type Untimed struct {
 	alts      sync.Map // history hash -> its neighbours with its key (testHistoryOrder)
 	perms     [][]node.ID
 	truncated atomic.Bool
+
+	// Memory reused from step to step (see Recycle): the states the explorer found visited,
+	// the step makers, and the lists of enabled actions. A pool is per processor, so each
+	// worker mostly gets back what it gave.
+	spares, steps, lists, slots sync.Pool
 }
 
 // UntimedOptions are the network semantics and budgets of an exploration.
@@ -148,7 +152,10 @@ type UState struct {
 	outputs  []node.Output // every output, in the order made
 	sent     []umsg        // the Byzantine nodes' messages, for replays: a set, in canonical order
 
-	fresh    int32 // outputs[len(outputs)-fresh:] are the step's that led here
+	fresh int32 // outputs[len(outputs)-fresh:] are the step's that led here
+	// own has bit i set when nodes[i] is the slot the step that led here copied: the
+	// state's alone until it has successors (Recycle). It fits where the int32s leave room.
+	own      uint32
 	clock    int32 // the history's logical clock (see stamp)
 	crashes  int32 // budgets spent
 	timeouts int32
@@ -410,7 +417,17 @@ func (u *Untimed) successors(s *UState, tr *tracer, yield func(a uaction, next *
 	if s.fail != nil {
 		return
 	}
-	for _, a := range u.actions(s) {
+	list, _ := u.lists.Get().(*[]uaction)
+	if list == nil {
+		list = new([]uaction)
+	}
+	as := u.appendActions(s, (*list)[:0])
+	defer func() { // a yield may stop the search by a panic (the step watchdog's)
+		clear(as)
+		*list = as[:0]
+		u.lists.Put(list)
+	}()
+	for _, a := range as {
 		ok := u.branch(a.choices, func(choices []int) (*UState, []int, bool) {
 			b := a
 			b.choices = choices
@@ -461,8 +478,11 @@ func padChoices(choices []int, j int) []int {
 }
 
 // actions lists the enabled actions of s, without their choices.
-func (u *Untimed) actions(s *UState) []uaction {
-	var as []uaction
+func (u *Untimed) actions(s *UState) []uaction { return u.appendActions(s, nil) }
+
+// appendActions appends the enabled actions of s to as.
+func (u *Untimed) appendActions(s *UState, as []uaction) []uaction {
+	var timers [8]string // on the stack, for the few timers a node has armed
 	for i, m := range s.inFlight {
 		if i > 0 && sameMsg(m, s.inFlight[i-1]) {
 			continue // identical copies lead to identical states
@@ -480,7 +500,7 @@ func (u *Untimed) actions(s *UState) []uaction {
 	}
 	for _, sl := range s.nodes {
 		if sl.up {
-			for _, name := range sortedTimers(sl) {
+			for _, name := range sortedTimers(sl, timers[:0]) {
 				as = append(as, uaction{kind: uTimer, node: sl.id, timer: name})
 			}
 		}
@@ -569,12 +589,13 @@ func (u *Untimed) matching() int {
 
 func sameMsg(a, b umsg) bool { return a.from == b.from && a.to == b.to && a.h == b.h }
 
-func sortedTimers(sl *slot) []string {
-	names := make([]string, 0, len(sl.timers))
+// sortedTimers appends the names of node sl's armed timers to names, sorted. Callers pass a
+// small array on the stack: this runs for every node of every state expanded and sealed.
+func sortedTimers(sl *slot, names []string) []string {
 	for name := range sl.timers {
 		names = append(names, name)
 	}
-	sort.Strings(names)
+	slices.Sort(names)
 	return names
 }
 
@@ -588,6 +609,9 @@ func (u *Untimed) apply(s *UState, a uaction, tr *tracer) (next *UState, asked [
 func (u *Untimed) applyLogged(s *UState, a uaction, tr *tracer, log *stepLog) (next *UState, asked []int, ok bool) {
 	x := u.newStep(s, a.choices, tr)
 	x.log = log
+	// Nothing holds the step maker once its state is sealed (the state takes its slices, not
+	// it), so the next step reuses its memory. This defer runs after the one below.
+	defer u.steps.Put(x)
 	defer func() {
 		if r := recover(); r != nil {
 			prop, msg := failure(r)
@@ -616,17 +640,29 @@ type ustep struct {
 	byz      int32
 	tr       *tracer
 	log      *stepLog // what a step recorded for a timed replay does (nil: not recorded)
+	// spare is the memory the successor is built in: a recycled state (see Recycle) or a
+	// new one. Its arrays of nodes and messages in flight are this step's copies, and seal
+	// fills it.
+	spare *UState
 }
 
 // newStep loads state s into a step core whose effects mean untimed things.
 func (u *Untimed) newStep(s *UState, choices []int, tr *tracer) *ustep {
-	x := &ustep{u: u, from: s, choices: choices, tr: tr,
-		inFlight: slices.Clone(s.inFlight), sent: slices.Clip(s.sent),
+	x, _ := u.steps.Get().(*ustep)
+	if x == nil {
+		x = new(ustep)
+	}
+	spare, _ := u.spares.Get().(*UState)
+	if spare == nil {
+		spare = new(UState)
+	}
+	*x = ustep{u: u, from: s, choices: choices, tr: tr, spare: spare,
+		inFlight: append(spare.inFlight, s.inFlight...), sent: slices.Clip(s.sent),
 		clock: s.clock, crashes: s.crashes, timeouts: s.timeouts, byz: s.byz}
 	x.stepCore = stepCore{
-		proto: u.proto, cluster: u.cfg, ids: u.ids, nodes: slices.Clone(s.nodes), stepBudget: DefaultStepBudget,
+		proto: u.proto, cluster: u.cfg, ids: u.ids, nodes: append(spare.nodes, s.nodes...), stepBudget: DefaultStepBudget,
 		outputs: slices.Clip(s.outputs), newOut: len(s.outputs), history: slices.Clip(s.history),
-		clients: s.clients, byID: slices.Clip(s.byID), faulty: u.faulty, cow: true,
+		clients: s.clients, byID: slices.Clip(s.byID), faulty: u.faulty, cow: true, spareSlots: &u.slots,
 		trace: tr, ownCopies: true,
 	}
 	if tr != nil {
@@ -743,7 +779,7 @@ func (x *ustep) send(from, to node.ID, m node.Message) {
 // setTimer arms the timer: it may fire at any point from now on.
 func (x *ustep) setTimer(s *slot, name string, min, max time.Duration) {
 	if _, armed := s.timers[name]; !armed {
-		s.own()
+		s.ownMaps(mapTimers)
 		s.timers[name] = 1
 	}
 }
@@ -808,10 +844,11 @@ func (x *ustep) failed(property, msg string) *UState {
 // seal turns the step into a state in canonical form, with its fingerprint.
 func (x *ustep) seal() *UState {
 	u, p := x.u, x.from
-	s := &UState{
-		nodes: x.nodes, hashes: slices.Clone(p.hashes), inFlight: x.inFlight, clients: x.clients,
+	s := x.spare
+	*s = UState{
+		nodes: x.nodes, hashes: append(s.hashes, p.hashes...), inFlight: x.inFlight, clients: x.clients,
 		byID: x.byID, history: x.history, outputs: x.outputs, sent: x.sent,
-		fresh: int32(len(x.outputs) - x.newOut), clock: x.clock,
+		fresh: int32(len(x.outputs) - x.newOut), own: uint32(x.owned), clock: x.clock,
 		crashes: x.crashes, timeouts: x.timeouts, byz: x.byz,
 		clientsHash: p.clientsHash, historyHash: p.historyHash, outputsHash: p.outputsHash,
 		historyKey: p.historyKey,
@@ -871,11 +908,14 @@ func (u *Untimed) testUnordered(s *UState, earlier int) {
 	if !slices.ContainsFunc(prefix, func(o node.Output) bool { return o.Node != prefix[0].Node }) {
 		return // one node's outputs: nothing to reorder
 	}
-	for _, dir := range []int{1, -1} {
-		grouped := slices.Clone(prefix)
+	// One copy of the state and of its outputs serves both orders: this runs for a good
+	// share of the successors, most of which are dropped as visited.
+	t := *s
+	t.outputs = slices.Clone(s.outputs)
+	for _, dir := range [...]int{1, -1} {
+		grouped := t.outputs[:earlier]
+		copy(grouped, prefix)
 		slices.SortStableFunc(grouped, func(a, b node.Output) int { return dir * (int(a.Node) - int(b.Node)) })
-		t := *s
-		t.outputs = append(grouped, s.outputs[earlier:]...)
 		if p, msg := u.judge(&t); p != "" {
 			s.verdict = PropUnordered
 			s.why = fmt.Sprintf("the protocol declares Explore.UnorderedOutputs, but %s fails when the same outputs come grouped by node (%s), and holds in the order they were made", p, msg)
@@ -892,23 +932,27 @@ func (u *Untimed) judgeStep(s *UState) {
 
 // reachedIn has a bit set for each sometimes-property that holds in s.
 func (u *Untimed) reachedIn(s *UState) (reached uint64) {
+	if len(u.proto.Sometimes) == 0 {
+		return 0
+	}
+	v := u.view(s) // boxed once, not once per property
 	for i, p := range u.proto.Sometimes {
-		if i < 64 && u.holds(p, s) {
+		if i < 64 && holds(p, v) {
 			reached |= 1 << i
 		}
 	}
 	return reached
 }
 
-// holds reports whether sometimes-property p holds in s (one that panics does not: the panic
+// holds reports whether sometimes-property p holds in view v (one that panics does not: the panic
 // is reported as a violation by judge).
-func (u *Untimed) holds(p node.Sometimes, s *UState) (reached bool) {
+func holds(p node.Sometimes, v node.World) (reached bool) {
 	defer func() {
 		if recover() != nil {
 			reached = false
 		}
 	}()
-	return p.Reached(uview{u, s})
+	return p.Reached(v)
 }
 
 // canonicalFlight sorts the messages in flight: by link, then in send order on an ordered
@@ -976,20 +1020,18 @@ func (u *Untimed) fingerprint(s *UState, hashes []uint64, clients, history, outp
 // hashSlot fingerprints one node: whether it is up, its state, storage and armed timers.
 // perm, when not nil, renames node IDs (symmetry).
 func hashSlot(sl *slot, perm []node.ID) uint64 {
-	h := NewHasher()
+	// A Hasher escapes to the heap (see hasherPool), and this runs for every node that
+	// stepped in every successor: a pooled one saves an allocation each time.
+	h := hasherPool.Get().(*Hasher)
+	*h = NewHasher()
 	h.perm = perm
 	h.Value(sl.up)
 	h.Value(sl.state)
 	if perm != nil {
-		d := NewHasher()
-		d.perm = perm
-		d.Value(sl.durable)
-		h.Uint64(d.Sum())
+		h.Uint64(hashRenamed(sl.durable, perm))
 	} else {
 		if !sl.durValid {
-			d := NewHasher()
-			d.Value(sl.durable)
-			sl.durHash, sl.durValid = d.Sum(), true
+			sl.durHash, sl.durValid = HashOf(sl.durable), true
 		}
 		h.Uint64(sl.durHash)
 	}
@@ -997,10 +1039,14 @@ func hashSlot(sl *slot, perm []node.ID) uint64 {
 	if len(sl.pending) > 0 {
 		h.Value(sl.pending)
 	}
-	for _, name := range sortedTimers(sl) {
+	var timers [8]string
+	for _, name := range sortedTimers(sl, timers[:0]) {
 		h.String(name)
 	}
-	return h.Sum()
+	sum := h.Sum()
+	*h = Hasher{} // let go of what it points to
+	hasherPool.Put(h)
+	return sum
 }
 
 func hashClients(cs []*client, byID []int, perm []node.ID) uint64 {
@@ -1090,6 +1136,28 @@ func (x *ustep) remember(m umsg) {
 	}
 }
 
+// Recycle takes back a successor the explorer found visited, which nothing else holds (see
+// explore.Recycler): the next step builds its successor in it. A successor owns its UState
+// and the arrays of its nodes, their hashes and its messages in flight (newStep and seal
+// copy them); its slots, clients, history and outputs it may share with its parent, so only
+// those three arrays are kept, emptied, with the slots the step copied (UState.own), which
+// no other state holds while this one has no successors. A failed step's state shares all.
+func (u *Untimed) Recycle(s *UState) {
+	if s.fail != nil {
+		return
+	}
+	for i, sl := range s.nodes {
+		if i < 32 && s.own&(1<<i) != 0 {
+			*sl = slot{} // drop what it points to: its maps may be the parent's
+			u.slots.Put(sl)
+		}
+	}
+	clear(s.nodes)
+	clear(s.inFlight[:cap(s.inFlight)]) // messages that left the array still point to theirs
+	*s = UState{nodes: s.nodes[:0], hashes: s.hashes[:0], inFlight: s.inFlight[:0]}
+	u.spares.Put(s)
+}
+
 // Fingerprint identifies a state.
 func (u *Untimed) Fingerprint(s *UState) uint64 { return s.fp }
 
@@ -1119,7 +1187,7 @@ func (u *Untimed) judgeWith(s *UState, history bool) (property, msg string) {
 			property, msg = failure(r)
 		}
 	}()
-	v := uview{u, s}
+	var v node.World = uview{u, s} // boxed once, not once per invariant
 	for _, inv := range u.proto.Invariants {
 		if err := inv.Check(v); err != nil {
 			return inv.Name, err.Error()
@@ -1171,7 +1239,7 @@ func (u *Untimed) SometimesProperties() []string {
 // Sometimes reports whether s satisfies sometimes-property i.
 func (u *Untimed) Sometimes(s *UState, i int) bool {
 	if i >= 64 {
-		return s.fail == nil && u.holds(u.proto.Sometimes[i], s)
+		return s.fail == nil && holds(u.proto.Sometimes[i], u.view(s))
 	}
 	return s.reached&(1<<i) != 0
 }

@@ -80,19 +80,44 @@ type slot struct {
 	restartAt time.Duration
 
 	// For exploration: the maps may be shared with the same node in another state (copy on
-	// write), and the durable storage's hash is kept until it changes.
-	shared   bool
+	// write; shared has a bit per map still shared, see ownMaps), and the durable storage's
+	// hash is kept until it changes.
+	shared   uint8
 	durHash  uint64
 	durValid bool
 }
 
+// The maps of a slot, as bits of slot.shared.
+const (
+	mapTimers uint8 = 1 << iota
+	mapDurable
+	mapPending
+	mapsAll = mapTimers | mapDurable | mapPending
+)
+
 // own gives the slot its own maps before they change, when they are shared.
-func (s *slot) own() {
-	if !s.shared {
-		return
+func (s *slot) own() { s.ownMaps(mapsAll) }
+
+// ownMaps gives the slot its own copy of each map in which that is still shared. A step
+// copies only what it changes: a timer that fires leaves the storage shared, a write the
+// timers; each copy is garbage to collect, or memory that a state in the frontier holds.
+func (s *slot) ownMaps(which uint8) {
+	if which&s.shared != 0 { // small enough to inline: the timed world never shares
+		s.copyMaps(which & s.shared)
 	}
-	s.timers, s.durable, s.pending = maps(s.timers), maps(s.durable), maps(s.pending)
-	s.shared = false
+}
+
+func (s *slot) copyMaps(which uint8) {
+	if which&mapTimers != 0 {
+		s.timers = maps(s.timers)
+	}
+	if which&mapDurable != 0 {
+		s.durable = maps(s.durable)
+	}
+	if which&mapPending != 0 {
+		s.pending = maps(s.pending)
+	}
+	s.shared &^= which
 }
 
 // World is a simulated cluster in virtual time: nodes, durable storage, messages in flight,

@@ -226,6 +226,21 @@ type worker[S any] struct {
 	violated    bool
 	witnessed   []bool
 	guard       *guardFailure
+
+	// recycle is the model's Recycle (see Recycler), nil when the model has none or when a
+	// duplicate may still be held elsewhere (see newWorker).
+	recycle func(S)
+}
+
+// Recycler is a Model that can take back the memory of a successor. Most successors a
+// breadth-first search generates are states it has visited already (about four in five on
+// Paxos): each is built whole, fingerprinted and dropped, and on protocol code that garbage
+// is most of what the collector works through. The search hands such a duplicate to Recycle
+// once it will never read it again, so that the model may build a later successor in its
+// memory. It does so only for values Next yielded and the search did not store, and never
+// twice for one yielded value; a model must not yield one value twice if it recycles.
+type Recycler[S any] interface {
+	Recycle(s S)
 }
 
 func newWorker[S any](e *engine[S], pool *blockPool[S]) *worker[S] {
@@ -238,6 +253,12 @@ func newWorker[S any](e *engine[S], pool *blockPool[S]) *worker[S] {
 	}
 	w.yield = w.push
 	w.slot = e.watch.slot("")
+	// With symmetry the batch holds canonical forms, which may share parts with what Next
+	// yielded; with sleep sets a duplicate may be kept to be expanded again (sleepTable's
+	// revisits). Neither recycles.
+	if r, ok := e.m.(Recycler[S]); ok && e.canon == nil && e.tab == nil {
+		w.recycle = r.Recycle
+	}
 	return w
 }
 
@@ -321,6 +342,8 @@ func (w *worker[S]) flush(depth int) {
 		if isNew {
 			inserted++
 			w.found(w.succ[i], fp, depth)
+		} else if w.recycle != nil {
+			w.recycle(w.succ[i])
 		}
 	}
 	set.release(len(w.fps), inserted)
