@@ -48,3 +48,20 @@ func TestSkewStaysWithinTolerance(t *testing.T) {
 		t.Errorf("undeclared: widest skew %.3f, so the test shows nothing", free)
 	}
 }
+
+// A skew bound outside [0, 1) is refused, with what it must be: a timer rate of 1-Skew must
+// stay positive.
+func TestSkewToleranceValidated(t *testing.T) {
+	for _, k := range []float64{-0.1, 1, 2} {
+		p := *paxos.Protocol
+		p.Tolerates.Skew = k
+		if err := p.Validate(); err == nil || !strings.Contains(err.Error(), "Tolerates.Skew") {
+			t.Errorf("Skew %g: Validate() = %v, want an error naming Tolerates.Skew", k, err)
+		}
+	}
+	p := *paxos.Protocol
+	p.Tolerates.Skew = 0.05
+	if err := p.Validate(); err != nil {
+		t.Errorf("Skew 0.05: %v", err)
+	}
+}

@@ -56,6 +56,9 @@ func (p *Protocol) validate() error {
 			return fmt.Errorf("Tolerates.Down(%d) is %d: want between 0 and n", p.DefaultN, v)
 		}
 	}
+	if k := p.Tolerates.Skew; k < 0 || k >= 1 {
+		return fmt.Errorf("Tolerates.Skew is %g: want at least 0 and below 1 (timers run at rates within [1-Skew, 1+Skew])", k)
+	}
 	if p.MaxFaulty != nil {
 		if f := p.MaxFaulty(p.DefaultN); f < 0 || f >= p.DefaultN {
 			return fmt.Errorf("MaxFaulty(%d) is %d: want between 0 and n-1", p.DefaultN, f)
