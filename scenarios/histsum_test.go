@@ -27,11 +27,7 @@ func TestHistoryFrontierKeepsVerdicts(t *testing.T) {
 		name := fmt.Sprintf("%s/%s/%s", c.protocol, c.bug, c.opts)
 		var params map[string]int
 		if c.protocol == "paxos" {
-			b, err := scenarios.ResolveExplore("paxos", "no-retry", 0, c.opts, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			params = b.Cluster.Params
+			params = noRetryParams(t, c.opts)
 		}
 		merged, err := scenarios.ResolveExplore(c.protocol, c.bug, 0, c.opts, params)
 		if err != nil {

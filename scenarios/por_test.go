@@ -58,12 +58,8 @@ func TestPartialOrderReductionDifferential(t *testing.T) {
 	for _, c := range porCases() {
 		name := fmt.Sprintf("%s/%s/%s", c.protocol, c.bug, c.opts)
 		var params map[string]int
-		if c.protocol == "paxos" && !longDifferential { // no-retry's bounds
-			b, err := scenarios.ResolveExplore("paxos", "no-retry", 0, c.opts, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			params = b.Cluster.Params
+		if c.protocol == "paxos" && !longDifferential {
+			params = noRetryParams(t, c.opts)
 		}
 		e, err := scenarios.ResolveExplore(c.protocol, c.bug, 0, c.opts, params)
 		if err != nil {
@@ -130,4 +126,15 @@ func sameVerdict(full, red *explore.Result) error {
 		}
 	}
 	return nil
+}
+
+// noRetryParams are the parameters of Paxos's no-retry bounds (fewer ballots than the
+// default's), for the differential tests' small searches.
+func noRetryParams(t *testing.T, opts sim.UntimedOptions) map[string]int {
+	t.Helper()
+	b, err := scenarios.ResolveExplore("paxos", "no-retry", 0, opts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.Cluster.Params
 }

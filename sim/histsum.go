@@ -81,7 +81,7 @@ func (u *Untimed) historyKey(ops []node.Op, perm []node.ID) uint64 {
 		// that they read no order.
 		return h.Sum()
 	}
-	frontier, ok := linFrontier(u.proto.Workload.Spec, ops, perm)
+	frontier, _, ok := frontierOf(u.proto.Workload.Spec, ops, perm)
 	if !ok {
 		h.String("whole") // apart from every frontier's hash
 		h.Uint64(hashHistory(ops, perm))
@@ -136,21 +136,11 @@ func opMultiset(ops []node.Op, perm []node.ID) uint64 {
 	return sum
 }
 
-// linFrontier hashes the linearization frontier of ops (see above): ok is false when it grew
-// past maxFrontier pairs or the specification panicked.
-func linFrontier(spec *node.Spec, ops []node.Op, perm []node.ID) (uint64, bool) {
-	sum, _, ok := frontierOf(spec, ops, perm)
-	return sum, ok
-}
-
-func linFrontierPairs(spec *node.Spec, ops []node.Op) (uint64, int, bool) {
-	return frontierOf(spec, ops, nil)
-}
-
-// frontierOf is linFrontier, also giving the number of pairs (none: not linearizable). A
-// specification partitioned by Key (a key-value store, whose Step is one key's) has a frontier
-// per key: a history is linearizable exactly when each key's part is, so the parts' frontiers,
-// with their keys, stand for the whole.
+// frontierOf hashes the linearization frontier of ops (see above) and counts its pairs (none:
+// not linearizable); ok is false when it grew past maxFrontier pairs or the specification
+// panicked. A specification partitioned by Key (a key-value store, whose Step is one key's)
+// has a frontier per key: a history is linearizable exactly when each key's part is, so the
+// parts' frontiers, with their keys, stand for the whole.
 func frontierOf(spec *node.Spec, ops []node.Op, perm []node.ID) (sum uint64, n int, ok bool) {
 	defer func() {
 		if recover() != nil {

@@ -87,10 +87,7 @@ func TestPlainGuidedRunsDifferOnlyByAimedFaults(t *testing.T) {
 				continue
 			}
 			differ++
-			i := 0
-			for i < min(len(g.Choices), len(r.Choices)) && g.Choices[i] == r.Choices[i] {
-				i++
-			}
+			i := parting(g, r)
 			// The step-crash draw: the guided run crashes where the random one did not.
 			if i == len(g.Choices) || i == len(r.Choices) || g.Purposes[i] != sim.Faults || r.Purposes[i] != sim.Faults ||
 				g.Choices[i] != 1 || r.Choices[i] != 0 {
@@ -332,10 +329,7 @@ func TestPlainGuidedRunsAimCutsAtProposers(t *testing.T) {
 			continue
 		}
 		differ++
-		i := 0
-		for i < min(len(g.Choices), len(r.Choices)) && g.Choices[i] == r.Choices[i] {
-			i++
-		}
+		i := parting(g, r)
 		if i == 0 || i == len(g.Choices) || i == len(r.Choices) || g.Purposes[i] != sim.Faults || g.Purposes[i-1] != sim.Faults {
 			t.Fatalf("seed %d: the plain guided run leaves the random one at choice %d, not at a cut's node", seed, i)
 		}
@@ -401,4 +395,14 @@ func proposed(trace []sim.Entry, cut sim.Entry) bool {
 		}
 	}
 	return false
+}
+
+// parting is the index of the first choice at which runs g and r differ (the length of the
+// shorter when one's choices begin the other's).
+func parting(g, r sim.Result) int {
+	i := 0
+	for i < min(len(g.Choices), len(r.Choices)) && g.Choices[i] == r.Choices[i] {
+		i++
+	}
+	return i
 }
