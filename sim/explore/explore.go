@@ -55,11 +55,12 @@ func Run[S any](ctx context.Context, m Model[S], opts Options) (*Result, error) 
 // search runs the strategy, then rebuilds paths and checks progress; it frees the visited
 // set.
 func (e *engine[S]) search(r *Result) error {
-	var err error
-	switch e.opts.Strategy {
-	case BreadthFirst:
+	probed, err := e.probe(r)
+	switch {
+	case probed || err != nil:
+	case e.opts.Strategy == BreadthFirst:
 		err = e.bfs(r)
-	case DepthFirst:
+	case e.opts.Strategy == DepthFirst:
 		err = e.dfs(r)
 	}
 	if e.watch != nil && !e.phase.CompareAndSwap(phaseSearch, phaseFinish) {
@@ -75,6 +76,9 @@ func (e *engine[S]) search(r *Result) error {
 		// Hand the last frontier back to the system, so that finish (which may rebuild
 		// paths) runs under the same budget with what the search held returned.
 		e.mem.release()
+	}
+	if probed {
+		return nil // its path is the model's own, and there is nothing to check further
 	}
 	return e.finish(r)
 }
@@ -131,7 +135,7 @@ func newEngine[S any](m Model[S], opts Options) (*engine[S], error) {
 	if opts.Strategy != BreadthFirst && opts.Strategy != DepthFirst {
 		return nil, fmt.Errorf("explore: unknown strategy %v", opts.Strategy)
 	}
-	if opts.MaxDepth < 0 || opts.MaxStates < 0 || opts.Timeout < 0 || opts.Workers < 0 || opts.MaxMemory < 0 || opts.StepTimeout < 0 {
+	if opts.MaxDepth < 0 || opts.MaxStates < 0 || opts.Timeout < 0 || opts.Workers < 0 || opts.MaxMemory < 0 || opts.StepTimeout < 0 || opts.Probe < 0 {
 		return nil, errors.New("explore: negative limit in options")
 	}
 	if opts.Workers == 0 {

@@ -88,6 +88,15 @@ type Options struct {
 	// MaxStates, MaxMemory or Timeout has covered a different part of the space.
 	Reduce bool
 
+	// Probe, when positive, is the number of distinct states that random walks taken before
+	// the search may reach, to meet a violation sooner than an exhaustive search would (see
+	// probe.go), at about the cost of a search of that many states: a walk that
+	// breaks an always-property ends the search with it, its path shortened but not
+	// necessarily shortest; otherwise the search runs as it would without the walks. The
+	// walks are seeded by their number, so the outcome does not depend on Workers; they
+	// stop early once they find few new states.
+	Probe int
+
 	// Report, when set, is called every ReportEvery (default one second) while the search
 	// runs, never twice at once, for a progress line on a terminal.
 	Report      func(Status)
@@ -114,7 +123,7 @@ type Path struct {
 // Violation is an always-property broken in a reachable state.
 type Violation struct {
 	Property string
-	Path     Path // a shortest path to the state, with breadth-first search
+	Path     Path // a shortest path to the state, with breadth-first search (unless a probe's walk found it)
 }
 
 // Witness reports whether a sometimes-property holds in some reachable state.
@@ -155,6 +164,11 @@ type Result struct {
 
 	Violation *Violation // nil when none was found
 	Witnesses []Witness  // one per sometimes-property, in the model's order
+
+	// Probe is what the walks before the search did; nil without Options.Probe. When one
+	// broke a property, Violation is its (shortened) path, and Unique, Transitions and
+	// MaxDepth count the walks' states, steps and longest walk, for the search did not run.
+	Probe *ProbeResult
 
 	// Progress is nil unless Options.CheckProgress ran; then Progress.Stuck is a shortest
 	// path to a state from which no progress state is reachable, or nil.

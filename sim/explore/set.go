@@ -173,6 +173,35 @@ func (t *fpSet) contains(fp uint64) bool {
 	return false
 }
 
+// has reports whether fp is held; safe beside inserts under reservations (see probe.go).
+func (t *fpSet) has(fp uint64) bool {
+	if fp == 0 {
+		return t.hasZero.Load()
+	}
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	slots := t.slots
+	mask := uint64(len(slots) - 1)
+	for i := t.home(fp); ; i = (i + 1) & mask {
+		switch atomic.LoadUint64(&slots[i]) {
+		case 0:
+			return false
+		case fp:
+			return true
+		}
+	}
+}
+
+// put adds fp, as add does, from any goroutine.
+func (t *fpSet) put(fp uint64) {
+	t.reserve(1)
+	inserted := 0
+	if t.insert(fp) {
+		inserted = 1
+	}
+	t.release(1, inserted)
+}
+
 // free returns the table's memory.
 func (t *fpSet) free() {
 	freeSlots(t.slots)

@@ -44,6 +44,7 @@ type slot[S any] struct {
 	s     S   // the state of the call under way
 	depth int // its depth (breadth-first) or path length (depth-first), for its path
 	where string
+	walk  int // the probe's walk under way (where is "probe"), for its path
 
 	// The watchdog's own view: the tick it last saw, and since when.
 	seen      uint64
@@ -64,6 +65,7 @@ type hangAt[S any] struct {
 	s     S
 	depth int
 	where string
+	walk  int
 }
 
 func newWatch[S any](limit time.Duration) *watch[S] {
@@ -126,7 +128,7 @@ func (w *watch[S]) overstayed(now time.Time) *hangAt[S] {
 			continue
 		}
 		sl.mu.Lock()
-		h := &hangAt[S]{s: sl.s, depth: sl.depth, where: sl.where}
+		h := &hangAt[S]{s: sl.s, depth: sl.depth, where: sl.where, walk: sl.walk}
 		sl.mu.Unlock()
 		if sl.tick.Load() == t { // still the same call: the state read is its state
 			return h
@@ -227,7 +229,7 @@ func (e *engine[S]) hangResult(h *hangAt[S], partial *Result) *Result {
 	switch h.where {
 	case "init":
 		return r
-	case "":
+	case "", "probe":
 	default:
 		r.Hung.Why = fmt.Sprintf("its path was not rebuilt: the step was taken while %s, a second pass that takes every action of the states it goes over, "+
 			"including those a reduced search skipped", map[string]string{"paths": "rebuilding a path", "progress": "checking progress"}[h.where])
@@ -238,6 +240,12 @@ func (e *engine[S]) hangResult(h *hangAt[S], partial *Result) *Result {
 	var p *Path
 	e.phase.Store(phaseSearch)
 	again, err := e.supervised(w, func() (err error) {
+		if h.where == "probe" { // the walk, taken again up to the state it hung on
+			var walked Path
+			walked, err = e.walkPath(w.slot("probe"), h.walk, h.depth)
+			p = &walked
+			return err
+		}
 		p, err = e.pathTo(w, e.m.Fingerprint(h.s), h.depth)
 		if err == nil && p != nil {
 			var c Path
@@ -247,6 +255,8 @@ func (e *engine[S]) hangResult(h *hangAt[S], partial *Result) *Result {
 		return err
 	})
 	switch {
+	case again != nil && h.where == "probe":
+		r.Hung.Why = "its path was not rebuilt: taking the walk again makes every step of the states it goes over, and one of them did not return either (a search without the probe finds its path)"
 	case again != nil:
 		r.Hung.Why = "its path was not rebuilt: the search that rebuilds it met another step that did not return"
 	case err != nil:

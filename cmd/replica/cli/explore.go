@@ -51,6 +51,11 @@ type exploreTarget struct {
 	enabled func(state any) []string
 }
 
+// defaultProbe is the distinct states the random walks before the search may reach: on
+// Paxos's default bounds a few seconds, against minutes for the search, and the walks find
+// its no-persist bug in all but about one run in fifty of their seeds (docs/BENCHMARKS.md).
+const defaultProbe = 200_000
+
 // exploreArgs are explore's choices of what to explore.
 type exploreArgs struct {
 	protocol, bug string
@@ -414,6 +419,7 @@ func parseExploreArgs(args []string, stderr io.Writer) (*exploreTarget, explore.
 	workers := fs.Int("workers", 0, "goroutines expanding a breadth-first level (default: the number of CPUs); results do not depend on it")
 	symmetry := fs.Bool("symmetry", false, "store one state per class of symmetric states (protocols with interchangeable nodes)")
 	por := fs.Bool("por", false, "partial-order reduction by sleep sets: skip interleavings of independent steps at different nodes (every state is still visited, so the verdict is the same; off by itself with dfs, -symmetry, -max-depth or a duplicating network; off by default: on Paxos it saves 3-17% of the transitions and costs memory, see docs/BENCHMARKS.md)")
+	probe := fs.Int("probe", defaultProbe, "random walks before the search, until they reach this many distinct `STATES`, to find a violation sooner: a walk that breaks a property ends the search with it, its path shortened but not necessarily shortest (0: no walks, and a violation's path is a shortest, with bfs); the walks stop early on a small space, at -max-states, or after a quarter of -timeout")
 	checkProgress := fs.Bool("check-progress", false, "check that a progress state stays reachable from every state (stores the whole graph)")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
 	a.untimed.Crashes, a.untimed.Requests = -1, -1
@@ -442,6 +448,8 @@ func parseExploreArgs(args []string, stderr io.Writer) (*exploreTarget, explore.
 		return nil, opts, false, fmt.Errorf("-strategy %q: want bfs or dfs", *strategy)
 	case *maxDepth < 0 || *maxStates < 0 || *timeout < 0:
 		return nil, opts, false, errors.New("-max-depth, -max-states and -timeout must not be negative")
+	case *probe < 0:
+		return nil, opts, false, fmt.Errorf("-probe %d: must not be negative (0: no walks)", *probe)
 	case *stepTimeout <= 0:
 		return nil, opts, false, fmt.Errorf("-step-timeout %v: must be positive", *stepTimeout)
 	case *workers < 0:
@@ -472,7 +480,7 @@ func parseExploreArgs(args []string, stderr io.Writer) (*exploreTarget, explore.
 	opts = explore.Options{
 		MaxDepth: *maxDepth, MaxStates: *maxStates, Timeout: *timeout, MaxMemory: int64(maxMemory),
 		Workers: *workers, Symmetry: *symmetry, CheckProgress: *checkProgress, Reduce: *por,
-		StepTimeout: *stepTimeout,
+		StepTimeout: *stepTimeout, Probe: *probe,
 	}
 	if *strategy == "dfs" {
 		opts.Strategy = explore.DepthFirst
@@ -629,9 +637,21 @@ type exploreReport struct {
 	Sometimes       []witnessOut `json:"sometimes,omitempty"`
 	ProgressChecked bool         `json:"progress_checked"`
 	Stuck           *pathOut     `json:"stuck,omitempty"` // a state from which no progress state is reachable
+	Probe           *probeOut    `json:"probe,omitempty"` // the random walks before the search (-probe)
 	// Hung says that the search stopped on a step that did not return (-step-timeout); the
 	// violation, of no-hang, leads to the state it was taken from.
 	Hung bool `json:"hung,omitempty"`
+}
+
+// probeOut is what the random walks before the search did: Hit is the number of the walk
+// that broke a property and Length its steps before its path was shortened (-1 and 0: none).
+type probeOut struct {
+	Walks       int     `json:"walks"`
+	Steps       int64   `json:"steps"`
+	States      int64   `json:"states"`
+	WallSeconds float64 `json:"wall_seconds"`
+	Hit         int     `json:"hit"`
+	Length      int     `json:"length"`
 }
 
 // witnessOut is a sometimes-property and a path to where it holds; null: never reached, or
@@ -681,6 +701,8 @@ func addHang(rep *exploreReport, t *exploreTarget, h *explore.Hang) error {
 		what = "making the initial states (the protocol's Init or its nodes' start) did not return"
 	case "":
 		what = "a step from the last state did not return"
+	case "probe":
+		what = "a step from the last state, taken by a random walk before the search (-probe), did not return"
 	default:
 		what = fmt.Sprintf("a step did not return while the search went over its states again (%s)", h.Where)
 	}
@@ -705,6 +727,9 @@ func baseReport(t *exploreTarget, opts explore.Options, r *explore.Result) *expl
 		WallSeconds: r.Wall.Seconds(), StatesPerSecond: r.StatesPerSecond,
 		PeakMemoryBytes: r.PeakMemoryBytes, StoreBytes: r.StoreBytes, MaxMemoryBytes: opts.MaxMemory, Reduction: r.Reduction,
 		Complete: r.Complete, Stopped: r.Stopped,
+	}
+	if p := r.Probe; p != nil {
+		rep.Probe = &probeOut{Walks: p.Walks, Steps: p.Steps, States: p.States, WallSeconds: p.Wall.Seconds(), Hit: p.Hit, Length: p.Length}
 	}
 	if opts.Strategy == explore.DepthFirst {
 		rep.Workers = 1
@@ -778,8 +803,15 @@ func (rep *exploreReport) printText(w io.Writer) {
 		fmt.Fprintf(w, " (budget %s)", formatSize(rep.MaxMemoryBytes))
 	}
 	fmt.Fprintln(w)
-	if rep.UniqueStates > 0 {
+	if rep.StoreBytes > 0 {
 		fmt.Fprintf(w, "  bytes per state    %.1f (the visited set and the frontier's slots; states held by pointer count apart, in peak memory)\n", float64(rep.StoreBytes)/float64(rep.UniqueStates))
+	}
+	if p := rep.Probe; p != nil {
+		fmt.Fprintf(w, "  probe              %d random walks, %d steps, %d states, %.2fs", p.Walks, p.Steps, p.States, p.WallSeconds)
+		if p.Hit >= 0 {
+			fmt.Fprintf(w, ": walk %d broke a property in %d steps, so the search did not run (its path is shortened, not necessarily shortest: -probe 0 for a shortest)", p.Hit, p.Length)
+		}
+		fmt.Fprintln(w)
 	}
 	if rep.Complete {
 		fmt.Fprintln(w, "  search             complete")
@@ -796,6 +828,8 @@ func (rep *exploreReport) printText(w io.Writer) {
 		switch {
 		case s.Witness != nil:
 			fmt.Fprintf(w, "sometimes %s: reached in %d steps\n", s.Property, len(s.Witness.Path))
+		case s.ReachedIn >= 0 && rep.Probe != nil && rep.Probe.Hit >= 0:
+			fmt.Fprintf(w, "sometimes %s: reached in %d steps by a random walk (its path is not kept)\n", s.Property, s.ReachedIn)
 		case s.ReachedIn >= 0:
 			fmt.Fprintf(w, "sometimes %s: reached in %d steps (its path was not rebuilt before the search's time ran out)\n", s.Property, s.ReachedIn)
 		case rep.Complete:
