@@ -21,19 +21,19 @@ import (
 // Options.Probe bounds the distinct states the walks reach, so that the probe costs about
 // what an exhaustive search of that many states does, whatever a protocol's step costs. The
 // walks run in rounds, each of twice as many walks as the one before (up to probeRound),
-// split between the workers. Walk i draws from a
-// generator seeded by i alone, and a round reports its lowest-numbered violating walk, so the
-// outcome does not depend on the number of workers or their timing. The probe stops once its
-// states reach Options.Probe (the last round may add more), or early once a round reaches few
-// states that the earlier rounds did not (fewer than one step in probeNew: the space is then
-// small, and the exhaustive search covers it quickly anyway), once it has met
-// Options.MaxStates states, or once it has taken a quarter of Options.Timeout (which, like
-// any timeout, makes the outcome depend on the machine).
+// split between the workers. Walk i draws from a generator seeded by i alone, and a round
+// reports its lowest-numbered violating walk, so the outcome does not depend on the number of
+// workers or their timing. The probe stops once its states reach Options.Probe (the last
+// round may add more); early once a round's new states are fewer than a probeNew-th of its
+// steps, for the walks then mostly go over ground already covered, and the exhaustive search
+// covers a space that small sooner than they would; once it has met Options.MaxStates
+// states; or once it has taken a quarter of Options.Timeout (which, like any timeout, makes
+// the outcome depend on the machine).
 
 const (
 	probeFirst = 64   // walks in the first round
 	probeRound = 4096 // the most walks in a round
-	probeNew   = 100
+	probeNew   = 10
 	walkLimit  = 100
 	probeSeed  = 0x5eed_0f_a_7a1c // any constant: walks must not depend on the run
 )
@@ -225,7 +225,7 @@ func (e *engine[S]) probeHit(r *Result, inits []S, hit walked) error {
 		wit := Witness{Property: name, Steps: -1}
 		for d, s := range states {
 			if e.some.Sometimes(s, i) {
-				wit.Steps = d // on the way to the violation; its path is not kept apart
+				wit.Steps = d // on the violation's path: a prefix of it leads there
 				break
 			}
 		}

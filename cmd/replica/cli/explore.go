@@ -829,7 +829,7 @@ func (rep *exploreReport) printText(w io.Writer) {
 		case s.Witness != nil:
 			fmt.Fprintf(w, "sometimes %s: reached in %d steps\n", s.Property, len(s.Witness.Path))
 		case s.ReachedIn >= 0 && rep.Probe != nil && rep.Probe.Hit >= 0:
-			fmt.Fprintf(w, "sometimes %s: reached in %d steps by a random walk (its path is not kept)\n", s.Property, s.ReachedIn)
+			fmt.Fprintf(w, "sometimes %s: reached in %d steps, on the violation's path (the walks before the search found it)\n", s.Property, s.ReachedIn)
 		case s.ReachedIn >= 0:
 			fmt.Fprintf(w, "sometimes %s: reached in %d steps (its path was not rebuilt before the search's time ran out)\n", s.Property, s.ReachedIn)
 		case rep.Complete:
