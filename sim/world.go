@@ -150,9 +150,13 @@ type World struct {
 	byz       []*traitor // byz[id-1]: the adversary's state for a Byzantine node, nil for a correct one
 	violation *Violation
 	reached   []bool // the protocol's Sometimes properties reached in this run
-	mons      []Monitor
-	budget    eventBudget // see budget.go
-	script    *script     // a timed replay of an untimed path (see ReplayTimed), or nil
+	// props is the protocol's invariants and sometimes-properties bound to this world, once
+	// the first check binds them (see check).
+	props      node.Bound
+	propsBound bool
+	mons       []Monitor
+	budget     eventBudget // see budget.go
+	script     *script     // a timed replay of an untimed path (see ReplayTimed), or nil
 	// chooseWorkload draws the clients' workload choices (made once per run, not per operation).
 	chooseWorkload func(n int) int
 	mem            *runMem  // the memory the world is made of, reused by the next run (see Run)
@@ -201,6 +205,7 @@ func newWorld(cfg Config, c Chooser, pooled bool) *World {
 		inFlight:    m.inFlight,
 		memo:        m.memo,
 		replyFree:   m.replies,
+		props:       m.props,
 		mem:         m,
 		streamed:    streams(cfg),
 	}
