@@ -201,7 +201,6 @@ func mustBePlain(n node.Node) {
 		return
 	}
 	if n != nil && hasRefs(reflect.TypeOf(n)) {
-		h := NewHasher()
-		h.Value(n)
+		HashOf(n) // its pooled hasher: a hasher of its own escapes, an allocation per boot
 	}
 }
