@@ -73,7 +73,13 @@ type slot struct {
 	// lastStored is the key of the latest write, which is the only pending one when pending
 	// holds one key (a sync then needs no iteration over pending).
 	lastStored string
-	rate       float64 // timer clock rate (skew)
+	// one says that the only pending write is oneKey's, of oneVal, kept outside the pending
+	// map, which is then empty (see store): only in a world that neither shares slots nor
+	// fails storage, whose every other reader of pending it would have to know.
+	one    bool
+	oneKey string
+	oneVal any
+	rate   float64 // timer clock rate (skew)
 	// changes counts what may have grown one of the node's measures that a memory monitor
 	// watches (see World.Changes): its steps, its timers armed, the messages sent to it.
 	changes   uint64
