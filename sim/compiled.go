@@ -135,12 +135,19 @@ func (t *wordTable) put(tw unsafe.Pointer, info *typeInfo) {
 }
 
 // infoOfWord returns the typeInfo of v's dynamic type, whose type word is tw (v is not nil).
+// A type met for the first time goes on to addWord, which holds the lock: the look-up itself,
+// which the hashing and copying of every message make, has no deferred call to set up.
 func infoOfWord(tw unsafe.Pointer, v any) *typeInfo {
 	if t := byWord.Load(); t != nil {
 		if i := t.find(tw); i != nil {
 			return i
 		}
 	}
+	return addWord(tw, v)
+}
+
+// addWord makes the typeInfo of v's dynamic type (type word tw) and adds it to the table.
+func addWord(tw unsafe.Pointer, v any) *typeInfo {
 	i := infoOf(reflect.TypeOf(v))
 	byWordMu.Lock()
 	defer byWordMu.Unlock()

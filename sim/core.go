@@ -152,6 +152,7 @@ func (k *stepCore) crash(s *slot) {
 	s.ownMaps(mapTimers | mapPending) // what it synced stays, shared
 	clear(s.timers)
 	clear(s.pending)
+	s.dropOne()
 	k.record(Crash, s.id, 0, 0, nil)
 }
 

@@ -306,10 +306,18 @@ func (w *World) stepped(s *slot) {
 
 // check evaluates the invariants, monitors and sometimes-properties after a step. Progress
 // after healing is a monitor's business (package checker), which ends the run with Stop.
+//
+// The properties are asked through their binding to this world (node.Bound): a component's
+// view of the world is found once for the run, not at every step by every property, and each
+// property is called with the same view it would have made for itself.
 func (w *World) check() {
-	for _, inv := range w.proto.Invariants {
-		if err := inv.Check(w); err != nil {
-			w.violate(inv.Name, err.Error())
+	if !w.propsBound {
+		w.props.Bind(w.proto, w)
+		w.propsBound = true
+	}
+	for i := range w.props.Invariants() {
+		if err := w.props.Check(i); err != nil {
+			w.violate(w.proto.Invariants[i].Name, err.Error())
 			return
 		}
 	}
@@ -319,8 +327,8 @@ func (w *World) check() {
 			return
 		}
 	}
-	for i, s := range w.proto.Sometimes {
-		if !w.reached[i] && s.Reached(w) {
+	for i := range w.props.Sometimes() {
+		if !w.reached[i] && w.props.Reached(i) {
 			w.reached[i] = true
 		}
 	}

@@ -48,6 +48,8 @@ type runMem struct {
 	clientPtrs []*client
 	byID       []int
 	replies    []*reply // the free list of replies (World.replyFree), each cleared
+	// props is the room of the run's bound properties (World.props), bound anew each run.
+	props node.Bound
 
 	// chooseWorkload is the world's (World.chooseWorkload), made once for this memory: it
 	// refers to the world only as &world.
@@ -164,6 +166,7 @@ func (w *World) release() {
 	clear(w.clients)
 	m.clientPtrs, m.byID = w.clients[:0], w.byID[:0]
 	m.replies = w.replyFree
+	m.props = w.props
 	// The world, tracer, recorder and ring keep what the run left in them until the next run
 	// overwrites them (newWorld sets every field; the tracer reads only the ring entries of its
 	// own run), or the pool lets them go at a garbage collection.

@@ -191,7 +191,8 @@ func describeKey(k reflect.Value) string {
 // func or a chan; the timed world keeps a node's state as it is. Checking it when a node
 // boots (and restarts) makes both worlds refuse the same protocols at the same point, rather
 // than a campaign passing what explore refuses. The walk is skipped for states whose type
-// holds no reference at all (hasRefs, the copier's own test), which cannot hold such a value.
+// holds no reference at all (hasRefs, the copier's own test, which the type's info keeps: its
+// fix is nil), which cannot hold such a value.
 func mustBePlain(n node.Node) {
 	if b, ok := n.(*byzNode); ok {
 		// The adversary's wrapper is the simulator's; the nodes it runs are the protocol's.
@@ -200,8 +201,7 @@ func mustBePlain(n node.Node) {
 		}
 		return
 	}
-	if n != nil && hasRefs(reflect.TypeOf(n)) {
-		h := NewHasher()
-		h.Value(n)
+	if v := any(n); v != nil && infoOfWord(typeWord(&v), v).fix != nil { // fix is nil exactly when !hasRefs
+		HashOf(v) // its pooled hasher: a hasher of its own escapes, an allocation per boot
 	}
 }

@@ -73,7 +73,13 @@ type slot struct {
 	// lastStored is the key of the latest write, which is the only pending one when pending
 	// holds one key (a sync then needs no iteration over pending).
 	lastStored string
-	rate       float64 // timer clock rate (skew)
+	// one says that the only pending write is oneKey's, of oneVal, kept outside the pending
+	// map, which is then empty (see store): only in a world that neither shares slots nor
+	// fails storage, whose every other reader of pending it would have to know.
+	one    bool
+	oneKey string
+	oneVal any
+	rate   float64 // timer clock rate (skew)
 	// changes counts what may have grown one of the node's measures that a memory monitor
 	// watches (see World.Changes): its steps, its timers armed, the messages sent to it.
 	changes   uint64
@@ -150,9 +156,13 @@ type World struct {
 	byz       []*traitor // byz[id-1]: the adversary's state for a Byzantine node, nil for a correct one
 	violation *Violation
 	reached   []bool // the protocol's Sometimes properties reached in this run
-	mons      []Monitor
-	budget    eventBudget // see budget.go
-	script    *script     // a timed replay of an untimed path (see ReplayTimed), or nil
+	// props is the protocol's invariants and sometimes-properties bound to this world, once
+	// the first check binds them (see check).
+	props      node.Bound
+	propsBound bool
+	mons       []Monitor
+	budget     eventBudget // see budget.go
+	script     *script     // a timed replay of an untimed path (see ReplayTimed), or nil
 	// chooseWorkload draws the clients' workload choices (made once per run, not per operation).
 	chooseWorkload func(n int) int
 	mem            *runMem  // the memory the world is made of, reused by the next run (see Run)
@@ -201,6 +211,7 @@ func newWorld(cfg Config, c Chooser, pooled bool) *World {
 		inFlight:    m.inFlight,
 		memo:        m.memo,
 		replyFree:   m.replies,
+		props:       m.props,
 		mem:         m,
 		streamed:    streams(cfg),
 	}

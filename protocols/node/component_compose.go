@@ -196,24 +196,18 @@ func qualify(path, name string) string {
 func liftProperties(p *Protocol, pt Part) {
 	m, path := pt.Module, pt.Path
 	keys := keysOf(path)
-	Scope := func(w World, path string) World { // the stack's own worlds are never scoped
-		if _, ok := w.(scoped); ok {
-			return Scope(w, path)
-		}
-		if _, ok := w.(*memoScoped); ok {
-			return Scope(w, path)
-		}
-		return scope(w, path, keys)
-	}
+	Scope := func(w World, path string) World { return liftScope(w, path, keys) }
 	for _, inv := range m.Invariants {
 		check := inv.Check
-		p.Invariants = append(p.Invariants, Invariant{Name: qualify(path, inv.Name),
-			Check: func(w World) error { return check(Scope(w, path)) }})
+		lift := func(w World) error { return check(Scope(w, path)) }
+		p.Invariants = append(p.Invariants, Invariant{Name: qualify(path, inv.Name), Check: lift,
+			lift: &lifted{path: path, keys: keys, check: check, made: funcWord(lift)}})
 	}
 	for _, s := range m.Sometimes {
 		reached := s.Reached
+		lift := func(w World) bool { return reached(Scope(w, path)) }
 		p.Sometimes = append(p.Sometimes, Sometimes{Name: qualify(path, s.Name), Required: s.Required,
-			Reached: func(w World) bool { return reached(Scope(w, path)) }})
+			Reached: lift, lift: &lifted{path: path, keys: keys, reached: reached, made: funcWord(lift)}})
 	}
 	if pr := m.Progress; pr != nil {
 		pending := func(w World) []string { return pr(Scope(w, path)) }
@@ -228,6 +222,17 @@ func liftProperties(p *Protocol, pt Part) {
 		p.Liveness = append(p.Liveness, Liveness{Name: qualify(path, l.Name), Stable: l.Stable,
 			Pending: func(w World) []string { return pending(Scope(w, path)) }})
 	}
+}
+
+// liftScope is the world a lifted property of the component at path judges: the stack's own
+// worlds are never scoped, so a scoped one is scoped further (Scope), and any other is
+// scoped with the keys made once.
+func liftScope(w World, path string, keys scopeKeys) World {
+	switch w.(type) {
+	case scoped, *memoScoped:
+		return Scope(w, path)
+	}
+	return scope(w, path, keys)
 }
 
 // liftMutators makes part pt's mutators reach its messages wherever they travel: bare (the

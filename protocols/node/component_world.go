@@ -154,7 +154,11 @@ func (s *memoScoped) Outputs() []Output {
 	if s.index == nil {
 		s.index, _ = Memo(s.w, s.key, newOutputIndex)
 	}
-	return s.update(s.index, s.w.Outputs())
+	all := s.w.Outputs()
+	if ix := s.index; ix.same && ix.seen == len(all) {
+		return all // nothing new since the last call: what update would return, without its copy of s
+	}
+	return s.update(s.index, all)
 }
 
 // outputIndex is a component's outputs among the first seen of the world's. While every one

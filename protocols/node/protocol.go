@@ -194,6 +194,7 @@ func (p *Protocol) Bug(name string) (Bug, bool) {
 type Invariant struct {
 	Name  string
 	Check func(w World) error
+	lift  *lifted // how Compose made Check from a component's own check (see Bound)
 }
 
 // Sometimes is a property that must hold in at least one run of a campaign: a guard against
@@ -203,6 +204,7 @@ type Sometimes struct {
 	Reached func(w World) bool
 	// Required fails a campaign in which no run reached it; otherwise it is coverage only.
 	Required bool
+	lift     *lifted // how Compose made Reached from a component's own (see Bound)
 }
 
 // Timing gives the protocol's time scale: the network delay it is designed for and the

@@ -1,6 +1,8 @@
 package node_test
 
 import (
+	"math"
+	"reflect"
 	"testing"
 
 	"github.com/replica-io/replica/protocols/node"
@@ -47,5 +49,23 @@ func TestCheckTypesTakesInterfaceTypedSpecs(t *testing.T) {
 	// And the spec's functions take nil for an interface type, as its zero value.
 	if _, out := anys.Step(0, nil); out != nil {
 		t.Errorf("anys.Step(0, nil) answered %v", out)
+	}
+}
+
+// Same, without an Equal, is reflect.DeepEqual: its shortcut for integers, booleans and
+// strings of one type gives DeepEqual's answer, and other values (floats, of two types,
+// nil, with references) still go to DeepEqual.
+func TestSameIsDeepEqual(t *testing.T) {
+	type value int
+	nan := math.NaN()
+	vals := []any{nil, 0, 1, value(1), int64(1), uint8(1), true, false, "a", "b", 1.0, nan, []int{1}, []int{1},
+		put{"k", "v"}, put{"k", "v"}, &get{"k"}, &get{"k"}, map[string]int{"a": 1}}
+	var sp node.Spec
+	for _, a := range vals {
+		for _, b := range vals {
+			if got, want := sp.Same(a, b), reflect.DeepEqual(a, b); got != want {
+				t.Errorf("Same(%#v, %#v) = %v, DeepEqual says %v", a, b, got, want)
+			}
+		}
 	}
 }
