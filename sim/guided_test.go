@@ -359,3 +359,32 @@ func TestAnswersAndProposals(t *testing.T) {
 		}
 	}
 }
+
+// TestKindValue: the aim picks a kind of fault by the first draw World.faultTick reads as
+// that kind, and none the moment rules out (a kind of weight zero, a cut while a partition is
+// on).
+func TestKindValue(t *testing.T) {
+	cfg := faultyToy() // Crash 1, Isolate 1
+	cfg.Profile.OneWay = 2
+	w := newWorld(cfg, NewSeeded(1), false)
+	w.profile = cfg.Profile
+	for _, s := range w.nodes {
+		s.up = true
+	}
+	for _, c := range []struct {
+		cut        bool
+		kind, want int
+	}{
+		{false, kindCrash, 1}, {false, kindPause, 0}, {false, kindIsolate, 2}, {false, kindOneWay, 3},
+		{false, kindPartial, 0}, {true, kindOneWay, 0}, {true, kindCrash, 1},
+	} {
+		w.partitionOn = c.cut
+		got := kindValue(w, c.kind)
+		if got != c.want {
+			t.Errorf("partitioned %v: kind %d is drawn by %d, want %d", c.cut, c.kind, got, c.want)
+		}
+		if got > 0 && tickKind(w, got) != c.kind {
+			t.Errorf("partitioned %v: draw %d is kind %d, not %d", c.cut, got, tickKind(w, got), c.kind)
+		}
+	}
+}

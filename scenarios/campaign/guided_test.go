@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/replica-io/replica/protocols/node"
@@ -405,4 +406,66 @@ func parting(g, r sim.Result) int {
 		i++
 	}
 	return i
+}
+
+// TestPlainGuidedRunsMuteRecentSenders: in crash-restart-storm (crashes and cuts at fault
+// ticks, no step crashes), a plain guided run leaves the random run of its seed, in most runs,
+// with a one-way cut that stops a node sending right after it broadcast (sent to two peers or
+// more in one step, at most sim.AimSent message delays before the tick), and the guided run is
+// the same when made again.
+func TestPlainGuidedRunsMuteRecentSenders(t *testing.T) {
+	spec, err := scenarios.Resolve("raft", "figure8", "", 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := spec.Config()
+	cfg.Trace = sim.TraceFull
+	window := sim.AimSent * spec.Protocol.Timing.Delay
+	s := sim.NewSearch(cfg, 0)
+	muted := 0
+	for seed := uint64(1_000_000); seed < 1_000_020; seed++ {
+		gcfg, ch, _ := s.Config(sim.Candidate{Seed: seed})
+		g, r := sim.Run(gcfg, ch), sim.Run(cfg, sim.NewSeeded(seed))
+		gcfg, ch, _ = s.Config(sim.Candidate{Seed: seed})
+		if again := sim.Run(gcfg, ch); again.TraceHash != g.TraceHash {
+			t.Fatalf("seed %d: the plain guided run differs when made again", seed)
+		}
+		cut, ok := firstCut(g.Trace, r.Trace)
+		if !ok {
+			continue // the runs part elsewhere (an aimed crash), or not at all
+		}
+		if desc, _ := cut.Data.(string); desc != fmt.Sprintf("n%d cannot send", cut.Node) {
+			t.Errorf("seed %d: the first aimed cut is %q, not a node that cannot send", seed, desc)
+			continue
+		}
+		if !broadcastSince(g.Trace, cut, window) {
+			t.Errorf("seed %d: the aimed cut mutes n%d, which broadcast nothing in the %v before", seed, cut.Node, window)
+		}
+		muted++
+	}
+	t.Logf("%d of 20 plain guided runs part from the random ones with a muted sender", muted)
+	if muted < 10 {
+		t.Errorf("only %d of 20 plain guided runs part from the random ones with a muted sender", muted)
+	}
+}
+
+// broadcastSince reports whether cut's node, in the window before cut, sent to two peers or
+// more in one step.
+func broadcastSince(trace []sim.Entry, cut sim.Entry, window time.Duration) bool {
+	peers := map[int]map[node.ID]bool{}
+	for _, e := range trace {
+		if e.Event >= cut.Event {
+			break
+		}
+		if e.What == sim.Send && e.Node == cut.Node && e.Time >= cut.Time-window {
+			if peers[e.Event] == nil {
+				peers[e.Event] = map[node.ID]bool{}
+			}
+			peers[e.Event][e.Peer] = true
+			if len(peers[e.Event]) >= 2 {
+				return true
+			}
+		}
+	}
+	return false
 }
