@@ -51,7 +51,22 @@
 // a path. That second search costs time only when there is something to show.
 //
 // Depth-first search follows one path at a time on one goroutine, and reads paths off its
-// stack; they are not shortest.
+// stack; they are not shortest. It holds only the visited set's fingerprints and the current
+// path, so it needs a small fraction of breadth-first search's memory.
+//
+// # Random walks first
+//
+// A violation deep in a large space is the last thing breadth-first search meets: it must
+// exhaust every shallower state first. With Options.Probe the explorer first takes random
+// walks (probe.go): each from an initial state, each step an enabled action drawn uniformly
+// (a WalkModel makes just that successor), the always-properties checked at every state.
+// A walk that breaks one ends the search, and its path is shortened: steps (named by what
+// they do, SleepModel's identities) are taken out while what remains still breaks the same
+// property. The shortened path is short, often shortest, but not promised to be. Walk i is
+// seeded by i and a round of walks reports its lowest-numbered violation, so the outcome is
+// the same for any number of workers. Walks that find nothing leave no trace: the search
+// after them is the search without them. They stop at Options.Probe distinct states, or
+// sooner where they mostly revisit what they saw, which is a small space.
 //
 // With Options.Symmetry the explorer stores only canonical states (SymmetricModel), so it
 // counts classes of equivalent states; paths are converted back into paths of the model. A
