@@ -24,10 +24,12 @@ func (u *Untimed) Walk(s *UState, pick func(n int) int) (*UState, bool) {
 // walkChoices applies a with its choices drawn one by one: the step runs with the choices
 // drawn so far (zero beyond them, as branch runs it), and each further choice it asked for is
 // drawn from its arity; a nonzero draw runs the step again, whose later choices may differ.
+// As in branch, a run that was not possible still says what it asked for, and a later draw
+// may make it possible.
 func (u *Untimed) walkChoices(s *UState, a uaction, pick func(n int) int) (*UState, bool) {
 	a.choices = slices.Clip(a.choices) // its own, to draw into
 	next, asked, ok := u.apply(s, a, nil)
-	for j := len(a.choices); ok && j < len(asked); j++ {
+	for j := len(a.choices); j < len(asked); j++ { // a step not possible with zeros may be with others
 		v := 0
 		if asked[j] > 1 {
 			v = pick(asked[j])

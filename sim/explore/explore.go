@@ -112,6 +112,8 @@ type engine[S any] struct {
 	// witnessPaths[i] is a path to a state where sometimes-property i holds, in normal
 	// form (see concrete), or nil.
 	witnessPaths []*Path
+	// inits are the model's initial states as the probe's walks start from them (probe.go).
+	inits []S
 
 	reportMu   sync.Mutex
 	reportNext atomic.Int64 // nanoseconds since start at which the next report is due

@@ -129,7 +129,8 @@ type Violation struct {
 // Witness reports whether a sometimes-property holds in some reachable state.
 type Witness struct {
 	Property string
-	// Path is a shortest path to a state where it holds; nil if it was never reached, or
+	// Path is a shortest path to a state where it holds (a prefix of the violation's path
+	// when a probe's walk found the violation); nil if it was never reached, or
 	// if the search was stopped (Options.Timeout, a canceled context) before the path was
 	// rebuilt: then Steps says it was reached all the same.
 	Path *Path
@@ -166,8 +167,8 @@ type Result struct {
 	Witnesses []Witness  // one per sometimes-property, in the model's order
 
 	// Probe is what the walks before the search did; nil without Options.Probe. When one
-	// broke a property, Violation is its (shortened) path, and Unique, Transitions and
-	// MaxDepth count the walks' states, steps and longest walk, for the search did not run.
+	// broke a property, Violation is its (shortened) path, Unique and Transitions count the
+	// walks' states and steps, and MaxDepth is the path's length, for the search did not run.
 	Probe *ProbeResult
 
 	// Progress is nil unless Options.CheckProgress ran; then Progress.Stuck is a shortest

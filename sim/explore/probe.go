@@ -11,7 +11,7 @@ import (
 // The probe. A breadth-first search must exhaust every state up to depth d-1 before it meets
 // a violation at depth d, and on a large space that is most of the work; a random walk goes
 // deep at once. So before the exhaustive search, random walks look for a violation: each starts at an initial state and takes enabled actions drawn uniformly until
-// none is enabled or the walk is MaxDepth (walkLimit without a bound) steps long, checking
+// none is enabled or the walk is MaxDepth (maxWalk without a bound) steps long, checking
 // the always-properties at every state. A walk that breaks one ends the search with that
 // violation; its path is shortened by taking steps out while what is left still breaks the
 // same property (shrink), so it is short but, unlike breadth-first search's, not necessarily
@@ -25,16 +25,18 @@ import (
 // reports its lowest-numbered violating walk, so the outcome does not depend on the number of
 // workers or their timing. The probe stops once its states reach Options.Probe (the last
 // round may add more); early once a round's new states are fewer than a probeNew-th of its
-// steps, for the walks then mostly go over ground already covered, and the exhaustive search
-// covers a space that small sooner than they would; once it has met Options.MaxStates
-// states; or once it has taken a quarter of Options.Timeout (which, like any timeout, makes
-// the outcome depend on the machine).
+// steps, for the walks then mostly go over ground already covered (a small space, or a large
+// one whose walks keep to a few of its paths: the correct Paxos's stop at 89,495 of its
+// millions); once it has met Options.MaxStates states; or once it has taken a quarter of the
+// time the search has, by Options.Timeout or the context's deadline (which, like any
+// timeout, makes the outcome depend on the machine).
 
 const (
 	probeFirst = 64   // walks in the first round
 	probeRound = 4096 // the most walks in a round
 	probeNew   = 10
-	walkLimit  = 100
+	probeCheck = 64 // steps of a walk between looks at whether to quit
+	maxWalk    = 100
 	probeSeed  = 0x5eed_0f_a_7a1c // any constant: walks must not depend on the run
 )
 
@@ -71,7 +73,7 @@ func (e *engine[S]) probe(r *Result) (bool, error) {
 	if e.opts.Probe <= 0 {
 		return false, nil
 	}
-	inits := e.m.Init() // the model's own states, not their normal forms: paths are the model's
+	inits := e.walkInits()
 	if len(inits) == 0 {
 		return false, nil
 	}
@@ -79,18 +81,15 @@ func (e *engine[S]) probe(r *Result) (bool, error) {
 	r.Probe = p
 	start := time.Now()
 	defer func() { p.Wall = time.Since(start) }()
+	quit := e.probeQuit(start)
 	// clean holds the states found to break no property, so that a walk does not check
 	// again what one checked before. A state that breaks one is never added: every walk that
 	// reaches it sees so, whatever walk came first, and the outcome does not depend on timing.
 	clean := newFPSet(e.opts.Workers)
 	defer clean.free()
-	var deadline time.Time // a quarter of the search's time, if it has a limit
-	if e.opts.Timeout > 0 {
-		deadline = start.Add(e.opts.Timeout / 4)
-	}
 	for n := probeFirst; p.States < int64(e.opts.Probe); n = min(2*n, probeRound) {
 		first := p.Walks
-		out, steps := e.probeRound(inits, first, n, clean)
+		out, steps := e.probeRound(inits, first, n, clean, quit)
 		before := p.States
 		p.Walks, p.Steps, p.States = p.Walks+n, p.Steps+steps, clean.len()
 		if e.stopped.Load() {
@@ -103,17 +102,42 @@ func (e *engine[S]) probe(r *Result) (bool, error) {
 				return true, e.probeHit(r, inits, out[i])
 			}
 		}
-		small := (p.States-before)*probeNew < steps // few new states: the search covers them at once
-		if small || e.opts.MaxStates > 0 && p.States >= e.opts.MaxStates || !deadline.IsZero() && time.Now().After(deadline) {
+		stale := (p.States-before)*probeNew < steps // the walks mostly go over what they saw
+		if stale || e.opts.MaxStates > 0 && p.States >= e.opts.MaxStates || quit() {
 			break
 		}
 	}
 	return false, nil
 }
 
+// walkInits returns the model's initial states for the walks: its own, not their normal
+// forms (the paths the walks report are the model's), made once and watched as the search's
+// are, since a protocol's start may loop too.
+func (e *engine[S]) walkInits() []S {
+	if e.inits == nil {
+		sl := e.watch.slot("init")
+		sl.begin(*new(S), 0)
+		e.inits = e.m.Init()
+		sl.end()
+	}
+	return e.inits
+}
+
+// probeQuit returns what tells the walks to stop: the search stopped (its context), or a
+// quarter of the time it has, if it has a deadline, spent since start. Walks check it between
+// walks and every probeCheck steps.
+func (e *engine[S]) probeQuit(start time.Time) func() bool {
+	dl, ok := e.ctx.Deadline()
+	if !ok {
+		return e.stopped.Load
+	}
+	until := start.Add(dl.Sub(start) / 4)
+	return func() bool { return e.stopped.Load() || time.Now().After(until) }
+}
+
 // probeRound runs walks start to start+n-1 on the workers and returns what each found, in
 // order, and the steps they took in all.
-func (e *engine[S]) probeRound(inits []S, start, n int, clean *fpSet) ([]walked, int64) {
+func (e *engine[S]) probeRound(inits []S, start, n int, clean *fpSet, quit func() bool) ([]walked, int64) {
 	out := make([]walked, n)
 	var next atomic.Int64
 	var steps atomic.Int64
@@ -121,12 +145,12 @@ func (e *engine[S]) probeRound(inits []S, start, n int, clean *fpSet) ([]walked,
 	for range min(e.opts.Workers, n) {
 		wg.Go(func() {
 			sl := e.watch.slot("probe")
-			for !e.stopped.Load() {
+			for !quit() {
 				i := int(next.Add(1)) - 1
 				if i >= n {
 					return
 				}
-				out[i] = e.walk(sl, inits, start+i, e.walkLimit(), clean, nil)
+				out[i] = e.walk(sl, inits, start+i, e.walkSteps(), clean, nil, quit)
 				steps.Add(int64(out[i].steps))
 			}
 		})
@@ -135,18 +159,19 @@ func (e *engine[S]) probeRound(inits []S, start, n int, clean *fpSet) ([]walked,
 	return out, steps.Load()
 }
 
-// walkLimit is the most steps a walk takes.
-func (e *engine[S]) walkLimit() int {
+// walkSteps is the most steps a walk takes.
+func (e *engine[S]) walkSteps() int {
 	if e.opts.MaxDepth > 0 {
 		return e.opts.MaxDepth
 	}
-	return walkLimit
+	return maxWalk
 }
 
 // walk runs walk number w for at most limit steps, checking the always-properties of each
 // state it reaches that clean does not hold, and adding it to clean if it breaks none (with
-// clean nil, checking every state), and handing each state to visit when not nil.
-func (e *engine[S]) walk(sl *slot[S], inits []S, w, limit int, clean *fpSet, visit func(S)) walked {
+// clean nil, checking every state), and handing each state to visit when not nil. It ends
+// early, having broken nothing, when quit (if not nil) says so.
+func (e *engine[S]) walk(sl *slot[S], inits []S, w, limit int, clean *fpSet, visit func(S), quit func() bool) walked {
 	if sl != nil {
 		sl.mu.Lock()
 		sl.walk = w
@@ -168,7 +193,7 @@ func (e *engine[S]) walk(sl *slot[S], inits []S, w, limit int, clean *fpSet, vis
 				clean.put(fp)
 			}
 		}
-		if depth == limit {
+		if depth == limit || quit != nil && depth%probeCheck == probeCheck-1 && quit() {
 			return out
 		}
 		sl.begin(s, depth)
@@ -203,11 +228,11 @@ func (e *engine[S]) step(s S, pick func(int) int) (S, bool) {
 // and shortens, and with the sometimes-properties that hold on that path.
 func (e *engine[S]) probeHit(r *Result, inits []S, hit walked) error {
 	p := r.Probe
-	sl := e.watch.slot("probe")
-	states := e.walkStates(sl, inits, p.Hit, e.walkLimit())
+	states := e.walkStates(e.watch.slot("probe"), inits, p.Hit, e.walkSteps())
 	if len(states) != hit.steps+1 || e.m.Violated(states[len(states)-1]) != hit.property {
-		return fmt.Errorf("model is not deterministic: walk %d broke %s after %d steps, and taken again it did not", p.Hit, hit.property, hit.steps)
+		return fmt.Errorf("explore: model is not deterministic: walk %d broke %s after %d steps, and taken again it did not", p.Hit, hit.property, hit.steps)
 	}
+	sl := e.watch.slot("paths") // the steps below go over states the walk went over
 	if sm, ok := e.m.(SleepModel[S]); ok {
 		states = e.shrink(sl, sm, states, hit.property)
 	}
@@ -225,7 +250,8 @@ func (e *engine[S]) probeHit(r *Result, inits []S, hit walked) error {
 		wit := Witness{Property: name, Steps: -1}
 		for d, s := range states {
 			if e.some.Sometimes(s, i) {
-				wit.Steps = d // on the violation's path: a prefix of it leads there
+				// On the violation's path: a prefix of it leads there.
+				wit.Steps, wit.Path = d, &Path{Init: path.Init, Actions: path.Actions[:d:d]}
 				break
 			}
 		}
@@ -238,13 +264,13 @@ func (e *engine[S]) probeHit(r *Result, inits []S, hit walked) error {
 // steps.
 func (e *engine[S]) walkStates(sl *slot[S], inits []S, w, limit int) []S {
 	var states []S
-	e.walk(sl, inits, w, limit, nil, func(s S) { states = append(states, s) })
+	e.walk(sl, inits, w, limit, nil, func(s S) { states = append(states, s) }, nil)
 	return states
 }
 
 // walkPath returns the path of walk w's first steps steps (for a walk that hung there).
 func (e *engine[S]) walkPath(sl *slot[S], w, steps int) (Path, error) {
-	inits := e.m.Init()
+	inits := e.walkInits()
 	return e.pathThrough(sl, inits, e.walkStates(sl, inits, w, steps))
 }
 

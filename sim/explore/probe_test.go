@@ -1,9 +1,11 @@
 package explore
 
 import (
+	"context"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // drunk walks a line of n cells: +1, -1 (not below 0), or a toggle of a bit that moves
@@ -128,5 +130,31 @@ func TestProbeLeavesTheSearchAlone(t *testing.T) {
 	}
 	if _, err := Run(t.Context(), Model[int](line{3}), Options{Probe: -1}); err == nil {
 		t.Error("a negative Probe is accepted")
+	}
+}
+
+// endless is a line without end: every walk reaches new states, so nothing but time stops
+// the walks.
+type endless struct{}
+
+func (endless) Init() []int { return []int{0} }
+func (endless) Next(s int, yield func(int, int) bool) {
+	_ = yield(0, s+1) && yield(1, s+2)
+}
+func (endless) Fingerprint(s int) uint64 { return mix(uint64(s)) }
+func (endless) Violated(int) string      { return "" }
+
+// A deadline on the search's context gives the walks a quarter of the time left, and a walk
+// stops within its steps when the time is up: the search runs after them.
+func TestProbeTakesAQuarterOfTheDeadline(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 800*time.Millisecond)
+	defer cancel()
+	r, err := Run(ctx, Model[int](endless{}), Options{Probe: 1 << 40, MaxDepth: 1 << 30, Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Probe == nil || r.Probe.Wall > 400*time.Millisecond || r.Unique == 0 || r.Stopped != "timeout" {
+		t.Errorf("probe %+v, then %d states, stopped %q; want the walks to take about 200ms and the search the rest",
+			r.Probe, r.Unique, r.Stopped)
 	}
 }

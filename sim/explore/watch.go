@@ -24,8 +24,10 @@ type Hang struct {
 	// rebuilt (Why says so).
 	Path *Path
 	// Where is "" for the search's own expansion of a state (or its determinism check of
-	// one), "init" for a call to Init (State is then the zero state), or the part of the
-	// search that repeats steps already taken once: "progress" or "paths" (rebuilding them).
+	// one), "init" for a call to Init (State is then the zero state), "probe" for a step of
+	// the random walks before the search (Options.Probe), or the part of the search that
+	// repeats steps already taken once: "progress" or "paths" (rebuilding them, or a walk's
+	// path being shortened).
 	Where string
 	// State is the state, as the model gave it (its String method, if any, shows it).
 	State any
@@ -256,7 +258,7 @@ func (e *engine[S]) hangResult(h *hangAt[S], partial *Result) *Result {
 	})
 	switch {
 	case again != nil && h.where == "probe":
-		r.Hung.Why = "its path was not rebuilt: taking the walk again makes every step of the states it goes over, and one of them did not return either (a search without the probe finds its path)"
+		r.Hung.Why = "its path was not rebuilt: taking the walk again makes every step of the states it goes over, and one of them did not return either (a search without the walks may find it)"
 	case again != nil:
 		r.Hung.Why = "its path was not rebuilt: the search that rebuilds it met another step that did not return"
 	case err != nil:

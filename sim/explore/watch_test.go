@@ -77,11 +77,13 @@ func TestAStepThatDoesNotReturnEndsTheSearchAsHung(t *testing.T) {
 
 // A hang in Init is reported as such, with no path.
 func TestAnInitThatDoesNotReturnIsHung(t *testing.T) {
-	g := newStuck(t, cell{-1, -1})
-	g.initStuck = true
-	r := run(t, Model[cell](g), Options{StepTimeout: 50 * time.Millisecond})
-	if r.Stopped != "hung" || r.Hung == nil || r.Hung.Where != "init" || r.Hung.Path != nil {
-		t.Fatalf("stopped %q, hang %+v", r.Stopped, r.Hung)
+	for _, probe := range []int{0, 1000} { // the walks before the search start from Init too
+		g := newStuck(t, cell{-1, -1})
+		g.initStuck = true
+		r := run(t, Model[cell](g), Options{StepTimeout: 50 * time.Millisecond, Probe: probe})
+		if r.Stopped != "hung" || r.Hung == nil || r.Hung.Where != "init" || r.Hung.Path != nil {
+			t.Fatalf("probe %d: stopped %q, hang %+v", probe, r.Stopped, r.Hung)
+		}
 	}
 }
 

@@ -52,8 +52,8 @@ type exploreTarget struct {
 }
 
 // defaultProbe is the distinct states the random walks before the search may reach: on
-// Paxos's default bounds a few seconds, against minutes for the search, and the walks find
-// its no-persist bug in all but about one run in fifty of their seeds (docs/BENCHMARKS.md).
+// Paxos's default bounds they stop earlier, after about three seconds, against minutes for
+// the search; about one walk in 10,000 finds its no-persist bug (docs/BENCHMARKS.md).
 const defaultProbe = 200_000
 
 // exploreArgs are explore's choices of what to explore.
@@ -235,6 +235,9 @@ func exploreExitCode(rep *exploreReport) int {
 
 // incompleteLine says why a search is not complete.
 func incompleteLine(rep *exploreReport) string {
+	if rep.Probe != nil && rep.Probe.Hit >= 0 {
+		return "not run: a random walk broke a property first"
+	}
 	if rep.Violation != nil && rep.Stopped == "violation" {
 		return "stopped at the first violation"
 	}
@@ -419,7 +422,7 @@ func parseExploreArgs(args []string, stderr io.Writer) (*exploreTarget, explore.
 	workers := fs.Int("workers", 0, "goroutines expanding a breadth-first level (default: the number of CPUs); results do not depend on it")
 	symmetry := fs.Bool("symmetry", false, "store one state per class of symmetric states (protocols with interchangeable nodes)")
 	por := fs.Bool("por", false, "partial-order reduction by sleep sets: skip interleavings of independent steps at different nodes (every state is still visited, so the verdict is the same; off by itself with dfs, -symmetry, -max-depth or a duplicating network; off by default: on Paxos it saves 3-17% of the transitions and costs memory, see docs/BENCHMARKS.md)")
-	probe := fs.Int("probe", defaultProbe, "random walks before the search, until they reach this many distinct `STATES`, to find a violation sooner: a walk that breaks a property ends the search with it, its path shortened but not necessarily shortest (0: no walks, and a violation's path is a shortest, with bfs); the walks stop early on a small space, at -max-states, or after a quarter of -timeout")
+	probe := fs.Int("probe", defaultProbe, "random walks before the search, until they reach this many distinct `STATES`, to find a violation sooner: a walk that breaks a property ends the search with it, its path shortened but not necessarily shortest (0: no walks, and a violation's path is a shortest, with bfs); the walks stop early where they mostly revisit states, at -max-states, or after a quarter of -timeout")
 	checkProgress := fs.Bool("check-progress", false, "check that a progress state stays reachable from every state (stores the whole graph)")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
 	a.untimed.Crashes, a.untimed.Requests = -1, -1
@@ -809,7 +812,7 @@ func (rep *exploreReport) printText(w io.Writer) {
 	if p := rep.Probe; p != nil {
 		fmt.Fprintf(w, "  probe              %d random walks, %d steps, %d states, %.2fs", p.Walks, p.Steps, p.States, p.WallSeconds)
 		if p.Hit >= 0 {
-			fmt.Fprintf(w, ": walk %d broke a property in %d steps, so the search did not run (its path is shortened, not necessarily shortest: -probe 0 for a shortest)", p.Hit, p.Length)
+			fmt.Fprintf(w, ": walk %d broke a property in %d steps (its path below is shortened, not necessarily shortest: -probe 0 for a shortest)", p.Hit, p.Length)
 		}
 		fmt.Fprintln(w)
 	}
@@ -828,8 +831,6 @@ func (rep *exploreReport) printText(w io.Writer) {
 		switch {
 		case s.Witness != nil:
 			fmt.Fprintf(w, "sometimes %s: reached in %d steps\n", s.Property, len(s.Witness.Path))
-		case s.ReachedIn >= 0 && rep.Probe != nil && rep.Probe.Hit >= 0:
-			fmt.Fprintf(w, "sometimes %s: reached in %d steps, on the violation's path (the walks before the search found it)\n", s.Property, s.ReachedIn)
 		case s.ReachedIn >= 0:
 			fmt.Fprintf(w, "sometimes %s: reached in %d steps (its path was not rebuilt before the search's time ran out)\n", s.Property, s.ReachedIn)
 		case rep.Complete:
