@@ -92,7 +92,7 @@ func (e *engine[S]) probe(r *Result) (bool, error) {
 		out, steps := e.probeRound(inits, first, n, clean, quit)
 		before := p.States
 		p.Walks, p.Steps, p.States = p.Walks+n, p.Steps+steps, clean.len()
-		if e.stopped.Load() {
+		if e.outOfMemory(clean, 2*n) || e.stopped.Load() { // the walks' set counts in the budget too
 			r.Stopped = e.stopReason()
 			return true, nil
 		}

@@ -222,9 +222,14 @@ func (e *engine[S]) supervised(w *watch[S], search func() error) (*hangAt[S], er
 // holds the strategy's counts when the hang came after it (nil: during it).
 func (e *engine[S]) hangResult(h *hangAt[S], partial *Result) *Result {
 	r := &Result{Reduction: e.reduction, Stopped: "hung"}
-	if partial != nil {
+	switch {
+	case h.where == "probe" && partial != nil && partial.Probe != nil:
+		// The walks' counts, as of their last round (written before the round that hung began).
+		p := *partial.Probe
+		r.Probe, r.Unique, r.Transitions = &p, p.States, p.Steps
+	case partial != nil:
 		r.Unique, r.Transitions, r.MaxDepth, r.StoreBytes = partial.Unique, partial.Transitions, partial.MaxDepth, partial.StoreBytes
-	} else {
+	default:
 		r.Unique, r.Transitions, r.MaxDepth = e.set.len(), e.progress.Load(), int(e.depth.Load())
 	}
 	r.Hung = &Hang{Where: h.where, State: h.s, Limit: e.watch.limit}

@@ -75,6 +75,25 @@ func TestAStepThatDoesNotReturnEndsTheSearchAsHung(t *testing.T) {
 	}
 }
 
+// A step that does not return on a walk before the search is reported as the walks' hang,
+// with the walks' counts and the walk's path to the state.
+func TestAStepThatDoesNotReturnOnAWalk(t *testing.T) {
+	at := cell{5, 5}
+	g := newStuck(t, at)
+	r := run(t, Model[cell](g), Options{Probe: 100000, StepTimeout: 50 * time.Millisecond, Workers: 2})
+	h := r.Hung
+	if r.Stopped != "hung" || h == nil || h.Where != "probe" || h.State != any(at) || h.Path == nil {
+		t.Fatalf("stopped %q, hang %+v", r.Stopped, h)
+	}
+	if r.Probe == nil || r.Unique != r.Probe.States || r.Transitions != r.Probe.Steps {
+		t.Errorf("%d states and %d transitions, probe %+v: want the walks' counts", r.Unique, r.Transitions, r.Probe)
+	}
+	states, err := Replay(Model[cell](g.grid), *h.Path)
+	if err != nil || states[len(states)-1] != at {
+		t.Errorf("the path %v leads to %v (%v), not to %v", h.Path, states, err, at)
+	}
+}
+
 // A hang in Init is reported as such, with no path.
 func TestAnInitThatDoesNotReturnIsHung(t *testing.T) {
 	for _, probe := range []int{0, 1000} { // the walks before the search start from Init too
