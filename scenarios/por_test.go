@@ -91,8 +91,14 @@ func TestPartialOrderReductionDifferential(t *testing.T) {
 
 func porRun(t *testing.T, e *scenarios.ExploreSpec, reduce bool, states int64) *explore.Result {
 	t.Helper()
-	r, err := explore.Run(context.Background(), explore.Model[*sim.UState](e.Untimed()),
-		explore.Options{MaxStates: states, Timeout: 10 * time.Minute, Reduce: reduce})
+	return exploreRun(t, e, explore.Options{MaxStates: states, Reduce: reduce})
+}
+
+// exploreRun explores e's untimed world with opts, within ten minutes.
+func exploreRun(t *testing.T, e *scenarios.ExploreSpec, opts explore.Options) *explore.Result {
+	t.Helper()
+	opts.Timeout = 10 * time.Minute
+	r, err := explore.Run(context.Background(), explore.Model[*sim.UState](e.Untimed()), opts)
 	if err != nil {
 		t.Fatal(err)
 	}

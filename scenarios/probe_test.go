@@ -1,10 +1,8 @@
 package scenarios_test
 
 import (
-	"context"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/replica-io/replica/scenarios"
 	"github.com/replica-io/replica/sim"
@@ -38,7 +36,7 @@ func TestProbeDifferential(t *testing.T) {
 		if c.opts.Crashes < 0 {
 			states = 0 // the walks find these after 20,000 to 30,000 states
 		}
-		probed := probeRun(t, e, 200_000, states)
+		probed := exploreRun(t, e, explore.Options{MaxStates: states, Probe: 200_000})
 		if p := probed.Probe; p != nil && p.Hit >= 0 {
 			hits++
 			v := probed.Violation
@@ -57,7 +55,7 @@ func TestProbeDifferential(t *testing.T) {
 		if c.opts.Crashes < 0 {
 			t.Errorf("%s: the walks did not find it (probe %+v)", name, probed.Probe)
 		}
-		plain := probeRun(t, e, 0, states)
+		plain := exploreRun(t, e, explore.Options{MaxStates: states})
 		t.Logf("%s: the walks found nothing (%d steps, %d states); the search: violation %v, %d states", name, probed.Probe.Steps, probed.Probe.States, plain.Violation, plain.Unique)
 		if err := sameVerdict(plain, probed); err != nil {
 			t.Errorf("%s: %v", name, err)
@@ -74,18 +72,8 @@ func TestProbeDifferential(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := probeRun(t, e, 1, 0)
+	r := exploreRun(t, e, explore.Options{Probe: 1})
 	if r.Probe == nil || r.Probe.Hit != -1 || r.Violation == nil || r.Violation.Property != "linearizability" {
 		t.Errorf("abd no-writeback after %+v: violation %+v", r.Probe, r.Violation)
 	}
-}
-
-func probeRun(t *testing.T, e *scenarios.ExploreSpec, probe int, states int64) *explore.Result {
-	t.Helper()
-	r, err := explore.Run(context.Background(), explore.Model[*sim.UState](e.Untimed()),
-		explore.Options{MaxStates: states, Timeout: 10 * time.Minute, Probe: probe})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
 }

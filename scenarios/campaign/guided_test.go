@@ -82,8 +82,7 @@ func TestPlainGuidedRunsDifferOnlyByAimedFaults(t *testing.T) {
 		s := sim.NewSearch(cfg, 0)
 		differ, answers := 0, 0
 		for seed := uint64(0); seed < 40; seed++ {
-			gcfg, ch, _ := s.Config(sim.Candidate{Seed: seed})
-			g, r := sim.Run(gcfg, ch), sim.Run(cfg, sim.NewSeeded(seed))
+			g, r := plainRuns(s, cfg, seed)
 			if g.TraceHash == r.TraceHash {
 				continue
 			}
@@ -324,8 +323,7 @@ func TestPlainGuidedRunsAimCutsAtProposers(t *testing.T) {
 	s := sim.NewSearch(cfg, 0)
 	differ := 0
 	for seed := uint64(0); seed < 20; seed++ {
-		gcfg, ch, _ := s.Config(sim.Candidate{Seed: seed})
-		g, r := sim.Run(gcfg, ch), sim.Run(cfg, sim.NewSeeded(seed))
+		g, r := plainRuns(s, cfg, seed)
 		if g.TraceHash == r.TraceHash {
 			continue
 		}
@@ -400,6 +398,13 @@ func proposed(trace []sim.Entry, cut sim.Entry) bool {
 
 // parting is the index of the first choice at which runs g and r differ (the length of the
 // shorter when one's choices begin the other's).
+// plainRuns makes seed's plain guided run of s (a candidate without a plan) and cfg's random
+// run of the same seed.
+func plainRuns(s *sim.Search, cfg sim.Config, seed uint64) (guided, random sim.Result) {
+	gcfg, ch, _ := s.Config(sim.Candidate{Seed: seed})
+	return sim.Run(gcfg, ch), sim.Run(cfg, sim.NewSeeded(seed))
+}
+
 func parting(g, r sim.Result) int {
 	i := 0
 	for i < min(len(g.Choices), len(r.Choices)) && g.Choices[i] == r.Choices[i] {
@@ -424,10 +429,8 @@ func TestPlainGuidedRunsMuteRecentSenders(t *testing.T) {
 	s := sim.NewSearch(cfg, 0)
 	muted := 0
 	for seed := uint64(1_000_000); seed < 1_000_020; seed++ {
-		gcfg, ch, _ := s.Config(sim.Candidate{Seed: seed})
-		g, r := sim.Run(gcfg, ch), sim.Run(cfg, sim.NewSeeded(seed))
-		gcfg, ch, _ = s.Config(sim.Candidate{Seed: seed})
-		if again := sim.Run(gcfg, ch); again.TraceHash != g.TraceHash {
+		g, r := plainRuns(s, cfg, seed)
+		if again, _ := plainRuns(s, cfg, seed); again.TraceHash != g.TraceHash {
 			t.Fatalf("seed %d: the plain guided run differs when made again", seed)
 		}
 		cut, ok := firstCut(g.Trace, r.Trace)

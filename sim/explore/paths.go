@@ -165,21 +165,27 @@ func (e *engine[S]) concrete(w *watch[S], p Path) (Path, error) {
 			return p, fmt.Errorf("explore: step %d of a path: action %d is not enabled", i, a)
 		}
 		c = e.canon(next)
-		want := e.m.Fingerprint(c)
-		found := false
-		e.m.Next(x, func(b int, y S) bool {
-			if e.m.Fingerprint(e.canon(y)) == want {
-				out.Actions, x, found = append(out.Actions, b), y, true
-				return false
-			}
-			return true
-		})
+		b, y, found := stepTo(e.m, x, e.m.Fingerprint(c), func(y S) uint64 { return e.m.Fingerprint(e.canon(y)) })
+		out.Actions, x = append(out.Actions, b), y
 		sl.end()
 		if !found {
 			return p, fmt.Errorf("explore: step %d of a path has no equivalent in the model; is Canonical faithful?", i)
 		}
 	}
 	return out, nil
+}
+
+// stepTo returns the first action of s whose successor has fingerprint want by fp, and that
+// successor; false if none has.
+func stepTo[S any](m Model[S], s S, want uint64, fp func(S) uint64) (int, S, bool) {
+	action, next, found := -1, *new(S), false
+	m.Next(s, func(a int, y S) bool {
+		if fp(y) == want {
+			action, next, found = a, y, true
+		}
+		return !found
+	})
+	return action, next, found
 }
 
 // successor returns the state that action leads to from s.

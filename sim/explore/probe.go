@@ -290,16 +290,10 @@ func (e *engine[S]) pathThrough(sl *slot[S], inits []S, states []S) (Path, error
 		return p, fmt.Errorf("explore: a walk's first state is no initial state: is Init deterministic?")
 	}
 	for i := 1; i < len(states); i++ {
-		want, found := fp(states[i]), false
 		sl.begin(states[i-1], i-1)
-		e.m.Next(states[i-1], func(a int, next S) bool {
-			if fp(next) == want {
-				p.Actions, found = append(p.Actions, a), true
-				return false
-			}
-			return true
-		})
+		a, _, found := stepTo(e.m, states[i-1], fp(states[i]), fp)
 		sl.end()
+		p.Actions = append(p.Actions, a)
 		if !found {
 			return p, fmt.Errorf("explore: step %d of a walk is none of Next's successors: is the model's Walk the same as its Next?", i)
 		}
