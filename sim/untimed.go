@@ -48,6 +48,8 @@ type Untimed struct {
 	// the step makers, and the lists of enabled actions. A pool is per processor, so each
 	// worker mostly gets back what it gave.
 	spares, steps, lists, slots sync.Pool
+	// judges holds the protocol's properties bound to a view (see judgeView).
+	judges sync.Pool
 }
 
 // UntimedOptions are the network semantics and budgets of an exploration.
@@ -935,25 +937,50 @@ func (u *Untimed) reachedIn(s *UState) (reached uint64) {
 	if len(u.proto.Sometimes) == 0 {
 		return 0
 	}
-	v := u.view(s) // boxed once, not once per property
-	for i, p := range u.proto.Sometimes {
-		if i < 64 && holds(p, v) {
+	j := u.judge0(s)
+	defer u.judges.Put(j)
+	defer j.release()
+	for i := range min(j.props.Sometimes(), 64) {
+		if holds(&j.props, i) {
 			reached |= 1 << i
 		}
 	}
 	return reached
 }
 
-// holds reports whether sometimes-property p holds in view v (one that panics does not: the panic
-// is reported as a violation by judge).
-func holds(p node.Sometimes, v node.World) (reached bool) {
+// holds reports whether the sometimes-property i of props holds (one that panics does not:
+// the panic is reported as a violation by judge).
+func holds(props *node.Bound, i int) (reached bool) {
 	defer func() {
 		if recover() != nil {
 			reached = false
 		}
 	}()
-	return p.Reached(v)
+	return props.Reached(i)
 }
+
+// judgeView is the protocol's properties bound to a view whose state is set before each
+// judgement. Binding makes the scoped views of a stack's components once (node.Bound), where
+// calling the properties with a fresh view made them again for every state judged: a fifth
+// of the bytes Paxos's exploration allocated.
+type judgeView struct {
+	view  uview
+	props node.Bound
+}
+
+// judge0 returns a judgeView of s, for one goroutine until it goes back to u.judges.
+func (u *Untimed) judge0(s *UState) *judgeView {
+	j, _ := u.judges.Get().(*judgeView)
+	if j == nil {
+		j = &judgeView{view: uview{u: u}}
+		j.props.Bind(u.proto, &j.view)
+	}
+	j.view.s = s
+	return j
+}
+
+// release lets go of the state judged, which a pooled view would otherwise keep alive.
+func (j *judgeView) release() { j.view.s = nil }
 
 // canonicalFlight sorts the messages in flight: by link, then in send order on an ordered
 // network, else by content. A duplicating network keeps them as a set: it may deliver a
@@ -1187,10 +1214,12 @@ func (u *Untimed) judgeWith(s *UState, history bool) (property, msg string) {
 			property, msg = failure(r)
 		}
 	}()
-	var v node.World = uview{u, s} // boxed once, not once per invariant
-	for _, inv := range u.proto.Invariants {
-		if err := inv.Check(v); err != nil {
-			return inv.Name, err.Error()
+	j := u.judge0(s)
+	defer u.judges.Put(j) // after a panic too: a property's panic leaves the binding as it was
+	defer j.release()
+	for i := range j.props.Invariants() {
+		if err := j.props.Check(i); err != nil {
+			return u.proto.Invariants[i].Name, err.Error()
 		}
 	}
 	if u.maxSize > 0 {
@@ -1238,10 +1267,13 @@ func (u *Untimed) SometimesProperties() []string {
 
 // Sometimes reports whether s satisfies sometimes-property i.
 func (u *Untimed) Sometimes(s *UState, i int) bool {
-	if i >= 64 {
-		return s.fail == nil && holds(u.proto.Sometimes[i], u.view(s))
+	if i < 64 {
+		return s.reached&(1<<i) != 0
 	}
-	return s.reached&(1<<i) != 0
+	j := u.judge0(s)
+	defer u.judges.Put(j)
+	defer j.release()
+	return s.fail == nil && holds(&j.props, i)
 }
 
 // Progress reports whether the protocol has nothing pending in s.
