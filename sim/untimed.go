@@ -937,9 +937,8 @@ func (u *Untimed) reachedIn(s *UState) (reached uint64) {
 	if len(u.proto.Sometimes) == 0 {
 		return 0
 	}
-	j := u.judge0(s)
-	defer u.judges.Put(j)
-	defer j.release()
+	j := u.bind(s)
+	defer u.unbind(j)
 	for i := range min(j.props.Sometimes(), 64) {
 		if holds(&j.props, i) {
 			reached |= 1 << i
@@ -968,8 +967,8 @@ type judgeView struct {
 	props node.Bound
 }
 
-// judge0 returns a judgeView of s, for one goroutine until it goes back to u.judges.
-func (u *Untimed) judge0(s *UState) *judgeView {
+// bind returns a judgeView of s, for one goroutine until unbind.
+func (u *Untimed) bind(s *UState) *judgeView {
 	j, _ := u.judges.Get().(*judgeView)
 	if j == nil {
 		j = &judgeView{view: uview{u: u}}
@@ -979,8 +978,12 @@ func (u *Untimed) judge0(s *UState) *judgeView {
 	return j
 }
 
-// release lets go of the state judged, which a pooled view would otherwise keep alive.
-func (j *judgeView) release() { j.view.s = nil }
+// unbind gives j back to the pool, without the state it judged, which a pooled view would
+// otherwise keep alive.
+func (u *Untimed) unbind(j *judgeView) {
+	j.view.s = nil
+	u.judges.Put(j)
+}
 
 // canonicalFlight sorts the messages in flight: by link, then in send order on an ordered
 // network, else by content. A duplicating network keeps them as a set: it may deliver a
@@ -1214,9 +1217,8 @@ func (u *Untimed) judgeWith(s *UState, history bool) (property, msg string) {
 			property, msg = failure(r)
 		}
 	}()
-	j := u.judge0(s)
-	defer u.judges.Put(j) // after a panic too: a property's panic leaves the binding as it was
-	defer j.release()
+	j := u.bind(s)
+	defer u.unbind(j) // after a panic too: a property's panic leaves the binding as it was
 	for i := range j.props.Invariants() {
 		if err := j.props.Check(i); err != nil {
 			return u.proto.Invariants[i].Name, err.Error()
@@ -1270,9 +1272,8 @@ func (u *Untimed) Sometimes(s *UState, i int) bool {
 	if i < 64 {
 		return s.reached&(1<<i) != 0
 	}
-	j := u.judge0(s)
-	defer u.judges.Put(j)
-	defer j.release()
+	j := u.bind(s)
+	defer u.unbind(j)
 	return s.fail == nil && holds(&j.props, i)
 }
 

@@ -22,6 +22,7 @@ func TestReadmeSynopsisNamesEveryFlag(t *testing.T) {
 	if len(synopsis) < 8 {
 		t.Fatalf("found %d commands in the README's synopsis, want the whole command line: %v", len(synopsis), synopsis)
 	}
+	helpFlag := regexp.MustCompile(`(?m)^  -([a-z][a-z-]*)`)
 	for cmd, shown := range synopsis {
 		var out bytes.Buffer
 		args := append(strings.Fields(cmd), "-h")
@@ -29,7 +30,7 @@ func TestReadmeSynopsisNamesEveryFlag(t *testing.T) {
 			t.Errorf("replica %s -h: exit %d: %s", cmd, code, firstLine(out.String()))
 			continue
 		}
-		defined := flagNames(regexp.MustCompile(`(?m)^  -([a-z][a-z-]*)`), out.String())
+		defined := flagNames(helpFlag, out.String())
 		if missing := minus(defined, shown); len(missing) > 0 {
 			t.Errorf("README's synopsis of %q lacks %v", cmd, missing)
 		}
