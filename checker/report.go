@@ -42,7 +42,11 @@ func (r *Report) Headline() string {
 
 // Write prints the whole report: the headline, the details, the events that led to the
 // violation, the nodes, and where the capsule and its explanations are.
-func (r *Report) Write(w io.Writer) {
+func (r *Report) Write(w io.Writer) { r.WriteFor(w, "replica") }
+
+// WriteFor is Write for a command line named program (a user's own binary, with their
+// protocols registered), whose replay command the capsule's line names.
+func (r *Report) WriteFor(w io.Writer, program string) {
 	fmt.Fprintf(w, "FAIL %s\n", r.Headline())
 	for _, d := range r.Details {
 		fmt.Fprintf(w, "  %s\n", d)
@@ -60,7 +64,7 @@ func (r *Report) Write(w io.Writer) {
 		}
 	}
 	if r.Capsule != "" {
-		fmt.Fprintf(w, "capsule %s  (replica replay %s)\n", r.Capsule, r.Capsule)
+		fmt.Fprintf(w, "capsule %s  (%s replay %s)\n", r.Capsule, program, r.Capsule)
 	}
 	for _, a := range r.Artifacts {
 		fmt.Fprintf(w, "explained in %s\n", a)

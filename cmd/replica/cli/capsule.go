@@ -23,28 +23,28 @@ func runCapsule(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	if len(pos) == 0 || pos[0] != "fix" {
-		return usageError(stderr, "replica capsule", "want 'fix FILE...' (the one capsule subcommand)")
+		return usageError(stderr, "capsule", "want 'fix FILE...' (the one capsule subcommand)")
 	}
 	if len(pos) == 1 {
-		return usageError(stderr, "replica capsule fix", "want at least one capsule file")
+		return usageError(stderr, "capsule fix", "want at least one capsule file")
 	}
 	for _, path := range pos[1:] {
 		data, err := os.ReadFile(path)
 		if err != nil {
-			return usageError(stderr, "replica capsule fix", "%v", err)
+			return usageError(stderr, "capsule fix", "%v", err)
 		}
 		fixed, err := capsule.Reseal(data)
 		if err != nil {
-			return usageError(stderr, "replica capsule fix", "capsule %s: %v", path, err)
+			return usageError(stderr, "capsule fix", "capsule %s: %v", path, err)
 		}
 		if string(fixed) == string(data) {
 			fmt.Fprintf(stdout, "%s: checksum already right\n", path)
 			continue
 		}
 		if err := os.WriteFile(path, fixed, 0o644); err != nil {
-			return usageError(stderr, "replica capsule fix", "%v", err)
+			return usageError(stderr, "capsule fix", "%v", err)
 		}
-		fmt.Fprintf(stdout, "%s: checksum recomputed (replica replay %s)\n", path, path)
+		fmt.Fprintf(stdout, "%s: checksum recomputed (%s replay %s)\n", path, prog, path)
 	}
 	return 0
 }

@@ -60,7 +60,7 @@ func printReport(w io.Writer, v campaign.Violation) {
 	if failed {
 		v.Capsule = "" // not a path to replay
 	}
-	v.Write(w)
+	v.WriteFor(w, prog)
 	if failed {
 		fmt.Fprintf(w, "no capsule: it could not be written: %s\n", why)
 	}

@@ -195,7 +195,7 @@ func runExplore(args []string, stdout, stderr io.Writer) int {
 	case errors.Is(err, errFlagPrinted):
 		return 2
 	case err != nil:
-		return usageError(stderr, "replica explore", "%v", err)
+		return usageError(stderr, "explore", "%v", err)
 	}
 	tuneGC(opts.MaxMemory)
 	if target.note != "" {
@@ -408,7 +408,7 @@ func (p paramFlag) Set(s string) error {
 func parseExploreArgs(args []string, stderr io.Writer) (*exploreTarget, explore.Options, bool, error) {
 	fs := newFlags("explore", "[flags]", stderr)
 	var a exploreArgs
-	fs.StringVar(&a.protocol, "protocol", "twophase", "protocol to explore: twophase, or any protocol of 'replica list' in the untimed world")
+	fs.StringVar(&a.protocol, "protocol", "twophase", "protocol to explore: twophase, or any protocol of '"+prog+" list' in the untimed world")
 	fs.IntVar(&a.n, "n", 0, "number of nodes (twophase: resource managers, default 3; others: the protocol's default)")
 	fs.StringVar(&a.bug, "bug", "", "seeded bug to switch on")
 	strategy := fs.String("strategy", "bfs", "search order: bfs (shortest counterexamples) or dfs")
@@ -488,8 +488,11 @@ func parseExploreArgs(args []string, stderr io.Writer) (*exploreTarget, explore.
 	if *strategy == "dfs" {
 		opts.Strategy = explore.DepthFirst
 	}
-	fs.Visit(func(f *flag.Flag) { a.nSet = a.nSet || f.Name == "n" })
+	a.nSet = setFlags(fs)["n"]
 	target, err := lookupExploreTarget(a)
+	if a.nSet && a.n < 1 {
+		target, err = nil, fmt.Errorf("-n %d: must be positive", a.n)
+	}
 	if err == nil && target.unbounded && *maxDepth == 0 && *maxStates == 0 && *timeout == 0 {
 		err = fmt.Errorf("protocol %s declares no exploration bounds, so its states may never end: give -max-states, -max-depth or -timeout", a.protocol)
 	}
@@ -566,7 +569,7 @@ func (t *exploreTarget) explore(ctx context.Context, opts explore.Options, asJSO
 		fmt.Fprint(stderr, "\r\033[K") // clear the progress line
 	}
 	if o.err != nil {
-		fmt.Fprintf(stderr, "replica explore: %s: %v\n", t.name, o.err)
+		fmt.Fprintf(stderr, "%s explore: %s: %v\n", prog, t.name, o.err)
 		return 2
 	}
 	rep := o.rep
@@ -574,7 +577,7 @@ func (t *exploreTarget) explore(ctx context.Context, opts explore.Options, asJSO
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(rep); err != nil {
-			fmt.Fprintf(stderr, "replica explore: %v\n", err)
+			fmt.Fprintf(stderr, "%s explore: %v\n", prog, err)
 			return 2
 		}
 	} else {
@@ -850,7 +853,7 @@ func (rep *exploreReport) printText(w io.Writer) {
 			fmt.Fprintf(w, "%s violated: %s\n", rep.Violation.Property, rep.Violation.Message)
 		}
 		if rep.Violation.Capsule != "" {
-			fmt.Fprintf(w, "capsule %s  (replica replay -v %s)\n", rep.Violation.Capsule, rep.Violation.Capsule)
+			fmt.Fprintf(w, "capsule %s  (%s replay -v %s)\n", rep.Violation.Capsule, prog, rep.Violation.Capsule)
 		} else if rep.Hung {
 			fmt.Fprintln(w, "no capsule: its replay would loop as the step does")
 		}

@@ -11,16 +11,24 @@ import (
 // newFlags returns a flag set that reports errors itself, as one line, so that every bad
 // flag gets the same treatment: a one-line error naming the problem, and exit status 2.
 func newFlags(name, usage string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("replica "+name, flag.ContinueOnError)
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {} // the flag package calls it on every error; we print -h only
 	usages[fs] = func() {
-		fmt.Fprintf(stderr, "usage: replica %s %s\n\n", name, usage)
+		fmt.Fprintf(stderr, "usage: %s %s %s\n\n", prog, name, usage)
 		fs.SetOutput(stderr)
 		fs.PrintDefaults()
 		fs.SetOutput(io.Discard)
 	}
 	return fs
+}
+
+// setFlags returns the names of the flags given on the command line, so that a flag whose
+// zero value means "the default" can still refuse an explicit zero (-n 0).
+func setFlags(fs *flag.FlagSet) map[string]bool {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	return set
 }
 
 // usages holds each flag set's help printer.
@@ -40,9 +48,10 @@ func parse(fs *flag.FlagSet, args []string, stderr io.Writer) (int, bool) {
 	return 0, true
 }
 
-// usageError prints a one-line error and returns exit status 2.
+// usageError prints a one-line error, headed by the command ("run", "capsule fix"), and
+// returns exit status 2.
 func usageError(stderr io.Writer, cmd, format string, args ...any) int {
-	fmt.Fprintf(stderr, "%s: %s\n", cmd, firstLine(fmt.Sprintf(format, args...)))
+	fmt.Fprintf(stderr, "%s %s: %s\n", prog, cmd, firstLine(fmt.Sprintf(format, args...)))
 	return 2
 }
 

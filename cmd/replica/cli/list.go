@@ -98,7 +98,7 @@ func runList(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	if fs.NArg() > 0 {
-		return usageError(stderr, "replica list", "unexpected argument %q", fs.Arg(0))
+		return usageError(stderr, "list", "unexpected argument %q", fs.Arg(0))
 	}
 	l := listing()
 	if *asJSON {
@@ -166,7 +166,7 @@ func checks(p *node.Protocol) []string {
 }
 
 func printList(w io.Writer, l listJSON) {
-	fmt.Fprintln(w, "Protocols (replica run -protocol P [-bug B]):")
+	fmt.Fprintf(w, "Protocols (%s run -protocol P [-bug B]):\n", prog)
 	for _, p := range l.Protocols {
 		fmt.Fprintf(w, "  %-10s %s (default n=%d)\n", p.Name, p.Summary, p.DefaultN)
 		if p.Invalid != "" {
@@ -180,14 +180,14 @@ func printList(w io.Writer, l listJSON) {
 			fmt.Fprintf(w, "  %-10s   -bug %-18s %s [found by scenario %s]\n", "", b.Name, b.Summary, b.Scenario)
 		}
 	}
-	fmt.Fprintln(w, "\nExhaustive exploration (replica explore -protocol P), in the untimed world:")
+	fmt.Fprintf(w, "\nExhaustive exploration (%s explore -protocol P), in the untimed world:\n", prog)
 	for _, p := range l.Protocols {
 		fmt.Fprintf(w, "  %-10s %s\n", p.Name, p.Explore.line())
 	}
 	for _, m := range l.Models {
 		fmt.Fprintf(w, "  %-10s %s; ends by itself (default n=%d)\n", m.Name, m.Summary, m.DefaultN)
 	}
-	fmt.Fprintln(w, "\nScenarios (replica run -scenario S), with their fault profiles at the protocol's time scale:")
+	fmt.Fprintf(w, "\nScenarios (%s run -scenario S), with their fault profiles at the protocol's time scale:\n", prog)
 	timing := node.Timing{}
 	if ps := scenarios.Protocols(); len(ps) > 0 {
 		timing = ps[0].Timing

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 )
 
 // A command is one subcommand: it parses its own flags from args and returns the exit status
@@ -25,12 +27,29 @@ func register(c command) { commands = append(commands, c) }
 //	os.Exit(cli.Main(os.Args[1:]))
 //
 // after registering the program's own protocols, scenarios and models (scenarios.Register).
-func Main(args []string) int { return Run(args, os.Stdout, os.Stderr) }
+func Main(args []string) int {
+	prog = programName(os.Args[0])
+	return Run(args, os.Stdout, os.Stderr)
+}
+
+// prog is the program's name in usage lines, errors and hints: "replica", or under Main
+// the name of the binary, so that a hint printed by a user's own command line (one that
+// registers their protocol) is a command they can run.
+var prog = "replica"
+
+// programName is the base name of the binary at path, without a Windows ".exe".
+func programName(path string) string {
+	name := strings.TrimSuffix(filepath.Base(path), ".exe")
+	if name == "" || name == "." || name == string(filepath.Separator) {
+		return "replica"
+	}
+	return name
+}
 
 // Run is Main with its output streams given, for tests.
 func Run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "replica: no command given (run 'replica help' for the list)")
+		fmt.Fprintf(stderr, "%s: no command given (run '%s help' for the list)\n", prog, prog)
 		return 2
 	}
 	if args[0] == "help" || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
@@ -42,18 +61,18 @@ func Run(args []string, stdout, stderr io.Writer) int {
 			return c.run(args[1:], stdout, stderr)
 		}
 	}
-	fmt.Fprintf(stderr, "replica: unknown command %q (run 'replica help')\n", args[0])
+	fmt.Fprintf(stderr, "%s: unknown command %q (run '%s help')\n", prog, args[0], prog)
 	return 2
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: replica <command> [flags]")
+	fmt.Fprintf(w, "usage: %s <command> [flags]\n", prog)
 	fmt.Fprintln(w)
 	for _, c := range commands {
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Run 'replica <command> -h' for a command's flags.")
+	fmt.Fprintf(w, "Run '%s <command> -h' for a command's flags.\n", prog)
 	fmt.Fprintln(w, "Exit status: 0 no violation, 1 violation found, 2 bad usage or input, 3 incomplete (an")
 	fmt.Fprintln(w, "exploration stopped by a budget or -timeout, or campaign runs that used up their event")
 	fmt.Fprintln(w, "budget before their end), 130 a campaign interrupted (it says how to resume).")

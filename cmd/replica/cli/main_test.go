@@ -44,7 +44,10 @@ func TestBadInputIsOneLineAndExitTwo(t *testing.T) {
 		{[]string{"run", "-seeds", "-1"}, "-seeds -1"},
 		{[]string{"run", "-seeds", "many"}, `invalid value "many" for flag -seeds`},
 		{[]string{"run", "-scenario", "nowhere"}, `unknown scenario "nowhere"`},
-		{[]string{"run", "-n", "0", "-workers", "-3"}, "-workers -3"},
+		{[]string{"run", "-workers", "-3"}, "-workers -3"},
+		{[]string{"run", "-n", "0"}, "-n 0: must be positive"}, // 0 is the default only when not given
+		{[]string{"run", "-duration", "0s"}, "-duration 0s: must be positive"},
+		{[]string{"explore", "-protocol", "paxos", "-n", "0"}, "-n 0: must be positive"},
 		{[]string{"run", "-f", "1"}, "tolerates crash faults only"},
 		{[]string{"run", "stray"}, `unexpected argument "stray"`},
 		{[]string{"nonsense"}, `unknown command "nonsense"`},
@@ -177,5 +180,30 @@ func TestTheProfileLineSaysWhatByzantineNodesDo(t *testing.T) {
 	code, out, _ = replica(t, "run", "-protocol", "bracha", "-seeds", "2")
 	if code != 0 || strings.Contains(out, "byzantine=") {
 		t.Errorf("without -f: exit %d\n%s", code, out)
+	}
+}
+
+// A user's own command line (their protocols registered, then cli.Main) names itself in its
+// usage, its errors and its hints, so that a hint is a command they can run.
+func TestHintsNameTheProgram(t *testing.T) {
+	for path, want := range map[string]string{
+		"/usr/local/bin/replica": "replica", "./chainctl": "chainctl", `chainctl.exe`: "chainctl", "": "replica",
+	} {
+		if got := programName(path); got != want {
+			t.Errorf("programName(%q) = %q, want %q", path, got, want)
+		}
+	}
+	defer func(p string) { prog = p }(prog)
+	prog = "chainctl"
+	if code, _, errOut := replica(t, "run", "-seeds", "0"); code != 2 || errOut != "chainctl run: -seeds 0: must be at least 1\n" {
+		t.Errorf("bad flag: exit %d, %q", code, errOut)
+	}
+	if code, out, _ := replica(t, "help"); code != 0 || !strings.HasPrefix(out, "usage: chainctl <command>") {
+		t.Errorf("help: exit %d, %q", code, out)
+	}
+	dir := t.TempDir()
+	code, out, _ := replica(t, "run", "-bug", "no-persist", "-scenario", "crash-restart", "-seeds", "300", "-out", dir)
+	if code != 1 || !strings.Contains(out, "(chainctl replay ") || strings.Contains(out, "replica replay") {
+		t.Errorf("hints of a failing campaign: exit %d\n%s", code, out)
 	}
 }

@@ -13,17 +13,17 @@ func init() {
 
 func runMerge(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("merge", "[-json] FILE|DIR|PATTERN...", stderr)
-	asJSON := fs.Bool("json", false, "print one JSON object: the summary that replica run -json prints for the whole campaign")
+	asJSON := fs.Bool("json", false, "print one JSON object: the summary that "+prog+" run -json prints for the whole campaign")
 	names, code, ok := parseInterspersed(fs, args, stderr)
 	if !ok {
 		return code
 	}
 	m, err := campaign.Merge(names)
 	if err != nil {
-		return usageError(stderr, "replica merge", "%v", err)
+		return usageError(stderr, "merge", "%v", err)
 	}
 	for _, n := range m.Notes {
-		fmt.Fprintf(stderr, "replica merge: %s\n", n)
+		fmt.Fprintf(stderr, "%s merge: %s\n", prog, n)
 	}
 	if *asJSON {
 		printJSON(stdout, m.Report)

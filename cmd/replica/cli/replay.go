@@ -45,16 +45,16 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	if len(pos) != 1 {
-		return usageError(stderr, "replica replay", "want exactly one capsule file, got %d arguments", len(pos))
+		return usageError(stderr, "replay", "want exactly one capsule file, got %d arguments", len(pos))
 	}
 	path := pos[0]
 	c, err := capsule.Read(path)
 	if err != nil {
-		return usageError(stderr, "replica replay", "%v", err)
+		return usageError(stderr, "replay", "%v", err)
 	}
 	rp, err := scenarios.ReplayCapsule(c)
 	if err != nil {
-		return usageError(stderr, "replica replay", "capsule %s: %v", path, err)
+		return usageError(stderr, "replay", "capsule %s: %v", path, err)
 	}
 	r := rp.Result
 	rep := replayReport{

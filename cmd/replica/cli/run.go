@@ -41,7 +41,7 @@ type runFlags struct {
 func runCampaign(args []string, stdout, stderr io.Writer) int {
 	var rf runFlags
 	fs := newFlags("run", "[flags]", stderr)
-	fs.StringVar(&rf.protocol, "protocol", "paxos", "the protocol to run (see 'replica list')")
+	fs.StringVar(&rf.protocol, "protocol", "paxos", "the protocol to run (see '"+prog+" list')")
 	fs.StringVar(&rf.bug, "bug", "", "a seeded-bug variant of the protocol")
 	fs.StringVar(&rf.scenario, "scenario", "", "the scenario (default: the one that finds -bug, else 'default')")
 	fs.IntVar(&rf.n, "n", 0, "number of nodes (default: the scenario's or the protocol's)")
@@ -64,38 +64,39 @@ func runCampaign(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	if fs.NArg() > 0 {
-		return usageError(stderr, "replica run", "unexpected argument %q", fs.Arg(0))
+		return usageError(stderr, "run", "unexpected argument %q", fs.Arg(0))
 	}
+	set := setFlags(fs)
 	switch {
 	case rf.seeds < 1:
-		return usageError(stderr, "replica run", "-seeds %d: must be at least 1", rf.seeds)
+		return usageError(stderr, "run", "-seeds %d: must be at least 1", rf.seeds)
 	case rf.workers < 0:
-		return usageError(stderr, "replica run", "-workers %d: must be at least 1 (or 0 for the number of CPUs)", rf.workers)
-	case rf.n < 0:
-		return usageError(stderr, "replica run", "-n %d: must be positive", rf.n)
-	case rf.duration < 0:
-		return usageError(stderr, "replica run", "-duration %v: must be positive", rf.duration)
+		return usageError(stderr, "run", "-workers %d: must be at least 1 (or 0 for the number of CPUs)", rf.workers)
+	case rf.n < 0 || set["n"] && rf.n == 0: // unset, 0 is the default
+		return usageError(stderr, "run", "-n %d: must be positive", rf.n)
+	case rf.duration < 0 || set["duration"] && rf.duration == 0:
+		return usageError(stderr, "run", "-duration %v: must be positive", rf.duration)
 	case rf.seedTimeout <= 0:
-		return usageError(stderr, "replica run", "-seed-timeout %v: must be positive", rf.seedTimeout)
+		return usageError(stderr, "run", "-seed-timeout %v: must be positive", rf.seedTimeout)
 	}
 	tuneCampaignGC()
 	spec, err := scenarios.Resolve(rf.protocol, rf.bug, rf.scenario, rf.n, rf.f)
 	if err != nil {
-		return usageError(stderr, "replica run", "%v", err)
+		return usageError(stderr, "run", "%v", err)
 	}
 	spec.Faults = rf.duration
 
 	if rf.capsules == 0 || rf.capsules < -1 {
-		return usageError(stderr, "replica run", "-capsules %d: want a positive count, or -1 for every failing seed", rf.capsules)
+		return usageError(stderr, "run", "-capsules %d: want a positive count, or -1 for every failing seed", rf.capsules)
 	}
 	c := &campaign.Campaign{Spec: spec, Workers: rf.workers, OutDir: rf.out, Capsules: rf.capsules,
 		CheckDeterminism: rf.checkDeterminism, SeedTimeout: rf.seedTimeout, Guided: rf.guided}
 	if err := rf.checks.apply(spec, c); err != nil {
-		return usageError(stderr, "replica run", "%v", err)
+		return usageError(stderr, "run", "%v", err)
 	}
 	plan, err := ff.plan(fs, rf.seeds, rf.seedStart)
 	if err != nil {
-		return usageError(stderr, "replica run", "%v", err)
+		return usageError(stderr, "run", "%v", err)
 	}
 	plan.GuidedCorpus = rf.guidedCorpus
 	var show seedDisplay
@@ -108,7 +109,7 @@ func runCampaign(args []string, stdout, stderr io.Writer) int {
 	}
 	runner, err := c.Prepare(plan)
 	if err != nil {
-		return usageError(stderr, "replica run", "%v", err)
+		return usageError(stderr, "run", "%v", err)
 	}
 	defer runner.Close()
 	for _, u := range c.Head().Unfireable {
@@ -127,7 +128,7 @@ func runCampaign(args []string, stdout, stderr io.Writer) int {
 		err = runner.Close()
 	}
 	if err != nil {
-		return usageError(stderr, "replica run", "%v", err)
+		return usageError(stderr, "run", "%v", err)
 	}
 	if rf.json {
 		printJSON(stdout, rep)
@@ -180,7 +181,7 @@ func printResumeHint(w io.Writer, args []string, plan campaign.Plan, runner *cam
 
 // resumeCommand is the command line args with -resume file in place of -results and -resume.
 func resumeCommand(args []string, file string) string {
-	cmd := []string{"replica", "run"}
+	cmd := []string{prog, "run"}
 	for i := 0; i < len(args); i++ {
 		name := strings.TrimLeft(args[i], "-")
 		if strings.HasPrefix(args[i], "-") && (name == "results" || name == "resume") {
@@ -277,7 +278,7 @@ func printSummary(w io.Writer, spec *scenarios.Spec, seeds []uint64, s campaign.
 		if why, failed := campaign.CapsuleError(v.Capsule); failed {
 			fmt.Fprintf(w, "     no capsule: it could not be written: %s\n", why)
 		} else if v.Capsule != "" {
-			fmt.Fprintf(w, "     capsule %s  (replica replay %s)\n", v.Capsule, v.Capsule)
+			fmt.Fprintf(w, "     capsule %s  (%s replay %s)\n", v.Capsule, prog, v.Capsule)
 		} else if len(s.Capsules) > 0 && v.Property != campaign.PropHang {
 			fmt.Fprintf(w, "     no capsule: over the -capsules bound (-seed-start %d -seeds 1 writes one)\n", v.Seed)
 		}

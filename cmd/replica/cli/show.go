@@ -41,10 +41,10 @@ func runShow(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	if len(pos) != 1 {
-		return usageError(stderr, "replica show", "want exactly one capsule file, got %d arguments", len(pos))
+		return usageError(stderr, "show", "want exactly one capsule file, got %d arguments", len(pos))
 	}
 	if *format != "text" && *format != "jsonl" && *format != "html" {
-		return usageError(stderr, "replica show", "-format %q: want text, jsonl or html", *format)
+		return usageError(stderr, "show", "-format %q: want text, jsonl or html", *format)
 	}
 	path := pos[0]
 	if *format == "html" {
@@ -53,18 +53,18 @@ func runShow(args []string, stdout, stderr io.Writer) int {
 	if *out != "" {
 		f, err := os.Create(*out)
 		if err != nil {
-			return usageError(stderr, "replica show", "-o: %v", err)
+			return usageError(stderr, "show", "-o: %v", err)
 		}
 		defer f.Close()
 		stdout = f
 	}
 	c, err := capsule.Read(path)
 	if err != nil {
-		return usageError(stderr, "replica show", "%v", err)
+		return usageError(stderr, "show", "%v", err)
 	}
 	rp, err := scenarios.ReplayCapsule(c)
 	if err != nil {
-		return usageError(stderr, "replica show", "capsule %s: %v", path, err)
+		return usageError(stderr, "show", "capsule %s: %v", path, err)
 	}
 	if *format == "jsonl" {
 		showJSONL(stdout, rp.Result)
@@ -153,21 +153,21 @@ func showHTML(path, out string, stdout, stderr io.Writer) int {
 	if out == "" {
 		c, err := capsule.Read(path)
 		if err != nil {
-			return usageError(stderr, "replica show", "%v", err)
+			return usageError(stderr, "show", "%v", err)
 		}
 		p, err := view.Build(c, filepath.Base(path))
 		if err != nil {
-			return usageError(stderr, "replica show", "capsule %s: %v", path, err)
+			return usageError(stderr, "show", "capsule %s: %v", path, err)
 		}
 		if err := p.WriteHTML(stdout); err != nil {
-			fmt.Fprintf(stderr, "replica show: %v\n", err)
+			fmt.Fprintf(stderr, "%s show: %v\n", prog, err)
 			return 2
 		}
 		return 0
 	}
 	_, extra, err := view.WriteFile(path, out)
 	if err != nil {
-		return usageError(stderr, "replica show", "%v", err)
+		return usageError(stderr, "show", "%v", err)
 	}
 	for _, e := range extra {
 		fmt.Fprintf(stderr, "wrote %s beside the page\n", e)

@@ -52,10 +52,10 @@ func runShrink(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	if len(pos) != 1 {
-		return usageError(stderr, "replica shrink", "want exactly one capsule file, got %d arguments", len(pos))
+		return usageError(stderr, "shrink", "want exactly one capsule file, got %d arguments", len(pos))
 	}
 	if *timeout <= 0 {
-		return usageError(stderr, "replica shrink", "-timeout %v: must be positive", *timeout)
+		return usageError(stderr, "shrink", "-timeout %v: must be positive", *timeout)
 	}
 	tuneCampaignGC() // shrinking is a campaign of candidate runs
 	path := pos[0]
@@ -64,7 +64,7 @@ func runShrink(args []string, stdout, stderr io.Writer) int {
 	}
 	c, err := capsule.Read(path)
 	if err != nil {
-		return usageError(stderr, "replica shrink", "%v", err)
+		return usageError(stderr, "shrink", "%v", err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -78,11 +78,11 @@ func runShrink(args []string, stdout, stderr io.Writer) int {
 	res, err := shrink.Capsule(ctx, c, opt)
 	status.clear()
 	if err != nil {
-		return usageError(stderr, "replica shrink", "capsule %s: %v", path, err)
+		return usageError(stderr, "shrink", "capsule %s: %v", path, err)
 	}
 	min := res.Capsule(c.Seed)
 	if err := capsule.Write(*out, min); err != nil {
-		return usageError(stderr, "replica shrink", "%v", err)
+		return usageError(stderr, "shrink", "%v", err)
 	}
 	rep := shrinkReport{
 		Capsule: *out, From: path, Property: res.Property,
@@ -114,6 +114,6 @@ func runShrink(args []string, stdout, stderr io.Writer) int {
 		done = "stopped early (-timeout or interrupt): the result is the smallest failure found so far"
 	}
 	fmt.Fprintf(stdout, "  %d runs in %.2fs; %s\n", rep.Runs, rep.Wall, done)
-	fmt.Fprintf(stdout, "  capsule %s  (replica show %s)\n", *out, *out)
+	fmt.Fprintf(stdout, "  capsule %s  (%s show %s)\n", *out, prog, *out)
 	return 1 // the violation still holds, as replay of the shrunk capsule reports it
 }

@@ -27,14 +27,14 @@ func runVersion(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	if fs.NArg() > 0 {
-		return usageError(stderr, "replica version", "unexpected argument %q", fs.Arg(0))
+		return usageError(stderr, "version", "unexpected argument %q", fs.Arg(0))
 	}
 	v := readVersion()
 	if *asJSON {
 		printJSON(stdout, v)
 		return 0
 	}
-	fmt.Fprintf(stdout, "replica %s (%s)\n", v.Version, v.Path)
+	fmt.Fprintf(stdout, "%s %s (%s)\n", prog, v.Version, v.Path)
 	switch {
 	case v.Commit == "":
 		fmt.Fprintln(stdout, "  commit unknown (built without version control information)")

@@ -22,7 +22,7 @@ func runView(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	if len(pos) != 1 {
-		return usageError(stderr, "replica view", "want exactly one capsule file, got %d arguments", len(pos))
+		return usageError(stderr, "view", "want exactly one capsule file, got %d arguments", len(pos))
 	}
 	path := pos[0]
 	page := *out
@@ -34,7 +34,7 @@ func runView(args []string, stdout, stderr io.Writer) int {
 	}
 	_, extra, err := view.WriteFile(path, page)
 	if err != nil {
-		return usageError(stderr, "replica view", "%v", err)
+		return usageError(stderr, "view", "%v", err)
 	}
 	for _, e := range extra {
 		fmt.Fprintf(stderr, "wrote %s beside the page\n", e)
