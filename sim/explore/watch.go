@@ -242,36 +242,66 @@ func (e *engine[S]) hangResult(h *hangAt[S], partial *Result) *Result {
 			"including those a reduced search skipped", map[string]string{"paths": "rebuilding a path", "progress": "checking progress"}[h.where])
 		return r
 	}
-	w := newWatch[S](e.watch.limit)
-	defer w.stop()
-	var p *Path
-	e.phase.Store(phaseSearch)
-	again, err := e.supervised(w, func() (err error) {
-		if h.where == "probe" { // the walk, taken again up to the state it hung on
-			var walked Path
-			walked, err = e.walkPath(w.slot("probe"), h.walk, h.depth)
-			p = &walked
-			return err
-		}
-		p, err = e.pathTo(w, e.m.Fingerprint(h.s), h.depth)
-		if err == nil && p != nil {
-			var c Path
-			c, err = e.concrete(w, *p) // a path through canonical states, with symmetry
-			p = &c
-		}
-		return err
-	})
+	p, at, why := e.rebuild(h)
 	switch {
-	case again != nil && h.where == "probe":
-		r.Hung.Why = "its path was not rebuilt: taking the walk again makes every step of the states it goes over, and one of them did not return either (a search without the walks may find it)"
-	case again != nil:
-		r.Hung.Why = "its path was not rebuilt: the search that rebuilds it met another step that did not return"
-	case err != nil:
-		r.Hung.Why = fmt.Sprintf("its path was not rebuilt: %v", err)
+	case p == nil:
+		r.Hung.Why = why
+	case e.m.Fingerprint(e.normal(at.s)) != e.m.Fingerprint(e.normal(h.s)):
+		// The search that rebuilt the path met the step first, at a shallower state: that
+		// state is the one reported, with its path.
+		r.Hung.State, r.Hung.Path = at.s, p
+		r.Hung.Why = "found again on the way to the state first caught, at a state closer to the initial one"
 	default:
 		r.Hung.Path = p
 	}
 	return r
+}
+
+// rebuildPasses bounds the searches hangResult makes for a path: each one that hangs leaves a
+// goroutine spinning on a core until the process exits.
+const rebuildPasses = 3
+
+// rebuild returns the path to a state whose expansion hung, and that state: h's, or one met
+// on the way. A walk's state is reached again by its walk, else by a breadth-first search to
+// its depth. Either may itself take a step that does not return, from a state shallower than
+// h's (a message whose delivery hangs is often in flight long before): then that state is
+// the one to reach. A breadth-first search that hangs at depth d has expanded every state
+// above d, so the next search, to that state at depth d, takes only steps that returned once
+// and ends. Without a path, why says why.
+func (e *engine[S]) rebuild(h *hangAt[S]) (p *Path, at *hangAt[S], why string) {
+	at = h
+	for pass := 0; pass < rebuildPasses; pass++ {
+		w := newWatch[S](e.watch.limit)
+		e.phase.Store(phaseSearch)
+		var err error
+		again, _ := e.supervised(w, func() error {
+			if at.where == "probe" { // the walk, taken again up to the state it hung on
+				var walked Path
+				walked, err = e.walkPath(w.slot("probe"), at.walk, at.depth)
+				p = &walked
+				return nil
+			}
+			p, err = e.pathTo(w, e.m.Fingerprint(e.normal(at.s)), at.depth)
+			if err == nil && p != nil {
+				var c Path
+				c, err = e.concrete(w, *p) // a path through canonical states, with symmetry
+				p = &c
+			}
+			return nil
+		})
+		w.stop()
+		switch {
+		case again != nil:
+			p, at = nil, again
+			at.where = "" // the next pass searches for it breadth-first, whatever this one did
+			why = "its path was not rebuilt: every search that rebuilds it met another step that did not return"
+		case err != nil:
+			return nil, at, fmt.Sprintf("its path was not rebuilt: %v", err)
+		default:
+			return p, at, ""
+		}
+	}
+	return nil, h, why
 }
 
 // pathTo returns a shortest path to the state with fingerprint fp, at most depth steps long,

@@ -2,6 +2,7 @@ package explore
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 )
@@ -183,5 +184,56 @@ func TestAHangUnderSymmetryHasAPathOfTheModel(t *testing.T) {
 				t.Errorf("%v %+v: the path %v leads to %v (%v)", at, o, r.Hung.Path, states, err)
 			}
 		}
+	}
+}
+
+// fuse is a grid where, right of the first column, the first action ("ignite") is a step
+// that does not return, as a delivery that loops once its message is in flight. A walk may
+// go by many such states, taking other steps, before it takes that one; taking the walk
+// again for its path makes every step up to the one taken, ignite first, and hangs too.
+type fuse struct {
+	size    int
+	release chan struct{}
+}
+
+func (f fuse) Init() []cell { return []cell{{0, 0}} }
+func (f fuse) Next(s cell, yield func(int, cell) bool) {
+	if s.x >= 1 {
+		<-f.release
+	}
+	_ = (s.x+1 >= f.size || yield(1, cell{s.x + 1, s.y})) && (s.y+1 >= f.size || yield(2, cell{s.x, s.y + 1}))
+}
+func (f fuse) Walk(s cell, pick func(int) int) (cell, bool) {
+	var next []cell
+	if s.x+1 < f.size {
+		next = append(next, cell{s.x + 1, s.y})
+	}
+	if s.y+1 < f.size {
+		next = append(next, cell{s.x, s.y + 1})
+	}
+	if s.x >= 1 && pick(len(next)+1) == len(next) { // ignite
+		<-f.release
+	}
+	if len(next) == 0 {
+		return s, false
+	}
+	return next[pick(len(next))], true
+}
+func (f fuse) Fingerprint(s cell) uint64 { return mix(uint64(s.x)<<32 | uint64(s.y)) }
+func (f fuse) Violated(cell) string       { return "" }
+
+// A walk that hangs after going by states whose expansion hangs too loses its own path; the
+// report then names the state a breadth-first search met first, with its shortest path,
+// rather than a state with no way to reach it.
+func TestAHangOnAWalkWhosePathHangsTooIsFoundByBreadth(t *testing.T) {
+	f := fuse{size: 8, release: make(chan struct{})}
+	t.Cleanup(func() { close(f.release) })
+	r := run(t, Model[cell](f), Options{Probe: 1000, StepTimeout: 50 * time.Millisecond, Workers: 1})
+	h := r.Hung
+	if r.Stopped != "hung" || h == nil || h.Where != "probe" || h.Path == nil {
+		t.Fatalf("stopped %q, hang %+v", r.Stopped, h)
+	}
+	if h.State != any(cell{1, 0}) || len(h.Path.Actions) != 1 || !strings.Contains(h.Why, "closer to the initial one") {
+		t.Errorf("hang at %v after %d steps (%s): want the shallowest state that hangs, (1,0), one step away", h.State, len(h.Path.Actions), h.Why)
 	}
 }
