@@ -220,7 +220,7 @@ func (f fuse) Walk(s cell, pick func(int) int) (cell, bool) {
 	return next[pick(len(next))], true
 }
 func (f fuse) Fingerprint(s cell) uint64 { return mix(uint64(s.x)<<32 | uint64(s.y)) }
-func (f fuse) Violated(cell) string       { return "" }
+func (f fuse) Violated(cell) string      { return "" }
 
 // A walk that hangs after going by states whose expansion hangs too loses its own path; the
 // report then names the state a breadth-first search met first, with its shortest path,
