@@ -47,6 +47,13 @@ func TestRunReportsLinearizabilityAndItsVisualization(t *testing.T) {
 	if _, err := os.Stat(v.Artifacts[0]); err != nil {
 		t.Error(err)
 	}
+	// replay and show explain the violation as the campaign did, not only with its headline.
+	for _, cmd := range []string{"replay", "show"} {
+		code, out, _ := replica(t, cmd, v.Capsule)
+		if !strings.Contains(out, "not linearizable as a register") || !strings.Contains(out, "longest legal order") {
+			t.Errorf("%s (exit %d) does not explain the history:\n%s", cmd, code, out)
+		}
+	}
 
 	code, out, _ = replica(t, "run", "-protocol", "abd", "-bug", "no-writeback", "-seeds", "150", "-out", dir)
 	for _, want := range []string{"linearizability: 150 histories checked", "not linearizable as a register",

@@ -114,6 +114,9 @@ func showText(w io.Writer, path string, rp *scenarios.Replayed, c *capsule.Capsu
 		return
 	}
 	fmt.Fprintf(w, "VIOLATION %s at %.3fms (event %d): %s\n", v.Property, float64(v.Time)/1e6, v.Event, v.Message)
+	for _, d := range v.Details { // the checker's explanation: why a history is not linearizable, a growth curve
+		fmt.Fprintf(w, "  %s\n", d)
+	}
 	for _, p := range v.Pending {
 		fmt.Fprintf(w, "  pending: %s\n", p)
 	}
