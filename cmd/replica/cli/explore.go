@@ -490,7 +490,7 @@ func parseExploreArgs(args []string, stderr io.Writer) (*exploreTarget, explore.
 	}
 	a.nSet = setFlags(fs)["n"]
 	target, err := lookupExploreTarget(a)
-	if a.nSet && a.n < 1 {
+	if err == nil && a.nSet && a.n < 1 { // a plain model names its own bound (twophase: resource managers)
 		target, err = nil, fmt.Errorf("-n %d: must be positive", a.n)
 	}
 	if err == nil && target.unbounded && *maxDepth == 0 && *maxStates == 0 && *timeout == 0 {
