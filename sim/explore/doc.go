@@ -138,7 +138,10 @@
 // the command line's default is SafeMemory, three quarters of the machine's or control
 // group's memory. Options.StepTimeout bounds each call into the model in wall time: protocol
 // code that loops forever ends the search as "hung", with Result.Hung naming the state and
-// the path to it (watch.go), instead of hanging it with nothing said.
+// the path to it (watch.go), instead of hanging it with nothing said; with a memory budget
+// too, a call into the model still under way while the process is past the budget (a step
+// that allocates without end) ends it the same way, within a quarter of a second, before the
+// kernel would kill the process.
 // Result reports states, transitions, depth, wall time, states per second and the peak
 // resident memory. Options.Report is called about once a second with a Status, for a
 // progress line.

@@ -28,7 +28,7 @@ func Run[S any](ctx context.Context, m Model[S], opts Options) (*Result, error) 
 	e.ctx = ctx
 	stop := context.AfterFunc(ctx, func() { e.stopped.Store(true) })
 	defer stop()
-	e.watch = newWatch[S](opts.StepTimeout)
+	e.watch = newWatch[S](opts.StepTimeout, opts.MaxMemory)
 	defer e.watch.stop()
 
 	r := &Result{Reduction: e.reduction}

@@ -17,6 +17,11 @@ import (
 // keeps its core busy until the process exits (the command line exits right after its report).
 // A step that is only slow, and returns after the search was called hung, finds the search
 // over (see the phases below) and stops without touching what the caller holds.
+//
+// A step that allocates without end (a loop that appends to the queue it goes over) would
+// have the kernel kill the process long before the timeout: so with a memory budget
+// (Options.MaxMemory) the watchdog also reads the process's resident memory, and a call still
+// under way at two of its looks while the process is over the budget is hung too, at once.
 
 // Hang is what the watchdog saw: a call into the model that did not return in time.
 type Hang struct {
@@ -34,6 +39,10 @@ type Hang struct {
 	// Limit is the timeout it ran past; Why says anything the report should add.
 	Limit time.Duration
 	Why   string
+	// Memory is the process's resident memory, in bytes, when the watchdog called a step
+	// hung because the process had passed the memory budget while it ran (Budget); 0 for a
+	// step that ran past the timeout.
+	Memory, Budget int64
 }
 
 // slot is one goroutine's mark. tick counts the calls it begins and ends, so it is odd while
@@ -55,8 +64,9 @@ type slot[S any] struct {
 
 // watch holds the slots and the watchdog's verdict.
 type watch[S any] struct {
-	limit time.Duration
-	mu    sync.Mutex
+	limit  time.Duration
+	budget int64 // Options.MaxMemory; 0: time alone
+	mu     sync.Mutex
 	slots []*slot[S]
 	hung  chan *hangAt[S] // the first hang seen; buffered, so the watchdog never blocks
 	quit  chan struct{}
@@ -64,17 +74,18 @@ type watch[S any] struct {
 
 // hangAt is a hang as the watchdog caught it, before its path is rebuilt.
 type hangAt[S any] struct {
-	s     S
-	depth int
-	where string
-	walk  int
+	s      S
+	depth  int
+	where  string
+	walk   int
+	memory int64 // resident bytes, if caught over the memory budget
 }
 
-func newWatch[S any](limit time.Duration) *watch[S] {
+func newWatch[S any](limit time.Duration, budget int64) *watch[S] {
 	if limit <= 0 {
 		return nil
 	}
-	w := &watch[S]{limit: limit, hung: make(chan *hangAt[S], 1), quit: make(chan struct{})}
+	w := &watch[S]{limit: limit, budget: budget, hung: make(chan *hangAt[S], 1), quit: make(chan struct{})}
 	go w.run()
 	return w
 }
@@ -101,6 +112,9 @@ func (w *watch[S]) stop() {
 // run looks at the slots until a call overstays or the search ends.
 func (w *watch[S]) run() {
 	every := min(max(w.limit/8, 5*time.Millisecond), time.Second)
+	if w.budget > 0 {
+		every = min(every, 250*time.Millisecond) // memory can grow by a gigabyte a second
+	}
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -120,17 +134,25 @@ func (w *watch[S]) overstayed(now time.Time) *hangAt[S] {
 	w.mu.Lock()
 	slots := w.slots
 	w.mu.Unlock()
+	var rss int64
+	if w.budget > 0 {
+		if rss, _ = residentMemory(); rss <= w.budget {
+			rss = 0
+		}
+	}
 	for _, sl := range slots {
 		t := sl.tick.Load()
 		if t != sl.seen || t%2 == 0 {
 			sl.seen, sl.seenSince = t, now
 			continue
 		}
-		if now.Sub(sl.seenSince) <= w.limit {
+		// The same call at two looks: over the budget, that is enough; a step of a healthy
+		// search lasts microseconds, and the search stops itself at its own memory checks.
+		if now.Sub(sl.seenSince) <= w.limit && rss == 0 {
 			continue
 		}
 		sl.mu.Lock()
-		h := &hangAt[S]{s: sl.s, depth: sl.depth, where: sl.where, walk: sl.walk}
+		h := &hangAt[S]{s: sl.s, depth: sl.depth, where: sl.where, walk: sl.walk, memory: rss}
 		sl.mu.Unlock()
 		if sl.tick.Load() == t { // still the same call: the state read is its state
 			return h
@@ -233,9 +255,16 @@ func (e *engine[S]) hangResult(h *hangAt[S], partial *Result) *Result {
 		r.Unique, r.Transitions, r.MaxDepth = e.set.len(), e.progress.Load(), int(e.depth.Load())
 	}
 	r.Hung = &Hang{Where: h.where, State: h.s, Limit: e.watch.limit}
-	switch h.where {
-	case "init":
+	switch {
+	case h.where == "init":
 		return r
+	case h.memory > 0:
+		// The step still takes memory as fast as it can: no time for a search to its path.
+		r.Hung.Memory, r.Hung.Budget = h.memory, e.watch.budget
+		r.Hung.Why = "its path was not rebuilt: the step was still taking memory, and the searches that rebuild a path take it again"
+		return r
+	}
+	switch h.where {
 	case "", "probe":
 	default:
 		r.Hung.Why = fmt.Sprintf("its path was not rebuilt: the step was taken while %s, a second pass that takes every action of the states it goes over, "+
@@ -271,7 +300,7 @@ const rebuildPasses = 3
 func (e *engine[S]) rebuild(h *hangAt[S]) (p *Path, at *hangAt[S], why string) {
 	at = h
 	for pass := 0; pass < rebuildPasses; pass++ {
-		w := newWatch[S](e.watch.limit)
+		w := newWatch[S](e.watch.limit, e.watch.budget)
 		e.phase.Store(phaseSearch)
 		var err error
 		again, _ := e.supervised(w, func() error {

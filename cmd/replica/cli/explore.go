@@ -712,7 +712,12 @@ func addHang(rep *exploreReport, t *exploreTarget, h *explore.Hang) error {
 	default:
 		what = fmt.Sprintf("a step did not return while the search went over its states again (%s)", h.Where)
 	}
-	v.Message = fmt.Sprintf("%s within %v of wall time (-step-timeout): it loops without end, or is far too slow", what, h.Limit)
+	if h.Memory > 0 {
+		v.Message = fmt.Sprintf("%s: the process passed its memory budget while the step ran (%s resident, -max-memory %s): it allocates without end",
+			what, formatSize(h.Memory), formatSize(h.Budget))
+	} else {
+		v.Message = fmt.Sprintf("%s within %v of wall time (-step-timeout): it loops without end, or is far too slow", what, h.Limit)
+	}
 	if t.enabled != nil && h.Where != "init" {
 		if names := t.enabled(h.State); len(names) > 0 {
 			v.Message += "; the state's steps: " + strings.Join(names, "; ")

@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -245,7 +246,7 @@ func TestExploreRefusesBadProtocolInput(t *testing.T) {
 		{[]string{"-protocol", "paxos", "-param", "max-round"}, "want name=integer"},
 		{[]string{"-protocol", "paxos", "-crashes", "-5"}, "must not be negative"},
 		{[]string{"-protocol", "paxos", "-bug", "nope"}, `unknown bug "nope"`},
-		{[]string{"-protocol", "nope"}, `unknown protocol "nope" (explorable: paxos, abd, bracha, pbft, raft, etcdraft, multipaxos, crdt, explore-panics, explore-sleeps, twophase)`}, // explore-panics: this package's test protocol
+		{[]string{"-protocol", "nope"}, `unknown protocol "nope" (explorable: paxos, abd, bracha, pbft, raft, etcdraft, multipaxos, crdt, explore-panics, explore-sleeps, explore-hoards, twophase)`}, // explore-panics: this package's test protocol
 		{[]string{"-protocol", "paxos", "-param", "bogus=1"}, `no exploration parameter "bogus"`},
 		{[]string{"-protocol", "twophase", "-crashes", "3"}, "plain model"},
 		{[]string{"-protocol", "raft"}, "declares no exploration bounds"},
@@ -526,5 +527,44 @@ func TestExploreOverrunReportsLastCounts(t *testing.T) {
 	}
 	if !strings.Contains(rep.Stopped, "last progress report") {
 		t.Errorf("stopped %q: want it to say where the counts come from", rep.Stopped)
+	}
+}
+
+// hoarder's second node, on its first message, appends to a queue it goes over, without
+// end: a step that takes memory as fast as it can. Explore must stop it at its memory budget
+// and say so, long before the timeout, and before the kernel would kill the process.
+type hoarder struct{ sleeper }
+
+// hoardersGo lets the step left behind go, when the test ends.
+var hoardersGo atomic.Bool
+
+func (hoarder) Receive(node.Env, node.ID, node.Message) {
+	queue := []int{0}
+	for i := 0; i < len(queue) && !hoardersGo.Load(); i++ {
+		queue = append(queue, i)
+		if len(queue) > 1<<27 { // 1 GiB: only if the watchdog missed it; the test then fails
+			return
+		}
+	}
+}
+
+func init() {
+	scenarios.Register(&node.Protocol{Name: "explore-hoards", Summary: "a test protocol whose step allocates without end", DefaultN: 2, MinN: 2,
+		New:     func(node.Config, node.ID) node.Node { return hoarder{} },
+		Quorum:  func(n int) int { return n },
+		Timing:  node.Timing{Delay: time.Millisecond, Settle: 10 * time.Millisecond},
+		Explore: node.Explore{Crashes: 1}})
+}
+
+func TestExploreStopsAStepThatTakesMemoryWithoutEnd(t *testing.T) {
+	t.Cleanup(func() { hoardersGo.Store(true) })
+	start := time.Now()
+	code, out, errOut := replica(t, "explore", "-protocol", "explore-hoards", "-max-memory", "600MiB", "-probe", "0", "-out", t.TempDir())
+	if took := time.Since(start); took > 30*time.Second {
+		t.Errorf("explore took %v to report the step", took)
+	}
+	if code != 1 || !strings.Contains(out, "VIOLATION of no-hang") || !strings.Contains(out, "allocates without end") ||
+		!strings.Contains(out, "deliver n2 <- n1 wake") {
+		t.Errorf("exit %d\n%s%s", code, out, errOut)
 	}
 }
