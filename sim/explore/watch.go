@@ -67,9 +67,9 @@ type watch[S any] struct {
 	limit  time.Duration
 	budget int64 // Options.MaxMemory; 0: time alone
 	mu     sync.Mutex
-	slots []*slot[S]
-	hung  chan *hangAt[S] // the first hang seen; buffered, so the watchdog never blocks
-	quit  chan struct{}
+	slots  []*slot[S]
+	hung   chan *hangAt[S] // the first hang seen; buffered, so the watchdog never blocks
+	quit   chan struct{}
 }
 
 // hangAt is a hang as the watchdog caught it, before its path is rebuilt.
