@@ -646,7 +646,8 @@ type exploreReport struct {
 	Probe           *probeOut    `json:"probe,omitempty"` // the random walks before the search (-probe)
 	// Hung says that the search stopped on a step that did not return (-step-timeout); the
 	// violation, of no-hang, leads to the state it was taken from.
-	Hung bool `json:"hung,omitempty"`
+	Hung   bool   `json:"hung,omitempty"`
+	hungIn string // explore.Hang.Where, for the text report
 }
 
 // probeOut is what the random walks before the search did: Hit is the number of the walk
@@ -726,7 +727,7 @@ func addHang(rep *exploreReport, t *exploreTarget, h *explore.Hang) error {
 	if h.Why != "" {
 		v.Message += "; " + h.Why
 	}
-	rep.Violation, rep.Hung = v, true
+	rep.Violation, rep.Hung, rep.hungIn = v, true, h.Where
 	return nil
 }
 
@@ -821,6 +822,9 @@ func (rep *exploreReport) printText(w io.Writer) {
 		fmt.Fprintf(w, "  probe              %d random walks, %d steps, %d states, %.2fs", p.Walks, p.Steps, p.States, p.WallSeconds)
 		if p.Hit >= 0 {
 			fmt.Fprintf(w, ": walk %d broke a property in %d steps (its path below is shortened, not necessarily shortest: -probe 0 for a shortest)", p.Hit, p.Length)
+		}
+		if rep.hungIn == "probe" {
+			fmt.Fprint(w, " in the rounds of walks that ended; a walk of the next round hung")
 		}
 		fmt.Fprintln(w)
 	}
