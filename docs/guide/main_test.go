@@ -22,7 +22,7 @@ func TestMain(m *testing.M) {
 func replica(t *testing.T, args ...string) (int, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code := cli.Run(args, &out, &errb)
+	code := cli.RunAs("guide", args, &out, &errb) // as `go run .` names it
 	return code, out.String() + errb.String()
 }
 

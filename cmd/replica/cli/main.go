@@ -28,13 +28,12 @@ func register(c command) { commands = append(commands, c) }
 //
 // after registering the program's own protocols, scenarios and models (scenarios.Register).
 func Main(args []string) int {
-	prog = programName(os.Args[0])
-	return Run(args, os.Stdout, os.Stderr)
+	return RunAs(programName(os.Args[0]), args, os.Stdout, os.Stderr)
 }
 
 // prog is the program's name in usage lines, errors and hints: "replica", or under Main
 // the name of the binary, so that a hint printed by a user's own command line (one that
-// registers their protocol) is a command they can run.
+// registers their protocol) is a command they can run. RunAs sets it.
 var prog = "replica"
 
 // programName is the base name of the binary at path, without a Windows ".exe".
@@ -46,8 +45,13 @@ func programName(path string) string {
 	return name
 }
 
-// Run is Main with its output streams given, for tests.
-func Run(args []string, stdout, stderr io.Writer) int {
+// Run is Main with its output streams given, for tests, under the name "replica".
+func Run(args []string, stdout, stderr io.Writer) int { return RunAs("replica", args, stdout, stderr) }
+
+// RunAs is Run for a command line named program: a test of a user's own command line that
+// compares what it prints with their documentation, say. One program name holds at a time.
+func RunAs(program string, args []string, stdout, stderr io.Writer) int {
+	prog = program
 	if len(args) == 0 {
 		fmt.Fprintf(stderr, "%s: no command given (run '%s help' for the list)\n", prog, prog)
 		return 2

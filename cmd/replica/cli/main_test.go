@@ -193,16 +193,19 @@ func TestHintsNameTheProgram(t *testing.T) {
 			t.Errorf("programName(%q) = %q, want %q", path, got, want)
 		}
 	}
-	defer func(p string) { prog = p }(prog)
-	prog = "chainctl"
-	if code, _, errOut := replica(t, "run", "-seeds", "0"); code != 2 || errOut != "chainctl run: -seeds 0: must be at least 1\n" {
+	chainctl := func(args ...string) (int, string, string) {
+		var out, errOut bytes.Buffer
+		code := RunAs("chainctl", args, &out, &errOut)
+		return code, out.String(), errOut.String()
+	}
+	if code, _, errOut := chainctl("run", "-seeds", "0"); code != 2 || errOut != "chainctl run: -seeds 0: must be at least 1\n" {
 		t.Errorf("bad flag: exit %d, %q", code, errOut)
 	}
-	if code, out, _ := replica(t, "help"); code != 0 || !strings.HasPrefix(out, "usage: chainctl <command>") {
+	if code, out, _ := chainctl("help"); code != 0 || !strings.HasPrefix(out, "usage: chainctl <command>") {
 		t.Errorf("help: exit %d, %q", code, out)
 	}
 	dir := t.TempDir()
-	code, out, _ := replica(t, "run", "-bug", "no-persist", "-scenario", "crash-restart", "-seeds", "300", "-out", dir)
+	code, out, _ := chainctl("run", "-bug", "no-persist", "-scenario", "crash-restart", "-seeds", "300", "-out", dir)
 	if code != 1 || !strings.Contains(out, "(chainctl replay ") || strings.Contains(out, "replica replay") {
 		t.Errorf("hints of a failing campaign: exit %d\n%s", code, out)
 	}
