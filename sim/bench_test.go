@@ -139,3 +139,19 @@ func BenchmarkUntimedPaxos(b *testing.B) {
 	}
 	b.ReportMetric(float64(states)/b.Elapsed().Seconds(), "states/s")
 }
+
+// BenchmarkWatched is BenchmarkSimulator's calm runs under the watchdog of campaigns
+// (sim.Watched): what the beacon and the run's own goroutine cost.
+func BenchmarkWatched(b *testing.B) {
+	spec, _ := scenarios.Resolve("paxos", "", "calm", 0, 0)
+	cfg := spec.Config()
+	cfg.NoChoices = true
+	events, seed := 0, uint64(0)
+	for b.Loop() {
+		r, _ := sim.Watched(cfg, sim.NewSeeded(seed), time.Minute)
+		events += r.Events
+		seed++
+	}
+	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(events), "ns/event")
+}
