@@ -230,8 +230,8 @@ type beacon struct {
 	now    atomic.Int64
 	typ    atomic.Pointer[rtypeBox]
 	timer  atomic.Pointer[string]
-	lastT  reflect.Type       // the run goroutine's own: the type last published
-	lastN  string             // and the timer name
+	lastT  reflect.Type // the run goroutine's own: the type last published
+	lastN  string       // and the timer name
 	boxes  map[reflect.Type]*rtypeBox
 	timers map[string]*string // the timer names published, each once
 }
