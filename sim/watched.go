@@ -113,8 +113,8 @@ func stdlib(name string) bool {
 	return !strings.Contains(first, ".")
 }
 
-// Event describes the event the run was in, as "event 37 at 0.125s (n2: deliver of
-// counter.Report from n1)".
+// EventString describes the event the run was in, as "event 37 at 125ms, n2: deliver
+// counter.Report from n1".
 func (s *Stuck) EventString() string {
 	if s.What == "" {
 		return "before its first event"
@@ -133,7 +133,7 @@ func (s *Stuck) EventString() string {
 	if s.Node != 0 {
 		what = fmt.Sprintf("n%d: %s", s.Node, what)
 	}
-	return fmt.Sprintf("event %d at %s (%s)", s.Event, fmtTime(s.Time), what)
+	return fmt.Sprintf("event %d at %s, %s", s.Event, fmtTime(s.Time), what)
 }
 
 // Message says what happened in a sentence: which step of which node did not return, and
@@ -145,7 +145,7 @@ func (s *Stuck) Message() string {
 		fmt.Fprintf(&b, "the run did not finish within %v of wall time, and was still moving from event to event (at %s): "+
 			"a run too long for its limit, or one that never ends", s.Limit, s.EventString())
 	case s.In == "step" && s.Node != 0:
-		fmt.Fprintf(&b, "n%d's step did not return within %v of wall time (%s)", s.Node, s.Limit, s.EventString())
+		fmt.Fprintf(&b, "n%d's step did not return within %v of wall time, in %s", s.Node, s.Limit, s.EventString())
 	case s.In == "check":
 		fmt.Fprintf(&b, "the checks after %s did not return within %v of wall time", s.EventString(), s.Limit)
 	default:

@@ -104,7 +104,7 @@ func TestWatchedNamesTheStuckStep(t *testing.T) {
 	}
 	v := stuck.Violation()
 	msg := v.Error()
-	for _, s := range []string{"no-hang violated", "n2's step did not return within 200ms", "deliver sim_test.ping from n",
+	for _, s := range []string{"no-hang violated", "n2's step did not return within 200ms of wall time, in event", "n2: deliver sim_test.ping from n",
 		"it loops in github.com/replica-io/replica/sim_test.spinForever (watched_test.go:", "called from github.com/replica-io/replica/sim_test.(*spinner).Receive"} {
 		if !strings.Contains(msg, s) {
 			t.Errorf("message %q lacks %q", msg, s)
