@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -196,30 +197,58 @@ func (s *Stuck) Violation() *Violation {
 // running until the process exits. A panic that escapes the run (a chooser's: Run recovers
 // the protocol's) is raised again on the caller's goroutine.
 func Watched(cfg Config, c Chooser, limit time.Duration) (Result, *Stuck) {
-	return watched(limit, func(b *beacon) Result {
-		w := newWorld(cfg, c, true)
-		w.beacon = b
-		w.runGuarded()
-		r := w.result()
-		w.release()
-		return r
-	})
+	if limit <= 0 {
+		return Run(cfg, c), nil
+	}
+	r := &watchedRun{cfg: cfg, c: c, pooled: true}
+	stuck := r.watch(limit)
+	return r.r, stuck
 }
 
 // SimulateWatched is Simulate under the watchdog of Watched: the world is nil when the run
 // did not finish.
 func SimulateWatched(cfg Config, c Chooser, limit time.Duration) (*World, Result, *Stuck) {
-	var w *World
-	r, stuck := watched(limit, func(b *beacon) Result {
-		w = newWorld(cfg, c, false)
-		w.beacon = b
-		w.runGuarded()
-		return w.result()
-	})
-	if stuck != nil {
-		return nil, r, stuck
+	if limit <= 0 {
+		w, r := Simulate(cfg, c)
+		return w, r, nil
 	}
-	return w, r, nil
+	r := &watchedRun{cfg: cfg, c: c}
+	if stuck := r.watch(limit); stuck != nil {
+		return nil, Result{}, stuck
+	}
+	return r.w, r.r, nil
+}
+
+// watchedRun is a run under the watchdog, all it needs in one allocation: what it runs, its
+// beacon, and what it leaves, which its goroutine writes before it says it is done.
+type watchedRun struct {
+	cfg    Config
+	c      Chooser
+	pooled bool // Run's world (its memory given back), not Simulate's (kept: w)
+	b      beacon
+	done   chan struct{}
+	w      *World
+	r      Result
+	panic  any
+	failed bool // it panicked (panic may be nil)
+}
+
+func (r *watchedRun) run() {
+	defer func() {
+		if p := recover(); p != nil {
+			r.panic, r.failed = p, true
+		}
+		r.done <- struct{}{}
+	}()
+	w := newWorld(r.cfg, r.c, r.pooled)
+	w.beacon = &r.b
+	w.runGuarded()
+	r.r = w.result()
+	if r.pooled {
+		w.release()
+	} else {
+		r.w = w
+	}
 }
 
 // beacon is where a watched world says which event it is in: the event's number, node, peer
@@ -228,15 +257,11 @@ func SimulateWatched(cfg Config, c Chooser, limit time.Duration) (*World, Result
 type beacon struct {
 	at     atomic.Uint64 // event<<32 | node<<20 | from<<8 | kind+1
 	now    atomic.Int64
-	typ    atomic.Pointer[rtypeBox]
+	typ    atomic.Value // reflect.Type
 	timer  atomic.Pointer[string]
-	lastT  reflect.Type // the run goroutine's own: the type last published
-	lastN  string       // and the timer name
-	boxes  map[reflect.Type]*rtypeBox
+	lastN  string             // the run goroutine's own: the timer name last published
 	timers map[string]*string // the timer names published, each once
 }
-
-type rtypeBox struct{ t reflect.Type }
 
 // Kinds of the beacon beside the queue's: a boot at the start of the run.
 const evBoot evKind = 255
@@ -252,10 +277,11 @@ func (b *beacon) publish(events int, e *event) {
 		} else if env, ok := m.(node.Envelope); ok {
 			m = env.Msg
 		}
-		if t := reflect.TypeOf(m); t != b.lastT {
-			b.lastT = t
-			b.typ.Store(b.box(t))
+		t := reflect.TypeOf(m)
+		if t == nil {
+			t = noMessageType
 		}
+		b.typ.Store(t) // always a *reflect.rtype, which is all an atomic.Value asks
 	case evTimer:
 		if e.name != b.lastN {
 			b.lastN = e.name
@@ -264,18 +290,6 @@ func (b *beacon) publish(events int, e *event) {
 	}
 	b.now.Store(int64(e.at))
 	b.at.Store(uint64(min(events, 1<<32-1))<<32 | uint64(e.node&0xfff)<<20 | (from&0xfff)<<8 | uint64(e.kind) + 1)
-}
-
-func (b *beacon) box(t reflect.Type) *rtypeBox {
-	if b.boxes == nil {
-		b.boxes = map[reflect.Type]*rtypeBox{}
-	}
-	x, ok := b.boxes[t]
-	if !ok {
-		x = &rtypeBox{t}
-		b.boxes[t] = x
-	}
-	return x
 }
 
 func (b *beacon) name(s string) *string {
@@ -311,8 +325,8 @@ func (b *beacon) stuck(s snapshot) *Stuck {
 	st.What = eventKinds[kind]
 	switch kind {
 	case evDeliver, evRequest:
-		if x := b.typ.Load(); x != nil {
-			st.Detail = messageKind(x.t)
+		if t, ok := b.typ.Load().(reflect.Type); ok {
+			st.Detail = messageKind(t)
 		}
 	case evTimer:
 		if p := b.timer.Load(); p != nil {
@@ -331,38 +345,35 @@ var eventKinds = map[evKind]string{
 	evRestart: "restart", evResume: "resume", evHealPartition: "heal", evLiveness: "liveness", evBoot: "start",
 }
 
+// noMessage stands for the type of a nil message or operation in the beacon.
+type noMessage struct{}
+
+var noMessageType = reflect.TypeOf(noMessage{})
+
 // messageKind is a type as a message kind: its package's name and its own, "counter.Report".
 func messageKind(t reflect.Type) string {
-	if t == nil {
+	if t == nil || t == noMessageType {
 		return "nil"
 	}
 	return t.String()
 }
 
-// watched runs run on a goroutine of its own (see Watched).
-func watched(limit time.Duration, run func(*beacon) Result) (Result, *Stuck) {
-	if limit <= 0 {
-		return run(nil), nil
-	}
-	b := new(beacon)
-	done := make(chan watchedOut, 1)
-	spawnWatched(b, run, done)
+// watch runs r on a goroutine of its own and waits for it at most limit (see Watched).
+func (r *watchedRun) watch(limit time.Duration) *Stuck {
+	r.done = make(chan struct{}, 1)
+	rn := takeRunner()
+	rn.jobs <- r
 	start := time.Now()
 	every := max(limit/8, time.Millisecond)
 	tick := time.NewTicker(every)
 	defer tick.Stop()
+	b := &r.b
 	seen, since := b.look(), start
 	extended := false
-	finished := func(o watchedOut) (Result, *Stuck) {
-		if o.panicked {
-			panic(o.panic)
-		}
-		return o.r, nil
-	}
 	for {
 		select {
-		case o := <-done:
-			return finished(o)
+		case <-r.done:
+			return r.finished()
 		case now := <-tick.C:
 			s := b.look()
 			if s != seen {
@@ -378,8 +389,8 @@ func watched(limit time.Duration, run func(*beacon) Result) (Result, *Stuck) {
 				continue
 			}
 			select { // it may have finished just now
-			case o := <-done:
-				return finished(o)
+			case <-r.done:
+				return r.finished()
 			default:
 			}
 			st := b.stuck(s)
@@ -389,43 +400,74 @@ func watched(limit time.Duration, run func(*beacon) Result) (Result, *Stuck) {
 			} else {
 				st.For = now.Sub(since)
 			}
-			st.Frames, st.Protocol, st.In = stuckStack()
-			return Result{}, st
+			st.Frames, st.Protocol, st.In = stuckStack(rn.id)
+			return st
 		}
 	}
 }
 
-type watchedOut struct {
-	r        Result
-	panic    any
-	panicked bool
+// finished raises again on the caller's goroutine a panic that escaped the run.
+func (r *watchedRun) finished() *Stuck {
+	if r.failed {
+		panic(r.panic)
+	}
+	return nil
 }
 
-// spawnWatched starts the watched run's goroutine; the watchdog finds it in the process's
-// stacks as the newest goroutine that this function started from the watchdog's own (see
-// stuckStack). It is never inlined, so that its name is that goroutine's "created by".
-//
-//go:noinline
-func spawnWatched(b *beacon, run func(*beacon) Result, done chan<- watchedOut) {
-	go func() {
-		var o watchedOut
-		defer func() {
-			if p := recover(); p != nil {
-				o.panic, o.panicked = p, true
-			}
-			done <- o
-		}()
-		o.r = run(b)
-	}()
+// A runner is a goroutine that runs watched runs one after another. A new goroutine for every
+// run would grow its stack from the smallest again each time, which cost a calm Paxos run a
+// tenth of its instructions; a runner's stack stays grown. A runner goes back to the idle
+// ones after each run, but for one that did not finish, which keeps it. Each knows its
+// goroutine's number, by which the watchdog finds its stack.
+type runner struct {
+	jobs chan *watchedRun
+	id   int
 }
 
-var spawnName = runtime.FuncForPC(reflect.ValueOf(spawnWatched).Pointer()).Name()
+var idle struct {
+	sync.Mutex
+	runners []*runner
+}
 
-// stuckStack finds the stack of the run goroutine that the calling goroutine started last
-// through spawnWatched, and returns its frames (see Stuck.Frames), how many of the first are
-// the protocol's, and where in its event it is (see Stuck.In).
-func stuckStack() (frames []Frame, protocol int, in string) {
-	self := goid()
+// maxIdle bounds the idle runners kept; one more exits after its run.
+const maxIdle = 64
+
+// takeRunner returns an idle runner, or a new one.
+func takeRunner() *runner {
+	idle.Lock()
+	if n := len(idle.runners); n > 0 {
+		rn := idle.runners[n-1]
+		idle.runners = idle.runners[:n-1]
+		idle.Unlock()
+		return rn
+	}
+	idle.Unlock()
+	rn := &runner{jobs: make(chan *watchedRun)}
+	started := make(chan struct{})
+	go rn.loop(started)
+	<-started
+	return rn
+}
+
+func (rn *runner) loop(started chan<- struct{}) {
+	rn.id = goid()
+	close(started)
+	for r := range rn.jobs {
+		r.run()
+		idle.Lock()
+		if len(idle.runners) >= maxIdle {
+			idle.Unlock()
+			return
+		}
+		idle.runners = append(idle.runners, rn)
+		idle.Unlock()
+	}
+}
+
+// stuckStack finds the stack of goroutine id, a runner's, and returns its frames (see
+// Stuck.Frames), how many of the first are the protocol's, and where in its event it is
+// (see Stuck.In).
+func stuckStack(id int) (frames []Frame, protocol int, in string) {
 	var all []byte
 	for n := 1 << 20; n <= 64<<20; n *= 4 {
 		all = make([]byte, n)
@@ -434,15 +476,11 @@ func stuckStack() (frames []Frame, protocol int, in string) {
 			break
 		}
 	}
-	created := []byte(fmt.Sprintf("created by %s in goroutine %d\n", spawnName, self))
 	var block []byte
-	best := -1
 	for _, g := range bytes.Split(all, []byte("\n\n")) {
-		if !bytes.Contains(g, created) {
-			continue
-		}
-		if id := stackID(g); id > best {
-			best, block = id, g
+		if stackID(g) == id {
+			block = g
+			break
 		}
 	}
 	if block == nil {
