@@ -135,10 +135,21 @@ func (c *Campaign) Run(ctx context.Context) Summary {
 	}
 	s := Summarize(c.Head(), results, time.Since(start))
 	s.Interrupted = ctx.Err() != nil && len(results) < len(c.Seeds)
-	if seed := c.hung.Load(); seed != nil {
-		s.StoppedByHang = &HangStop{Seed: *seed, NotRun: len(c.Seeds) - len(results)}
+	if _, hung := c.Hung(); hung {
+		s.StoppedByHang = &HangStop{Seed: firstHung(results), NotRun: len(c.Seeds) - len(results)}
 	}
 	return s
+}
+
+// firstHung is the least seed of results that hung.
+func firstHung(results []Result) uint64 {
+	least := ^uint64(0)
+	for _, r := range results {
+		if r.Violation != nil && r.Violation.Property == PropHang {
+			least = min(least, r.Seed)
+		}
+	}
+	return least
 }
 
 // Hung reports whether a seed of the campaign hung, which stops it, and which seed hung first.

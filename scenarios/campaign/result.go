@@ -113,7 +113,8 @@ type Summary struct {
 
 // HangStop says that a campaign stopped after a seed hung: a stuck goroutine cannot be
 // stopped and keeps a core busy, and every later hang would add one. The seeds under way
-// then finished; NotRun were never started (-1: a time budget's, uncounted).
+// then finished; NotRun were never started (-1: a time budget's, uncounted). Seed is the
+// least seed that hung.
 type HangStop struct {
 	Seed   uint64 `json:"seed"`
 	NotRun int    `json:"not_run"`

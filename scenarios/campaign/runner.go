@@ -179,7 +179,7 @@ func (r *Runner) Run(ctx context.Context) (Report, error) {
 	} else {
 		interrupted = r.runBatches(ctx, &c)
 	}
-	hungSeed, hung := c.Hung()
+	_, hung := c.Hung()
 	if r.out != nil && r.out.err != nil {
 		return Report{}, fmt.Errorf("-results %s: %v", r.out.path, r.out.err)
 	}
@@ -190,7 +190,7 @@ func (r *Runner) Run(ctx context.Context) (Report, error) {
 		if r.plan.Count > 0 {
 			notRun = len(r.seeds) - len(r.results)
 		}
-		rep.StoppedByHang = &HangStop{Seed: hungSeed, NotRun: notRun}
+		rep.StoppedByHang = &HangStop{Seed: firstHung(r.results), NotRun: notRun}
 	}
 	if r.guided != nil {
 		r.guided.detail(&rep.Summary, DetailLimit)
