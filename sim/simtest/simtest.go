@@ -144,9 +144,9 @@ func Run(t TB, s Scenario, opts ...Option) {
 
 // Find runs the scenario's seeds as Run does and returns the first run that violates a
 // property, and its seed; found is false when every run passed. A run that hung (see
-// SeedTimeout) is returned as a Result that holds only its violation, of sim.PropHang. It panics on a scenario that
-// cannot run (see Scenario): a test that finds nothing must not be mistaken for one that
-// checked nothing.
+// SeedTimeout) is returned as a Result that holds only its violation, of sim.PropHang. It
+// panics on a scenario that cannot run (see Scenario): a test that finds nothing must not be
+// mistaken for one that checked nothing.
 func Find(s Scenario, opts ...Option) (seed uint64, r sim.Result, found bool) {
 	if err := validate(s); err != nil {
 		panic("simtest.Find: " + err.Error())
