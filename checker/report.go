@@ -48,6 +48,12 @@ func (r *Report) Write(w io.Writer) { r.WriteFor(w, "replica") }
 // protocols registered), whose replay command the capsule's line names.
 func (r *Report) WriteFor(w io.Writer, program string) {
 	fmt.Fprintf(w, "FAIL %s\n", r.Headline())
+	r.WriteBody(w, program)
+}
+
+// WriteBody is WriteFor without the headline, for a report whose headline was printed
+// already (a campaign's list of failing seeds).
+func (r *Report) WriteBody(w io.Writer, program string) {
 	for _, d := range r.Details {
 		fmt.Fprintf(w, "  %s\n", d)
 	}

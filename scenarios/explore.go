@@ -358,17 +358,29 @@ type Replayed struct {
 	// code changed since it was written.
 	Diverged bool
 	Untimed  bool
+	// Stuck describes a timed run that did not finish within its limit (see
+	// ReplayCapsuleWatched); Result then holds only its violation, of sim.PropHang.
+	Stuck *sim.Stuck
 }
 
 // ReplayCapsule re-runs a capsule from `replica run`, `shrink` or `explore` exactly.
-func ReplayCapsule(c *capsule.Capsule) (*Replayed, error) {
+func ReplayCapsule(c *capsule.Capsule) (*Replayed, error) { return ReplayCapsuleWatched(c, 0) }
+
+// ReplayCapsuleWatched is ReplayCapsule with a timed run under the watchdog of sim.Watched
+// (no limit: limit <= 0), as campaigns run it: a run that does not finish within limit is
+// described by Replayed.Stuck. (An explorer's path is replayed unwatched: the explorer
+// writes no capsule of a step that did not return.)
+func ReplayCapsuleWatched(c *capsule.Capsule, limit time.Duration) (*Replayed, error) {
 	if c.Scenario != ExploreScenario {
 		s, err := FromCapsule(c)
 		if err != nil {
 			return nil, err
 		}
-		r, rec := s.Replay(c.Choices)
-		return &Replayed{Name: s.Name(), N: s.Cluster.N, Result: r, Diverged: rec.Diverged()}, nil
+		cfg := s.Config()
+		cfg.Trace = sim.TraceFull
+		rec := sim.NewRecorded(c.Choices)
+		r, stuck := sim.Watched(cfg, rec, limit)
+		return replayed(s, r, stuck, stuck == nil && rec.Diverged()), nil
 	}
 	e, init, err := ExploreFromCapsule(c)
 	if err != nil {
@@ -382,6 +394,22 @@ func ReplayCapsule(c *capsule.Capsule) (*Replayed, error) {
 	out := &Replayed{Name: e.Name(), N: e.Cluster.N, Untimed: true, Diverged: err != nil,
 		Result: sim.Result{TraceHash: r.TraceHash, Events: r.Steps, Violation: r.Violation, Trace: r.Trace}}
 	return out, nil
+}
+
+// ReplaySeed runs seed of spec s again with its whole trace, as a campaign ran it (the
+// seeded chooser), under the watchdog of sim.Watched (no limit: limit <= 0).
+func ReplaySeed(s *Spec, seed uint64, limit time.Duration) *Replayed {
+	cfg := s.Config()
+	cfg.Trace = sim.TraceFull
+	r, stuck := sim.Watched(cfg, sim.NewSeeded(seed), limit)
+	return replayed(s, r, stuck, false)
+}
+
+func replayed(s *Spec, r sim.Result, stuck *sim.Stuck, diverged bool) *Replayed {
+	if stuck != nil {
+		r = sim.Result{Events: stuck.Event, Virtual: stuck.Time, Violation: stuck.Violation()}
+	}
+	return &Replayed{Name: s.Name(), N: s.Cluster.N, Result: r, Diverged: diverged, Stuck: stuck}
 }
 
 // checkMaxSize calls the protocol's memory bound once, so that one that panics is a one-line

@@ -232,6 +232,33 @@ func (s *Spec) Run(seed uint64) sim.Result {
 	return sim.Run(s.Config(), sim.NewSeeded(seed))
 }
 
+// SeedArgs are the flags of `replica replay` that run seed of the spec again:
+// "-protocol P [-bug B] [-scenario S] [-n N] [-f F] [-duration D] -seed N". The scenario is
+// named unless it is the one the command would pick, and the cluster unless it is the
+// protocol's or scenario's default. Options other than the fault phase's length (a shrunk
+// workload) have no flag, and are left out.
+func (s *Spec) SeedArgs(seed uint64) []string {
+	args := []string{"-protocol", s.Protocol.Name}
+	if b := s.bug(); b != "" {
+		args = append(args, "-bug", b)
+	}
+	def, err := New(s.Protocol, Options{Bug: s.bug()})
+	if err != nil || def.Scenario.Name != s.Scenario.Name {
+		args = append(args, "-scenario", s.Scenario.Name)
+		def, err = New(s.Protocol, Options{Bug: s.bug(), Scenario: s.Scenario.Name})
+	}
+	if err != nil || def.Cluster.N != s.Cluster.N {
+		args = append(args, "-n", strconv.Itoa(s.Cluster.N))
+	}
+	if s.Cluster.F > 0 {
+		args = append(args, "-f", strconv.Itoa(s.Cluster.F))
+	}
+	if s.Faults > 0 {
+		args = append(args, "-duration", s.Faults.String())
+	}
+	return append(args, "-seed", strconv.FormatUint(seed, 10))
+}
+
 // Name is a short name of the spec for reports: protocol, bug and scenario.
 func (s *Spec) Name() string {
 	name := s.Protocol.Name

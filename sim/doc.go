@@ -63,7 +63,14 @@
 // Invariants are checked after every step; a violation stops the run and reports the
 // property, the virtual time, the step, the last entries of the trace and every node's state.
 // A protocol that panics, loops inside a step (StepBudget) or runs away (MaxEvents) fails
-// its run with a clear reason; it never takes a campaign down.
+// its run with a clear reason; it never takes a campaign down. A step that loops without
+// effects, which no budget counts, is caught from outside the run: Watched (watched.go) runs
+// it on a goroutine of its own under a wall-clock limit, the world saying in a few atomic
+// words which event it is in, and describes a run that overstays as a Stuck, a violation of
+// PropHang that names the event, its node, what it delivered and the protocol's frame where
+// the goroutine loops. Campaigns, replay and simtest all watch their runs through it, so they
+// say the same of the same run; the stuck goroutine cannot be stopped, and they start no more
+// runs after it.
 //
 // Every run has a trace hash, folded from every entry of its trace (what happened, where, to
 // which message), so two runs can be compared at a glance and a replay can tell whether it

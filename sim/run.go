@@ -190,6 +190,9 @@ func (w *World) start() {
 		w.history = make([]node.Op, 0, min(clients*ops, maxPresizedHistory))
 	}
 	for _, s := range w.nodes {
+		if w.beacon != nil {
+			w.beacon.publish(w.trace.nextEvent(w.events), &event{kind: evBoot, node: s.id})
+		}
 		w.record(Boot, s.id, 0, 0, nil)
 		w.boot(s)
 	}
@@ -224,6 +227,9 @@ func (w *World) loop(end time.Duration) {
 			w.forgetOutputs()
 		}
 		w.choose.announce(e)
+		if w.beacon != nil {
+			w.beacon.publish(w.trace.nextEvent(w.events), e)
+		}
 		stepped := w.dispatch(e)
 		w.queue.freeSlot(i)
 		if !stepped {

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"math/rand/v2"
+	"time"
 
 	"github.com/replica-io/replica/protocols/node"
 )
@@ -307,6 +308,13 @@ func (s *Search) Features() int { return len(s.covered) }
 // workers would run them, and calls done with each in order; it stops early when done returns
 // false.
 func (s *Search) Sequential(count int, done func(c Candidate, r Result, new int) bool) {
+	s.SequentialWatched(count, 0, done)
+}
+
+// SequentialWatched is Sequential with each run under the watchdog of Watched (no limit:
+// limit <= 0). A run that does not finish within limit is handed to done as a Result that
+// holds only its violation, of PropHang (see Stuck.Violation), and ends the search.
+func (s *Search) SequentialWatched(count int, limit time.Duration, done func(c Candidate, r Result, new int) bool) {
 	var queue []Candidate
 	next := 0
 	for folded := 0; folded < count; folded++ {
@@ -316,8 +324,13 @@ func (s *Search) Sequential(count int, done func(c Candidate, r Result, new int)
 		}
 		c := queue[0]
 		queue = queue[1:]
-		r, o := s.Run(c)
-		if !done(c, r, s.Fold(c, r, o)) {
+		cfg, ch, observed := s.Config(c)
+		r, stuck := Watched(cfg, ch, limit)
+		if stuck != nil {
+			done(c, Result{Events: stuck.Event, Virtual: stuck.Time, Violation: stuck.Violation()}, 0)
+			return
+		}
+		if !done(c, r, s.Fold(c, r, observed(r))) {
 			return
 		}
 	}

@@ -228,6 +228,15 @@ func (t *tracer) endStep(keep bool) (touched []node.ID, traced bool) {
 // now cites.
 func (t *tracer) lastEvent() int { return max(t.event, 0) }
 
+// nextEvent is the number the entries of the driver's step raw will carry: the current
+// event's, if that step has traced already, else the next one.
+func (t *tracer) nextEvent(raw int) int {
+	if t.open && t.raw == raw {
+		return t.event
+	}
+	return t.event + 1
+}
+
 // newMsg numbers a message as it is sent.
 func (t *tracer) newMsg() int {
 	t.msgs++

@@ -173,6 +173,10 @@ type World struct {
 	outBase       int            // outputs forgotten
 	outForgot     map[string]int // of those, how many each component path made (OutputCountAt)
 	forgotUnknown int            // forgotten operations of unknown outcome
+
+	// beacon, when the run is watched (see Watched), is where the world says which event it
+	// is in; nil otherwise.
+	beacon *beacon
 }
 
 // newWorld builds the world of cfg driven by chooser; Run starts it. A world of pooled memory

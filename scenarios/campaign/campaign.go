@@ -34,8 +34,12 @@ type Campaign struct {
 	Capsules int
 	written  *atomic.Int64 // capsules claimed so far, over every Run of this campaign
 	// SeedTimeout is the wall time after which a seed that has not finished is reported as
-	// hung (a step that loops without effects cannot be stopped from inside the run).
+	// hung (a step that loops without effects cannot be stopped from inside the run): a
+	// violation of PropHang that names the event, the node and the protocol's frames where
+	// it loops (see sim.Watched). The campaign then stops taking new seeds, since the stuck
+	// goroutine cannot be stopped and keeps a core busy; the seeds under way finish.
 	SeedTimeout time.Duration
+	hung        *atomic.Pointer[uint64] // the first seed that hung, over every Run of this campaign
 	// OnResult is called, in the order seeds finish, with each seed's result.
 	OnResult func(Result)
 	// RequireFaults fails the campaign if a fault kind its profile enables never fired.
@@ -47,7 +51,7 @@ type Campaign struct {
 
 // PropHang and PropDeterminism name the failures the campaign itself reports.
 const (
-	PropHang        = "no-hang"
+	PropHang        = sim.PropHang
 	PropDeterminism = "determinism"
 )
 
@@ -93,6 +97,9 @@ func (c *Campaign) Run(ctx context.Context) Summary {
 	if c.written == nil {
 		c.written = new(atomic.Int64)
 	}
+	if c.hung == nil {
+		c.hung = new(atomic.Pointer[uint64])
+	}
 	var next atomic.Int64
 	out := make(chan Result)
 	var wg sync.WaitGroup
@@ -100,12 +107,16 @@ func (c *Campaign) Run(ctx context.Context) Summary {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for ctx.Err() == nil {
+			for ctx.Err() == nil && c.hung.Load() == nil {
 				i := int(next.Add(1)) - 1
 				if i >= len(c.Seeds) {
 					return
 				}
 				r := c.runSeed(c.Seeds[i], timeout)
+				if r.Violation != nil && r.Violation.Property == PropHang {
+					seed := r.Seed
+					c.hung.CompareAndSwap(nil, &seed)
+				}
 				if r.Violation != nil && c.OutDir != "" && r.Violation.Property != PropHang && c.claimCapsule() {
 					// Here, not where results are collected: each worker records its own.
 					r.Violation.Capsule, r.Violation.Artifacts = c.writeCapsule(r.Seed)
@@ -124,7 +135,29 @@ func (c *Campaign) Run(ctx context.Context) Summary {
 	}
 	s := Summarize(c.Head(), results, time.Since(start))
 	s.Interrupted = ctx.Err() != nil && len(results) < len(c.Seeds)
+	if _, hung := c.Hung(); hung {
+		s.StoppedByHang = &HangStop{Seed: firstHung(results), NotRun: len(c.Seeds) - len(results)}
+	}
 	return s
+}
+
+// firstHung is the least seed of results that hung.
+func firstHung(results []Result) uint64 {
+	least := ^uint64(0)
+	for _, r := range results {
+		if r.Violation != nil && r.Violation.Property == PropHang {
+			least = min(least, r.Seed)
+		}
+	}
+	return least
+}
+
+// Hung reports whether a seed of the campaign hung, which stops it, and which seed hung first.
+func (c *Campaign) Hung() (seed uint64, hung bool) {
+	if c.hung == nil || c.hung.Load() == nil {
+		return 0, false
+	}
+	return *c.hung.Load(), true
 }
 
 // DetailLimit is how many of a summary's violations `replica run` details.
@@ -165,15 +198,18 @@ func (c *Campaign) rerun(v *Violation) (sim.Result, bool) {
 
 // runSeed runs one seed under a wall-clock watchdog, twice with CheckDeterminism.
 func (c *Campaign) runSeed(seed uint64, timeout time.Duration) Result {
-	r, ok := c.runWatched(seed, timeout)
-	if !ok {
-		return Result{Seed: seed, TraceHash: "hung", Violation: &Violation{Property: PropHang, Seed: seed,
-			Message: fmt.Sprintf("the run did not finish within %v of wall time: a step loops without end", timeout)}}
+	r, stuck := c.runWatched(seed, timeout)
+	if stuck != nil {
+		return HungResult(seed, stuck)
 	}
 	res := newResult(seed, r, c.sometimesNames())
 	if c.CheckDeterminism && res.Violation == nil {
-		again, ok := c.runWatched(seed, timeout)
-		if !ok || again.TraceHash != r.TraceHash {
+		again, stuck := c.runWatched(seed, timeout)
+		switch {
+		case stuck != nil:
+			res = HungResult(seed, stuck)
+			res.Violation.Message += " (in the determinism check's second run: the first one finished)"
+		case again.TraceHash != r.TraceHash:
 			res.Violation = &Violation{Property: PropDeterminism, Seed: seed,
 				Message: fmt.Sprintf("two runs of seed %d gave different traces (%016x, then %016x): "+
 					"something outside the chooser (map order, wall clock, a goroutine, global state) reaches the run",
@@ -183,23 +219,22 @@ func (c *Campaign) runSeed(seed uint64, timeout time.Duration) Result {
 	return res
 }
 
-// runWatched runs a seed on its own goroutine so that a run stuck in an endless step cannot
-// stall the campaign; such a run is abandoned and reported. It keeps no record of the run's
-// choices: a failing seed is run again to write its capsule (writeCapsule), so that an hour-long
-// run does not hold millions of choices it will never need.
-func (c *Campaign) runWatched(seed uint64, timeout time.Duration) (sim.Result, bool) {
-	done := make(chan sim.Result, 1)
+// HungResult is the result of a run that did not finish within its seed timeout: a violation
+// of PropHang at the event it was stuck in, the stuck goroutine's frames as its details
+// (nothing can run it again to detail it). A hung run counts nothing else: its trace hash
+// is "hung".
+func HungResult(seed uint64, stuck *sim.Stuck) Result {
+	return Result{Seed: seed, TraceHash: "hung", Violation: checker.NewReport(seed, stuck.Violation())}
+}
+
+// runWatched runs a seed under the watchdog of sim.Watched, so that a run stuck in an endless
+// step cannot stall the campaign; such a run is abandoned and described. It keeps no record of
+// the run's choices: a failing seed is run again to write its capsule (writeCapsule), so that
+// an hour-long run does not hold millions of choices it will never need.
+func (c *Campaign) runWatched(seed uint64, timeout time.Duration) (sim.Result, *sim.Stuck) {
 	cfg := c.Spec.Config()
 	cfg.NoChoices = true
-	go func() { done <- sim.Run(cfg, sim.NewSeeded(seed)) }()
-	t := time.NewTimer(timeout)
-	defer t.Stop()
-	select {
-	case r := <-done:
-		return r, true
-	case <-t.C:
-		return sim.Result{}, false
-	}
+	return sim.Watched(cfg, sim.NewSeeded(seed), timeout)
 }
 
 func (c *Campaign) sometimesNames() []string {

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -116,6 +117,37 @@ func TestAHungSeedIsAFailureNotAHungCampaign(t *testing.T) {
 	s := run(t, &Campaign{Spec: spec, Seeds: seeds(2), Workers: 2, SeedTimeout: 100 * time.Millisecond})
 	if s.Failures != 2 || s.Violations[0].Property != PropHang {
 		t.Fatalf("hung seeds: %+v", s)
+	}
+}
+
+// After a seed hangs, a campaign (plain or guided, through a Runner) starts no more seeds:
+// the stuck goroutine keeps its core. It says where the run was stuck, counts the hung run
+// apart and does not judge its coverage.
+func TestAHungSeedStopsTheCampaign(t *testing.T) {
+	p := *paxos.Protocol
+	p.New = func(cfg node.Config, id node.ID) node.Node { return &hang{} }
+	spec := paxosSpec(t, "")
+	spec.Protocol = &p
+	for _, guided := range []bool{false, true} {
+		c := &Campaign{Spec: spec, Workers: 1, SeedTimeout: 100 * time.Millisecond, Guided: guided}
+		r, err := c.Prepare(Plan{Count: 20, First: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := r.Run(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.SeedsRun != 1 || rep.Hung != 1 || rep.StoppedByHang == nil || *rep.StoppedByHang != (HangStop{Seed: 5, NotRun: 19}) ||
+			!rep.CoverageNotJudged || len(rep.CoverageFailures) != 0 || len(rep.NeverFired) != 0 || rep.Interrupted || !rep.Failed() {
+			t.Fatalf("guided %v: %+v", guided, rep.Summary)
+		}
+		v := rep.Violations[0]
+		if v.Property != PropHang || v.Seed != 5 || v.Time != 0 || v.Event != 0 ||
+			!strings.Contains(v.Message, "n1's step did not return within 100ms of wall time, in event 0 at 0.000ms, n1: start: it loops in github.com/replica-io/replica/scenarios/campaign.(*hang).Start") ||
+			len(v.Details) < 2 {
+			t.Errorf("guided %v: violation %+v", guided, v)
+		}
 	}
 }
 

@@ -30,4 +30,10 @@
 // its corpus beside the regression capsules when asked to. Every report says after how many
 // runs the first failure came (RunsToFirstFailure), and how many runs without one a fixed
 // version needs for 99% confidence (Findability).
+//
+// Every run is watched (sim.Watched, Campaign.SeedTimeout): a seed that has not finished in
+// time is a violation of PropHang naming the event, the node and the protocol's frame where
+// it loops, its stack as the details (HungResult). The campaign then starts no more seeds, as
+// the stuck goroutine cannot be stopped (Summary.StoppedByHang), counts the hung runs apart
+// (Summary.Hung: their counts are missing), and does not judge its coverage.
 package campaign

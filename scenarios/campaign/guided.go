@@ -88,19 +88,14 @@ type outcome struct {
 // execute makes run cand under the campaign's watchdog.
 func (g *guided) execute(cand sim.Candidate, timeout time.Duration) outcome {
 	cfg, ch, observed := g.s.Config(cand)
-	done := make(chan sim.Result, 1)
-	go func() { done <- sim.Run(cfg, ch) }()
-	t := time.NewTimer(timeout)
-	defer t.Stop()
 	out := outcome{cand: cand}
-	select {
-	case r := <-done:
+	r, stuck := sim.Watched(cfg, ch, timeout)
+	if stuck != nil {
+		out.hung = true
+		out.res = HungResult(cand.Seed, stuck)
+	} else {
 		out.run, out.obs = r, observed(r)
 		out.res = newResult(cand.Seed, r, g.c.sometimesNames())
-	case <-t.C:
-		out.hung = true
-		out.res = Result{Seed: cand.Seed, TraceHash: "hung", Violation: &Violation{Property: PropHang, Seed: cand.Seed,
-			Message: fmt.Sprintf("the run did not finish within %v of wall time: a step loops without end", timeout)}}
 	}
 	out.res.Guided = &GuidedRun{Edits: cand.Edits}
 	if p := cand.Parent; p != nil {
@@ -172,15 +167,15 @@ func (r *Runner) runGuided(ctx context.Context, c *Campaign) (bool, error) {
 	pending := map[int]outcome{}
 	next, folded, inFlight := start+len(queue), start, 0
 	generate := func() {
-		for bctx.Err() == nil && next < total && next <= folded+sim.SearchWindow {
+		for bctx.Err() == nil && c.hung.Load() == nil && next < total && next <= folded+sim.SearchWindow {
 			queue = append(queue, g.s.Next(next))
 			next++
 		}
 	}
 	generate()
 	for {
-		if bctx.Err() != nil {
-			queue = nil
+		if bctx.Err() != nil || c.hung.Load() != nil {
+			queue = nil // a hung run stops the campaign too (see Campaign.SeedTimeout)
 		}
 		for len(queue) > 0 && inFlight < workers {
 			work <- queue[0]
@@ -192,6 +187,10 @@ func (r *Runner) runGuided(ctx context.Context, c *Campaign) (bool, error) {
 		}
 		o := <-results
 		inFlight--
+		if o.hung {
+			seed := o.cand.Seed
+			c.hung.CompareAndSwap(nil, &seed)
+		}
 		pending[o.cand.K] = o
 		for {
 			o, ok := pending[folded]

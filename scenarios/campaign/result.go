@@ -80,6 +80,13 @@ type Summary struct {
 	// Exhausted counts the runs that used up their event budget before their end (a long
 	// -duration): not failures, but not checked whole either.
 	Exhausted int `json:"budget_exhausted,omitempty"`
+	// Hung counts the runs that did not finish within the seed timeout (violations of
+	// PropHang): their counts (events, faults, sometimes-properties) are not included, and
+	// a campaign with one does not judge its coverage (CoverageNotJudged). StoppedByHang
+	// says that the campaign stopped taking seeds after one hung.
+	Hung              int       `json:"hung_runs,omitempty"`
+	StoppedByHang     *HangStop `json:"stopped_by_hang,omitempty"`
+	CoverageNotJudged bool      `json:"coverage_not_judged,omitempty"`
 
 	// Linearizability counts the history checks, for protocols whose workload names a model.
 	Linearizability *LinCounts `json:"linearizability,omitempty"`
@@ -102,6 +109,15 @@ type Summary struct {
 	Findability *Findability `json:"findability"`
 	// Guided says that a guided search made the runs (see Campaign.Guided).
 	Guided bool `json:"guided,omitempty"`
+}
+
+// HangStop says that a campaign stopped after a seed hung: a stuck goroutine cannot be
+// stopped and keeps a core busy, and every later hang would add one. The seeds under way
+// then finished; NotRun were never started (-1: a time budget's, uncounted). Seed is the
+// least seed that hung.
+type HangStop struct {
+	Seed   uint64 `json:"seed"`
+	NotRun int    `json:"not_run"`
 }
 
 // Failed reports whether the campaign fails: a run violated a property, or its coverage
@@ -190,6 +206,9 @@ func Summarize(head Summary, results []Result, wall time.Duration) Summary {
 		if r.Exhausted {
 			s.Exhausted++
 		}
+		if v := r.Violation; v != nil && v.Property == PropHang {
+			s.Hung++
+		}
 		for k, n := range r.Faults {
 			s.Faults[k] += n
 		}
@@ -239,6 +258,11 @@ func Summarize(head Summary, results []Result, wall time.Duration) Summary {
 		s.NeverFired, s.RequireFaults)
 	if s.CoverageFailures == nil || s.SeedsRun == 0 {
 		s.CoverageFailures = []string{}
+	}
+	if s.Hung > 0 {
+		// The hung runs' counts are missing, and the campaign stopped after the first:
+		// what never fired or was never reached may well have in the runs not counted.
+		s.NeverFired, s.CoverageFailures, s.CoverageNotJudged = []string{}, []string{}, true
 	}
 	return s
 }

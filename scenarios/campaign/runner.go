@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"sync/atomic"
 	"time"
 )
 
@@ -168,6 +169,7 @@ func (r *Runner) Run(ctx context.Context) (Report, error) {
 	}
 	c := *r.c
 	c.OnResult = r.record
+	c.hung = new(atomic.Pointer[uint64])
 	var interrupted bool
 	if c.Guided {
 		var err error
@@ -177,11 +179,19 @@ func (r *Runner) Run(ctx context.Context) (Report, error) {
 	} else {
 		interrupted = r.runBatches(ctx, &c)
 	}
+	_, hung := c.Hung()
 	if r.out != nil && r.out.err != nil {
 		return Report{}, fmt.Errorf("-results %s: %v", r.out.path, r.out.err)
 	}
 	rep.Summary = Summarize(r.c.Head(), r.results, time.Since(start))
 	rep.Interrupted = interrupted
+	if hung {
+		notRun := -1
+		if r.plan.Count > 0 {
+			notRun = len(r.seeds) - len(r.results)
+		}
+		rep.StoppedByHang = &HangStop{Seed: firstHung(r.results), NotRun: notRun}
+	}
 	if r.guided != nil {
 		r.guided.detail(&rep.Summary, DetailLimit)
 		rep.Guided = r.guided.summary()
@@ -245,6 +255,9 @@ func (r *Runner) runBatches(ctx context.Context, c *Campaign) (interrupted bool)
 		next = to
 		if len(c.Seeds) > 0 {
 			c.Run(bctx)
+		}
+		if _, hung := c.Hung(); hung {
+			return false // a stuck goroutine keeps its core: no more seeds (see Campaign.SeedTimeout)
 		}
 		if r.plan.TimeBudget > 0 {
 			size = min(2*size, 1<<16)

@@ -66,7 +66,7 @@ func TestCheckWritesACapsule(t *testing.T) {
 				}
 			}
 		}()
-		check(f, spec)
+		check(f, spec, newOptions(nil))
 	}()
 	path := filepath.Join(f.dir, "rapid.capsule")
 	if !f.failed || !strings.Contains(f.log.String(), "capsule %s of the shrunk failure") {

@@ -22,4 +22,9 @@
 // replay capsules; Run then saves the first failing seed's capsule, and Check the failure
 // rapid shrank, under the test's artifact directory (kept with `go test -artifacts`), ready
 // for `replica show` and `replica shrink`.
+//
+// Every run is watched (sim.Watched): one that has not finished after SeedTimeout (default a
+// minute; a step that loops without end) fails its test as a violation of sim.PropHang that
+// names the event, the node and the frame where it loops, as `replica run` reports it, and
+// the test function returns; no further run is started.
 package simtest

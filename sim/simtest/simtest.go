@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/replica-io/replica/scenarios"
 	"github.com/replica-io/replica/sim"
@@ -66,12 +68,27 @@ type TB interface {
 type Option func(*options)
 
 type options struct {
-	seeds  int
-	first  uint64
-	expect string
-	twice  int
-	guided bool
+	seeds   int
+	first   uint64
+	expect  string
+	twice   int
+	guided  bool
+	timeout time.Duration
 }
+
+// DefaultSeedTimeout is how long a run may take before it counts as hung, as in campaigns
+// (campaign.DefaultSeedTimeout).
+const DefaultSeedTimeout = time.Minute
+
+// SeedTimeout sets the wall time after which a run that has not finished fails its test as
+// a violation of sim.PropHang (default DefaultSeedTimeout): a step that loops without end is
+// reported with the event, the node and the protocol's frames where it loops (see
+// sim.Watched), and the test function returns. The stuck goroutine cannot be stopped, and
+// keeps a core busy until the test binary exits; no other run is started after it. A run of
+// a rapid property (Check, Property, Runs) that hangs fails every later run of the same
+// property at once with the same report, so that rapid's shrinking does not hang again at
+// every step: its shrunk case and fail file are then not the hang's.
+func SeedTimeout(d time.Duration) Option { return func(o *options) { o.timeout = d } }
 
 // Seeds sets how many seeds Run runs (default 100).
 func Seeds(n int) Option { return func(o *options) { o.seeds = n } }
@@ -107,7 +124,7 @@ func Run(t TB, s Scenario, opts ...Option) {
 		return
 	}
 	o := newOptions(opts)
-	if msg := determinism(s.Config(), o); msg != "" {
+	if msg := determinism(s, o); msg != "" {
 		t.Errorf("%s", msg)
 		return
 	}
@@ -118,15 +135,18 @@ func Run(t TB, s Scenario, opts ...Option) {
 	case !found:
 	case r.Violation.Property == o.expect:
 		t.Logf("seed %d: %s violated, as expected: %s", seed, r.Violation.Property, r.Violation.Message)
+	case r.Violation.Property == sim.PropHang && o.guided:
+		t.Errorf("run %d of the guided search: %s", seed, hangReportOf(s, noSeed, r.Violation))
 	default:
 		t.Errorf("%s", Report(t, s, seed, r))
 	}
 }
 
 // Find runs the scenario's seeds as Run does and returns the first run that violates a
-// property, and its seed; found is false when every run passed. It panics on a scenario that
-// cannot run (see Scenario): a test that finds nothing must not be mistaken for one that
-// checked nothing.
+// property, and its seed; found is false when every run passed. A run that hung (see
+// SeedTimeout) is returned as a Result that holds only its violation, of sim.PropHang. It
+// panics on a scenario that cannot run (see Scenario): a test that finds nothing must not be
+// mistaken for one that checked nothing.
 func Find(s Scenario, opts ...Option) (seed uint64, r sim.Result, found bool) {
 	if err := validate(s); err != nil {
 		panic("simtest.Find: " + err.Error())
@@ -135,12 +155,20 @@ func Find(s Scenario, opts ...Option) (seed uint64, r sim.Result, found bool) {
 }
 
 // determinism runs the first seeds twice and describes the first difference between the two
-// traces of a seed, or returns "".
-func determinism(cfg sim.Config, o options) string {
+// traces of a seed, or a run that hung, or returns "".
+func determinism(sc Scenario, o options) string {
+	cfg := sc.Config()
 	cfg.Trace = sim.TraceFull
 	for i := 0; i < min(o.twice, o.seeds); i++ {
 		seed := o.first + uint64(i)
-		a, b := sim.Run(cfg, sim.NewSeeded(seed)), sim.Run(cfg, sim.NewSeeded(seed))
+		a, stuck := sim.Watched(cfg, sim.NewSeeded(seed), o.timeout)
+		if stuck != nil {
+			return hangReport(sc, seed, stuck)
+		}
+		b, stuck := sim.Watched(cfg, sim.NewSeeded(seed), o.timeout)
+		if stuck != nil {
+			return hangReport(sc, seed, stuck) + "\n(in the determinism check's second run of the seed: the first one finished)"
+		}
 		if a.TraceHash == b.TraceHash {
 			continue
 		}
@@ -149,6 +177,36 @@ func determinism(cfg sim.Config, o options) string {
 	}
 	return ""
 }
+
+// hangReport describes a run of seed that did not finish: the violation, the stuck
+// goroutine's frames, and, for a resolved scenario, the command that runs the seed again.
+func hangReport(sc Scenario, seed uint64, stuck *sim.Stuck) string {
+	return hangReportOf(sc, seed, stuck.Violation())
+}
+
+// hangReportOf is hangReport of the violation a Stuck made; the seed is noSeed for a run that
+// no seed makes again (a guided search's mutant, rapid's).
+func hangReportOf(sc Scenario, seed uint64, v *sim.Violation) string {
+	var b strings.Builder
+	if seed != noSeed {
+		fmt.Fprintf(&b, "seed %d: ", seed)
+	}
+	fmt.Fprintf(&b, "%s violated at %.3fms (event %d): %s\n", v.Property, float64(v.Time)/1e6, v.Event, v.Message)
+	for _, d := range v.Details {
+		fmt.Fprintf(&b, "  %s\n", d)
+	}
+	if spec, ok := sc.(*scenarios.Spec); ok && seed != noSeed {
+		cmd := "replica replay " + strings.Join(spec.SeedArgs(seed), " ")
+		if !registered(spec.Protocol.Name) {
+			cmd += " (protocol " + spec.Protocol.Name + " is not registered here: with a program of your own that registers it, see cmd/replica/cli)"
+		}
+		fmt.Fprintf(&b, "run it again: %s\n", cmd)
+	}
+	return b.String()
+}
+
+// noSeed is the seed of a run that has none (rapid's).
+const noSeed = ^uint64(0)
 
 // parting says where two traces of one seed part.
 func parting(a, b []sim.Entry) string {
@@ -161,7 +219,7 @@ func parting(a, b []sim.Entry) string {
 }
 
 func newOptions(opts []Option) options {
-	o := options{seeds: 100, twice: 3}
+	o := options{seeds: 100, twice: 3, timeout: DefaultSeedTimeout}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -174,7 +232,7 @@ func find(s Scenario, o options) (uint64, sim.Result, bool) {
 		var seed uint64
 		var failed sim.Result
 		found := false
-		sim.NewSearch(cfg, o.first).Sequential(o.seeds, func(c sim.Candidate, r sim.Result, _ int) bool {
+		sim.NewSearch(cfg, o.first).SequentialWatched(o.seeds, o.timeout, func(c sim.Candidate, r sim.Result, _ int) bool {
 			if r.Violation != nil {
 				seed, failed, found = c.Seed, r, true
 			}
@@ -184,17 +242,30 @@ func find(s Scenario, o options) (uint64, sim.Result, bool) {
 	}
 	for i := 0; i < o.seeds; i++ {
 		seed := o.first + uint64(i)
-		if r := sim.Run(cfg, sim.NewSeeded(seed)); r.Violation != nil {
+		r, stuck := sim.Watched(cfg, sim.NewSeeded(seed), o.timeout)
+		if stuck != nil {
+			return seed, hungResult(stuck), true
+		}
+		if r.Violation != nil {
 			return seed, r, true
 		}
 	}
 	return 0, sim.Result{}, false
 }
 
+// hungResult is a run that did not finish, as Find returns it: only its violation, of
+// sim.PropHang, the stuck goroutine's frames as its details.
+func hungResult(stuck *sim.Stuck) sim.Result {
+	return sim.Result{Events: stuck.Event, Virtual: stuck.Time, Violation: stuck.Violation()}
+}
+
 // Report describes a failed run: the violation, the events that led to it, and, when the
 // scenario records capsules and t has an artifact directory, the capsule it saved there.
 func Report(t TB, s Scenario, seed uint64, r sim.Result) string {
 	v := r.Violation
+	if v.Property == sim.PropHang {
+		return hangReportOf(s, seed, v)
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "seed %d: %s violated at %.3fms (event %d): %s\n", seed, v.Property,
 		float64(v.Time)/1e6, v.Event, v.Message)
@@ -240,13 +311,14 @@ func writeCapsule(t any, s Scenario, name string, seed uint64, r sim.Result) str
 // no run may violate a property. A failing schedule is shrunk by rapid and kept in its fail
 // file, which the next `go test` replays first; for a scenario that records capsules, the
 // shrunk failure is also saved as a capsule under the test's artifact directory, as Run
-// saves its failing seed, for `replica show` and `replica shrink`.
-func Check(t *testing.T, s Scenario) {
+// saves its failing seed, for `replica show` and `replica shrink`. Of the options, only
+// SeedTimeout applies.
+func Check(t *testing.T, s Scenario, opts ...Option) {
 	t.Helper()
 	if err := validate(s); err != nil {
 		t.Fatalf("simtest: %v", err)
 	}
-	check(t, s)
+	check(t, s, newOptions(opts))
 }
 
 // checkTB is what check needs of a test: rapid's, and an artifact directory if it has one.
@@ -254,10 +326,16 @@ type checkTB interface {
 	rapid.TB
 }
 
-func check(t checkTB, s Scenario) {
+func check(t checkTB, s Scenario, o options) {
 	t.Helper()
 	var last *sim.Result // the last failing run: after rapid shrinks, the shrunk failure
+	h := new(hang)
 	defer func() {
+		if st := h.stuck.Load(); st != nil && t.Failed() {
+			t.Errorf("a run hung, and rapid's shrinking did not run it again (a stuck goroutine cannot be stopped): "+
+				"the case rapid reports is not the hang's, which was:\n%s", hangReportOf(s, noSeed, st.Violation()))
+			return
+		}
 		if last == nil || !t.Failed() {
 			return
 		}
@@ -265,18 +343,26 @@ func check(t checkTB, s Scenario) {
 			t.Logf("capsule %s of the shrunk failure (kept by go test -artifacts): replica show %s; replica shrink %s", path, path, path)
 		}
 	}()
-	rapid.Check(t, property(s, func(r sim.Result) { last = &r }))
+	rapid.Check(t, property(s, o, h, func(r sim.Result) { last = &r }))
 }
 
 // Property is the rapid property Check runs, for rapid.Check, rapid.MakeCheck and
-// rapid.MakeFuzz: draw a run, fail on its violation.
-func Property(s Scenario) func(*rapid.T) { return property(s, nil) }
+// rapid.MakeFuzz: draw a run, fail on its violation. Of the options, only SeedTimeout
+// applies.
+func Property(s Scenario, opts ...Option) func(*rapid.T) {
+	return property(s, newOptions(opts), new(hang), nil)
+}
+
+// hang is the first run of a rapid property that hung: every later run of the property fails
+// at once with its report (see SeedTimeout).
+type hang struct{ stuck atomic.Pointer[sim.Stuck] }
 
 // property is Property, telling failed of every failing run.
-func property(s Scenario, failed func(sim.Result)) func(*rapid.T) {
+func property(s Scenario, o options, h *hang, failed func(sim.Result)) func(*rapid.T) {
 	cfg := s.Config()
+	runs := runs(cfg, o, h)
 	return func(t *rapid.T) {
-		run := Runs(cfg).Draw(t, "run")
+		run := runs.Draw(t, "run")
 		if v := run.Violation; v != nil {
 			if failed != nil {
 				failed(run.Result)
@@ -308,11 +394,23 @@ func (r *Drawn) GoString() string {
 	return s
 }
 
-// Runs is the rapid generator of runs of cfg: rapid draws every choice (see Chooser).
-func Runs(cfg sim.Config) *rapid.Generator[*Drawn] {
+// Runs is the rapid generator of runs of cfg: rapid draws every choice (see Chooser). Of the
+// options, only SeedTimeout applies.
+func Runs(cfg sim.Config, opts ...Option) *rapid.Generator[*Drawn] {
+	return runs(cfg, newOptions(opts), new(hang))
+}
+
+func runs(cfg sim.Config, o options, h *hang) *rapid.Generator[*Drawn] {
 	return rapid.Custom(func(t *rapid.T) *Drawn {
+		if st := h.stuck.Load(); st != nil {
+			t.Fatalf("%s", hangFailure(st))
+		}
 		c := &rapidChooser{t: t}
-		r := sim.Run(cfg, c)
+		r, stuck := sim.Watched(cfg, c, o.timeout)
+		if stuck != nil {
+			h.stuck.CompareAndSwap(nil, stuck)
+			t.Fatalf("%s", hangFailure(h.stuck.Load()))
+		}
 		if c.stop != nil {
 			// Rapid stopped the run from inside a draw (its buffer ran out while replaying
 			// or shrinking); the simulator took that for a protocol panic. Hand it back.
@@ -320,6 +418,14 @@ func Runs(cfg sim.Config) *rapid.Generator[*Drawn] {
 		}
 		return &Drawn{r}
 	})
+}
+
+// hangFailure is how a rapid run fails on a hang, its own or an earlier one's: the same
+// message every time, which rapid takes for the same failure.
+func hangFailure(st *sim.Stuck) string {
+	v := st.Violation()
+	return fmt.Sprintf("%s violated at %.3fms (event %d): %s\n  %s", v.Property, float64(v.Time)/1e6, v.Event, v.Message,
+		strings.Join(v.Details, "\n  "))
 }
 
 // Chooser returns a sim.Chooser whose every answer rapid draws: Choose draws an integer in
@@ -387,7 +493,10 @@ func Fuzz(f *testing.F, s Scenario, seeds ...uint64) {
 	}
 	cfg := s.Config()
 	f.Fuzz(func(t *testing.T, seed uint64, prefix []byte) {
-		r := sim.Run(cfg, Prefixed(prefix, sim.NewSeeded(seed)))
+		r, stuck := sim.Watched(cfg, Prefixed(prefix, sim.NewSeeded(seed)), DefaultSeedTimeout)
+		if stuck != nil {
+			t.Fatalf("%s", hangReportOf(s, noSeed, stuck.Violation()))
+		}
 		if r.Violation != nil {
 			t.Fatalf("%s", Report(t, s, seed, r))
 		}

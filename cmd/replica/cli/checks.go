@@ -38,6 +38,9 @@ func (cf *checkFlags) apply(spec *scenarios.Spec, c *campaign.Campaign) error {
 // printChecks prints the verdicts of the checkers beyond the failing seeds: linearizability
 // checks by outcome, fault kinds that never fired, and what fails the campaign's coverage.
 func printChecks(w io.Writer, s campaign.Summary) {
+	if s.Hung > 0 && s.Hung == s.SeedsRun {
+		s.Linearizability, s.Convergence = nil, nil // no run checked anything
+	}
 	if l := s.Linearizability; l != nil {
 		fmt.Fprintf(w, "  linearizability: %d histories checked: %d linearizable, %d not linearizable, %d undecided within the checker's time limit\n",
 			l.Checked, l.Passed, l.Failed, l.Unknown)
@@ -48,19 +51,21 @@ func printChecks(w io.Writer, s campaign.Summary) {
 	if len(s.NeverFired) > 0 {
 		fmt.Fprintf(w, "  enabled but never fired: %s\n", strings.Join(s.NeverFired, ", "))
 	}
+	if s.CoverageNotJudged {
+		fmt.Fprintf(w, "  coverage: not judged, since %s: what no run counted may have happened in the runs that hung or did not run\n", hungRuns(s))
+	}
 	for _, f := range s.CoverageFailures {
 		fmt.Fprintf(w, "FAIL coverage: %s\n", f)
 	}
 }
 
-// printReport prints a violation's whole report.
+// printReport prints the rest of the report of a violation whose headline the list of
+// failing seeds printed: its details, the events that led to it, the nodes.
 func printReport(w io.Writer, v campaign.Violation) {
-	fmt.Fprintln(w)
+	fmt.Fprintf(w, "\nseed %d, the first failure, in full:\n", v.Seed)
 	why, failed := campaign.CapsuleError(v.Capsule)
-	if failed {
-		v.Capsule = "" // not a path to replay
-	}
-	v.WriteFor(w, prog)
+	v.Capsule = "" // the list named it
+	v.WriteBody(w, prog)
 	if failed {
 		fmt.Fprintf(w, "no capsule: it could not be written: %s\n", why)
 	}

@@ -249,17 +249,24 @@ func printSummary(w io.Writer, spec *scenarios.Spec, seeds []uint64, s campaign.
 	if s.Interrupted {
 		fmt.Fprintf(w, "  interrupted: %d of %d seeds ran\n", s.SeedsRun, len(seeds))
 	}
+	if h := s.StoppedByHang; h != nil {
+		notRun := "the rest of the time budget was not used"
+		if h.NotRun >= 0 {
+			notRun = fmt.Sprintf("%d of %d seeds not run", h.NotRun, len(seeds))
+		}
+		fmt.Fprintf(w, "  INCOMPLETE: stopped after seed %d hung: %s (a step that loops cannot be stopped, and keeps a core busy "+
+			"until the command exits); fix the loop and run again\n", h.Seed, notRun)
+	}
+	if s.Hung > 0 {
+		fmt.Fprintf(w, "  %s: their counts are not included below\n", hungRuns(s))
+	}
 	if s.Exhausted > 0 {
 		fmt.Fprintf(w, "  event budget used up: %d of %d runs stopped before their end, still taking events as virtual time "+
 			"advanced; checked up to there, not failed, but not checked whole (a shorter -duration checks them whole; exit status %d)\n",
 			s.Exhausted, s.SeedsRun, exitIncomplete)
 	}
-	fmt.Fprintf(w, "  faults: %s\n", campaign.CountsLine(s.Faults))
-	if len(s.Sometimes) > 0 {
-		fmt.Fprintf(w, "  sometimes: %s\n", sometimesLine(s.Sometimes, s.SeedsRun, func(name string) (string, bool) { return spec.Scenario.Unreachable(spec.Protocol.Name, name) }))
-	}
-	if s.Ops > 0 {
-		fmt.Fprintf(w, "  client operations: %d (%d with unknown outcome)\n", s.Ops, s.Unknown)
+	if s.Hung < s.SeedsRun || s.SeedsRun == 0 {
+		printCounts(w, spec, s)
 	}
 	printChecks(w, s)
 	if determinism {
@@ -279,12 +286,36 @@ func printSummary(w io.Writer, spec *scenarios.Spec, seeds []uint64, s campaign.
 			fmt.Fprintf(w, "     no capsule: it could not be written: %s\n", why)
 		} else if v.Capsule != "" {
 			fmt.Fprintf(w, "     capsule %s  (%s replay %s)\n", v.Capsule, prog, v.Capsule)
-		} else if len(s.Capsules) > 0 && v.Property != campaign.PropHang {
+		} else if v.Property == campaign.PropHang && !s.Guided {
+			fmt.Fprintf(w, "     no capsule for a run that did not finish; run it again: %s replay %s\n", prog, strings.Join(spec.SeedArgs(v.Seed), " "))
+		} else if v.Property == campaign.PropHang {
+			fmt.Fprintf(w, "     no capsule for a run that did not finish; the guided campaign makes it again from its start (-seed-start and -seeds up to run %d)\n", v.Seed)
+		} else if len(s.Capsules) > 0 {
 			fmt.Fprintf(w, "     no capsule: over the -capsules bound (-seed-start %d -seeds 1 writes one)\n", v.Seed)
 		}
 	}
 	if len(s.Violations) > 0 {
 		printReport(w, s.Violations[0])
+	}
+}
+
+// hungRuns says how many runs of a summary hung.
+func hungRuns(s campaign.Summary) string {
+	if s.Hung == 1 {
+		return "1 run hung"
+	}
+	return fmt.Sprintf("%d runs hung", s.Hung)
+}
+
+// printCounts prints what the runs that finished counted: faults, sometimes-properties,
+// client operations.
+func printCounts(w io.Writer, spec *scenarios.Spec, s campaign.Summary) {
+	fmt.Fprintf(w, "  faults: %s\n", campaign.CountsLine(s.Faults))
+	if len(s.Sometimes) > 0 {
+		fmt.Fprintf(w, "  sometimes: %s\n", sometimesLine(s.Sometimes, s.SeedsRun, func(name string) (string, bool) { return spec.Scenario.Unreachable(spec.Protocol.Name, name) }))
+	}
+	if s.Ops > 0 {
+		fmt.Fprintf(w, "  client operations: %d (%d with unknown outcome)\n", s.Ops, s.Unknown)
 	}
 }
 
@@ -334,7 +365,7 @@ func searchLines(rep campaign.Report) []string {
 	if n := rep.RunsToFirstFailure; n != nil {
 		out = append(out, fmt.Sprintf("first failure after %d %s", *n, plural(*n, "run", "runs")))
 	}
-	if f := rep.Findability; f != nil {
+	if f := rep.Findability; f != nil && rep.Hung == 0 { // a rate of runs stopped by a hang says nothing
 		out = append(out, "findability: "+f.Sentence())
 	}
 	if g := rep.Guided; g != nil {
