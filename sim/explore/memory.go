@@ -2,15 +2,15 @@ package explore
 
 import (
 	"bufio"
-	"bytes"
 	"os"
 	"runtime/debug"
-	"runtime/metrics"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/replica-io/replica/internal/machine"
 )
 
 // peakMemory returns the process's peak resident memory in bytes: VmHWM from
@@ -29,33 +29,7 @@ func peakMemory() int64 {
 			}
 		}
 	}
-	return runtimeMemory()
-}
-
-// runtimeMemory is the memory the Go runtime holds from the system now.
-func runtimeMemory() int64 {
-	s := []metrics.Sample{{Name: "/memory/classes/total:bytes"}}
-	metrics.Read(s)
-	if s[0].Value.Kind() == metrics.KindUint64 {
-		return int64(s[0].Value.Uint64())
-	}
-	return 0
-}
-
-// residentMemory returns the process's resident memory now, in bytes: the second field of
-// /proc/self/statm (pages) on Linux, which is what the kernel's out-of-memory killer weighs;
-// elsewhere the Go runtime's own memory plus nothing for the mapped visited set (the caller
-// adds the set's size).
-func residentMemory() (bytesNow int64, includesSet bool) {
-	if b, err := os.ReadFile("/proc/self/statm"); err == nil {
-		f := bytes.Fields(b)
-		if len(f) >= 2 {
-			if pages, err := strconv.ParseInt(string(f[1]), 10, 64); err == nil {
-				return pages * int64(os.Getpagesize()), true
-			}
-		}
-	}
-	return runtimeMemory(), false
+	return machine.RuntimeMemory()
 }
 
 // A memoryBudget stops a search before the process outgrows Options.MaxMemory. The search
@@ -112,7 +86,7 @@ func (b *memoryBudget) release() {
 // need is the memory the process holds now plus what the set takes if it grows to make
 // room for pending more fingerprints.
 func (b *memoryBudget) need(set *fpSet, pending int) int64 {
-	now, withSet := residentMemory()
+	now, withSet := machine.Resident()
 	if !withSet && set != nil {
 		now += set.bytes()
 	}
@@ -121,3 +95,7 @@ func (b *memoryBudget) need(set *fpSet, pending int) int64 {
 	}
 	return now
 }
+
+// SafeMemory is a default for Options.MaxMemory: machine.SafeMemory, a safe share of the
+// memory this process may use.
+func SafeMemory() int64 { return machine.SafeMemory() }

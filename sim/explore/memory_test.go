@@ -2,6 +2,8 @@ package explore
 
 import (
 	"testing"
+
+	"github.com/replica-io/replica/internal/machine"
 )
 
 // hoard is an infinite binary tree whose states each hold a kilobyte, so that a search of
@@ -33,7 +35,7 @@ func TestMaxMemoryStopsTheSearch(t *testing.T) {
 	if testing.Short() {
 		t.Skip("allocates a few hundred megabytes")
 	}
-	now, _ := residentMemory()
+	now, _ := machine.Resident()
 	budget := now + 96<<20
 	for _, opts := range []Options{
 		{MaxMemory: budget, Workers: 1},
@@ -47,14 +49,14 @@ func TestMaxMemoryStopsTheSearch(t *testing.T) {
 		}
 		// The search stops within a block or two of the budget: at a kilobyte a state, well
 		// under 48 MiB more than the budget, even before the collector has run.
-		if held, _ := residentMemory(); held > budget+48<<20 {
+		if held, _ := machine.Resident(); held > budget+48<<20 {
 			t.Errorf("%v workers %d: %d MiB resident after the search, over a budget of %d MiB", opts.Strategy, opts.Workers, held>>20, budget>>20)
 		}
 	}
 }
 
 func TestMaxMemoryLeavesSmallSearchesAlone(t *testing.T) {
-	now, _ := residentMemory()
+	now, _ := machine.Resident()
 	r := run(t, Model[int](counter{10}), Options{MaxMemory: now + 256<<20})
 	if !r.Complete || r.Unique != 10 {
 		t.Errorf("complete %v, stopped %q, %d states; want the whole counter", r.Complete, r.Stopped, r.Unique)

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/replica-io/replica/internal/machine"
 )
 
 // The step watchdog. A model's Next runs protocol code, and a step that loops forever would
@@ -136,7 +138,7 @@ func (w *watch[S]) overstayed(now time.Time) *hangAt[S] {
 	w.mu.Unlock()
 	var rss int64
 	if w.budget > 0 {
-		if rss, _ = residentMemory(); rss <= w.budget {
+		if rss, _ = machine.Resident(); rss <= w.budget {
 			rss = 0
 		}
 	}

@@ -1,17 +1,20 @@
-package explore
+package machine
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
+	"runtime/metrics"
 	"strconv"
 	"strings"
 )
 
-// SafeMemory returns a default for Options.MaxMemory: three quarters of the memory this
-// process may use (the machine's, or its control group's limit if that is lower), and no
-// more than nine tenths of what the system reports available now, so that a search on a
-// shared machine leaves room for the others and stops before the kernel's out-of-memory
-// killer would end it. It returns 0 where the system does not say (no budget).
+// SafeMemory returns a default memory budget (explore's -max-memory, the run watchdog's):
+// three quarters of the memory this process may use (the machine's, or its control group's
+// limit if that is lower), and no more than nine tenths of what the system reports available
+// now, so that a process on a shared machine leaves room for the others and stops before the
+// kernel's out-of-memory killer would end it. It returns 0 where the system does not say (no
+// budget).
 func SafeMemory() int64 {
 	total, avail := memInfo()
 	if cg := cgroupLimit(); cg > 0 && (total == 0 || cg < total) {
@@ -22,7 +25,7 @@ func SafeMemory() int64 {
 	}
 	budget := total / 4 * 3
 	if avail > 0 {
-		held, _ := residentMemory()
+		held, _ := Resident()
 		budget = min(budget, (avail+held)/10*9)
 	}
 	return budget
@@ -95,4 +98,30 @@ func cgroupLimit() int64 {
 		}
 	}
 	return lowest
+}
+
+// RuntimeMemory returns the memory the Go runtime holds from the system now.
+func RuntimeMemory() int64 {
+	s := []metrics.Sample{{Name: "/memory/classes/total:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() == metrics.KindUint64 {
+		return int64(s[0].Value.Uint64())
+	}
+	return 0
+}
+
+// Resident returns the process's resident memory now, in bytes: the second field of
+// /proc/self/statm (pages) on Linux, which is what the kernel's out-of-memory killer weighs;
+// elsewhere the Go runtime's own memory plus nothing for the mapped visited set (the caller
+// adds the set's size).
+func Resident() (bytesNow int64, includesSet bool) {
+	if b, err := os.ReadFile("/proc/self/statm"); err == nil {
+		f := bytes.Fields(b)
+		if len(f) >= 2 {
+			if pages, err := strconv.ParseInt(string(f[1]), 10, 64); err == nil {
+				return pages * int64(os.Getpagesize()), true
+			}
+		}
+	}
+	return RuntimeMemory(), false
 }
