@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/replica-io/replica/internal/machine"
 	"github.com/replica-io/replica/protocols/node"
 )
 
@@ -68,6 +69,11 @@ type Stuck struct {
 	// be found.
 	Frames   []Frame
 	Protocol int
+	// Memory is the process's resident memory, in bytes, when the watchdog found the run
+	// in one event while the process was past its memory budget (Budget, WatchMemory): a
+	// step that allocates without end, caught before the kernel would kill the process and
+	// before Limit; 0 for a run that overstayed Limit.
+	Memory, Budget int64
 }
 
 // Frame is a frame of a stuck goroutine's stack.
@@ -145,6 +151,12 @@ func (s *Stuck) Message() string {
 	case s.Moving:
 		fmt.Fprintf(&b, "the run did not finish within %v of wall time, and was still moving from event to event (at %s): "+
 			"a run too long for its limit, or one that never ends", s.Limit, s.EventString())
+	case s.Memory > 0 && s.In == "step" && s.Node != 0:
+		fmt.Fprintf(&b, "n%d's step took memory without end, in %s: the process held %s, past its budget of %s, while the step ran",
+			s.Node, s.EventString(), fmtBytes(s.Memory), fmtBytes(s.Budget))
+	case s.Memory > 0:
+		fmt.Fprintf(&b, "the run took memory without end, in %s: the process held %s, past its budget of %s",
+			s.EventString(), fmtBytes(s.Memory), fmtBytes(s.Budget))
 	case s.In == "step" && s.Node != 0:
 		fmt.Fprintf(&b, "n%d's step did not return within %v of wall time, in %s", s.Node, s.Limit, s.EventString())
 	case s.In == "check":
@@ -365,6 +377,10 @@ func (r *watchedRun) watch(limit time.Duration) *Stuck {
 	rn.jobs <- r
 	start := time.Now()
 	every := max(limit/8, time.Millisecond)
+	budget := memoryBudget()
+	if budget > 0 {
+		every = min(every, 250*time.Millisecond) // memory can grow by a gigabyte a second
+	}
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	b := &r.b
@@ -379,10 +395,16 @@ func (r *watchedRun) watch(limit time.Duration) *Stuck {
 			if s != seen {
 				seen, since = s, now
 			}
-			if now.Sub(start) < limit {
+			var rss int64
+			if budget > 0 && since != now { // in one event since the last look
+				if rss, _ = machine.Resident(); rss <= budget {
+					rss = 0
+				}
+			}
+			if now.Sub(start) < limit && rss == 0 {
 				continue
 			}
-			if since == now && !extended {
+			if since == now && !extended && rss == 0 {
 				// It moved since the last look: one more look tells a step that has just
 				// begun to loop from a run that is only long.
 				extended = true
@@ -395,6 +417,9 @@ func (r *watchedRun) watch(limit time.Duration) *Stuck {
 			}
 			st := b.stuck(s)
 			st.Limit = limit
+			if rss > 0 {
+				st.Memory, st.Budget = rss, budget
+			}
 			if since == now {
 				st.Moving = true
 			} else {
@@ -572,4 +597,32 @@ func parseStack(block []byte) []Frame {
 		out = append(out, f)
 	}
 	return out
+}
+
+// WatchMemory sets the memory budget of the watchdog of Watched, in bytes, for the whole
+// process (memory is the process's, whichever run takes it): a run found in one event at two
+// of the watchdog's looks while the process holds more is stuck, at once. The default is
+// machine.SafeMemory (a safe share of the machine, read at the first watched run); 0 or less
+// turns the check off.
+func WatchMemory(bytes int64) {
+	watchBudget.once.Do(func() {})
+	watchBudget.bytes.Store(max(bytes, 0))
+}
+
+var watchBudget struct {
+	once  sync.Once
+	bytes atomic.Int64
+}
+
+func memoryBudget() int64 {
+	watchBudget.once.Do(func() { watchBudget.bytes.Store(machine.SafeMemory()) })
+	return watchBudget.bytes.Load()
+}
+
+// fmtBytes writes a size in MiB or GiB.
+func fmtBytes(b int64) string {
+	if b >= 1<<30 {
+		return fmt.Sprintf("%.1f GiB", float64(b)/(1<<30))
+	}
+	return fmt.Sprintf("%d MiB", b>>20)
 }

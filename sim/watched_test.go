@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/replica-io/replica/internal/machine"
 	"github.com/replica-io/replica/protocols/node"
 	"github.com/replica-io/replica/sim"
 )
@@ -16,6 +17,7 @@ type spinner struct {
 	Loop     int
 	Received int
 	Sleep    time.Duration // every step sleeps this long: a slow run, not a stuck one
+	Hoard    bool          // at Loop, take memory without end instead of spinning
 	stop     *atomic.Bool
 }
 
@@ -31,7 +33,19 @@ func (s *spinner) Request(node.Env, node.Request) {}
 func (s *spinner) Receive(env node.Env, from node.ID, m node.Message) {
 	s.Received++
 	if s.Loop > 0 && env.Self() == 2 && s.Received == s.Loop {
+		if s.Hoard {
+			hoardForever(s.stop)
+		}
 		spinForever(s.stop)
+	}
+}
+
+// hoardForever appends to the queue it goes over, as a buggy step does: memory without end
+// (until stop, or 2 GiB if the watchdog missed it).
+func hoardForever(stop *atomic.Bool) {
+	queue := []int{0}
+	for i := 0; i < len(queue) && len(queue) < 1<<28 && !stop.Load(); i++ {
+		queue = append(queue, i)
 	}
 }
 
@@ -138,5 +152,29 @@ func TestWatchedTellsASlowRunFromAStuckOne(t *testing.T) {
 	_, stuck := sim.Watched(spinnerConfig(t, 0, 3*time.Millisecond, nil), sim.NewSeeded(1), 100*time.Millisecond)
 	if stuck == nil || !stuck.Moving || !strings.Contains(stuck.Message(), "still moving from event to event") {
 		t.Fatalf("stuck %+v", stuck)
+	}
+}
+
+// A step that takes memory without end is stuck as soon as the process passes the watchdog's
+// memory budget, long before the wall-time limit, at the event where it began.
+func TestWatchedStopsAStepThatTakesMemoryWithoutEnd(t *testing.T) {
+	const loopAt, seed = 5, 3
+	now, _ := machine.Resident()
+	sim.WatchMemory(now + 256<<20)
+	defer sim.WatchMemory(machine.SafeMemory())
+	cfg := spinnerConfig(t, loopAt, 0, nil)
+	stop := new(atomic.Bool)
+	t.Cleanup(func() { stop.Store(true) })
+	cfg.Protocol.New = func(node.Config, node.ID) node.Node { return &spinner{Loop: loopAt, Hoard: true, stop: stop} }
+	start := time.Now()
+	_, stuck := sim.Watched(cfg, sim.NewSeeded(seed), time.Minute)
+	if took := time.Since(start); took > 20*time.Second {
+		t.Errorf("Watched returned after %v", took)
+	}
+	if stuck == nil || stuck.Memory <= now+256<<20 || stuck.Node != 2 || stuck.What != "deliver" || stuck.In != "step" {
+		t.Fatalf("stuck %+v: want n2's delivery, caught past the budget", stuck)
+	}
+	if msg := stuck.Message(); !strings.Contains(msg, "n2's step took memory without end, in event") || !strings.Contains(msg, "sim_test.hoardForever") {
+		t.Errorf("message %q", msg)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/replica-io/replica/internal/machine"
 )
 
 // newFlags returns a flag set that reports errors itself, as one line, so that every bad
@@ -58,4 +60,14 @@ func usageError(stderr io.Writer, cmd, format string, args ...any) int {
 func firstLine(s string) string {
 	s, _, _ = strings.Cut(s, "\n")
 	return s
+}
+
+// addWatchMemory adds -max-memory to a command whose runs go under the run watchdog
+// (sim.Watched); apply it with sim.WatchMemory after parsing. The default is the machine's
+// safe share, as explore's.
+func addWatchMemory(fs *flag.FlagSet) *memoryFlag {
+	m := memoryFlag(machine.SafeMemory())
+	fs.Var(&m, "max-memory", "a step that takes memory without end is stopped (a violation of no-hang) once the process holds more than `SIZE`, "+
+		"e.g. 4GiB (default: "+formatSize(int64(m))+", a safe share of this machine)")
+	return &m
 }

@@ -41,7 +41,7 @@ type violationJSON = campaign.RunViolation
 func newViolationJSON(v *sim.Violation) *violationJSON { return campaign.NewRunViolation(v) }
 
 func runReplay(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("replay", "[-json] [-v] [-seed-timeout D] CAPSULE\n   or: "+prog+
+	fs := newFlags("replay", "[-json] [-v] [-seed-timeout D] [-max-memory SIZE] CAPSULE\n   or: "+prog+
 		" replay [-json] [-v] -protocol P [-bug B] [-scenario S] [-n N] [-f F] [-duration D] -seed N", stderr)
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	verbose := fs.Bool("v", false, "print the whole event trace")
@@ -53,10 +53,12 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 	n := fs.Int("n", 0, "with -seed: number of nodes (default: the scenario's or the protocol's)")
 	f := fs.Int("f", 0, "with -seed: number of Byzantine nodes among the n")
 	duration := fs.Duration("duration", 0, "with -seed: length of the fault phase in virtual time (default: the scenario's)")
+	maxMemory := addWatchMemory(fs)
 	pos, code, ok := parseInterspersed(fs, args, stderr)
 	if !ok {
 		return code
 	}
+	sim.WatchMemory(int64(*maxMemory))
 	bySeed := false
 	fs.Visit(func(fl *flag.Flag) {
 		if fl.Name == "seed" {

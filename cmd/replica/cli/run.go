@@ -14,6 +14,7 @@ import (
 
 	"github.com/replica-io/replica/scenarios"
 	"github.com/replica-io/replica/scenarios/campaign"
+	"github.com/replica-io/replica/sim"
 )
 
 func init() {
@@ -60,9 +61,11 @@ func runCampaign(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&rf.guidedCorpus, "guided-corpus", "", "with -guided, seed the corpus from the capsules under `DIR` and write the new entries there")
 	rf.checks = addCheckFlags(fs)
 	ff := addFleetFlags(fs)
+	maxMemory := addWatchMemory(fs)
 	if code, ok := parse(fs, args, stderr); !ok {
 		return code
 	}
+	sim.WatchMemory(int64(*maxMemory))
 	if fs.NArg() > 0 {
 		return usageError(stderr, "run", "unexpected argument %q", fs.Arg(0))
 	}
