@@ -90,8 +90,35 @@ func lookupExploreTarget(a exploreArgs) (*exploreTarget, error) {
 	t := untimedTarget(e)
 	if !scenarios.DeclaresChecks(e.Protocol) {
 		t.note = scenarios.NoChecksNote(e.Protocol)
+	} else {
+		t.note = beyondUntimed(e.Protocol, a.bug)
 	}
 	return t, nil
+}
+
+// beyondUntimed says what the untimed world leaves out that the protocol or its bug counts
+// on: storage faults and whole-cluster crashes, which only campaigns inject. A search that
+// cannot meet a bug's faults must not pass for one that looked.
+func beyondUntimed(p *node.Protocol, bug string) string {
+	for _, b := range p.Bugs {
+		if b.Name != bug || b.Scenario == "" {
+			continue
+		}
+		for _, s := range scenarios.Scenarios() {
+			if s.Name != b.Scenario {
+				continue
+			}
+			if f := s.Profile(p.Timing); f.Disk || f.Corrupt+f.Torn+f.Lost+f.Full+f.Slow+f.ClusterCrash > 0 {
+				return fmt.Sprintf("bug %s is found by scenario %s, whose storage faults or cluster crashes the untimed world does not inject: "+
+					"a search without them cannot meet it (%s run -protocol %s -bug %s does)", bug, b.Scenario, prog, p.Name, bug)
+			}
+		}
+	}
+	if p.Tolerates.Disk != (node.DiskFaults{}) || p.Tolerates.ClusterCrash {
+		return fmt.Sprintf("protocol %s declares it survives storage faults or cluster crashes; the untimed world injects neither "+
+			"(crashes lose what was not synced, nothing more): campaigns check those (%s run -scenario swarm)", p.Name, prog)
+	}
+	return ""
 }
 
 // explorable names everything explore takes: every registered protocol, then every plain

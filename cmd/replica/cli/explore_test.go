@@ -568,3 +568,16 @@ func TestExploreStopsAStepThatTakesMemoryWithoutEnd(t *testing.T) {
 		t.Errorf("exit %d\n%s%s", code, out, errOut)
 	}
 }
+
+// A search cannot meet a bug that only storage faults reveal: it says so, rather than pass
+// for a search that looked.
+func TestExploreSaysWhatTheUntimedWorldLeavesOut(t *testing.T) {
+	_, _, errOut := replica(t, "explore", "-protocol", "raft", "-bug", "no-checksum", "-max-states", "100", "-probe", "0", "-out", t.TempDir())
+	if !strings.Contains(errOut, "note: bug no-checksum is found by scenario disk-corruption, whose storage faults") {
+		t.Errorf("stderr %q", errOut)
+	}
+	_, _, errOut = replica(t, "explore", "-protocol", "raft", "-max-states", "100", "-probe", "0", "-out", t.TempDir())
+	if !strings.Contains(errOut, "the untimed world injects neither") {
+		t.Errorf("stderr %q", errOut)
+	}
+}
