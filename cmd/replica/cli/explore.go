@@ -675,6 +675,8 @@ type exploreReport struct {
 	// violation, of no-hang, leads to the state it was taken from.
 	Hung   bool   `json:"hung,omitempty"`
 	hungIn string // explore.Hang.Where, for the text report
+	// progressAsked: -check-progress, which only a complete search can answer
+	progressAsked bool
 }
 
 // probeOut is what the random walks before the search did: Hit is the number of the walk
@@ -765,7 +767,7 @@ func baseReport(t *exploreTarget, opts explore.Options, r *explore.Result) *expl
 		UniqueStates: r.Unique, Transitions: r.Transitions, MaxDepth: r.MaxDepth,
 		WallSeconds: r.Wall.Seconds(), StatesPerSecond: r.StatesPerSecond,
 		PeakMemoryBytes: r.PeakMemoryBytes, StoreBytes: r.StoreBytes, MaxMemoryBytes: opts.MaxMemory, Reduction: r.Reduction,
-		Complete: r.Complete, Stopped: r.Stopped,
+		Complete: r.Complete, Stopped: r.Stopped, progressAsked: opts.CheckProgress,
 	}
 	if p := r.Probe; p != nil {
 		rep.Probe = &probeOut{Walks: p.Walks, Steps: p.Steps, States: p.States, WallSeconds: p.Wall.Seconds(), Hit: p.Hit, Length: p.Length}
@@ -882,6 +884,8 @@ func (rep *exploreReport) printText(w io.Writer) {
 		printPath("PROGRESS VIOLATED: no progress state is reachable from the last state", rep.Stuck)
 	} else if rep.ProgressChecked {
 		fmt.Fprintln(w, "progress: a progress state is reachable from every state")
+	} else if rep.progressAsked {
+		fmt.Fprintln(w, "progress: NOT CHECKED: -check-progress needs every state, and the search stopped before it saw them all")
 	}
 	if rep.Violation != nil {
 		printPath("VIOLATION of "+rep.Violation.Property, rep.Violation)

@@ -581,3 +581,11 @@ func TestExploreSaysWhatTheUntimedWorldLeavesOut(t *testing.T) {
 		t.Errorf("stderr %q", errOut)
 	}
 }
+
+// -check-progress on a search cut short says it did not check, in text as in -json.
+func TestExploreSaysProgressWasNotChecked(t *testing.T) {
+	code, out, _ := replica(t, "explore", "-protocol", "paxos", "-max-states", "2000", "-probe", "0", "-check-progress", "-out", t.TempDir())
+	if code != 3 || !strings.Contains(out, "progress: NOT CHECKED") {
+		t.Errorf("exit %d\n%s", code, out)
+	}
+}
