@@ -82,7 +82,7 @@ func Capsule(ctx context.Context, c *capsule.Capsule, opt Options) (*Result, err
 	if c.Source == "explore" {
 		// The explorer's counterexamples are untimed paths, found breadth-first: already
 		// the shortest, and not a timed run's choices.
-		return nil, errors.New("capsules of replica explore are shortest paths already; shrink takes capsules of timed runs")
+		return nil, errors.New("a capsule of explore is a path of the untimed world, and shrink takes capsules of timed runs (run, simtest): explore shortens its walks' paths itself, and with -probe 0 its paths are shortest")
 	}
 	spec, err := scenarios.FromCapsule(c)
 	if err != nil {
