@@ -115,7 +115,11 @@ func resolveFaulty(p *node.Protocol, n int, opts *sim.UntimedOptions) error {
 		return nil
 	}
 	if p.MaxFaulty == nil || p.MaxFaulty(n) == 0 {
-		return fmt.Errorf("-byzantine: protocol %s with n=%d tolerates no Byzantine nodes", p.Name, n)
+		flag := "-byzantine"
+		if opts.Byzantine == 0 {
+			flag = "-faulty" // the flag given
+		}
+		return fmt.Errorf("%s: protocol %s with n=%d tolerates no Byzantine nodes", flag, p.Name, n)
 	}
 	f := p.MaxFaulty(n)
 	if len(opts.Faulty) == 0 {
