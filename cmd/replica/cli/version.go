@@ -18,7 +18,13 @@ type versionInfo struct {
 	CommitTime string `json:"commit_time"` // and its time
 	Modified   bool   `json:"modified"`    // the tree had changes not committed
 	Go         string `json:"go"`
+	// Replica is Replica_IO's module as a user's own binary requires it: its version, and
+	// where a replace directive points it ("" for Replica_IO's own binary).
+	Replica string `json:"replica,omitempty"`
 }
+
+// replicaModule is the module this command line is part of.
+const replicaModule = "github.com/replica-io/replica"
 
 func runVersion(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("version", "[-json]", stderr)
@@ -45,6 +51,9 @@ func runVersion(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stdout, "  commit %s (%s%s)\n", v.Commit, v.CommitTime, dirty)
 	}
+	if v.Replica != "" {
+		fmt.Fprintf(stdout, "  with %s %s\n", replicaModule, v.Replica)
+	}
 	fmt.Fprintf(stdout, "  built with %s\n", v.Go)
 	return 0
 }
@@ -63,6 +72,17 @@ func readVersion() versionInfo {
 	}
 	if v.Version == "" {
 		v.Version = "(devel)"
+	}
+	for _, d := range bi.Deps {
+		if d.Path == replicaModule {
+			v.Replica = d.Version
+			if r := d.Replace; r != nil {
+				v.Replica += " => " + r.Path
+				if r.Version != "" {
+					v.Replica += " " + r.Version
+				}
+			}
+		}
 	}
 	for _, s := range bi.Settings {
 		switch s.Key {
