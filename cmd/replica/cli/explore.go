@@ -845,7 +845,8 @@ func (rep *exploreReport) printText(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	if rep.StoreBytes > 0 {
-		fmt.Fprintf(w, "  bytes per state    %.1f (the visited set and the frontier's slots; states held by pointer count apart, in peak memory)\n", float64(rep.StoreBytes)/float64(rep.UniqueStates))
+		fmt.Fprintf(w, "  bytes per state    %.1f (the visited set and the frontier's slots; states held by pointer count apart, in peak memory: %.0f bytes per state in all)\n",
+			float64(rep.StoreBytes)/float64(rep.UniqueStates), float64(rep.PeakMemoryBytes)/float64(rep.UniqueStates))
 	}
 	if p := rep.Probe; p != nil {
 		fmt.Fprintf(w, "  probe              %d random walks, %d steps, %d states, %.2fs", p.Walks, p.Steps, p.States, p.WallSeconds)
