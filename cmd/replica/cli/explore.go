@@ -371,8 +371,10 @@ func formatSize(b int64) string {
 		return fmt.Sprintf("%.1fGiB", float64(b)/(1<<30))
 	case b >= 1<<20:
 		return fmt.Sprintf("%.0fMiB", float64(b)/(1<<20))
+	case b >= 1<<10:
+		return fmt.Sprintf("%.0fKiB", float64(b)/(1<<10))
 	}
-	return strconv.FormatInt(b, 10)
+	return strconv.FormatInt(b, 10) + "B"
 }
 
 // physicalMemory reads the machine's memory from /proc/meminfo, 0 where there is none.
