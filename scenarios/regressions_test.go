@@ -7,49 +7,13 @@ import (
 
 	"github.com/replica-io/replica/scenarios"
 	"github.com/replica-io/replica/sim/capsule"
+	"github.com/replica-io/replica/sim/simtest"
 )
 
-// TestRegressions re-runs the regression corpus, testdata/regressions/<protocol>/*.capsule.
-// A capsule of a seeded-bug variant must still fail its recorded property (the testbed still
-// finds the bug) and the same choices must pass the correct protocol; a capsule of the
-// correct protocol recorded a real bug, which must stay fixed: it must pass.
+// TestRegressions re-runs the regression corpus, testdata/regressions/<protocol>/*.capsule
+// (simtest.Regressions says what each capsule must do).
 func TestRegressions(t *testing.T) {
-	paths, err := scenarios.Corpus(filepath.Join("..", "testdata", "regressions"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(paths) == 0 {
-		t.Fatal("the regression corpus is empty")
-	}
-	for _, path := range paths {
-		t.Run(filepath.Base(path), func(t *testing.T) {
-			c, err := capsule.Read(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if dir := filepath.Base(filepath.Dir(path)); dir != c.Protocol {
-				t.Errorf("a %s capsule under testdata/regressions/%s", c.Protocol, dir)
-			}
-			if c.Bug != "" {
-				r, err := scenarios.ReplayAs(c, c.Bug)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if r.Violation == nil || r.Violation.Property != c.Property {
-					t.Errorf("%s/%s no longer fails %s on this schedule (got %v)", c.Protocol, c.Bug, c.Property, r.Violation)
-				} else if r.TraceHash != c.TraceHash {
-					t.Logf("fails %s as recorded, but on another trace (the simulator changed)", c.Property)
-				}
-			}
-			r, err := scenarios.ReplayAs(c, "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if v := r.Violation; v != nil {
-				t.Errorf("the correct %s fails this schedule: %s violated at event %d: %s", c.Protocol, v.Property, v.Event, v.Message)
-			}
-		})
-	}
+	simtest.Regressions(t, filepath.Join("..", "testdata", "regressions"))
 }
 
 // TestReplayAsUnknownBug: a variant the protocol does not have is an error, not a run.
