@@ -19,8 +19,9 @@ type Bound struct {
 }
 
 type boundInv struct {
-	check func(World) error
-	w     World
+	check    func(World) error
+	w        World
+	onOutput bool // see Invariant.OnOutput
 }
 
 type boundSome struct {
@@ -50,9 +51,9 @@ func (b *Bound) Bind(p *Protocol, w World) {
 	for i := range p.Invariants {
 		inv := &p.Invariants[i]
 		if l := inv.lift; l != nil && funcWord(inv.Check) == l.made {
-			b.inv = append(b.inv, boundInv{l.check, liftScope(w, l.path, l.keys)})
+			b.inv = append(b.inv, boundInv{l.check, liftScope(w, l.path, l.keys), inv.OnOutput})
 		} else {
-			b.inv = append(b.inv, boundInv{inv.Check, w})
+			b.inv = append(b.inv, boundInv{inv.Check, w, inv.OnOutput})
 		}
 	}
 	b.some = b.some[:0]
@@ -71,6 +72,10 @@ func (b *Bound) Check(i int) error {
 	c := &b.inv[i]
 	return c.check(c.w)
 }
+
+// OnOutput is p.Invariants[i].OnOutput for the p bound: whether a step that output nothing
+// may skip Check(i).
+func (b *Bound) OnOutput(i int) bool { return b.inv[i].onOutput }
 
 // Reached is p.Sometimes[i].Reached(w) for the p and w bound.
 func (b *Bound) Reached(i int) bool {

@@ -201,7 +201,8 @@ func liftProperties(p *Protocol, pt Part) {
 		check := inv.Check
 		lift := func(w World) error { return check(Scope(w, path)) }
 		p.Invariants = append(p.Invariants, Invariant{Name: qualify(path, inv.Name), Check: lift,
-			lift: &lifted{path: path, keys: keys, check: check, made: funcWord(lift)}})
+			OnOutput: inv.OnOutput, // the component's new outputs are among the stack's
+			lift:     &lifted{path: path, keys: keys, check: check, made: funcWord(lift)}})
 	}
 	for _, s := range m.Sometimes {
 		reached := s.Reached

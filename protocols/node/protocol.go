@@ -194,7 +194,12 @@ func (p *Protocol) Bug(name string) (Bug, bool) {
 type Invariant struct {
 	Name  string
 	Check func(w World) error
-	lift  *lifted // how Compose made Check from a component's own check (see Bound)
+	// OnOutput declares that Check can fail only right after a step that output something:
+	// it judges the step's new outputs (World.NewOutputs) and returns nil when there are
+	// none, as an agreement check does. A driver may then skip it after every other step
+	// (most steps output nothing), which gives the same verdicts, step for step.
+	OnOutput bool
+	lift     *lifted // how Compose made Check from a component's own check (see Bound)
 }
 
 // Sometimes is a property that must hold in at least one run of a campaign: a guard against
