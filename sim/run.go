@@ -332,7 +332,7 @@ func (w *World) check() {
 		}
 	}
 	for i := range w.props.Sometimes() {
-		if !w.reached[i] && w.props.Reached(i) {
+		if !w.reached[i] && !(quiet && w.props.ReachedOnOutput(i)) && w.props.Reached(i) {
 			w.reached[i] = true
 		}
 	}

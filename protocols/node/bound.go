@@ -25,8 +25,9 @@ type boundInv struct {
 }
 
 type boundSome struct {
-	reached func(World) bool
-	w       World
+	reached  func(World) bool
+	w        World
+	onOutput bool // see Sometimes.OnOutput
 }
 
 // lifted is what Compose knows of a property it lifted from a component: the component's
@@ -60,9 +61,9 @@ func (b *Bound) Bind(p *Protocol, w World) {
 	for i := range p.Sometimes {
 		s := &p.Sometimes[i]
 		if l := s.lift; l != nil && funcWord(s.Reached) == l.made {
-			b.some = append(b.some, boundSome{l.reached, liftScope(w, l.path, l.keys)})
+			b.some = append(b.some, boundSome{l.reached, liftScope(w, l.path, l.keys), s.OnOutput})
 		} else {
-			b.some = append(b.some, boundSome{s.Reached, w})
+			b.some = append(b.some, boundSome{s.Reached, w, s.OnOutput})
 		}
 	}
 }
@@ -82,6 +83,10 @@ func (b *Bound) Reached(i int) bool {
 	s := &b.some[i]
 	return s.reached(s.w)
 }
+
+// ReachedOnOutput is p.Sometimes[i].OnOutput for the p bound: whether a step that output
+// nothing may skip Reached(i).
+func (b *Bound) ReachedOnOutput(i int) bool { return b.some[i].onOutput }
 
 // Invariants and Sometimes are the numbers of properties bound.
 func (b *Bound) Invariants() int { return len(b.inv) }

@@ -207,7 +207,7 @@ func liftProperties(p *Protocol, pt Part) {
 	for _, s := range m.Sometimes {
 		reached := s.Reached
 		lift := func(w World) bool { return reached(Scope(w, path)) }
-		p.Sometimes = append(p.Sometimes, Sometimes{Name: qualify(path, s.Name), Required: s.Required,
+		p.Sometimes = append(p.Sometimes, Sometimes{Name: qualify(path, s.Name), Required: s.Required, OnOutput: s.OnOutput,
 			Reached: lift, lift: &lifted{path: path, keys: keys, reached: reached, made: funcWord(lift)}})
 	}
 	if pr := m.Progress; pr != nil {

@@ -209,6 +209,10 @@ type Sometimes struct {
 	Reached func(w World) bool
 	// Required fails a campaign in which no run reached it; otherwise it is coverage only.
 	Required bool
+	// OnOutput declares that Reached can turn true only right after a step that output
+	// something (it reads the outputs, as "something was decided" does): a driver may skip
+	// it after every other step, with the same result (see Invariant.OnOutput).
+	OnOutput bool
 	lift     *lifted // how Compose made Reached from a component's own (see Bound)
 }
 

@@ -37,7 +37,7 @@ var Module = &node.Module{
 		{Name: "validity", Check: validity, OnOutput: true},
 	},
 	Sometimes: []node.Sometimes{
-		{Name: "decided", Required: true, Reached: func(w node.World) bool { return len(w.Outputs()) > 0 }},
+		{Name: "decided", Required: true, OnOutput: true, Reached: func(w node.World) bool { return len(w.Outputs()) > 0 }},
 	},
 	Progress: progress,
 }
