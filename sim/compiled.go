@@ -59,10 +59,11 @@ func (b *compilation[F]) get(t reflect.Type) F {
 // typeInfo is what hashing and copying need of a type, found with one lookup: the hash of
 // its name and its compiled functions.
 type typeInfo struct {
-	name   uint64   // the hash of the type's name, which tells dynamic types apart
-	hasher hashFunc // adds a value's content to a hash
-	fix    fixFunc  // deepens a shallow copy; nil when values share no memory
-	direct bool     // an interface holds the value in its data word (see directIface)
+	name   uint64    // the hash of the type's name, which tells dynamic types apart
+	hasher hashFunc  // adds a value's content to a hash
+	fix    fixFunc   // deepens a shallow copy; nil when values share no memory
+	plain  plainFunc // panics where hashing a value would (see plainFunc); nil when none can
+	direct bool      // an interface holds the value in its data word (see directIface)
 	// flat lists the scalars a value is hashed as, in order, when that is all it is hashed
 	// as without renaming (see flatten); flatOK says whether it is.
 	flat   []flatWord
@@ -76,7 +77,7 @@ func infoOf(t reflect.Type) *typeInfo {
 	if i, ok := infos.Load(t); ok {
 		return i.(*typeInfo)
 	}
-	i := &typeInfo{name: typeHash(t), hasher: hasherFor(t), fix: fixerFor(t), direct: directIface(t)}
+	i := &typeInfo{name: typeHash(t), hasher: hasherFor(t), fix: fixerFor(t), plain: plainerFor(t), direct: directIface(t)}
 	i.flat, i.flatOK = flatten(t, 0, nil)
 	i.flat8 = i.flatOK && !slices.ContainsFunc(i.flat, func(w flatWord) bool { return w.size != 8 })
 	infos.Store(t, i) // goroutines racing here store equal infos
