@@ -25,6 +25,7 @@ type eventBudget struct {
 	at        time.Duration // the virtual time of the latest event
 	since     int           // the number of events before the first one at that time
 	exhausted bool
+	runaway   int // events in a row at one instant that make a runaway; zero until the first event
 }
 
 // checkBudget is called after every event.
@@ -36,7 +37,10 @@ func (w *World) checkBudget() {
 	if w.violation != nil || w.stopped {
 		return
 	}
-	if still := w.events - b.since; still >= min(RunawayEvents, max(w.cfg.MaxEvents/2, 1)) {
+	if b.runaway == 0 { // found once: the run's MaxEvents stays as it is
+		b.runaway = min(RunawayEvents, max(w.cfg.MaxEvents/2, 1))
+	}
+	if still := w.events - b.since; still >= b.runaway {
 		w.violate(PropEventBudget, fmt.Sprintf("%d events in a row at %s without virtual time advancing: the protocol runs away", still, fmtTime(w.now)))
 		return
 	}

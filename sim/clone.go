@@ -31,7 +31,10 @@ func cloneAny(v any) any {
 	if v == nil {
 		return nil
 	}
-	info := infoOfWord(typeWord(&v), v)
+	info := homeInfo(typeWord(&v)) // most often; infoOfWord finds the others
+	if info == nil {
+		info = infoOfWord(typeWord(&v), v)
+	}
 	fix := info.fix
 	if fix == nil {
 		return v

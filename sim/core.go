@@ -44,7 +44,8 @@ type stepCore struct {
 	trace    *tracer // nil: no trace (the untimed world while it explores)
 	// ownCopies gives each receiver its own copy of a message (see receive).
 	ownCopies bool
-	disk      *disks // the storage faults of the timed world (see disk.go); nil: a disk that never fails
+	disk      *disks    // the storage faults of the timed world (see disk.go); nil: a disk that never fails
+	walk      plainWalk // the check of a booted node's state (see mustBePlain)
 
 	// The untimed world shares slots, clients and the history with the state a step starts
 	// from (copy on write); these say what is still shared. The timed world owns everything.
@@ -139,7 +140,7 @@ func (k *stepCore) boot(s *slot, st node.Node) {
 	k.step(s, func(n node.Node, env node.Env) {
 		n.Start(env)
 		if !k.cow {
-			mustBePlain(n)
+			k.mustBePlain(n)
 		}
 	})
 }

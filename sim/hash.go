@@ -85,7 +85,10 @@ func (h *Hasher) Value(v any) {
 		return
 	}
 	words := (*[2]unsafe.Pointer)(unsafe.Pointer(&v))
-	i := infoOfWord(words[0], v)
+	i := homeInfo(words[0]) // most often; infoOfWord finds the others
+	if i == nil {
+		i = infoOfWord(words[0], v)
+	}
 	h.Uint64(i.name)
 	data := words[1] // the value itself, or a pointer to it (see directIface)
 	// A message of plain fields, most often: its scalars in one loop, no calls (nor a root to

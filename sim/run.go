@@ -321,7 +321,11 @@ func (w *World) check() {
 		w.props.Bind(w.proto, w)
 		w.propsBound = true
 	}
+	quiet := w.newOut == len(w.outputs) // the step output nothing (NewOutputs is empty)
 	for i := range w.props.Invariants() {
+		if quiet && w.props.OnOutput(i) {
+			continue // it judges new outputs only: nothing to judge (node.Invariant.OnOutput)
+		}
 		if err := w.props.Check(i); err != nil {
 			w.violate(w.proto.Invariants[i].Name, err.Error())
 			return
@@ -334,7 +338,7 @@ func (w *World) check() {
 		}
 	}
 	for i := range w.props.Sometimes() {
-		if !w.reached[i] && w.props.Reached(i) {
+		if !w.reached[i] && !(quiet && w.props.ReachedOnOutput(i)) && w.props.Reached(i) {
 			w.reached[i] = true
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"unsafe"
 
 	"github.com/replica-io/replica/protocols/node"
 )
@@ -190,18 +191,181 @@ func describeKey(k reflect.Value) string {
 // The untimed world copies and hashes every state it stores, and so refuses one that holds a
 // func or a chan; the timed world keeps a node's state as it is. Checking it when a node
 // boots (and restarts) makes both worlds refuse the same protocols at the same point, rather
-// than a campaign passing what explore refuses. The walk is skipped for states whose type
-// holds no reference at all (hasRefs, the copier's own test, which the type's info keeps: its
-// fix is nil), which cannot hold such a value.
-func mustBePlain(n node.Node) {
+// than a campaign passing what explore refuses. The check panics exactly where hashing the
+// state would (see plainFunc), but looks only at what may hold a reference: a fresh Paxos
+// node's walk is a look at one empty slice, where its hash was a tenth of the boot's cost.
+func (k *stepCore) mustBePlain(n node.Node) {
 	if b, ok := n.(*byzNode); ok {
 		// The adversary's wrapper is the simulator's; the nodes it runs are the protocol's.
 		for _, t := range b.twins {
-			mustBePlain(t)
+			k.mustBePlain(t)
 		}
 		return
 	}
-	if v := any(n); v != nil && infoOfWord(typeWord(&v), v).fix != nil { // fix is nil exactly when !hasRefs
-		HashOf(v) // its pooled hasher: a hasher of its own escapes, an allocation per boot
+	v := any(n)
+	if v == nil {
+		return
+	}
+	info := infoOfWord(typeWord(&v), v)
+	if info.plain == nil {
+		return // nothing in it can be other than plain
+	}
+	w := &k.walk // the stepCore's own: a walk of the call's own would escape, an allocation per boot
+	*w = plainWalk{root: v}
+	data := (*[2]unsafe.Pointer)(unsafe.Pointer(&v))[1] // the value itself, or a pointer to it (see directIface)
+	if info.direct {
+		w.word = data
+		data = unsafe.Pointer(&w.word)
+	}
+	info.plain(w, data)
+	*w = plainWalk{}
+}
+
+// plainFunc checks the value of a fixed type stored at p: it panics with notPlain wherever the
+// type's compiled hash function (compileKind) would, at a func, a chan or an unsafe pointer
+// that is not nil, or more references deep than maxDepth (a cycle), counting references
+// where the hash counts them. It visits only what can hold one of those; a type with nothing
+// of the kind has a nil plainFunc.
+type plainFunc func(w *plainWalk, p unsafe.Pointer)
+
+// plainWalk is a check in progress: how deep it is, the value checked (for the error to
+// name), and the data word of that value when it is pointer-shaped (see Hasher.word).
+type plainWalk struct {
+	depth int
+	root  any
+	word  unsafe.Pointer
+}
+
+// enter counts a reference followed, as Hasher.enter does.
+func (w *plainWalk) enter() {
+	w.depth++
+	if w.depth > maxDepth {
+		panic(notPlain{what: "a cycle", op: "hash", root: w.root})
+	}
+}
+
+// plainers compiles plainFuncs; it is set up in init because compiled functions use it for
+// the dynamic types of interfaces.
+var plainers *compiler[plainFunc]
+
+func init() {
+	plainers = &compiler[plainFunc]{
+		compile: compilePlain,
+		forward: func(f *plainFunc) plainFunc { return func(w *plainWalk, p unsafe.Pointer) { (*f)(w, p) } },
+	}
+}
+
+// plainerFor returns the plainFunc of t, nil when no value of t can be other than plain.
+func plainerFor(t reflect.Type) plainFunc { return plainers.of(t) }
+
+// compilePlain compiles the check of t, case by case as compileKind compiles its hash.
+func compilePlain(c *compilation[plainFunc], t reflect.Type) plainFunc {
+	if !hasRefs(t) {
+		return nil // numbers, strings, and structs and arrays of them
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		type field struct {
+			off   uintptr
+			check plainFunc
+		}
+		var fields []field
+		for i := 0; i < t.NumField(); i++ {
+			sf := t.Field(i)
+			if sf.Type == configType {
+				continue // left out of hashes
+			}
+			if check := c.get(sf.Type); check != nil {
+				fields = append(fields, field{sf.Offset, check})
+			}
+		}
+		if len(fields) == 0 {
+			return nil
+		}
+		return func(w *plainWalk, p unsafe.Pointer) {
+			for _, f := range fields {
+				f.check(w, unsafe.Add(p, f.off))
+			}
+		}
+	case reflect.Array:
+		elem, size, n := c.get(t.Elem()), t.Elem().Size(), t.Len()
+		if elem == nil {
+			return nil
+		}
+		return func(w *plainWalk, p unsafe.Pointer) {
+			for i := 0; i < n; i++ {
+				elem(w, unsafe.Add(p, uintptr(i)*size))
+			}
+		}
+	case reflect.Slice:
+		if !hasRefs(t.Elem()) {
+			return nil // hashed without counting a reference
+		}
+		elem, size := c.get(t.Elem()), t.Elem().Size()
+		return func(w *plainWalk, p unsafe.Pointer) {
+			data, n := *(*unsafe.Pointer)(p), *(*int)(unsafe.Add(p, ptrSize))
+			w.enter()
+			if elem != nil {
+				for i := 0; i < n; i++ {
+					elem(w, unsafe.Add(data, uintptr(i)*size))
+				}
+			}
+			w.depth--
+		}
+	case reflect.Map:
+		key, elem := c.get(t.Key()), c.get(t.Elem())
+		return func(w *plainWalk, p unsafe.Pointer) {
+			w.enter()
+			if key != nil || elem != nil {
+				m := reflect.NewAt(t, p).Elem()
+				k := reflect.New(t.Key()).Elem()
+				v := reflect.New(t.Elem()).Elem()
+				for it := m.MapRange(); it.Next(); {
+					if key != nil {
+						k.SetIterKey(it)
+						key(w, k.Addr().UnsafePointer())
+					}
+					if elem != nil {
+						v.SetIterValue(it)
+						elem(w, v.Addr().UnsafePointer())
+					}
+				}
+			}
+			w.depth--
+		}
+	case reflect.Pointer:
+		elem := c.get(t.Elem())
+		return func(w *plainWalk, p unsafe.Pointer) {
+			q := *(*unsafe.Pointer)(p)
+			if q == nil {
+				return
+			}
+			w.enter()
+			if elem != nil {
+				elem(w, q)
+			}
+			w.depth--
+		}
+	case reflect.Interface:
+		return func(w *plainWalk, p unsafe.Pointer) {
+			v := reflect.NewAt(t, p).Elem()
+			if v.IsNil() {
+				return
+			}
+			dt := v.Elem().Type()
+			i := infoOf(dt)
+			w.enter()
+			if i.plain != nil {
+				i.plain(w, ifaceData(p, dt))
+			}
+			w.depth--
+		}
+	}
+	// Functions, channels and unsafe pointers: a nil one is harmless.
+	what := "a " + t.Kind().String()
+	return func(w *plainWalk, p unsafe.Pointer) {
+		if *(*unsafe.Pointer)(p) != nil {
+			panic(notPlain{what: what, op: "hash", root: w.root})
+		}
 	}
 }

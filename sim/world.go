@@ -196,6 +196,7 @@ func newWorld(cfg Config, c Chooser, pooled bool) *World {
 	m := newRunMem(n, cfg.Context, pooled)
 	m.tracer = newTracer(cfg.Trace, m.ring)
 	m.tracer.touched = m.touched
+	m.tracer.touching = cfg.Observer != nil // see observe.go
 	m.world = World{
 		stepCore: stepCore{
 			proto:      cfg.Protocol,

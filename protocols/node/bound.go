@@ -19,13 +19,15 @@ type Bound struct {
 }
 
 type boundInv struct {
-	check func(World) error
-	w     World
+	check    func(World) error
+	w        World
+	onOutput bool // see Invariant.OnOutput
 }
 
 type boundSome struct {
-	reached func(World) bool
-	w       World
+	reached  func(World) bool
+	w        World
+	onOutput bool // see Sometimes.OnOutput
 }
 
 // lifted is what Compose knows of a property it lifted from a component: the component's
@@ -50,18 +52,18 @@ func (b *Bound) Bind(p *Protocol, w World) {
 	for i := range p.Invariants {
 		inv := &p.Invariants[i]
 		if l := inv.lift; l != nil && funcWord(inv.Check) == l.made {
-			b.inv = append(b.inv, boundInv{l.check, liftScope(w, l.path, l.keys)})
+			b.inv = append(b.inv, boundInv{l.check, liftScope(w, l.path, l.keys), inv.OnOutput})
 		} else {
-			b.inv = append(b.inv, boundInv{inv.Check, w})
+			b.inv = append(b.inv, boundInv{inv.Check, w, inv.OnOutput})
 		}
 	}
 	b.some = b.some[:0]
 	for i := range p.Sometimes {
 		s := &p.Sometimes[i]
 		if l := s.lift; l != nil && funcWord(s.Reached) == l.made {
-			b.some = append(b.some, boundSome{l.reached, liftScope(w, l.path, l.keys)})
+			b.some = append(b.some, boundSome{l.reached, liftScope(w, l.path, l.keys), s.OnOutput})
 		} else {
-			b.some = append(b.some, boundSome{s.Reached, w})
+			b.some = append(b.some, boundSome{s.Reached, w, s.OnOutput})
 		}
 	}
 }
@@ -72,11 +74,19 @@ func (b *Bound) Check(i int) error {
 	return c.check(c.w)
 }
 
+// OnOutput is p.Invariants[i].OnOutput for the p bound: whether a step that output nothing
+// may skip Check(i).
+func (b *Bound) OnOutput(i int) bool { return b.inv[i].onOutput }
+
 // Reached is p.Sometimes[i].Reached(w) for the p and w bound.
 func (b *Bound) Reached(i int) bool {
 	s := &b.some[i]
 	return s.reached(s.w)
 }
+
+// ReachedOnOutput is p.Sometimes[i].OnOutput for the p bound: whether a step that output
+// nothing may skip Reached(i).
+func (b *Bound) ReachedOnOutput(i int) bool { return b.some[i].onOutput }
 
 // Invariants and Sometimes are the numbers of properties bound.
 func (b *Bound) Invariants() int { return len(b.inv) }

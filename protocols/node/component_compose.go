@@ -201,12 +201,13 @@ func liftProperties(p *Protocol, pt Part) {
 		check := inv.Check
 		lift := func(w World) error { return check(Scope(w, path)) }
 		p.Invariants = append(p.Invariants, Invariant{Name: qualify(path, inv.Name), Check: lift,
-			lift: &lifted{path: path, keys: keys, check: check, made: funcWord(lift)}})
+			OnOutput: inv.OnOutput, // the component's new outputs are among the stack's
+			lift:     &lifted{path: path, keys: keys, check: check, made: funcWord(lift)}})
 	}
 	for _, s := range m.Sometimes {
 		reached := s.Reached
 		lift := func(w World) bool { return reached(Scope(w, path)) }
-		p.Sometimes = append(p.Sometimes, Sometimes{Name: qualify(path, s.Name), Required: s.Required,
+		p.Sometimes = append(p.Sometimes, Sometimes{Name: qualify(path, s.Name), Required: s.Required, OnOutput: s.OnOutput,
 			Reached: lift, lift: &lifted{path: path, keys: keys, reached: reached, made: funcWord(lift)}})
 	}
 	if pr := m.Progress; pr != nil {

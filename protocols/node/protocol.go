@@ -194,7 +194,12 @@ func (p *Protocol) Bug(name string) (Bug, bool) {
 type Invariant struct {
 	Name  string
 	Check func(w World) error
-	lift  *lifted // how Compose made Check from a component's own check (see Bound)
+	// OnOutput declares that Check can fail only right after a step that output something:
+	// it judges the step's new outputs (World.NewOutputs) and returns nil when there are
+	// none, as an agreement check does. A driver may then skip it after every other step
+	// (most steps output nothing), which gives the same verdicts, step for step.
+	OnOutput bool
+	lift     *lifted // how Compose made Check from a component's own check (see Bound)
 }
 
 // Sometimes is a property that must hold in at least one run of a campaign: a guard against
@@ -204,6 +209,10 @@ type Sometimes struct {
 	Reached func(w World) bool
 	// Required fails a campaign in which no run reached it; otherwise it is coverage only.
 	Required bool
+	// OnOutput declares that Reached can turn true only right after a step that output
+	// something (it reads the outputs, as "something was decided" does): a driver may skip
+	// it after every other step, with the same result (see Invariant.OnOutput).
+	OnOutput bool
 	lift     *lifted // how Compose made Reached from a component's own (see Bound)
 }
 

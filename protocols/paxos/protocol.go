@@ -33,11 +33,11 @@ var Module = &node.Module{
 			Summary: "a proposer never retries after its ballot fails: one lost message stalls it for good"},
 	},
 	Invariants: []node.Invariant{
-		{Name: "agreement", Check: agreement},
-		{Name: "validity", Check: validity},
+		{Name: "agreement", Check: agreement, OnOutput: true},
+		{Name: "validity", Check: validity, OnOutput: true},
 	},
 	Sometimes: []node.Sometimes{
-		{Name: "decided", Required: true, Reached: func(w node.World) bool { return len(w.Outputs()) > 0 }},
+		{Name: "decided", Required: true, OnOutput: true, Reached: func(w node.World) bool { return len(w.Outputs()) > 0 }},
 	},
 	Progress: progress,
 }
