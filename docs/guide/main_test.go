@@ -12,6 +12,7 @@ import (
 	"example.com/guide/counter"
 	"github.com/replica-io/replica/cmd/replica/cli"
 	"github.com/replica-io/replica/scenarios"
+	"github.com/replica-io/replica/sim/simtest"
 )
 
 func TestMain(m *testing.M) {
@@ -186,4 +187,10 @@ func guideViolation(t *testing.T, command string) (steps []string, message strin
 	}
 	t.Fatalf("GUIDE.md shows no `go run . %s`", command)
 	return nil, ""
+}
+
+// The guide's regression corpus: the shrunk unsynced-vote run still fails commit-once, and
+// the correct counter passes its schedule.
+func TestRegressions(t *testing.T) {
+	simtest.Regressions(t, filepath.Join("testdata", "regressions"))
 }
