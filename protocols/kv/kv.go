@@ -41,6 +41,9 @@ type Op struct {
 func (o Op) String() string {
 	switch o.Kind {
 	case Get:
+		if o.Value != 0 || o.Expect != 0 { // fields a get does not use: shown when set (a corrupted entry, say)
+			return fmt.Sprintf("get(%s; value %d, expect %d)", o.Key, o.Value, o.Expect)
+		}
 		return fmt.Sprintf("get(%s)", o.Key)
 	case Put:
 		return fmt.Sprintf("put(%s,%d)", o.Key, o.Value)
