@@ -363,7 +363,11 @@ type Replayed struct {
 	Stuck *sim.Stuck
 }
 
-// ReplayCapsule re-runs a capsule from `replica run`, `shrink` or `explore` exactly.
+// ReplayCapsule re-runs a capsule from `replica run`, `shrink` or `explore` exactly. A capsule
+// that records a determinism failure (PropDeterminism) is run again (up to DeterminismRuns
+// times in all), and its replay violates determinism when a trace differs from the first
+// run's, as the campaign that wrote it judged; Result is then the first run's, with that
+// violation.
 func ReplayCapsule(c *capsule.Capsule) (*Replayed, error) { return ReplayCapsuleWatched(c, 0) }
 
 // ReplayCapsuleWatched is ReplayCapsule with a timed run under the watchdog of sim.Watched
@@ -380,6 +384,18 @@ func ReplayCapsuleWatched(c *capsule.Capsule, limit time.Duration) (*Replayed, e
 		cfg.Trace = sim.TraceFull
 		rec := sim.NewRecorded(c.Choices)
 		r, stuck := sim.Watched(cfg, rec, limit)
+		if stuck == nil && r.Violation == nil && judgesDeterminism(c) {
+			// The capsule records runs that differed: run its choices again, and compare.
+			v, again, stuck2 := againAndCompare(r, func() (sim.Result, *sim.Stuck) {
+				return sim.Watched(cfg, sim.NewRecorded(c.Choices), limit)
+			})
+			if stuck2 != nil {
+				rp := replayed(s, again, stuck2, false)
+				rp.Result.Violation.Message += " (in a later run of the determinism check: the first one finished)"
+				return rp, nil
+			}
+			r.Violation = v
+		}
 		return replayed(s, r, stuck, stuck == nil && rec.Diverged()), nil
 	}
 	e, init, err := ExploreFromCapsule(c)
