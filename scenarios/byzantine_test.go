@@ -182,6 +182,7 @@ func (g *gossip) Receive(env node.Env, from node.ID, m node.Message) {
 	}
 }
 func (g *gossip) Timer(node.Env, string)         {}
+func (g *gossip) Size() int                      { return len(g.Heard) }
 func (g *gossip) Request(node.Env, node.Request) {}
 
 var ownBFT = &node.Protocol{Name: "own-bft", Summary: "a user's Byzantine fault-tolerant gossip", DefaultN: 4, MinN: 4,

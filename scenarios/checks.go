@@ -78,7 +78,8 @@ func monitors(p *node.Protocol, c Checks, b checker.Bounds, liveness bool, linLi
 // (MaxSize and the defaults for messages in flight and timers) and, when cfg has a liveness
 // phase, liveness after healing; its own Monitors run beside them. It refuses a configuration
 // that would check nothing: an invalid protocol, a cluster outside what the protocol supports,
-// or a fault phase of no length. A configuration built from a Spec needs none of this:
+// a fault phase of no length, or a bound on the state (MaxSize) that it could not check (see
+// checkSizer). A configuration built from a Spec needs none of this:
 // Spec.Config already has it all.
 func Checked(cfg sim.Config) (sim.Config, error) {
 	p := cfg.Protocol
@@ -98,6 +99,9 @@ func Checked(cfg sim.Config) (sim.Config, error) {
 	}
 	if cfg.Faults <= 0 {
 		return cfg, errors.New("Faults is zero: a run of no length checks nothing")
+	}
+	if err := checkMaxSize(p, cfg.Cluster); err != nil {
+		return cfg, err
 	}
 	b := checker.Bounds{InFlight: DefaultMaxInFlightPerPeer * cfg.Cluster.N, Timers: DefaultMaxTimers}
 	if p.MaxSize != nil {

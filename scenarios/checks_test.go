@@ -98,6 +98,7 @@ func TestAMaxSizeThatPanicsIsAnErrorOfExplore(t *testing.T) {
 	bad := *p
 	bad.Name, bad.Bugs = "paxos-bad-bound", nil
 	bad.MaxSize = func(cfg node.Config) int { panic("no bound for you") }
+	bad.New = func(cfg node.Config, id node.ID) node.Node { return sizer{p.New(cfg, id)} } // a state with a Size
 	registry.Lock()
 	registry.protocols = append(registry.protocols, &bad)
 	registry.Unlock()

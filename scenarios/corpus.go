@@ -30,7 +30,9 @@ func Corpus(dir string) ([]string, error) {
 
 // ReplayAs re-runs a capsule's choices against another variant of its protocol: bug names
 // the seeded bug, "" the correct protocol. A regression capsule recorded against a bug
-// variant must still fail it, and the correct protocol must pass the same schedule.
+// variant must still fail it, and the correct protocol must pass the same schedule. A capsule
+// that records a determinism failure (PropDeterminism) runs again (up to DeterminismRuns
+// times in all), and fails determinism when a trace differs from the first run's.
 func ReplayAs(c *capsule.Capsule, bug string) (sim.Result, error) {
 	s, err := FromCapsule(c)
 	if err != nil {
@@ -42,5 +44,17 @@ func ReplayAs(c *capsule.Capsule, bug string) (sim.Result, error) {
 		}
 	}
 	s.Bug, s.Cluster.Bug = bug, bug
-	return sim.Run(s.Config(), sim.NewRecorded(c.Choices)), nil
+	cfg := s.Config()
+	if !judgesDeterminism(c) {
+		return sim.Run(cfg, sim.NewRecorded(c.Choices)), nil
+	}
+	// The capsule records runs that differed: run its choices again, and compare.
+	cfg.Trace = sim.TraceFull
+	r := sim.Run(cfg, sim.NewRecorded(c.Choices))
+	if r.Violation == nil {
+		r.Violation, _, _ = againAndCompare(r, func() (sim.Result, *sim.Stuck) {
+			return sim.Run(cfg, sim.NewRecorded(c.Choices)), nil
+		})
+	}
+	return r, nil
 }

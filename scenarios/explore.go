@@ -367,7 +367,11 @@ type Replayed struct {
 	Stuck *sim.Stuck
 }
 
-// ReplayCapsule re-runs a capsule from `replica run`, `shrink` or `explore` exactly.
+// ReplayCapsule re-runs a capsule from `replica run`, `shrink` or `explore` exactly. A capsule
+// that records a determinism failure (PropDeterminism) is run again (up to DeterminismRuns
+// times in all), and its replay violates determinism when a trace differs from the first
+// run's, as the campaign that wrote it judged; Result is then the first run's, with that
+// violation.
 func ReplayCapsule(c *capsule.Capsule) (*Replayed, error) { return ReplayCapsuleWatched(c, 0) }
 
 // ReplayCapsuleWatched is ReplayCapsule with a timed run under the watchdog of sim.Watched
@@ -384,6 +388,18 @@ func ReplayCapsuleWatched(c *capsule.Capsule, limit time.Duration) (*Replayed, e
 		cfg.Trace = sim.TraceFull
 		rec := sim.NewRecorded(c.Choices)
 		r, stuck := sim.Watched(cfg, rec, limit)
+		if stuck == nil && r.Violation == nil && judgesDeterminism(c) {
+			// The capsule records runs that differed: run its choices again, and compare.
+			v, again, stuck2 := againAndCompare(r, func() (sim.Result, *sim.Stuck) {
+				return sim.Watched(cfg, sim.NewRecorded(c.Choices), limit)
+			})
+			if stuck2 != nil {
+				rp := replayed(s, again, stuck2, false)
+				rp.Result.Violation.Message += " (in a later run of the determinism check: the first one finished)"
+				return rp, nil
+			}
+			r.Violation = v
+		}
 		return replayed(s, r, stuck, stuck == nil && rec.Diverged()), nil
 	}
 	e, init, err := ExploreFromCapsule(c)
@@ -432,5 +448,43 @@ func checkMaxSize(p *node.Protocol, cfg node.Config) (err error) {
 	if b := p.MaxSize(cfg); b <= 0 {
 		return fmt.Errorf("protocol %s: its memory bound (MaxSize) for n=%d is %d; a bound must be positive (a nil MaxSize means no bound)", p.Name, cfg.N, b)
 	}
-	return nil
+	return checkSizer(p, cfg, "declares MaxSize")
+}
+
+// checkSizer refuses a bound on the size of a node's state that no run could check: the
+// memory checkers measure a state through node.Sizer and pass over one without it, so a
+// protocol that bounds its state but whose state has no Size method would pass every run,
+// leak or not. It learns the state's type by building node 1 of cfg, as a run does (New is
+// a plain constructor, with no effect outside the value it returns); a composed protocol's
+// state (node.Stack) counts when one of its components reports a size. A New that panics is
+// left to the runs, which report it (no-panic). what says what declares the bound.
+func checkSizer(p *node.Protocol, cfg node.Config, what string) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = nil
+		}
+	}()
+	n := p.New(cfg, 1)
+	if sizes(n) {
+		return nil
+	}
+	if _, ok := n.(*node.Stack); ok {
+		return fmt.Errorf("protocol %s %s but no component of its node state %T has a Size method (node.Sizer): the memory bound could not be checked", p.Name, what, n)
+	}
+	return fmt.Errorf("protocol %s %s but its node state %T has no Size method (node.Sizer): the memory bound could not be checked", p.Name, what, n)
+}
+
+// sizes reports whether the memory checkers can measure state n: it is a node.Sizer, or a
+// stack of components one of which is (the stack's Size sums theirs).
+func sizes(n node.Node) bool {
+	if st, ok := n.(*node.Stack); ok {
+		for _, part := range st.Parts {
+			if sizes(part.C) {
+				return true
+			}
+		}
+		return false
+	}
+	_, ok := n.(node.Sizer)
+	return ok
 }

@@ -154,7 +154,13 @@ func (s *Spec) Validate() error {
 	if err := checkMaxSize(p, s.Cluster); err != nil {
 		return err
 	}
-	return s.checkBounds()
+	if err := s.checkBounds(); err != nil {
+		return err
+	}
+	if p.MaxSize == nil && s.Scenario.Checks.MaxSize != nil {
+		return checkSizer(p, s.Cluster, "runs under scenario "+s.Scenario.Name+", which bounds its state (Checks.MaxSize),")
+	}
+	return nil
 }
 
 // checkBounds computes the spec's memory bounds once, so that a bound function that panics

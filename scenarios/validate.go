@@ -11,10 +11,17 @@ const MaxNodes = node.MaxNodes
 
 // Validate checks a protocol before a tool runs it: its own description (Protocol.Validate),
 // and that the scenario each of its bugs names is registered and applies to it. The error
-// names the protocol and the field at fault, on one line.
+// names the protocol and the field at fault, on one line. A protocol that bounds its state
+// (MaxSize) must have a state the memory checker can measure (node.Sizer; see checkSizer),
+// which it checks on a node of the default cluster; specs check it again on their own.
 func Validate(p *node.Protocol) error {
 	if err := p.Validate(); err != nil {
 		return err
+	}
+	if p.MaxSize != nil {
+		if err := checkSizer(p, node.Config{N: p.DefaultN}, "declares MaxSize"); err != nil {
+			return err
+		}
 	}
 	for _, b := range p.Bugs {
 		s, err := Lookup(b.Scenario)

@@ -52,7 +52,7 @@ type Campaign struct {
 // PropHang and PropDeterminism name the failures the campaign itself reports.
 const (
 	PropHang        = sim.PropHang
-	PropDeterminism = "determinism"
+	PropDeterminism = scenarios.PropDeterminism
 )
 
 // DefaultSeedTimeout is how long a seed may run before it counts as hung.
@@ -119,7 +119,7 @@ func (c *Campaign) Run(ctx context.Context) Summary {
 				}
 				if r.Violation != nil && c.OutDir != "" && r.Violation.Property != PropHang && c.claimCapsule() {
 					// Here, not where results are collected: each worker records its own.
-					r.Violation.Capsule, r.Violation.Artifacts = c.writeCapsule(r.Seed)
+					r.Violation.Capsule, r.Violation.Artifacts = c.writeCapsule(r.Seed, r.Violation)
 				}
 				out <- r
 			}
@@ -257,14 +257,21 @@ func (c *Campaign) claimCapsule() bool {
 	return limit < 0 || c.written.Add(1) <= int64(limit)
 }
 
-// writeCapsule re-runs a failing seed to record it, and writes its capsule, and beside it the
+// writeCapsule re-runs a failing seed to record it, and writes its capsule (with v's property
+// when it is the campaign's own determinism verdict), and beside it the
 // files in which the run's checkers explain the violation (porcupine's visualization of a
 // history that is not linearizable). Re-running keeps campaigns from holding every run's
 // choices in memory; determinism makes it exact.
-func (c *Campaign) writeCapsule(seed uint64) (path string, artifacts []string) {
+func (c *Campaign) writeCapsule(seed uint64, v *Violation) (path string, artifacts []string) {
 	r := c.Spec.Run(seed)
 	path = filepath.Join(c.OutDir, CapsuleName(c.Spec, seed))
-	if err := capsule.Write(path, c.Spec.Capsule(seed, r, "run")); err != nil {
+	cp := c.Spec.Capsule(seed, r, "run")
+	if v != nil && v.Property == PropDeterminism {
+		// The re-run is one run: the failure is the campaign's verdict on two of them, which
+		// a replay of the capsule gives again (scenarios.ReplayCapsule runs it twice).
+		cp.Property, cp.Message, cp.Event = v.Property, v.Message, 0
+	}
+	if err := capsule.Write(path, cp); err != nil {
 		return "error: " + err.Error(), nil
 	}
 	for _, m := range r.Monitors {

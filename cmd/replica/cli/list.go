@@ -162,6 +162,13 @@ func checks(p *node.Protocol) []string {
 	for _, l := range p.Liveness {
 		props = append(props, l.Name)
 	}
+	// Every run bounds the messages in flight to a node and its armed timers; a protocol with
+	// a MaxSize bounds its nodes' state too (scenarios refuse one whose state has no Size).
+	if p.MaxSize != nil {
+		props = append(props, checker.PropMemory+" (state, messages, timers)")
+	} else {
+		props = append(props, checker.PropMemory+" (messages, timers)")
+	}
 	return props
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -208,5 +209,24 @@ func TestHintsNameTheProgram(t *testing.T) {
 	code, out, _ := chainctl("run", "-bug", "no-persist", "-scenario", "crash-restart", "-seeds", "300", "-out", dir)
 	if code != 1 || !strings.Contains(out, "(chainctl replay ") || strings.Contains(out, "replica replay") {
 		t.Errorf("hints of a failing campaign: exit %d\n%s", code, out)
+	}
+}
+
+// The memory bound is among the checks list shows: a protocol's bound on its state when it
+// declares one (raft), the bounds on messages in flight and timers for every protocol.
+func TestListShowsTheMemoryBound(t *testing.T) {
+	var l listJSON
+	code, out, _ := replica(t, "list", "-json")
+	if err := json.Unmarshal([]byte(out), &l); code != 0 || err != nil {
+		t.Fatalf("list -json: exit %d, %v", code, err)
+	}
+	want := map[string]string{"raft": "memory-bound (state, messages, timers)", "paxos": "memory-bound (messages, timers)"}
+	for _, p := range l.Protocols {
+		if w, ok := want[p.Name]; ok && !slices.Contains(p.Checks, w) {
+			t.Errorf("%s's checks %q lack %q", p.Name, p.Checks, w)
+		}
+	}
+	if code, out, _ := replica(t, "list"); code != 0 || !strings.Contains(out, ", memory-bound (state, messages, timers)\n") {
+		t.Errorf("replica list (exit %d) shows no memory bound among the checks", code)
 	}
 }
