@@ -162,8 +162,11 @@ func printReplay(w io.Writer, rp *scenarios.Replayed, c *capsule.Capsule, rep re
 			fmt.Fprintf(w, "  %s\n", e)
 		}
 	}
+	nondeterministic := r.Violation != nil && r.Violation.Property == scenarios.PropDeterminism
 	switch {
 	case rp.Stuck != nil:
+	case !rep.SameTrace && nondeterministic:
+		fmt.Fprintf(w, "  trace %s differs from the recorded %s: the run is not deterministic (below)\n", rep.TraceHash, rep.ExpectedTraceHash)
 	case rep.SameTrace && rep.Diverged:
 		fmt.Fprintf(w, "  trace %s: identical to the recorded run (%d events), though the run did not use the capsule's choices as recorded\n", rep.TraceHash, r.Events)
 	case rep.SameTrace:
