@@ -99,16 +99,22 @@ func TestAMaxSizeThatPanicsIsAnErrorOfExplore(t *testing.T) {
 	bad.Name, bad.Bugs = "paxos-bad-bound", nil
 	bad.MaxSize = func(cfg node.Config) int { panic("no bound for you") }
 	bad.New = func(cfg node.Config, id node.ID) node.Node { return sizer{p.New(cfg, id)} } // a state with a Size
-	registry.Lock()
-	registry.protocols = append(registry.protocols, &bad)
-	registry.Unlock()
-	t.Cleanup(func() {
-		registry.Lock()
-		registry.protocols = slices.DeleteFunc(registry.protocols, func(q *node.Protocol) bool { return q == &bad })
-		registry.Unlock()
-	})
+	registerForTest(t, &bad)
 	_, err = ResolveExplore(bad.Name, "", 0, sim.UntimedOptions{Crashes: -1, Requests: -1}, nil)
 	if err == nil || !strings.Contains(err.Error(), "MaxSize") || !strings.Contains(err.Error(), "no bound for you") {
 		t.Errorf("error %v, want one naming MaxSize and its panic", err)
 	}
+}
+
+// registerForTest registers p, without the checks Register makes, for the test's length:
+// a protocol meant to be refused later, where the refusal is what the test is about.
+func registerForTest(t *testing.T, p *node.Protocol) {
+	registry.Lock()
+	registry.protocols = append(registry.protocols, p)
+	registry.Unlock()
+	t.Cleanup(func() {
+		registry.Lock()
+		registry.protocols = slices.DeleteFunc(registry.protocols, func(q *node.Protocol) bool { return q == p })
+		registry.Unlock()
+	})
 }

@@ -1,7 +1,6 @@
 package scenarios
 
 import (
-	"slices"
 	"testing"
 
 	"github.com/replica-io/replica/protocols/node"
@@ -29,14 +28,7 @@ func TestADeterminismCapsuleReplaysAsOne(t *testing.T) {
 	p.Name, p.Bugs = "paxos-map-order", nil
 	p.Invariants, p.Progress, p.Sometimes, p.Workload, p.Liveness = nil, nil, nil, nil, nil
 	p.New = func(node.Config, node.ID) node.Node { return &mapOrder{} }
-	registry.Lock()
-	registry.protocols = append(registry.protocols, &p)
-	registry.Unlock()
-	t.Cleanup(func() {
-		registry.Lock()
-		registry.protocols = slices.DeleteFunc(registry.protocols, func(q *node.Protocol) bool { return q == &p })
-		registry.Unlock()
-	})
+	registerForTest(t, &p)
 	leaky, err := New(&p, Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package scenarios
 
 import (
-	"slices"
 	"strings"
 	"testing"
 
@@ -21,14 +20,7 @@ func TestAMaxSizeWithoutASizerIsAnErrorOfExplore(t *testing.T) {
 	bad := *p
 	bad.Name, bad.Bugs = "raft-unsized", nil
 	bad.New = func(cfg node.Config, id node.ID) node.Node { return unsizedNode{p.New(cfg, id)} }
-	registry.Lock()
-	registry.protocols = append(registry.protocols, &bad)
-	registry.Unlock()
-	t.Cleanup(func() {
-		registry.Lock()
-		registry.protocols = slices.DeleteFunc(registry.protocols, func(q *node.Protocol) bool { return q == &bad })
-		registry.Unlock()
-	})
+	registerForTest(t, &bad)
 	_, err = ResolveExplore(bad.Name, "", 0, sim.UntimedOptions{Crashes: -1, Requests: -1}, nil)
 	if err == nil || !strings.Contains(err.Error(), "declares MaxSize but its node state scenarios.unsizedNode has no Size method (node.Sizer)") {
 		t.Errorf("error %v, want one saying the state has no Size", err)

@@ -355,13 +355,7 @@ func (panicker) Receive(env node.Env, from node.ID, m node.Message) {
 func (panicker) Timer(node.Env, string)         {}
 func (panicker) Request(node.Env, node.Request) {}
 
-func init() {
-	scenarios.Register(&node.Protocol{Name: "explore-panics", Summary: "a test protocol that panics", DefaultN: 2, MinN: 2,
-		New:     func(node.Config, node.ID) node.Node { return panicker{} },
-		Quorum:  func(n int) int { return n },
-		Timing:  node.Timing{Delay: time.Millisecond, Settle: 10 * time.Millisecond},
-		Explore: node.Explore{Crashes: 1}})
-}
+func init() { registerTwoNodes("explore-panics", "a test protocol that panics", panicker{}) }
 
 func TestExplorePanicIsAViolation(t *testing.T) {
 	dir := t.TempDir()
@@ -442,11 +436,7 @@ func (sleeper) Timer(node.Env, string)                  {}
 func (sleeper) Request(node.Env, node.Request)          {}
 
 func init() {
-	scenarios.Register(&node.Protocol{Name: "explore-sleeps", Summary: "a test protocol whose step does not return", DefaultN: 2, MinN: 2,
-		New:     func(node.Config, node.ID) node.Node { return sleeper{} },
-		Quorum:  func(n int) int { return n },
-		Timing:  node.Timing{Delay: time.Millisecond, Settle: 10 * time.Millisecond},
-		Explore: node.Explore{Crashes: 1}})
+	registerTwoNodes("explore-sleeps", "a test protocol whose step does not return", sleeper{})
 }
 
 func TestExploreReportsAStepThatDoesNotReturn(t *testing.T) {
@@ -549,11 +539,7 @@ func (hoarder) Receive(node.Env, node.ID, node.Message) {
 }
 
 func init() {
-	scenarios.Register(&node.Protocol{Name: "explore-hoards", Summary: "a test protocol whose step allocates without end", DefaultN: 2, MinN: 2,
-		New:     func(node.Config, node.ID) node.Node { return hoarder{} },
-		Quorum:  func(n int) int { return n },
-		Timing:  node.Timing{Delay: time.Millisecond, Settle: 10 * time.Millisecond},
-		Explore: node.Explore{Crashes: 1}})
+	registerTwoNodes("explore-hoards", "a test protocol whose step allocates without end", hoarder{})
 }
 
 func TestExploreStopsAStepThatTakesMemoryWithoutEnd(t *testing.T) {
@@ -588,4 +574,14 @@ func TestExploreSaysProgressWasNotChecked(t *testing.T) {
 	if code != 3 || !strings.Contains(out, "progress: NOT CHECKED") {
 		t.Errorf("exit %d\n%s", code, out)
 	}
+}
+
+// registerTwoNodes registers a test protocol of two nodes of n, each needed, explored with one
+// crash: the shape of the protocols above, which differ only in what their steps do.
+func registerTwoNodes(name, summary string, n node.Node) {
+	scenarios.Register(&node.Protocol{Name: name, Summary: summary, DefaultN: 2, MinN: 2,
+		New:     func(node.Config, node.ID) node.Node { return n },
+		Quorum:  func(n int) int { return n },
+		Timing:  node.Timing{Delay: time.Millisecond, Settle: 10 * time.Millisecond},
+		Explore: node.Explore{Crashes: 1}})
 }
